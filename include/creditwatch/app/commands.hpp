@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+namespace creditwatch::app {
+
+struct CheckOptions {
+  std::string config_path;
+  std::string account;  // empty: every account
+  bool json = false;
+};
+
+int check_command(const CheckOptions& options);
+int validate_command(const std::string& config_path);
+int providers_command();
+int version_command();
+
+}  // namespace creditwatch::app

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "creditwatch/common/clock.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace creditwatch {
+
+// Parses "500ms", "30s", "5m", "2h", "7d" and compound forms like "1h30m".
+// Returns nullopt on anything else (no unit, negative, unknown unit, overflow).
+std::optional<Duration> parse_duration(std::string_view text);
+
+// Formats back to the shortest exact form: 90000ms -> "1m30s".
+std::string format_duration(Duration d);
+
+}  // namespace creditwatch

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "creditwatch/common/clock.hpp"
+#include "creditwatch/common/decimal.hpp"
+#include "creditwatch/common/secret.hpp"
+#include "creditwatch/config/source_location.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace creditwatch::config {
+
+// A provider- or notifier-specific key, kept as text with its location. The provider or
+// notifier that owns the key validates and converts it (see providers/factory.cpp), so the
+// config layer need not know every provider.
+struct Setting {
+  std::string value;          // scalar text after ${VAR} substitution; "" for maps/lists
+  std::vector<std::string> items;               // for lists
+  std::map<std::string, std::string> entries;   // for maps (e.g. headers)
+  bool is_secret = false;     // came from a *_file key or names a credential
+  SourceLocation where;
+};
+using Settings = std::map<std::string, Setting>;
+
+// Forecast and schedule knobs; `defaults:` sets them, each account may override them.
+struct Tuning {
+  Duration interval = std::chrono::minutes(5);
+  Duration timeout = std::chrono::seconds(15);
+  Duration burn_window = std::chrono::hours(24 * 7);
+  Duration stale_after = std::chrono::minutes(0);  // 0: three intervals
+  double warn_days = 14;
+  double critical_days = 3;
+  double target_days = 30;
+  Duration topup_lead_time = std::chrono::hours(48);
+};
+
+struct AccountConfig {
+  std::string name;
+  std::string provider;
+  Secret api_key;
+  std::string base_url;                       // empty: the provider's default
+  std::optional<std::string> currency;        // which currency the rules use
+  std::optional<Decimal> min_balance;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> notify;            // empty: every notifier
+  Tuning tuning;
+  Settings settings;                          // provider-specific keys
+  SourceLocation where;
+};
+
+struct NotifierConfig {
+  std::string name;
+  std::string type;
+  std::string min_severity = "info";
+  Settings settings;
+  SourceLocation where;
+};
+
+struct StorageConfig {
+  std::string path;
+  Duration retention = std::chrono::hours(24 * 400);
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:9477";  // "off" disables
+  std::string auth_token;                 // from auth_token_file; empty: no auth
+};
+
+struct AlertingConfig {
+  Duration repeat_interval = std::chrono::hours(24);
+  bool send_resolved = true;
+  Duration retry_initial = std::chrono::seconds(1);
+  Duration retry_max = std::chrono::minutes(5);
+  Duration dead_after = std::chrono::hours(24);
+};
+
+struct LoggingConfig {
+  std::string level = "info";
+  std::string format = "text";  // text | json
+};
+
+struct Config {
+  std::string source_file;
+  StorageConfig storage;
+  HttpConfig http;
+  Tuning defaults;
+  AlertingConfig alerting;
+  LoggingConfig logging;
+  std::vector<AccountConfig> accounts;
+  std::vector<NotifierConfig> notifiers;
+
+  const AccountConfig* find_account(const std::string& name) const;
+  // Every credential in the config, for redaction of text that came from outside.
+  std::vector<std::string> secrets() const;
+};
+
+// Reads and validates FILE. Throws ConfigErrors listing every problem with its location.
+// `environment` resolves ${VAR}; by default the process environment.
+Config load_config(const std::string& path);
+
+// The config path when none is given: $CREDITWATCH_CONFIG, else /etc/creditwatch/creditwatch.yaml.
+std::string default_config_path();
+
+}  // namespace creditwatch::config

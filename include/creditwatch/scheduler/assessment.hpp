@@ -1,0 +1,61 @@
+#pragma once
+
+#include "creditwatch/alerts/rules.hpp"
+#include "creditwatch/config/config.hpp"
+#include "creditwatch/forecast/forecaster.hpp"
+#include "creditwatch/http/http_client.hpp"
+#include "creditwatch/providers/provider.hpp"
+#include "creditwatch/storage/store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace creditwatch::scheduler {
+
+// Nagios-style state of one account; the numeric value is the `check` exit code.
+enum class CheckState { ok = 0, warning = 1, critical = 2, unknown = 3 };
+
+const char* to_string(CheckState state);
+// CRITICAL > UNKNOWN > WARNING > OK: an account we cannot read may be hiding a dry one,
+// so it outranks a warning, but a known emergency outranks both.
+CheckState worse(CheckState a, CheckState b);
+
+// Everything known about one account after a probe (or from the database alone).
+struct Assessment {
+  std::string account;
+  std::string provider;
+  std::string currency;                        // the series the rules use
+  std::vector<providers::BalanceEntry> balances;  // every currency of the latest reading
+  std::optional<providers::ProbeError> error;
+  std::optional<forecast::Forecast> forecast;
+  alerts::Observation observation;
+  std::vector<alerts::Finding> findings;
+  CheckState state = CheckState::unknown;
+  double latency_seconds = 0;
+};
+
+// Probes one account, stores what it learnt and judges it. Shared by `check` and the daemon
+// so both see the same figures. Thread-safe as long as each thread passes its own client.
+class Assessor {
+public:
+  Assessor(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
+
+  Assessment probe(const config::AccountConfig& account, providers::Provider& provider, http::Client& client,
+                   const std::map<alerts::Rule, alerts::Severity>& firing);
+
+  // Judges from what the database holds (the latest sample), with no network.
+  Assessment from_store(const config::AccountConfig& account);
+
+private:
+  void judge(const config::AccountConfig& account, Assessment& a,
+             const std::map<alerts::Rule, alerts::Severity>& firing);
+  storage::Store& m_store;
+  const Clock& m_clock;
+};
+
+alerts::Thresholds thresholds_for(const config::AccountConfig& account);
+forecast::Settings forecast_settings_for(const config::AccountConfig& account);
+
+}  // namespace creditwatch::scheduler

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "creditwatch/scheduler/assessment.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace creditwatch::scheduler {
+
+// The JSON shape of one account, shared by `check --json`, `status --json` and the API:
+// account, provider, state, balance, currency, burn_per_day, runway_days, runway_p10_days,
+// exhausted_at, recommended_topup, balances[], error{kind,message,http_status}, firing[].
+nlohmann::json to_json(const Assessment& assessment);
+
+}  // namespace creditwatch::scheduler

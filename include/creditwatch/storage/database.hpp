@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace creditwatch::storage {
+
+class DatabaseError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// One prepared statement. Bind with 1-based indexes, step, read columns (0-based).
+class Statement {
+public:
+  Statement(sqlite3* db, std::string_view sql);
+  Statement(Statement&&) noexcept = default;
+  Statement& operator=(Statement&&) noexcept = default;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind_null(int index);
+  Statement& bind_optional(int index, const std::optional<std::int64_t>& value);
+
+  // True while a row is available; false when done. Throws on error.
+  bool step();
+  // Runs to completion and resets so the statement can be reused.
+  void run();
+  void reset();
+
+  std::int64_t int64(int column) const;
+  double real(int column) const;
+  std::string text(int column) const;
+  bool is_null(int column) const;
+
+private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* s) const;
+  };
+  sqlite3* m_db;
+  std::unique_ptr<sqlite3_stmt, Finalizer> m_stmt;
+};
+
+// An open SQLite connection in WAL mode with a busy timeout.
+class Database {
+public:
+  explicit Database(const std::string& path);
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql) { return Statement(m_db.get(), sql); }
+  std::int64_t last_insert_rowid() const;
+  int changes() const;
+  sqlite3* handle() { return m_db.get(); }
+
+private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Closer> m_db;
+};
+
+// BEGIN IMMEDIATE on construction; rolls back unless commit() was called.
+class Transaction {
+public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+private:
+  Database& m_db;
+  bool m_done = false;
+};
+
+std::string sqlite_version_text();
+
+}  // namespace creditwatch::storage

@@ -1,0 +1,100 @@
+#pragma once
+
+#include "creditwatch/common/clock.hpp"
+#include "creditwatch/common/decimal.hpp"
+#include "creditwatch/storage/database.hpp"
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace creditwatch::storage {
+
+// One balance reading of one account in one currency.
+struct SampleRow {
+  std::string account;
+  TimePoint at;
+  std::string currency;
+  Decimal balance;
+  std::optional<Decimal> spend_total;  // a provider's cumulative spend counter, where it has one
+  std::string details_json;            // the provider's breakdown, e.g. granted vs topped-up
+};
+
+// The outcome of one probe: "ok" or an error class.
+struct ProbeRow {
+  std::string account;
+  TimePoint at;
+  std::string outcome;
+  long http_status = 0;
+  double latency_seconds = 0;
+  std::string message;
+};
+
+// Persisted alert state, keyed by (account, rule).
+struct AlertRow {
+  std::string account;
+  std::string rule;
+  std::string state;     // "firing" or "resolved"
+  std::string severity;  // info | warning | critical
+  TimePoint since;
+  TimePoint last_notified;
+  std::string context_json;  // the figures at the last notification
+};
+
+enum class OutboxState { pending, delivered, dead };
+
+// A notification waiting for (or done with) one notifier.
+struct OutboxRow {
+  std::int64_t id = 0;
+  TimePoint created;
+  std::string notifier;
+  std::string dedup_key;
+  std::string payload_json;
+  int attempts = 0;
+  TimePoint next_attempt;
+  OutboxState state = OutboxState::pending;
+  std::string last_error;
+};
+
+// The only owner of the database. All methods are thread-safe (one connection, one mutex);
+// no method performs network I/O, so the lock is never held across a probe or delivery.
+class Store {
+public:
+  explicit Store(const std::string& path);
+
+  static constexpr int k_schema_version = 1;
+  int schema_version();
+
+  void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe);
+  void add_probe(const ProbeRow& probe);
+  // Samples of one account (all currencies when `currency` is empty), oldest first.
+  std::vector<SampleRow> samples(const std::string& account, TimePoint since,
+                                 const std::string& currency = "");
+  std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "");
+  std::optional<ProbeRow> latest_probe(const std::string& account);
+  std::optional<TimePoint> last_success(const std::string& account);
+
+  std::vector<AlertRow> alerts(const std::string& account = "");
+  // Writes the alert state and enqueues its notifications in one transaction.
+  void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications);
+
+  std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit);
+  std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt);
+  void mark_delivered(std::int64_t id, TimePoint at);
+  void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error);
+  void mark_dead(std::int64_t id, const std::string& error);
+
+  // Deletes samples and probes older than `cutoff`, and finished notifications too.
+  std::size_t prune(TimePoint cutoff);
+  bool writable();
+
+private:
+  void migrate();
+  Database m_db;
+  std::mutex m_mutex;
+};
+
+const char* to_string(OutboxState state);
+
+}  // namespace creditwatch::storage

@@ -1,0 +1,151 @@
+#include "creditwatch/alerts/rules.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace creditwatch::alerts {
+namespace {
+
+std::string days_text(double days) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", days);
+  return buffer;
+}
+
+bool is_firing(const std::map<Rule, Severity>& firing, Rule rule) { return firing.count(rule) > 0; }
+
+// Below `threshold` enters; a firing alert leaves only above threshold * (1 + margin).
+bool below(double value, double threshold, bool currently, double margin) {
+  return currently ? value < threshold * (1 + margin) : value < threshold;
+}
+
+std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
+  if (o.status != ProbeStatus::ok || !o.forecast) return std::nullopt;
+  Finding f{Rule::runway, false, Severity::warning, ""};
+  // The conservative (P10) runway decides, so an alert errs early rather than late.
+  auto runway = o.forecast->runway_p10_days ? o.forecast->runway_p10_days : o.forecast->runway_days;
+  if (!runway) {
+    f.summary = "no spend yet";
+    return f;
+  }
+  auto current = firing.find(Rule::runway);
+  const bool was_critical = current != firing.end() && current->second == Severity::critical;
+  const bool was_firing = current != firing.end();
+  if (below(*runway, t.critical_days, was_critical, t.hysteresis)) {
+    f.firing = true;
+    f.severity = Severity::critical;
+  } else if (below(*runway, t.warn_days, was_firing, t.hysteresis)) {
+    f.firing = true;
+    f.severity = Severity::warning;
+  }
+  f.summary = "runway " + days_text(*runway) + " days";
+  return f;
+}
+
+std::optional<Finding> min_balance_rule(const Observation& o, const Thresholds& t,
+                                        const std::map<Rule, Severity>& firing) {
+  if (o.status != ProbeStatus::ok || !o.forecast || !t.min_balance) return std::nullopt;
+  Finding f{Rule::min_balance, false, Severity::critical, ""};
+  const Decimal floor = *t.min_balance;
+  const Decimal margin = Decimal::from_double(floor.to_double() * t.hysteresis / 2);
+  const Decimal exit_level = is_firing(firing, Rule::min_balance) ? floor + margin : floor;
+  f.firing = o.forecast->balance < exit_level;
+  f.summary = "balance " + o.forecast->balance.to_string() + " vs floor " + floor.to_string();
+  return f;
+}
+
+std::optional<Finding> exhausted_rule(const Observation& o) {
+  Finding f{Rule::exhausted, false, Severity::critical, ""};
+  if (o.status == ProbeStatus::exhausted) {
+    f.firing = true;
+    f.summary = "out of balance: " + o.error_message;
+    return f;
+  }
+  if (o.status != ProbeStatus::ok) return std::nullopt;
+  const bool dry_balance = o.forecast && o.forecast->balance <= Decimal();
+  f.firing = !o.available || dry_balance;
+  f.summary = f.firing ? (o.available ? "balance is zero" : "provider reports the account unavailable") : "available";
+  return f;
+}
+
+std::optional<Finding> key_invalid_rule(const Observation& o) {
+  if (o.status == ProbeStatus::failed) return std::nullopt;  // unknown: keep the state
+  Finding f{Rule::key_invalid, o.status == ProbeStatus::key_invalid, Severity::critical, ""};
+  f.summary = f.firing ? "key rejected: " + o.error_message : "key accepted";
+  return f;
+}
+
+std::optional<Finding> stale_rule(const Observation& o, const Thresholds& t) {
+  Finding f{Rule::stale, false, Severity::warning, ""};
+  if (o.status == ProbeStatus::ok) return f;
+  if (!o.last_success) return std::nullopt;  // never succeeded: nothing to be stale against yet
+  const Duration limit = std::max<Duration>(t.interval * 3, t.stale_after);
+  const auto silent = std::chrono::duration_cast<Duration>(o.at - *o.last_success);
+  f.firing = silent >= limit;
+  f.summary = "no successful probe for " + std::to_string(silent.count() / 1000) + "s: " + o.error_message;
+  return f;
+}
+
+std::optional<Finding> topped_up_rule(const Observation& o) {
+  if (o.status != ProbeStatus::ok || !o.forecast) return std::nullopt;
+  Finding f{Rule::topped_up, o.forecast->topped_up_last, Severity::info, ""};
+  f.summary = f.firing ? "balance rose to " + o.forecast->balance.to_string() : "";
+  return f;
+}
+
+}  // namespace
+
+const char* to_string(Severity severity) {
+  switch (severity) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::critical: return "critical";
+  }
+  return "info";
+}
+
+const char* to_string(Rule rule) {
+  switch (rule) {
+    case Rule::runway: return "runway";
+    case Rule::min_balance: return "min_balance";
+    case Rule::exhausted: return "exhausted";
+    case Rule::key_invalid: return "key_invalid";
+    case Rule::stale: return "stale";
+    case Rule::spend_spike: return "spend_spike";
+    case Rule::topped_up: return "topped_up";
+  }
+  return "runway";
+}
+
+const std::vector<Rule>& all_rules() {
+  static const std::vector<Rule> rules = {Rule::runway, Rule::min_balance, Rule::exhausted, Rule::key_invalid,
+                                          Rule::stale,  Rule::spend_spike, Rule::topped_up};
+  return rules;
+}
+
+std::optional<Severity> parse_severity(const std::string& text) {
+  for (auto s : {Severity::info, Severity::warning, Severity::critical}) {
+    if (text == to_string(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<Rule> parse_rule(const std::string& text) {
+  for (auto r : all_rules()) {
+    if (text == to_string(r)) return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<Finding> evaluate(const Observation& observation, const Thresholds& thresholds,
+                              const std::map<Rule, Severity>& firing) {
+  std::vector<Finding> out;
+  for (auto finding : {runway_rule(observation, thresholds, firing), min_balance_rule(observation, thresholds, firing),
+                       exhausted_rule(observation), key_invalid_rule(observation), stale_rule(observation, thresholds),
+                       topped_up_rule(observation)}) {
+    if (finding) out.push_back(std::move(*finding));
+  }
+  return out;
+}
+
+}  // namespace creditwatch::alerts

@@ -1,0 +1,71 @@
+#include "creditwatch/app/app.hpp"
+#include "creditwatch/app/commands.hpp"
+#include "creditwatch/app/logging.hpp"
+#include "creditwatch/config/config.hpp"
+#include "creditwatch/storage/database.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace creditwatch::app {
+namespace {
+
+// Exit code for a command that could not even start: UNKNOWN for check, 1 otherwise.
+int startup_failure_code(const CLI::App& check) { return check.parsed() ? 3 : 1; }
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App cli{"creditwatch: keeps prepaid API accounts from running dry"};
+  cli.require_subcommand(0, 1);
+  bool show_version = false;
+  cli.add_flag("--version", show_version, "print the version and the libcurl and SQLite versions");
+  std::string log_level = "warn";
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn or error")->capture_default_str();
+
+  std::string config_path = config::default_config_path();
+  auto add_config = [&config_path](CLI::App* sub) {
+    sub->add_option("-c,--config", config_path, "config file ($CREDITWATCH_CONFIG, else /etc/creditwatch/creditwatch.yaml)");
+  };
+
+  CheckOptions check_options;
+  auto* check = cli.add_subcommand("check", "probe every (or one) account now; Nagios exit codes");
+  add_config(check);
+  check->add_option("--account", check_options.account, "only this account");
+  check->add_flag("--json", check_options.json, "print JSON instead of a table");
+
+  auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
+  add_config(validate);
+  auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  setup_logging(log_level, "text");
+
+  try {
+    if (show_version) return version_command();
+    if (check->parsed()) {
+      check_options.config_path = config_path;
+      return check_command(check_options);
+    }
+    if (validate->parsed()) return validate_command(config_path);
+    if (list_providers->parsed()) return providers_command();
+    std::cout << cli.help();
+    return 0;
+  } catch (const config::ConfigErrors& e) {
+    for (const auto& error : e.errors()) std::cerr << error.to_string() << "\n";
+    return startup_failure_code(*check);
+  } catch (const std::exception& e) {
+    std::cerr << "creditwatch: " << e.what() << "\n";
+    return startup_failure_code(*check);
+  }
+}
+
+}  // namespace creditwatch::app

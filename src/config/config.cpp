@@ -1,0 +1,238 @@
+#include "creditwatch/config/config.hpp"
+
+#include "config_reader.hpp"
+
+#include "creditwatch/common/text.hpp"
+
+#include <cstdlib>
+#include <regex>
+#include <set>
+
+namespace creditwatch::config {
+namespace {
+
+const std::vector<std::string> k_top_keys = {"storage", "http", "defaults", "alerting", "logging", "accounts", "notifiers"};
+const std::vector<std::string> k_storage_keys = {"path", "retention"};
+const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
+const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
+                                                "critical_days", "target_days", "topup_lead_time"};
+const std::vector<std::string> k_alerting_keys = {"repeat_interval", "send_resolved", "retry_initial", "retry_max",
+                                                  "dead_after"};
+const std::vector<std::string> k_logging_keys = {"level", "format"};
+const std::vector<std::string> k_account_keys = {"name", "provider", "api_key", "api_key_file", "base_url",
+                                                 "currency", "min_balance", "labels", "notify"};
+const std::vector<std::string> k_notifier_keys = {"name", "type", "min_severity"};
+const std::vector<std::string> k_severities = {"info", "warning", "critical"};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
+  r.duration(node, "interval", t.interval);
+  r.duration(node, "timeout", t.timeout);
+  r.duration(node, "burn_window", t.burn_window);
+  r.duration(node, "stale_after", t.stale_after);
+  r.duration(node, "topup_lead_time", t.topup_lead_time);
+  r.number(node, "warn_days", t.warn_days);
+  r.number(node, "critical_days", t.critical_days);
+  r.number(node, "target_days", t.target_days);
+  if (t.interval < std::chrono::milliseconds(100)) r.error(r.at(node, "interval"), "interval must be at least 100ms");
+  if (t.timeout < std::chrono::milliseconds(100)) r.error(r.at(node, "timeout"), "timeout must be at least 100ms");
+  if (t.critical_days > t.warn_days) r.error(r.at(node, "critical_days"), "critical_days must not exceed warn_days");
+}
+
+void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
+  if (!r.expect_map(node, "storage")) return;
+  r.check_keys(node, k_storage_keys);
+  r.string(node, "path", s.path);
+  r.duration(node, "retention", s.retention);
+}
+
+void read_http(ConfigReader& r, const YAML::Node& node, HttpConfig& h) {
+  if (!r.expect_map(node, "http")) return;
+  r.check_keys(node, k_http_keys);
+  r.string(node, "listen", h.listen);
+  Setting token;
+  if (r.secret(node, "auth_token", token)) h.auth_token = token.value;
+  if (h.listen != "off" && h.listen.rfind(':') == std::string::npos) {
+    r.error(r.at(node, "listen"), "listen must be HOST:PORT or \"off\"");
+  }
+}
+
+void read_alerting(ConfigReader& r, const YAML::Node& node, AlertingConfig& a) {
+  if (!r.expect_map(node, "alerting")) return;
+  r.check_keys(node, k_alerting_keys);
+  r.duration(node, "repeat_interval", a.repeat_interval);
+  r.boolean(node, "send_resolved", a.send_resolved);
+  r.duration(node, "retry_initial", a.retry_initial);
+  r.duration(node, "retry_max", a.retry_max);
+  r.duration(node, "dead_after", a.dead_after);
+}
+
+void read_logging(ConfigReader& r, const YAML::Node& node, LoggingConfig& l) {
+  if (!r.expect_map(node, "logging")) return;
+  r.check_keys(node, k_logging_keys);
+  r.one_of(node, "level", {"trace", "debug", "info", "warn", "error"}, l.level);
+  r.one_of(node, "format", {"text", "json"}, l.format);
+}
+
+void check_name(ConfigReader& r, const YAML::Node& node, const std::string& name, std::set<std::string>& seen,
+                const char* what) {
+  static const std::regex pattern("[a-z0-9][a-z0-9_.-]*");
+  if (name.empty()) {
+    r.error(node, std::string(what) + " needs a name");
+  } else if (!std::regex_match(name, pattern)) {
+    r.error(r.at(node, "name"), std::string(what) + " name \"" + name + "\" must match [a-z0-9][a-z0-9_.-]*");
+  } else if (!seen.insert(name).second) {
+    r.error(r.at(node, "name"), std::string("duplicate ") + what + " name \"" + name + "\"");
+  }
+}
+
+AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning& defaults) {
+  AccountConfig a;
+  a.where = r.location(node);
+  a.tuning = defaults;
+  r.string(node, "name", a.name);
+  r.string(node, "provider", a.provider);
+  if (a.provider.empty()) r.error(node, "account needs a provider");
+  Setting key;
+  if (r.secret(node, "api_key", key)) a.api_key = Secret(key.value);
+  r.string(node, "base_url", a.base_url);
+  std::string currency;
+  if (r.string(node, "currency", currency)) a.currency = currency;
+  Decimal floor;
+  if (r.decimal(node, "min_balance", floor)) a.min_balance = floor;
+  r.string_map(node, "labels", a.labels);
+  r.string_list(node, "notify", a.notify);
+  read_tuning(r, node, a.tuning);
+  r.collect_settings(node, concat(k_account_keys, k_tuning_keys), a.settings);
+  return a;
+}
+
+NotifierConfig read_notifier(ConfigReader& r, const YAML::Node& node) {
+  NotifierConfig n;
+  n.where = r.location(node);
+  r.string(node, "name", n.name);
+  r.string(node, "type", n.type);
+  if (n.type.empty()) r.error(node, "notifier needs a type");
+  r.one_of(node, "min_severity", k_severities, n.min_severity);
+  r.collect_settings(node, k_notifier_keys, n.settings);
+  return n;
+}
+
+template <typename Item, typename ReadOne>
+void read_list(ConfigReader& r, const YAML::Node& node, const char* key, std::vector<Item>& out, ReadOne read_one) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    r.error(node, std::string(key) + " must be a list");
+    return;
+  }
+  for (const auto& item : node) {
+    if (!item.IsMap()) {
+      r.error(item, std::string("each entry of ") + key + " must be a mapping");
+      continue;
+    }
+    out.push_back(read_one(item));
+  }
+}
+
+void check_routing(ConfigReader& r, const Config& c, const YAML::Node& accounts) {
+  std::set<std::string> notifier_names;
+  for (const auto& n : c.notifiers) notifier_names.insert(n.name);
+  std::vector<std::string> candidates(notifier_names.begin(), notifier_names.end());
+  std::size_t index = 0;
+  for (const auto& a : c.accounts) {
+    for (std::size_t i = 0; i < a.notify.size(); ++i) {
+      if (notifier_names.count(a.notify[i])) continue;
+      std::string message = "account \"" + a.name + "\" notifies unknown notifier \"" + a.notify[i] + "\"";
+      if (auto hint = closest_match(a.notify[i], candidates)) message += " (did you mean \"" + *hint + "\"?)";
+      r.error(accounts[index]["notify"][i], message);
+    }
+    ++index;
+  }
+}
+
+std::string default_storage_path() {
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state && *state) {
+    std::string dir(state);
+    // systemd may list several directories separated by ':'; the first is ours.
+    return dir.substr(0, dir.find(':')) + "/creditwatch.db";
+  }
+  return "creditwatch.db";
+}
+
+}  // namespace
+
+const AccountConfig* Config::find_account(const std::string& name) const {
+  for (const auto& a : accounts) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Config::secrets() const {
+  std::vector<std::string> out;
+  auto add_settings = [&out](const Settings& settings) {
+    for (const auto& [key, s] : settings) {
+      if (s.is_secret && !s.value.empty()) out.push_back(s.value);
+      for (const auto& [name, value] : s.entries) {
+        if (s.is_secret) out.push_back(value);
+      }
+    }
+  };
+  for (const auto& a : accounts) {
+    if (!a.api_key.empty()) out.push_back(a.api_key.reveal());
+    add_settings(a.settings);
+  }
+  for (const auto& n : notifiers) add_settings(n.settings);
+  if (!http.auth_token.empty()) out.push_back(http.auth_token);
+  return out;
+}
+
+Config load_config(const std::string& path) {
+  ConfigReader r(path);
+  const YAML::Node root = r.load();
+  Config c;
+  c.source_file = path;
+  c.storage.path = default_storage_path();
+  if (root && !root.IsNull()) {
+    if (!root.IsMap()) {
+      r.error(root, "the config must be a YAML mapping");
+    } else {
+      r.check_keys(root, k_top_keys);
+      if (root["storage"]) read_storage(r, root["storage"], c.storage);
+      if (root["http"]) read_http(r, root["http"], c.http);
+      if (const auto d = root["defaults"]; d && r.expect_map(d, "defaults")) {
+        r.check_keys(d, k_tuning_keys);
+        read_tuning(r, d, c.defaults);
+      }
+      if (root["alerting"]) read_alerting(r, root["alerting"], c.alerting);
+      if (root["logging"]) read_logging(r, root["logging"], c.logging);
+      std::set<std::string> names;
+      read_list(r, root["accounts"], "accounts", c.accounts, [&](const YAML::Node& n) {
+        auto a = read_account(r, n, c.defaults);
+        check_name(r, n, a.name, names, "account");
+        return a;
+      });
+      std::set<std::string> notifier_names;
+      read_list(r, root["notifiers"], "notifiers", c.notifiers, [&](const YAML::Node& n) {
+        auto notifier = read_notifier(r, n);
+        check_name(r, n, notifier.name, notifier_names, "notifier");
+        return notifier;
+      });
+      if (r.errors().empty()) check_routing(r, c, root["accounts"]);
+    }
+  }
+  if (c.accounts.empty() && r.errors().empty()) r.error(root, "no accounts configured");
+  r.throw_if_errors();
+  return c;
+}
+
+std::string default_config_path() {
+  if (const char* env = std::getenv("CREDITWATCH_CONFIG"); env && *env) return env;
+  return "/etc/creditwatch/creditwatch.yaml";
+}
+
+}  // namespace creditwatch::config

@@ -1,0 +1,296 @@
+#include "config_reader.hpp"
+
+#include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/text.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace creditwatch::config {
+namespace {
+
+// Setting keys that hold credentials: redacted everywhere, readable from KEY_file.
+const std::set<std::string> k_secret_keys = {"api_key",   "password",    "secret",   "routing_key", "webhook_url",
+                                             "token",     "bot_token",   "auth_token", "admin_key", "management_key",
+                                             "api_secret", "headers",   "url_token"};
+
+bool is_secret_key(const std::string& key) { return k_secret_keys.count(key) > 0; }
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  if (node.IsNull()) return "empty";
+  return "\"" + node.Scalar() + "\"";
+}
+
+}  // namespace
+
+YAML::Node ConfigReader::load() {
+  try {
+    return YAML::LoadFile(m_file);
+  } catch (const YAML::BadFile&) {
+    m_errors.push_back({{m_file, 1, 1}, "cannot read the config file"});
+  } catch (const YAML::ParserException& e) {
+    m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
+  }
+  throw_if_errors();
+  return {};
+}
+
+SourceLocation ConfigReader::location(const YAML::Node& node) const {
+  if (!node.IsDefined() || node.Mark().is_null()) return {m_file, 1, 1};
+  return {m_file, node.Mark().line + 1, node.Mark().column + 1};
+}
+
+void ConfigReader::error(const YAML::Node& node, std::string message) {
+  m_errors.push_back({location(node), std::move(message)});
+}
+
+void ConfigReader::throw_if_errors() const {
+  if (!m_errors.empty()) throw ConfigErrors(m_errors);
+}
+
+YAML::Node ConfigReader::at(const YAML::Node& map, const std::string& key) const {
+  if (map.IsMap()) {
+    if (const YAML::Node value = map[key]; value.IsDefined()) return value;
+  }
+  return map;
+}
+
+bool ConfigReader::expect_map(const YAML::Node& node, const std::string& what) {
+  if (node.IsMap()) return true;
+  if (node.IsNull()) return false;
+  error(node, what + " must be a mapping, not " + describe(node));
+  return false;
+}
+
+void ConfigReader::check_keys(const YAML::Node& map, const std::vector<std::string>& allowed) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string message = "unknown key \"" + key + "\"";
+    if (auto hint = closest_match(key, allowed)) message += " (did you mean \"" + *hint + "\"?)";
+    error(entry.first, message);
+  }
+}
+
+std::optional<std::string> ConfigReader::substitute(const YAML::Node& node, const std::string& raw) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t start = raw.find("${", pos);
+    if (start == std::string::npos) break;
+    std::size_t end = raw.find('}', start);
+    if (end == std::string::npos) {
+      error(node, "unterminated ${ in \"" + raw + "\"");
+      return std::nullopt;
+    }
+    out += raw.substr(pos, start - pos);
+    std::string expression = raw.substr(start + 2, end - start - 2);
+    std::string name = expression;
+    std::optional<std::string> fallback;
+    if (auto sep = expression.find(":-"); sep != std::string::npos) {
+      name = expression.substr(0, sep);
+      fallback = expression.substr(sep + 2);
+    }
+    const char* value = std::getenv(name.c_str());
+    if (value && *value) {
+      out += value;
+    } else if (fallback) {
+      out += *fallback;
+    } else {
+      error(node, "environment variable " + name + " is not set (use ${" + name + ":-default} for a default)");
+      return std::nullopt;
+    }
+    pos = end + 1;
+  }
+  return out + raw.substr(pos);
+}
+
+std::optional<std::string> ConfigReader::scalar(const YAML::Node& map, const std::string& key) {
+  const YAML::Node node = map[key];
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  if (!node.IsScalar()) {
+    error(node, key + " must be a single value, not " + describe(node));
+    return std::nullopt;
+  }
+  return substitute(node, node.Scalar());
+}
+
+bool ConfigReader::string(const YAML::Node& map, const std::string& key, std::string& out) {
+  auto value = scalar(map, key);
+  if (value) out = *value;
+  return value.has_value();
+}
+
+bool ConfigReader::duration(const YAML::Node& map, const std::string& key, Duration& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  auto parsed = parse_duration(*value);
+  if (!parsed) {
+    error(map[key], key + ": invalid duration \"" + *value + "\" (use e.g. 500ms, 30s, 5m, 2h, 7d)");
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
+bool ConfigReader::number(const YAML::Node& map, const std::string& key, double& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  auto parsed = Decimal::parse(*value);
+  if (!parsed || *parsed < Decimal()) {
+    error(map[key], key + ": expected a non-negative number, got \"" + *value + "\"");
+    return false;
+  }
+  out = parsed->to_double();
+  return true;
+}
+
+bool ConfigReader::decimal(const YAML::Node& map, const std::string& key, Decimal& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  auto parsed = Decimal::parse(*value);
+  if (!parsed) {
+    error(map[key], key + ": expected an amount, got \"" + *value + "\"");
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
+bool ConfigReader::boolean(const YAML::Node& map, const std::string& key, bool& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  if (*value == "true" || *value == "yes" || *value == "on") {
+    out = true;
+  } else if (*value == "false" || *value == "no" || *value == "off") {
+    out = false;
+  } else {
+    error(map[key], key + ": expected true or false, got \"" + *value + "\"");
+    return false;
+  }
+  return true;
+}
+
+bool ConfigReader::one_of(const YAML::Node& map, const std::string& key, const std::vector<std::string>& choices,
+                          std::string& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  if (std::find(choices.begin(), choices.end(), *value) == choices.end()) {
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+    std::string message = key + ": \"" + *value + "\" is not one of " + list;
+    if (auto hint = closest_match(*value, choices)) message += " (did you mean \"" + *hint + "\"?)";
+    error(map[key], message);
+    return false;
+  }
+  out = *value;
+  return true;
+}
+
+bool ConfigReader::string_list(const YAML::Node& map, const std::string& key, std::vector<std::string>& out) {
+  const YAML::Node node = map[key];
+  if (!node.IsDefined() || node.IsNull()) return false;
+  if (node.IsScalar()) {  // a single value is a one-element list
+    if (auto v = substitute(node, node.Scalar())) out = {*v};
+    return true;
+  }
+  if (!node.IsSequence()) {
+    error(node, key + " must be a list");
+    return false;
+  }
+  out.clear();
+  for (const auto& item : node) {
+    if (!item.IsScalar()) {
+      error(item, key + " entries must be single values");
+      continue;
+    }
+    if (auto v = substitute(item, item.Scalar())) out.push_back(*v);
+  }
+  return true;
+}
+
+bool ConfigReader::string_map(const YAML::Node& map, const std::string& key, std::map<std::string, std::string>& out) {
+  const YAML::Node node = map[key];
+  if (!node.IsDefined() || node.IsNull()) return false;
+  if (!node.IsMap()) {
+    error(node, key + " must be a mapping");
+    return false;
+  }
+  for (const auto& entry : node) {
+    if (!entry.second.IsScalar()) {
+      error(entry.second, key + "." + entry.first.Scalar() + " must be a single value");
+      continue;
+    }
+    if (auto v = substitute(entry.second, entry.second.Scalar())) out[entry.first.Scalar()] = *v;
+  }
+  return true;
+}
+
+std::optional<std::string> ConfigReader::read_secret_file(const YAML::Node& node, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    error(node, "cannot read secret file \"" + path + "\"");
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return trim(buffer.str());
+}
+
+bool ConfigReader::secret(const YAML::Node& map, const std::string& key, Setting& out) {
+  const std::string file_key = key + "_file";
+  const bool inline_given = map[key].IsDefined() && !map[key].IsNull();
+  const bool file_given = map[file_key].IsDefined() && !map[file_key].IsNull();
+  if (inline_given && file_given) {
+    error(map[file_key], "give either " + key + " or " + file_key + ", not both");
+    return false;
+  }
+  out.is_secret = true;
+  if (inline_given) {
+    out.where = location(map[key]);
+    return string(map, key, out.value);
+  }
+  if (file_given) {
+    out.where = location(map[file_key]);
+    std::string path;
+    if (!string(map, file_key, path)) return false;
+    auto value = read_secret_file(map[file_key], path);
+    if (value) out.value = *value;
+    return value.has_value();
+  }
+  return false;
+}
+
+void ConfigReader::collect_settings(const YAML::Node& map, const std::vector<std::string>& known, Settings& out) {
+  for (const auto& entry : map) {
+    std::string key = entry.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const bool from_file = key.size() > 5 && key.ends_with("_file");
+    if (from_file) key = key.substr(0, key.size() - 5);
+    if (out.count(key)) {
+      error(entry.first, "give either " + key + " or " + key + "_file, not both");
+      continue;
+    }
+    Setting s;
+    s.where = location(entry.first);
+    s.is_secret = from_file || is_secret_key(key);
+    const YAML::Node value = entry.second;
+    if (from_file) {
+      secret(map, key, s);
+    } else if (value.IsSequence()) {
+      string_list(map, key, s.items);
+    } else if (value.IsMap()) {
+      string_map(map, key, s.entries);
+    } else if (!value.IsNull()) {
+      string(map, key, s.value);
+    }
+    out[key] = std::move(s);
+  }
+}
+
+}  // namespace creditwatch::config

@@ -1,0 +1,175 @@
+#include "creditwatch/http/curl_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace creditwatch::http {
+namespace {
+
+struct EasyDeleter {
+  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+struct Transfer {
+  Response response;
+  std::size_t max_body_bytes = 0;
+  bool too_large = false;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t bytes = size * count;
+  if (t->response.body.size() + bytes > t->max_body_bytes) {
+    t->too_large = true;
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, bytes);
+  return bytes;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t bytes = size * count;
+  std::string line(data, bytes);
+  // A new status line (after a redirect or 100-continue) starts a fresh header set.
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->response.headers.clear();
+    return bytes;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string::npos) return bytes;
+  std::string name = line.substr(0, colon);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string value = line.substr(colon + 1);
+  auto first = value.find_first_not_of(" \t");
+  auto last = value.find_last_not_of(" \t\r\n");
+  t->response.headers[name] = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  return bytes;
+}
+
+FailureKind classify(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return FailureKind::dns;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING: return FailureKind::connect;
+    case CURLE_OPERATION_TIMEDOUT: return FailureKind::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: return FailureKind::tls;
+    case CURLE_FILESIZE_EXCEEDED: return FailureKind::body_too_large;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_WEIRD_SERVER_REPLY: return FailureKind::protocol;
+    default: return FailureKind::internal;
+  }
+}
+
+}  // namespace
+
+struct CurlClient::Handle {
+  EasyPtr easy{curl_easy_init()};
+};
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string curl_version_text() { return curl_version(); }
+
+CurlClient::CurlClient() : m_handle(std::make_unique<Handle>()) {
+  global_init();
+  if (!m_handle->easy) throw std::runtime_error("curl_easy_init failed");
+}
+
+CurlClient::~CurlClient() = default;
+
+Outcome CurlClient::send(const Request& request) {
+  CURL* h = m_handle->easy.get();
+  // Reset clears per-request options but keeps the connection cache, so keep-alive works.
+  curl_easy_reset(h);
+  Transfer transfer;
+  transfer.max_body_bytes = request.max_body_bytes;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+
+  SlistPtr headers;
+  for (const auto& header : request.headers) {
+    std::string line = header.name + ": " + header.value;
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  if (!request.body.empty()) {
+    headers.reset(curl_slist_append(headers.release(), "Expect:"));  // no 100-continue round trip
+  }
+
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
+  curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent().c_str());
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  if (!request.basic_auth.empty()) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(h, CURLOPT_USERPWD, request.basic_auth.c_str());
+  }
+  if (request.method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (!request.body.empty() || request.method == "POST") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
+    }
+  }
+
+  CURLcode code = curl_easy_perform(h);
+  double seconds = 0;
+  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &seconds);
+  auto elapsed = Duration(static_cast<std::int64_t>(seconds * 1000));
+  // Drop the credential pointers before the handle outlives this call.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_USERPWD, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+
+  if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    return Failure{FailureKind::body_too_large,
+                   "response body exceeds " + std::to_string(request.max_body_bytes) + " bytes", elapsed};
+  }
+  if (code != CURLE_OK) {
+    // error_buffer may name the host but never the headers, so no key reaches it.
+    std::string message = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+    return Failure{classify(code), message, elapsed};
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  transfer.response.elapsed = elapsed;
+  return std::move(transfer.response);
+}
+
+}  // namespace creditwatch::http

@@ -1,0 +1,150 @@
+#include "creditwatch/providers/support.hpp"
+
+#include <algorithm>
+
+namespace creditwatch::providers {
+namespace {
+
+constexpr std::size_t k_max_message = 200;
+
+std::string clip(std::string text) {
+  if (text.size() > k_max_message) text = text.substr(0, k_max_message) + "...";
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+}  // namespace
+
+const char* to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::dns: return "dns";
+    case ErrorKind::connect: return "connect";
+    case ErrorKind::tls: return "tls";
+    case ErrorKind::timeout: return "timeout";
+    case ErrorKind::body_too_large: return "body_too_large";
+    case ErrorKind::rate_limited: return "rate_limited";
+    case ErrorKind::server_error: return "server_error";
+    case ErrorKind::http_status: return "http_status";
+    case ErrorKind::bad_response: return "bad_response";
+    case ErrorKind::key_invalid: return "key_invalid";
+    case ErrorKind::exhausted: return "exhausted";
+    case ErrorKind::internal: return "internal";
+  }
+  return "internal";
+}
+
+http::Request make_request(const config::AccountConfig& account, std::string url) {
+  http::Request request;
+  request.url = std::move(url);
+  request.total_timeout = account.tuning.timeout;
+  request.connect_timeout = std::min<Duration>(account.tuning.timeout, std::chrono::seconds(5));
+  request.headers.push_back({"Accept", "application/json"});
+  return request;
+}
+
+std::string join_url(const std::string& base, const std::string& path) {
+  std::string left = base;
+  while (!left.empty() && left.back() == '/') left.pop_back();
+  if (path.empty()) return left;
+  return path.front() == '/' ? left + path : left + "/" + path;
+}
+
+ProbeError from_failure(const http::Failure& failure) {
+  ErrorKind kind = ErrorKind::internal;
+  switch (failure.kind) {
+    case http::FailureKind::dns: kind = ErrorKind::dns; break;
+    case http::FailureKind::connect: kind = ErrorKind::connect; break;
+    case http::FailureKind::tls: kind = ErrorKind::tls; break;
+    case http::FailureKind::timeout: kind = ErrorKind::timeout; break;
+    case http::FailureKind::body_too_large: kind = ErrorKind::body_too_large; break;
+    case http::FailureKind::protocol: kind = ErrorKind::bad_response; break;
+    case http::FailureKind::internal: kind = ErrorKind::internal; break;
+  }
+  return ProbeError{kind, clip(failure.message), 0, std::nullopt};
+}
+
+ProbeError from_status(const http::Response& response) {
+  ProbeError e;
+  e.http_status = response.status;
+  std::string detail;
+  if (auto body = nlohmann::json::parse(response.body, nullptr, false); !body.is_discarded()) {
+    detail = provider_message(body);
+  }
+  auto with_detail = [&](std::string text) {
+    return clip(detail.empty() ? text : text + ": " + detail);
+  };
+  const std::string status = "HTTP " + std::to_string(response.status);
+  if (response.status == 401 || response.status == 403) {
+    e.kind = ErrorKind::key_invalid;
+    e.message = with_detail(status + " key rejected");
+  } else if (response.status == 402) {
+    e.kind = ErrorKind::exhausted;
+    e.message = with_detail(status + " out of balance");
+  } else if (response.status == 429) {
+    e.kind = ErrorKind::rate_limited;
+    e.retry_after = response.retry_after();
+    e.message = with_detail(status + " rate limited");
+  } else if (response.status >= 500) {
+    e.kind = ErrorKind::server_error;
+    e.message = with_detail(status + " server error");
+  } else {
+    e.kind = ErrorKind::http_status;
+    e.message = with_detail(status);
+  }
+  return e;
+}
+
+Result<nlohmann::json, ProbeError> parse_object(const http::Response& response) {
+  auto start = response.body.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return bad_response("empty body");
+  std::string_view body(response.body);
+  body.remove_prefix(start);
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) {
+    if (body.front() == '<') return bad_response("expected JSON, got an HTML page");
+    return bad_response("expected JSON, got malformed or truncated text");
+  }
+  if (!parsed.is_object()) return bad_response("expected a JSON object, got " + describe(parsed));
+  return parsed;
+}
+
+std::optional<Decimal> amount(const nlohmann::json& value) {
+  if (value.is_number_integer() || value.is_number_unsigned()) return Decimal::parse(value.dump());
+  if (value.is_number_float()) return Decimal::parse(value.dump());
+  if (value.is_string()) return Decimal::parse(value.get<std::string>());
+  return std::nullopt;
+}
+
+Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const std::string& key,
+                                            const std::string& path_for_message) {
+  if (!object.is_object() || !object.contains(key)) return bad_response(path_for_message + " is missing");
+  if (auto value = amount(object[key])) return *value;
+  return bad_response(path_for_message + ": expected a number or numeric string, got " + describe(object[key]));
+}
+
+std::string provider_message(const nlohmann::json& body) {
+  if (!body.is_object()) return body.is_string() ? clip(body.get<std::string>()) : "";
+  for (const char* key : {"error", "message", "msg", "detail", "error_msg"}) {
+    auto it = body.find(key);
+    if (it == body.end()) continue;
+    if (it->is_string()) return clip(it->get<std::string>());
+    if (it->is_object()) {
+      auto nested = provider_message(*it);
+      if (!nested.empty()) return nested;
+    }
+  }
+  return "";
+}
+
+ProbeError bad_response(std::string message) {
+  return ProbeError{ErrorKind::bad_response, clip(std::move(message)), 0, std::nullopt};
+}
+
+std::string describe(const nlohmann::json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "a list";
+  if (value.is_null()) return "null";
+  return clip(value.dump());
+}
+
+}  // namespace creditwatch::providers

@@ -1,0 +1,141 @@
+#include "creditwatch/scheduler/assessment.hpp"
+
+#include "creditwatch/common/text.hpp"
+
+namespace creditwatch::scheduler {
+namespace {
+
+alerts::ProbeStatus status_of(const std::optional<providers::ProbeError>& error) {
+  if (!error) return alerts::ProbeStatus::ok;
+  if (error->kind == providers::ErrorKind::key_invalid) return alerts::ProbeStatus::key_invalid;
+  if (error->kind == providers::ErrorKind::exhausted) return alerts::ProbeStatus::exhausted;
+  return alerts::ProbeStatus::failed;
+}
+
+// The currency the rules follow: the configured one, else the first the provider reported.
+std::string pick_currency(const config::AccountConfig& account, const std::vector<providers::BalanceEntry>& balances) {
+  if (account.currency) return *account.currency;
+  return balances.empty() ? "" : balances.front().currency;
+}
+
+}  // namespace
+
+const char* to_string(CheckState state) {
+  switch (state) {
+    case CheckState::ok: return "OK";
+    case CheckState::warning: return "WARNING";
+    case CheckState::critical: return "CRITICAL";
+    case CheckState::unknown: return "UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+CheckState worse(CheckState a, CheckState b) {
+  auto rank = [](CheckState s) {
+    switch (s) {
+      case CheckState::ok: return 0;
+      case CheckState::warning: return 1;
+      case CheckState::unknown: return 2;
+      case CheckState::critical: return 3;
+    }
+    return 2;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+alerts::Thresholds thresholds_for(const config::AccountConfig& account) {
+  alerts::Thresholds t;
+  t.warn_days = account.tuning.warn_days;
+  t.critical_days = account.tuning.critical_days;
+  t.min_balance = account.min_balance;
+  t.interval = account.tuning.interval;
+  t.stale_after = account.tuning.stale_after;
+  return t;
+}
+
+forecast::Settings forecast_settings_for(const config::AccountConfig& account) {
+  return forecast::Settings{account.tuning.burn_window, account.tuning.target_days, account.tuning.topup_lead_time};
+}
+
+Assessment Assessor::probe(const config::AccountConfig& account, providers::Provider& provider, http::Client& client,
+                           const std::map<alerts::Rule, alerts::Severity>& firing) {
+  Assessment a;
+  a.account = account.name;
+  a.provider = account.provider;
+  const TimePoint started = m_clock.now();
+  auto result = provider.probe(client);
+  const TimePoint finished = m_clock.now();
+  a.latency_seconds = std::chrono::duration<double>(finished - started).count();
+
+  storage::ProbeRow probe_row{account.name, finished, "ok", 0, a.latency_seconds, ""};
+  if (result) {
+    a.balances = result->balances;
+    a.observation.available = result->available;
+    std::vector<storage::SampleRow> rows;
+    for (const auto& b : a.balances) {
+      rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, b.details.dump()});
+    }
+    m_store.add_samples(rows, probe_row);
+  } else {
+    a.error = result.error();
+    // Provider messages can echo what we sent; never let a credential through.
+    a.error->message = redact(a.error->message, {account.api_key.reveal()});
+    probe_row.outcome = providers::to_string(a.error->kind);
+    probe_row.http_status = a.error->http_status;
+    probe_row.message = a.error->message;
+    m_store.add_probe(probe_row);
+  }
+  a.observation.at = finished;
+  a.observation.status = status_of(a.error);
+  if (a.error) a.observation.error_message = a.error->message;
+  judge(account, a, firing);
+  return a;
+}
+
+Assessment Assessor::from_store(const config::AccountConfig& account) {
+  Assessment a;
+  a.account = account.name;
+  a.provider = account.provider;
+  a.observation.at = m_clock.now();
+  if (auto probe = m_store.latest_probe(account.name); probe && probe->outcome != "ok") {
+    a.error = providers::ProbeError{providers::ErrorKind::internal, probe->message, probe->http_status, std::nullopt};
+    if (probe->outcome == "key_invalid") a.error->kind = providers::ErrorKind::key_invalid;
+    if (probe->outcome == "exhausted") a.error->kind = providers::ErrorKind::exhausted;
+    a.observation.status = status_of(a.error);
+    a.observation.error_message = probe->message;
+  }
+  std::map<alerts::Rule, alerts::Severity> none;
+  judge(account, a, none);
+  return a;
+}
+
+void Assessor::judge(const config::AccountConfig& account, Assessment& a,
+                     const std::map<alerts::Rule, alerts::Severity>& firing) {
+  a.observation.last_success = m_store.last_success(account.name);
+  if (a.balances.empty()) {
+    if (auto latest = m_store.latest_sample(account.name, account.currency.value_or(""))) {
+      a.balances.push_back({latest->currency, latest->balance, latest->spend_total, nlohmann::json::object()});
+    }
+  }
+  a.currency = pick_currency(account, a.balances);
+  if (!a.currency.empty()) {
+    const auto settings = forecast_settings_for(account);
+    const TimePoint now = m_clock.now();
+    auto rows = m_store.samples(account.name, now - settings.burn_window - std::chrono::hours(24), a.currency);
+    std::vector<forecast::Point> points;
+    points.reserve(rows.size());
+    for (const auto& r : rows) points.push_back({r.at, r.balance, r.spend_total});
+    if (!points.empty()) a.forecast = forecast::project(points, settings, now);
+  }
+  a.observation.forecast = a.forecast;
+  a.findings = alerts::evaluate(a.observation, thresholds_for(account), firing);
+
+  a.state = a.observation.status == alerts::ProbeStatus::failed ? CheckState::unknown : CheckState::ok;
+  for (const auto& f : a.findings) {
+    if (!f.firing) continue;
+    if (f.severity == alerts::Severity::critical) a.state = worse(a.state, CheckState::critical);
+    if (f.severity == alerts::Severity::warning) a.state = worse(a.state, CheckState::warning);
+  }
+}
+
+}  // namespace creditwatch::scheduler

@@ -1,0 +1,117 @@
+#include "creditwatch/storage/database.hpp"
+
+#include <sqlite3.h>
+
+namespace creditwatch::storage {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw DatabaseError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+void Statement::Finalizer::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr) !=
+      SQLITE_OK) {
+    fail(db, "prepare failed");
+  }
+  m_stmt.reset(raw);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(m_stmt.get(), index, value);
+  return *this;
+}
+Statement& Statement::bind(int index, double value) {
+  sqlite3_bind_double(m_stmt.get(), index, value);
+  return *this;
+}
+Statement& Statement::bind(int index, std::string_view value) {
+  sqlite3_bind_text(m_stmt.get(), index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(m_stmt.get(), index);
+  return *this;
+}
+Statement& Statement::bind_optional(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(m_stmt.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string message = sqlite3_errmsg(m_db);
+  sqlite3_reset(m_stmt.get());
+  throw DatabaseError("query failed: " + message);
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(m_stmt.get());
+  sqlite3_clear_bindings(m_stmt.get());
+}
+
+std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(m_stmt.get(), column); }
+double Statement::real(int column) const { return sqlite3_column_double(m_stmt.get(), column); }
+bool Statement::is_null(int column) const { return sqlite3_column_type(m_stmt.get(), column) == SQLITE_NULL; }
+std::string Statement::text(int column) const {
+  auto* p = sqlite3_column_text(m_stmt.get(), column);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt.get(), column)))
+           : std::string();
+}
+
+Database::Database(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  m_db.reset(raw);
+  if (rc != SQLITE_OK) fail(raw, "cannot open database " + path);
+  sqlite3_busy_timeout(raw, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+void Database::exec(std::string_view sql) {
+  char* error = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(m_db.get(), text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw DatabaseError(message);
+  }
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
+int Database::changes() const { return sqlite3_changes(m_db.get()); }
+
+Transaction::Transaction(Database& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!m_done) {
+    try {
+      m_db.exec("ROLLBACK");
+    } catch (...) {  // the connection may already have rolled back (e.g. SQLITE_FULL)
+    }
+  }
+}
+
+void Transaction::commit() {
+  m_db.exec("COMMIT");
+  m_done = true;
+}
+
+std::string sqlite_version_text() { return sqlite3_libversion(); }
+
+}  // namespace creditwatch::storage

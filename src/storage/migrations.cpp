@@ -1,0 +1,85 @@
+#include "migrations.hpp"
+
+#include "creditwatch/storage/store.hpp"
+
+#include <array>
+#include <string>
+
+namespace creditwatch::storage {
+namespace {
+
+// Append new steps; never edit a released one. Index i upgrades user_version i -> i+1.
+constexpr std::array<const char*, 1> k_steps = {
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('heartbeat', '');
+CREATE TABLE samples (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  balance_micros INTEGER NOT NULL,
+  spend_micros INTEGER,
+  details TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX samples_by_account_time ON samples (account, ts_ms);
+CREATE TABLE probes (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  http_status INTEGER NOT NULL DEFAULT 0,
+  latency_seconds REAL NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX probes_by_account_time ON probes (account, ts_ms);
+CREATE TABLE alerts (
+  account TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  since_ms INTEGER NOT NULL,
+  last_notified_ms INTEGER NOT NULL,
+  context TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (account, rule)
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  notifier TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  last_error TEXT NOT NULL DEFAULT '',
+  delivered_ms INTEGER
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);
+)sql",
+};
+
+int user_version(Database& db) {
+  auto s = db.prepare("PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.int64(0));
+}
+
+}  // namespace
+
+void apply_migrations(Database& db) {
+  static_assert(k_steps.size() == Store::k_schema_version);
+  int version = user_version(db);
+  if (version > static_cast<int>(k_steps.size())) {
+    throw DatabaseError("database schema version " + std::to_string(version) +
+                        " is newer than this creditwatch understands (" + std::to_string(k_steps.size()) + ")");
+  }
+  for (auto step = static_cast<std::size_t>(version); step < k_steps.size(); ++step) {
+    Transaction tx(db);
+    db.exec(k_steps[step]);
+    db.exec("PRAGMA user_version = " + std::to_string(step + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace creditwatch::storage

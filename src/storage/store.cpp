@@ -1,0 +1,264 @@
+#include "creditwatch/storage/store.hpp"
+
+#include "migrations.hpp"
+
+namespace creditwatch::storage {
+namespace {
+
+std::optional<std::int64_t> optional_micros(const std::optional<Decimal>& d) {
+  return d ? std::optional<std::int64_t>(d->micros()) : std::nullopt;
+}
+
+SampleRow read_sample(const Statement& s) {
+  SampleRow row;
+  row.account = s.text(0);
+  row.at = from_unix_ms(s.int64(1));
+  row.currency = s.text(2);
+  row.balance = Decimal::from_micros(s.int64(3));
+  if (!s.is_null(4)) row.spend_total = Decimal::from_micros(s.int64(4));
+  row.details_json = s.text(5);
+  return row;
+}
+
+ProbeRow read_probe(const Statement& s) {
+  return ProbeRow{s.text(0), from_unix_ms(s.int64(1)), s.text(2), static_cast<long>(s.int64(3)), s.real(4), s.text(5)};
+}
+
+OutboxState parse_state(const std::string& text) {
+  if (text == "delivered") return OutboxState::delivered;
+  if (text == "dead") return OutboxState::dead;
+  return OutboxState::pending;
+}
+
+OutboxRow read_outbox(const Statement& s) {
+  OutboxRow row;
+  row.id = s.int64(0);
+  row.created = from_unix_ms(s.int64(1));
+  row.notifier = s.text(2);
+  row.dedup_key = s.text(3);
+  row.payload_json = s.text(4);
+  row.attempts = static_cast<int>(s.int64(5));
+  row.next_attempt = from_unix_ms(s.int64(6));
+  row.state = parse_state(s.text(7));
+  row.last_error = s.text(8);
+  return row;
+}
+
+constexpr const char* k_sample_columns = "account, ts_ms, currency, balance_micros, spend_micros, details";
+constexpr const char* k_outbox_columns =
+    "id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error";
+
+void insert_probe(Database& db, const ProbeRow& probe) {
+  db.prepare("INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, probe.account)
+      .bind(2, to_unix_ms(probe.at))
+      .bind(3, probe.outcome)
+      .bind(4, static_cast<std::int64_t>(probe.http_status))
+      .bind(5, probe.latency_seconds)
+      .bind(6, probe.message)
+      .run();
+}
+
+}  // namespace
+
+const char* to_string(OutboxState state) {
+  switch (state) {
+    case OutboxState::pending: return "pending";
+    case OutboxState::delivered: return "delivered";
+    case OutboxState::dead: return "dead";
+  }
+  return "pending";
+}
+
+Store::Store(const std::string& path) : m_db(path) { migrate(); }
+
+void Store::migrate() {
+  std::lock_guard lock(m_mutex);
+  apply_migrations(m_db);
+}
+
+int Store::schema_version() {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare("PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.int64(0));
+}
+
+void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) {
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db);
+  auto insert = m_db.prepare(std::string("INSERT INTO samples (") + k_sample_columns +
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  for (const auto& s : samples) {
+    insert.bind(1, s.account)
+        .bind(2, to_unix_ms(s.at))
+        .bind(3, s.currency)
+        .bind(4, s.balance.micros())
+        .bind_optional(5, optional_micros(s.spend_total))
+        .bind(6, s.details_json)
+        .run();
+  }
+  insert_probe(m_db, probe);
+  tx.commit();
+}
+
+void Store::add_probe(const ProbeRow& probe) {
+  std::lock_guard lock(m_mutex);
+  insert_probe(m_db, probe);
+}
+
+std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare(std::string("SELECT ") + k_sample_columns +
+                        " FROM samples WHERE account = ?1 AND ts_ms >= ?2 AND (?3 = '' OR currency = ?3)"
+                        " ORDER BY ts_ms, id");
+  s.bind(1, account).bind(2, to_unix_ms(since)).bind(3, currency);
+  std::vector<SampleRow> out;
+  while (s.step()) out.push_back(read_sample(s));
+  return out;
+}
+
+std::optional<SampleRow> Store::latest_sample(const std::string& account, const std::string& currency) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare(std::string("SELECT ") + k_sample_columns +
+                        " FROM samples WHERE account = ?1 AND (?2 = '' OR currency = ?2)"
+                        " ORDER BY ts_ms DESC, id DESC LIMIT 1");
+  s.bind(1, account).bind(2, currency);
+  if (!s.step()) return std::nullopt;
+  return read_sample(s);
+}
+
+std::optional<ProbeRow> Store::latest_probe(const std::string& account) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare("SELECT account, ts_ms, outcome, http_status, latency_seconds, message FROM probes "
+                        "WHERE account = ?1 ORDER BY ts_ms DESC, id DESC LIMIT 1");
+  s.bind(1, account);
+  if (!s.step()) return std::nullopt;
+  return read_probe(s);
+}
+
+std::optional<TimePoint> Store::last_success(const std::string& account) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare("SELECT MAX(ts_ms) FROM probes WHERE account = ?1 AND outcome = 'ok'");
+  s.bind(1, account);
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return from_unix_ms(s.int64(0));
+}
+
+std::vector<AlertRow> Store::alerts(const std::string& account) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare("SELECT account, rule, state, severity, since_ms, last_notified_ms, context FROM alerts "
+                        "WHERE ?1 = '' OR account = ?1 ORDER BY account, rule");
+  s.bind(1, account);
+  std::vector<AlertRow> out;
+  while (s.step()) {
+    out.push_back(AlertRow{s.text(0), s.text(1), s.text(2), s.text(3), from_unix_ms(s.int64(4)),
+                           from_unix_ms(s.int64(5)), s.text(6)});
+  }
+  return out;
+}
+
+void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications) {
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db);
+  m_db.prepare("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (account, rule) DO UPDATE SET "
+               "state = excluded.state, severity = excluded.severity, since_ms = excluded.since_ms, "
+               "last_notified_ms = excluded.last_notified_ms, context = excluded.context")
+      .bind(1, alert.account)
+      .bind(2, alert.rule)
+      .bind(3, alert.state)
+      .bind(4, alert.severity)
+      .bind(5, to_unix_ms(alert.since))
+      .bind(6, to_unix_ms(alert.last_notified))
+      .bind(7, alert.context_json)
+      .run();
+  auto insert = m_db.prepare("INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, "
+                             "next_attempt_ms, state, last_error) VALUES (?1, ?2, ?3, ?4, 0, ?5, 'pending', '')");
+  for (const auto& n : notifications) {
+    insert.bind(1, to_unix_ms(n.created))
+        .bind(2, n.notifier)
+        .bind(3, n.dedup_key)
+        .bind(4, n.payload_json)
+        .bind(5, to_unix_ms(n.next_attempt))
+        .run();
+  }
+  tx.commit();
+}
+
+std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare(std::string("SELECT ") + k_outbox_columns +
+                        " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id"
+                        " LIMIT ?2");
+  s.bind(1, to_unix_ms(now)).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<OutboxRow> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare(std::string("SELECT ") + k_outbox_columns +
+                        " FROM outbox WHERE ?1 = '' OR state = ?1 ORDER BY id");
+  s.bind(1, std::string(state ? to_string(*state) : ""));
+  std::vector<OutboxRow> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+void Store::mark_delivered(std::int64_t id, TimePoint at) {
+  std::lock_guard lock(m_mutex);
+  m_db.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, last_error = '' "
+               "WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, to_unix_ms(at))
+      .run();
+}
+
+void Store::mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
+  std::lock_guard lock(m_mutex);
+  m_db.prepare("UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, to_unix_ms(next_attempt))
+      .bind(3, error)
+      .run();
+}
+
+void Store::mark_dead(std::int64_t id, const std::string& error) {
+  std::lock_guard lock(m_mutex);
+  m_db.prepare("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, error)
+      .run();
+}
+
+std::size_t Store::prune(TimePoint cutoff) {
+  std::lock_guard lock(m_mutex);
+  Transaction tx(m_db);
+  std::size_t removed = 0;
+  for (const char* sql : {"DELETE FROM samples WHERE ts_ms < ?1", "DELETE FROM probes WHERE ts_ms < ?1",
+                          "DELETE FROM outbox WHERE state != 'pending' AND created_ms < ?1"}) {
+    m_db.prepare(sql).bind(1, to_unix_ms(cutoff)).run();
+    removed += static_cast<std::size_t>(m_db.changes());
+  }
+  tx.commit();
+  return removed;
+}
+
+bool Store::writable() {
+  std::lock_guard lock(m_mutex);
+  try {
+    m_db.exec("BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'heartbeat'; COMMIT");
+    return true;
+  } catch (const DatabaseError&) {
+    try {
+      m_db.exec("ROLLBACK");
+    } catch (const DatabaseError&) {
+    }
+    return false;
+  }
+}
+
+}  // namespace creditwatch::storage
