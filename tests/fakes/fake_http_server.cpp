@@ -1,0 +1,55 @@
+#include "fakes/fake_http_server.hpp"
+
+#include <httplib.h>
+
+#include <stdexcept>
+
+namespace creditwatch::testing {
+
+std::string RecordedRequest::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  }
+  return "";
+}
+
+FakeHttpServer::FakeHttpServer() : m_server(std::make_unique<httplib::Server>()) {
+  m_server->set_logger([this](const httplib::Request& req, const httplib::Response&) {
+    RecordedRequest r{req.method, req.path, req.body, {}};
+    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+    std::lock_guard lock(m_mutex);
+    m_requests.push_back(std::move(r));
+  });
+}
+
+FakeHttpServer::~FakeHttpServer() {
+  m_server->stop();
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void FakeHttpServer::get(const std::string& pattern, Handler handler) { m_server->Get(pattern, std::move(handler)); }
+void FakeHttpServer::post(const std::string& pattern, Handler handler) { m_server->Post(pattern, std::move(handler)); }
+
+void FakeHttpServer::start() {
+  m_port = m_server->bind_to_any_port("127.0.0.1");
+  if (m_port <= 0) throw std::runtime_error("fake server could not bind");
+  m_thread = std::thread([this] { m_server->listen_after_bind(); });
+  while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+std::vector<RecordedRequest> FakeHttpServer::requests() const {
+  std::lock_guard lock(m_mutex);
+  return m_requests;
+}
+
+std::size_t FakeHttpServer::request_count() const {
+  std::lock_guard lock(m_mutex);
+  return m_requests.size();
+}
+
+void reply_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+}  // namespace creditwatch::testing
