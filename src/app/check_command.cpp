@@ -1,8 +1,8 @@
 #include "creditwatch/app/commands.hpp"
-#include "creditwatch/app/loaded_config.hpp"
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
+#include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include "table.hpp"
@@ -39,7 +39,7 @@ void print_table(const std::vector<scheduler::Assessment>& results) {
 }
 
 // Probes accounts in parallel with a few threads, each with its own HTTP client.
-std::vector<scheduler::Assessment> probe_all(LoadedConfig& loaded, const std::vector<const config::AccountConfig*>& accounts,
+std::vector<scheduler::Assessment> probe_all(scheduler::Runtime& runtime, const std::vector<const config::AccountConfig*>& accounts,
                                              scheduler::Assessor& assessor) {
   std::vector<scheduler::Assessment> results(accounts.size());
   std::atomic<std::size_t> next{0};
@@ -48,7 +48,7 @@ std::vector<scheduler::Assessment> probe_all(LoadedConfig& loaded, const std::ve
     const std::map<alerts::Rule, alerts::Severity> no_history;
     for (std::size_t i = next++; i < accounts.size(); i = next++) {
       const auto& account = *accounts[i];
-      results[i] = assessor.probe(account, *loaded.providers.at(account.name), client, no_history);
+      results[i] = assessor.probe(account, *runtime.providers.at(account.name), client, no_history);
     }
   };
   std::vector<std::jthread> threads;
@@ -61,18 +61,18 @@ std::vector<scheduler::Assessment> probe_all(LoadedConfig& loaded, const std::ve
 
 int check_command(const CheckOptions& options) {
   SystemClock clock;
-  LoadedConfig loaded = load_validated_config(options.config_path, clock);
+  auto runtime = scheduler::load_runtime(options.config_path, clock);
   std::vector<const config::AccountConfig*> accounts;
-  for (const auto& a : loaded.config.accounts) {
+  for (const auto& a : runtime->config.accounts) {
     if (options.account.empty() || a.name == options.account) accounts.push_back(&a);
   }
   if (accounts.empty()) {
     std::cerr << "creditwatch: no account named \"" << options.account << "\" in " << options.config_path << "\n";
     return static_cast<int>(scheduler::CheckState::unknown);
   }
-  storage::Store store(loaded.config.storage.path);
+  storage::Store store(runtime->config.storage.path);
   scheduler::Assessor assessor(store, clock);
-  auto results = probe_all(loaded, accounts, assessor);
+  auto results = probe_all(*runtime, accounts, assessor);
 
   scheduler::CheckState worst = scheduler::CheckState::ok;
   for (const auto& a : results) worst = scheduler::worse(worst, a.state);

@@ -24,13 +24,16 @@ int run(int argc, char** argv) {
   cli.require_subcommand(0, 1);
   bool show_version = false;
   cli.add_flag("--version", show_version, "print the version and the libcurl and SQLite versions");
-  std::string log_level = "warn";
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn or error")->capture_default_str();
+  std::string log_level;
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn or error (default: logging.level, else warn)");
 
   std::string config_path = config::default_config_path();
   auto add_config = [&config_path](CLI::App* sub) {
     sub->add_option("-c,--config", config_path, "config file ($CREDITWATCH_CONFIG, else /etc/creditwatch/creditwatch.yaml)");
   };
+
+  auto* run_daemon = cli.add_subcommand("run", "the daemon: probe on schedule, alert, deliver notifications");
+  add_config(run_daemon);
 
   CheckOptions check_options;
   auto* check = cli.add_subcommand("check", "probe every (or one) account now; Nagios exit codes");
@@ -47,10 +50,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }
-  setup_logging(log_level, "text");
+  setup_logging(log_level.empty() ? (run_daemon->parsed() ? "info" : "warn") : log_level, "text");
 
   try {
     if (show_version) return version_command();
+    if (run_daemon->parsed()) return run_command({config_path, log_level});
     if (check->parsed()) {
       check_options.config_path = config_path;
       return check_command(check_options);

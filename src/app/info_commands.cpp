@@ -1,7 +1,7 @@
 #include "creditwatch/app/commands.hpp"
-#include "creditwatch/app/loaded_config.hpp"
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/providers/factory.hpp"
+#include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/storage/database.hpp"
 #include "creditwatch/version.hpp"
 
@@ -14,9 +14,9 @@ namespace creditwatch::app {
 int validate_command(const std::string& config_path) {
   SystemClock clock;
   try {
-    auto loaded = load_validated_config(config_path, clock);
-    std::cout << config_path << ": OK (" << loaded.config.accounts.size() << " accounts, "
-              << loaded.config.notifiers.size() << " notifiers)\n";
+    auto runtime = scheduler::load_runtime(config_path, clock);
+    std::cout << config_path << ": OK (" << runtime->config.accounts.size() << " accounts, "
+              << runtime->config.notifiers.size() << " notifiers)\n";
     return 0;
   } catch (const config::ConfigErrors& e) {
     for (const auto& error : e.errors()) std::cerr << error.to_string() << "\n";

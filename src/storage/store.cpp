@@ -187,15 +187,23 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
   tx.commit();
 }
 
-std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit) {
+std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {
   std::lock_guard lock(m_mutex);
   auto s = m_db.prepare(std::string("SELECT ") + k_outbox_columns +
-                        " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id"
-                        " LIMIT ?2");
-  s.bind(1, to_unix_ms(now)).bind(2, static_cast<std::int64_t>(limit));
+                        " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1 AND (?3 = '' OR notifier = ?3)"
+                        " ORDER BY next_attempt_ms, id LIMIT ?2");
+  s.bind(1, to_unix_ms(now)).bind(2, static_cast<std::int64_t>(limit)).bind(3, notifier);
   std::vector<OutboxRow> out;
   while (s.step()) out.push_back(read_outbox(s));
   return out;
+}
+
+std::optional<TimePoint> Store::next_attempt(const std::string& notifier) {
+  std::lock_guard lock(m_mutex);
+  auto s = m_db.prepare("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND notifier = ?1");
+  s.bind(1, notifier);
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return from_unix_ms(s.int64(0));
 }
 
 std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {

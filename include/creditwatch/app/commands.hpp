@@ -10,6 +10,12 @@ struct CheckOptions {
   bool json = false;
 };
 
+struct RunOptions {
+  std::string config_path;
+  std::string log_level;  // empty: logging.level from the config
+};
+
+int run_command(const RunOptions& options);
 int check_command(const CheckOptions& options);
 int validate_command(const std::string& config_path);
 int providers_command();

@@ -1,11 +1,16 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace creditwatch::app {
 
 // Sends spdlog to stderr in `format` ("text" or "json") at `level`. Under journald
 // (JOURNAL_STREAM set) text lines carry no timestamp, since the journal adds its own.
 void setup_logging(const std::string& level, const std::string& format);
+
+// Every log line is scrubbed of these strings (API keys, webhook URLs, passwords) before
+// it is written: a last line of defence behind code that never logs them on purpose.
+void set_log_redactions(std::vector<std::string> secrets);
 
 }  // namespace creditwatch::app

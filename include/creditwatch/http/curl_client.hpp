@@ -2,6 +2,7 @@
 
 #include "creditwatch/http/http_client.hpp"
 
+#include <atomic>
 #include <memory>
 
 namespace creditwatch::http {
@@ -17,7 +18,11 @@ public:
 
   Outcome send(const Request& request) override;
 
+  // While *flag is true, transfers abort within a few hundred milliseconds (shutdown).
+  void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
+
 private:
+  const std::atomic<bool>* m_cancel = nullptr;
   struct Handle;
   std::unique_ptr<Handle> m_handle;
 };

@@ -79,7 +79,10 @@ public:
   // Writes the alert state and enqueues its notifications in one transaction.
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications);
 
-  std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit);
+  // Pending notifications due at `now`, oldest first; only `notifier`'s when it is given.
+  std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "");
+  // When the earliest pending notification of `notifier` is due, if any is pending.
+  std::optional<TimePoint> next_attempt(const std::string& notifier);
   std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt);
   void mark_delivered(std::int64_t id, TimePoint at);
   void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error);

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "creditwatch/alerts/lifecycle.hpp"
+#include "creditwatch/common/clock.hpp"
+#include "creditwatch/common/decimal.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace creditwatch::notify {
+
+// Everything a sink is told about one alert event. Stored as JSON in the outbox, so it
+// carries the figures as they were when the alert changed, not when delivery succeeds.
+struct Notification {
+  std::string dedup_key;  // stable per (account, rule): "creditwatch-<account>-<rule>"
+  alerts::Event event = alerts::Event::firing;
+  alerts::Reason reason = alerts::Reason::started;
+  bool test = false;  // sent by `creditwatch test-notify`
+  TimePoint at;
+  std::string account;
+  std::string provider;
+  std::map<std::string, std::string> labels;
+  alerts::Rule rule = alerts::Rule::runway;
+  alerts::Severity severity = alerts::Severity::info;
+  std::string summary;
+  std::optional<Decimal> balance;
+  std::string currency;
+  std::optional<double> burn_per_day;
+  std::optional<double> runway_days;
+  std::optional<double> runway_p10_days;
+  std::optional<TimePoint> exhausted_at;
+  std::optional<Decimal> recommended_topup;
+
+  // One line: "[FIRING] deepseek-prod runway critical: runway 2.1 days".
+  std::string title() const;
+  // Several "label: value" lines with every figure, for plain-text sinks.
+  std::string body_text() const;
+};
+
+nlohmann::json to_json(const Notification& n);
+Notification notification_from_json(const nlohmann::json& j);
+
+std::string make_dedup_key(const std::string& account, alerts::Rule rule);
+
+// "12.5" days, "-" when unknown; the same formatting in every sink.
+std::string format_number(const std::optional<double>& value, int decimals);
+
+}  // namespace creditwatch::notify

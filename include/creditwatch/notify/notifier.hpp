@@ -1,0 +1,36 @@
+#pragma once
+
+#include "creditwatch/http/http_client.hpp"
+#include "creditwatch/notify/notification.hpp"
+
+#include <optional>
+#include <string>
+
+namespace creditwatch::notify {
+
+// What a sink said. `retry` covers transport failures, 429 and 5xx; `permanent` is a
+// rejection that retrying cannot fix (a 400 invalid_payload, a revoked webhook).
+struct DeliveryResult {
+  enum class Outcome { delivered, retry, permanent };
+  Outcome outcome = Outcome::delivered;
+  std::string message;  // the sink's answer, free of credentials
+  long http_status = 0;
+  std::optional<Duration> retry_after;
+};
+
+const char* to_string(DeliveryResult::Outcome outcome);
+
+// One sink. deliver() is called from that notifier's own outbox thread only.
+class Notifier {
+public:
+  virtual ~Notifier() = default;
+  virtual DeliveryResult deliver(const Notification& notification, http::Client& client) = 0;
+  // The smallest gap between two messages the sink accepts (Slack: 1 s per webhook).
+  virtual Duration min_interval() const { return Duration(0); }
+};
+
+// The usual meaning of an HTTP answer for a JSON webhook: 2xx delivered; 408, 429 and 5xx
+// retry (429 with Retry-After); other 4xx permanent; transport failures retry.
+DeliveryResult classify_http(const http::Outcome& outcome);
+
+}  // namespace creditwatch::notify

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "creditwatch/alerts/lifecycle.hpp"
+#include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/runtime.hpp"
+#include "creditwatch/storage/store.hpp"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace creditwatch::scheduler {
+
+// Applies the alert state machine to each assessment and persists the result: the new
+// state and its notifications (one outbox row per routed notifier) go to SQLite in one
+// transaction, before any sink is called. State is loaded from the database at start, so
+// a restart neither repeats what was sent nor drops what was pending. Thread-safe.
+class AlertEngine {
+public:
+  AlertEngine(storage::Store& store, const Clock& clock);
+
+  // Severities of the rules currently firing for `account` (for hysteresis).
+  std::map<alerts::Rule, alerts::Severity> firing(const std::string& account) const;
+
+  // Returns how many notifications were queued.
+  std::size_t apply(const config::AccountConfig& account, const Assessment& assessment, const Runtime& runtime);
+
+private:
+  using Key = std::pair<std::string, alerts::Rule>;
+  std::vector<std::string> route(const config::AccountConfig& account, alerts::Severity severity,
+                                 const Runtime& runtime) const;
+
+  storage::Store& m_store;
+  const Clock& m_clock;
+  mutable std::mutex m_mutex;
+  std::map<Key, alerts::AlertState> m_states;
+};
+
+}  // namespace creditwatch::scheduler

@@ -1,0 +1,126 @@
+#include "creditwatch/notify/notification.hpp"
+
+#include "creditwatch/common/time_format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace creditwatch::notify {
+namespace {
+
+nlohmann::json optional_double(const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return *v;
+}
+
+std::optional<double> read_double(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::optional<Decimal> read_decimal(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return Decimal::parse(it->get<std::string>());
+}
+
+std::string upper(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+std::string format_number(const std::optional<double>& value, int decimals) {
+  if (!value || !std::isfinite(*value)) return "-";
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, *value);
+  return buffer;
+}
+
+std::string make_dedup_key(const std::string& account, alerts::Rule rule) {
+  return "creditwatch-" + account + "-" + alerts::to_string(rule);
+}
+
+std::string Notification::title() const {
+  std::string prefix = test ? "[TEST] " : "";
+  prefix += event == alerts::Event::resolved ? "[RESOLVED] " : "[" + upper(alerts::to_string(severity)) + "] ";
+  return prefix + account + " " + alerts::to_string(rule) + ": " + summary;
+}
+
+std::string Notification::body_text() const {
+  std::string out;
+  auto line = [&out](const std::string& label, const std::string& value) { out += label + ": " + value + "\n"; };
+  if (test) line("Note", "this is a test notification from creditwatch test-notify");
+  line("Account", account + " (" + provider + ")");
+  line("Status", std::string(alerts::to_string(event)) + ", " + alerts::to_string(severity));
+  line("Rule", alerts::to_string(rule));
+  line("Balance", balance ? balance->to_string() + " " + currency : "-");
+  line("Burn per day", burn_per_day ? format_number(burn_per_day, 2) + " " + currency : "-");
+  line("Runway (days)", format_number(runway_days, 1) +
+                            (runway_p10_days && runway_p10_days != runway_days
+                                 ? " (conservative " + format_number(runway_p10_days, 1) + ")"
+                                 : ""));
+  line("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
+  line("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");
+  for (const auto& [k, v] : labels) line("Label " + k, v);
+  line("Time", format_rfc3339(at));
+  return out;
+}
+
+nlohmann::json to_json(const Notification& n) {
+  nlohmann::json j;
+  j["dedup_key"] = n.dedup_key;
+  j["status"] = alerts::to_string(n.event);
+  j["reason"] = alerts::to_string(n.reason);
+  j["test"] = n.test;
+  j["ts"] = format_rfc3339(n.at);
+  j["ts_ms"] = to_unix_ms(n.at);
+  j["account"] = n.account;
+  j["provider"] = n.provider;
+  j["labels"] = n.labels;
+  j["rule"] = alerts::to_string(n.rule);
+  j["severity"] = alerts::to_string(n.severity);
+  j["summary"] = n.summary;
+  j["balance"] = n.balance ? nlohmann::json(n.balance->to_string()) : nlohmann::json(nullptr);
+  j["currency"] = n.currency;
+  j["burn_per_day"] = optional_double(n.burn_per_day);
+  j["runway_days"] = optional_double(n.runway_days);
+  j["runway_p10_days"] = optional_double(n.runway_p10_days);
+  j["exhausted_at"] = n.exhausted_at ? nlohmann::json(format_rfc3339(*n.exhausted_at)) : nlohmann::json(nullptr);
+  j["recommended_topup"] =
+      n.recommended_topup ? nlohmann::json(n.recommended_topup->to_string()) : nlohmann::json(nullptr);
+  return j;
+}
+
+Notification notification_from_json(const nlohmann::json& j) {
+  Notification n;
+  n.dedup_key = j.value("dedup_key", "");
+  n.event = j.value("status", "firing") == "resolved" ? alerts::Event::resolved : alerts::Event::firing;
+  const std::string reason = j.value("reason", "started");
+  for (auto r : {alerts::Reason::started, alerts::Reason::severity_changed, alerts::Reason::repeat,
+                 alerts::Reason::resolved}) {
+    if (reason == alerts::to_string(r)) n.reason = r;
+  }
+  n.test = j.value("test", false);
+  n.at = from_unix_ms(j.value("ts_ms", std::int64_t{0}));
+  n.account = j.value("account", "");
+  n.provider = j.value("provider", "");
+  if (j.contains("labels") && j["labels"].is_object()) n.labels = j["labels"].get<std::map<std::string, std::string>>();
+  n.rule = alerts::parse_rule(j.value("rule", "runway")).value_or(alerts::Rule::runway);
+  n.severity = alerts::parse_severity(j.value("severity", "info")).value_or(alerts::Severity::info);
+  n.summary = j.value("summary", "");
+  n.balance = read_decimal(j, "balance");
+  n.currency = j.value("currency", "");
+  n.burn_per_day = read_double(j, "burn_per_day");
+  n.runway_days = read_double(j, "runway_days");
+  n.runway_p10_days = read_double(j, "runway_p10_days");
+  if (j.contains("exhausted_at") && j["exhausted_at"].is_string()) {
+    n.exhausted_at = parse_rfc3339(j["exhausted_at"].get<std::string>());
+  }
+  n.recommended_topup = read_decimal(j, "recommended_topup");
+  return n;
+}
+
+}  // namespace creditwatch::notify

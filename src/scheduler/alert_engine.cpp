@@ -1,0 +1,111 @@
+#include "creditwatch/scheduler/alert_engine.hpp"
+
+#include "creditwatch/notify/notification.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace creditwatch::scheduler {
+namespace {
+
+notify::Notification make_notification(const config::AccountConfig& account, const Assessment& a,
+                                       const alerts::Finding& finding, const alerts::AlertState& state,
+                                       alerts::Reason reason, TimePoint now) {
+  notify::Notification n;
+  n.dedup_key = notify::make_dedup_key(account.name, finding.rule);
+  n.event = reason == alerts::Reason::resolved ? alerts::Event::resolved : alerts::Event::firing;
+  n.reason = reason;
+  n.at = now;
+  n.account = account.name;
+  n.provider = account.provider;
+  n.labels = account.labels;
+  n.rule = finding.rule;
+  n.severity = state.severity;
+  n.summary = finding.summary;
+  n.currency = a.currency;
+  if (a.forecast) {
+    n.balance = a.forecast->balance;
+    n.burn_per_day = a.forecast->burn_per_day;
+    n.runway_days = a.forecast->runway_days;
+    n.runway_p10_days = a.forecast->runway_p10_days;
+    n.exhausted_at = a.forecast->exhausted_at;
+    n.recommended_topup = a.forecast->recommended_topup;
+  }
+  return n;
+}
+
+storage::AlertRow to_row(const std::string& account, alerts::Rule rule, const alerts::AlertState& s,
+                         const std::string& summary) {
+  return storage::AlertRow{account,  alerts::to_string(rule), s.firing ? "firing" : "resolved",
+                           alerts::to_string(s.severity), s.since, s.last_notified,
+                           nlohmann::json{{"summary", summary}}.dump()};
+}
+
+}  // namespace
+
+AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {
+  for (const auto& row : m_store.alerts()) {
+    auto rule = alerts::parse_rule(row.rule);
+    if (!rule) continue;
+    m_states[{row.account, *rule}] = alerts::AlertState{
+        row.state == "firing", alerts::parse_severity(row.severity).value_or(alerts::Severity::warning), row.since,
+        row.last_notified};
+  }
+}
+
+std::map<alerts::Rule, alerts::Severity> AlertEngine::firing(const std::string& account) const {
+  std::lock_guard lock(m_mutex);
+  std::map<alerts::Rule, alerts::Severity> out;
+  for (auto it = m_states.lower_bound({account, alerts::Rule::runway}); it != m_states.end() && it->first.first == account;
+       ++it) {
+    if (it->second.firing) out[it->first.second] = it->second.severity;
+  }
+  return out;
+}
+
+std::vector<std::string> AlertEngine::route(const config::AccountConfig& account, alerts::Severity severity,
+                                            const Runtime& runtime) const {
+  std::vector<std::string> out;
+  for (const auto& notifier : runtime.config.notifiers) {
+    if (!account.notify.empty() &&
+        std::find(account.notify.begin(), account.notify.end(), notifier.name) == account.notify.end()) {
+      continue;
+    }
+    auto floor = alerts::parse_severity(notifier.min_severity).value_or(alerts::Severity::info);
+    if (severity >= floor) out.push_back(notifier.name);
+  }
+  return out;
+}
+
+std::size_t AlertEngine::apply(const config::AccountConfig& account, const Assessment& a, const Runtime& runtime) {
+  const TimePoint now = m_clock.now();
+  const alerts::Policy policy{runtime.config.alerting.repeat_interval, runtime.config.alerting.send_resolved};
+  std::size_t queued = 0;
+  std::lock_guard lock(m_mutex);
+  for (const auto& finding : a.findings) {
+    const Key key{account.name, finding.rule};
+    auto current = m_states.find(key);
+    std::optional<alerts::AlertState> before;
+    if (current != m_states.end()) before = current->second;
+    auto t = alerts::step(before, finding, now, policy);
+    if (!t.changed) continue;
+
+    std::vector<storage::OutboxRow> rows;
+    if (t.notify) {
+      auto n = make_notification(account, a, finding, t.next, *t.notify, now);
+      const auto payload = notify::to_json(n).dump();
+      for (const auto& notifier : route(account, t.next.severity, runtime)) {
+        rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
+                                          storage::OutboxState::pending, ""});
+      }
+      spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
+                   alerts::to_string(n.event), alerts::to_string(t.next.severity), finding.summary, rows.size());
+    }
+    // Persist first: only once the state and its outbox rows are durable does memory change.
+    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary), rows);
+    m_states[key] = t.next;
+    queued += rows.size();
+  }
+  return queued;
+}
+
+}  // namespace creditwatch::scheduler

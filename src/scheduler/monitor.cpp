@@ -1,0 +1,165 @@
+#include "creditwatch/scheduler/monitor.hpp"
+
+#include "creditwatch/http/curl_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace creditwatch::scheduler {
+
+Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outbox, MonitorOptions options)
+    : m_store(store),
+      m_clock(clock),
+      m_outbox(outbox),
+      m_options(options),
+      m_assessor(store, clock),
+      m_alerts(store, clock) {}
+
+Monitor::~Monitor() { stop(std::chrono::seconds(1)); }
+
+void Monitor::set_runtime(std::shared_ptr<const Runtime> runtime) {
+  std::lock_guard lock(m_mutex);
+  const TimePoint now = m_clock.now();
+  std::set<std::string> names;
+  for (const auto& account : runtime->config.accounts) {
+    names.insert(account.name);
+    m_schedule.set(account.name, account.tuning.interval, now);
+  }
+  m_schedule.retain(names);
+  std::erase_if(m_latest, [&](const auto& entry) { return names.count(entry.first) == 0; });
+  m_runtime = std::move(runtime);
+  m_loop_cv.notify_all();
+}
+
+void Monitor::on_probe(std::function<void(const Assessment&)> callback) {
+  std::lock_guard lock(m_mutex);
+  m_on_probe = std::move(callback);
+}
+
+void Monitor::start() {
+  m_last_tick_ms = to_unix_ms(m_clock.now());
+  for (std::size_t i = 0; i < m_options.max_in_flight; ++i) m_workers.emplace_back([this] { worker(); });
+  m_loop_thread = std::thread([this] { loop(); });
+}
+
+void Monitor::stop(Duration grace) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stopping && !m_loop_thread.joinable()) return;
+    m_stopping = true;
+    m_jobs.clear();  // queued but not started: they will run again after restart
+  }
+  m_loop_cv.notify_all();
+  m_jobs_cv.notify_all();
+  if (m_loop_thread.joinable()) m_loop_thread.join();
+  {
+    std::unique_lock lock(m_mutex);
+    m_jobs_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
+  }
+  m_cancel = true;  // abort whatever is still on the wire
+  m_jobs_cv.notify_all();
+  for (auto& t : m_workers) {
+    if (t.joinable()) t.join();
+  }
+  m_workers.clear();
+}
+
+TimePoint Monitor::last_tick() const { return from_unix_ms(m_last_tick_ms.load()); }
+
+std::map<std::string, Assessment> Monitor::latest() const {
+  std::lock_guard lock(m_mutex);
+  return m_latest;
+}
+
+void Monitor::loop() {
+  std::unique_lock lock(m_mutex);
+  while (!m_stopping) {
+    const TimePoint now = m_clock.now();
+    m_last_tick_ms = to_unix_ms(now);
+    for (auto& account : m_schedule.take_due(now)) {
+      // A probe still running (slow provider) is not queued twice; its slot is skipped.
+      if (m_in_flight.count(account)) continue;
+      m_in_flight.insert(account);
+      m_jobs.push_back(Job{std::move(account), m_runtime});
+    }
+    if (!m_jobs.empty()) m_jobs_cv.notify_all();
+    if (now >= m_next_housekeeping) {
+      lock.unlock();
+      housekeeping(now);
+      lock.lock();
+      m_next_housekeeping = now + m_options.housekeeping_every;
+    }
+    // Sleep until the next account is due, but wake at least every second so the
+    // watchdog and /healthz see the loop alive.
+    auto wait = std::chrono::milliseconds(1000);
+    if (auto next = m_schedule.next_due()) {
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - m_clock.now()),
+                        std::chrono::milliseconds(1), wait);
+    }
+    m_loop_cv.wait_for(lock, wait);
+  }
+}
+
+void Monitor::worker() {
+  http::CurlClient client;
+  client.set_cancel_flag(&m_cancel);
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(m_mutex);
+      m_jobs_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+      if (m_jobs.empty()) return;  // stopping and nothing left
+      job = std::move(m_jobs.front());
+      m_jobs.pop_front();
+    }
+    try {
+      run_job(job, client);
+    } catch (const std::exception& e) {
+      // One bad probe (a full disk, a provider bug) must not take the daemon down.
+      spdlog::error("account {}: probe failed internally: {}", job.account, e.what());
+    }
+    std::lock_guard lock(m_mutex);
+    m_in_flight.erase(job.account);
+    m_jobs_cv.notify_all();
+  }
+}
+
+void Monitor::run_job(const Job& job, http::Client& client) {
+  const auto* account = job.runtime->config.find_account(job.account);
+  auto provider = job.runtime->providers.find(job.account);
+  if (!account || provider == job.runtime->providers.end()) return;
+  auto assessment = m_assessor.probe(*account, *provider->second, client, m_alerts.firing(account->name));
+  ++m_probes_done;
+  if (assessment.error) {
+    spdlog::debug("account {}: probe {} in {:.3f}s: {}", account->name, providers::to_string(assessment.error->kind),
+                  assessment.latency_seconds, assessment.error->message);
+  } else {
+    spdlog::debug("account {}: balance {} {} in {:.3f}s, state {}", account->name,
+                  assessment.forecast ? assessment.forecast->balance.to_string() : "-", assessment.currency,
+                  assessment.latency_seconds, to_string(assessment.state));
+  }
+  if (m_alerts.apply(*account, assessment, *job.runtime) > 0) m_outbox.wake();
+  std::function<void(const Assessment&)> callback;
+  {
+    std::lock_guard lock(m_mutex);
+    m_latest[account->name] = assessment;
+    callback = m_on_probe;
+  }
+  if (callback) callback(assessment);
+}
+
+void Monitor::housekeeping(TimePoint now) {
+  std::shared_ptr<const Runtime> runtime;
+  {
+    std::lock_guard lock(m_mutex);
+    runtime = m_runtime;
+  }
+  if (!runtime) return;
+  try {
+    const auto removed = m_store.prune(now - runtime->config.storage.retention);
+    if (removed > 0) spdlog::info("retention: removed {} rows older than the retention period", removed);
+  } catch (const std::exception& e) {
+    spdlog::error("retention: {}", e.what());
+  }
+}
+
+}  // namespace creditwatch::scheduler
