@@ -1,16 +1,11 @@
 #include "creditwatch/alerts/rules.hpp"
 
 #include <cmath>
-#include <cstdio>
+#include "creditwatch/common/duration.hpp"
 
 namespace creditwatch::alerts {
 namespace {
 
-std::string days_text(double days) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f", days);
-  return buffer;
-}
 
 bool is_firing(const std::map<Rule, Severity>& firing, Rule rule) { return firing.count(rule) > 0; }
 
@@ -38,7 +33,7 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
     f.firing = true;
     f.severity = Severity::warning;
   }
-  f.summary = "runway " + days_text(*runway) + " days";
+  f.summary = "runway " + describe_days(*runway);
   return f;
 }
 

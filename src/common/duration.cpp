@@ -1,6 +1,7 @@
 #include "creditwatch/common/duration.hpp"
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 
 namespace creditwatch {
@@ -58,6 +59,20 @@ std::string format_duration(Duration d) {
     }
   }
   return out;
+}
+
+std::string describe_days(double days) {
+  char buffer[48];
+  if (days >= 1.0 || days <= 0.0) {
+    std::snprintf(buffer, sizeof buffer, "%.1f days", days);
+  } else if (days * 24 >= 1.0) {
+    std::snprintf(buffer, sizeof buffer, "%.1f hours", days * 24);
+  } else if (days * 1440 >= 1.0) {
+    std::snprintf(buffer, sizeof buffer, "%.0f minutes", days * 1440);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.0f seconds", days * 86400);
+  }
+  return buffer;
 }
 
 }  // namespace creditwatch

@@ -1,5 +1,6 @@
 #include "creditwatch/notify/notification.hpp"
 
+#include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 #include <cmath>
@@ -58,9 +59,9 @@ std::string Notification::body_text() const {
   line("Rule", alerts::to_string(rule));
   line("Balance", balance ? balance->to_string() + " " + currency : "-");
   line("Burn per day", burn_per_day ? format_number(burn_per_day, 2) + " " + currency : "-");
-  line("Runway (days)", format_number(runway_days, 1) +
+  line("Runway", (runway_days ? describe_days(*runway_days) : std::string("-")) +
                             (runway_p10_days && runway_p10_days != runway_days
-                                 ? " (conservative " + format_number(runway_p10_days, 1) + ")"
+                                 ? " (conservative " + describe_days(*runway_p10_days) + ")"
                                  : ""));
   line("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
   line("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");

@@ -2,6 +2,7 @@
 // plain `text` fallback; success is HTTP 200 with the body `ok`; one message per second.
 #include "builders.hpp"
 
+#include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 namespace creditwatch::notify {
@@ -32,7 +33,7 @@ nlohmann::json payload(const Notification& n) {
       field("Severity", std::string(alerts::to_string(n.severity)) + (n.event == alerts::Event::resolved ? ", resolved" : "")),
       field("Balance", n.balance ? n.balance->to_string() + money_suffix : "-"),
       field("Burn per day", format_number(n.burn_per_day, 2) + (n.burn_per_day ? money_suffix : "")),
-      field("Runway", format_number(n.runway_days, 1) + " days"),
+      field("Runway", n.runway_days ? describe_days(*n.runway_days) : "-"),
       field("Projected exhaustion (UTC)", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"),
       field("Recommended top-up", n.recommended_topup ? n.recommended_topup->to_string() + money_suffix : "-"),
   });

@@ -15,4 +15,7 @@ std::optional<Duration> parse_duration(std::string_view text);
 // Formats back to the shortest exact form: 90000ms -> "1m30s".
 std::string format_duration(Duration d);
 
+// A runway for people: "12.3 days", "5.2 hours", "17 minutes", "40 seconds".
+std::string describe_days(double days);
+
 }  // namespace creditwatch
