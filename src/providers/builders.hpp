@@ -14,4 +14,31 @@ std::unique_ptr<Provider> make_deepseek(const config::AccountConfig& account, co
 std::unique_ptr<Provider> make_simulated(const config::AccountConfig& account, const Clock& clock,
                                          SettingsReader& settings);
 
+std::unique_ptr<Provider> make_openrouter(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_moonshot(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_siliconflow(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_novita(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_xai(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_venice(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_deepinfra(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_twilio(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_vonage(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_http_json(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_openai_probe(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_openai_costs(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_anthropic_costs(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+
 }  // namespace creditwatch::providers

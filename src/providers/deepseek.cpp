@@ -44,7 +44,8 @@ private:
       const std::string path = "balance_infos[" + std::to_string(i) + "]";
       if (!info.is_object()) return bad_response(path + ": expected an object, got " + describe(info));
       auto currency = info.find("currency");
-      if (currency == info.end() || !currency->is_string()) return bad_response(path + ".currency is missing");
+      if (currency == info.end()) return bad_response(path + ".currency is missing");
+      if (!currency->is_string()) return bad_response(path + ".currency: expected a string, got " + describe(*currency));
       auto total = required_amount(info, "total_balance", path + ".total_balance");
       if (!total) return total.error();
       BalanceEntry entry{currency->get<std::string>(), *total, std::nullopt, nlohmann::json::object()};

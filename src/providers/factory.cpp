@@ -23,6 +23,19 @@ const std::vector<Entry>& entries() {
       {{"simulated", "balance", "nothing on the network: a synthetic declining balance",
         {"start", "spend_per_day", "noise", "weekly_pattern", "topup_every", "topup_amount"}},
        make_simulated},
+      {{"openrouter", "balance+spend", "GET {base}/api/v1/credits (base https://openrouter.ai); optional GET {base}/api/v1/key", {}}, make_openrouter},
+      {{"moonshot", "balance", "GET {base}/v1/users/me/balance (base https://api.moonshot.ai; .cn is CNY)", {}}, make_moonshot},
+      {{"siliconflow", "balance", "GET {base}/v1/user/info (base https://api.siliconflow.cn)", {}}, make_siliconflow},
+      {{"novita", "balance", "see reference", {}}, make_novita},
+      {{"xai", "balance", "see reference", {}}, make_xai},
+      {{"venice", "balance", "see reference", {}}, make_venice},
+      {{"deepinfra", "balance", "see reference", {}}, make_deepinfra},
+      {{"twilio", "balance", "GET {base}/2010-04-01/Accounts/{sid}/Balance.json", {}}, make_twilio},
+      {{"vonage", "balance", "GET {base}/account/get-balance", {}}, make_vonage},
+      {{"http_json", "balance", "any URL", {}}, make_http_json},
+      {{"openai_probe", "liveness", "POST {base}/chat/completions with max_tokens 1", {}}, make_openai_probe},
+      {{"openai_costs", "spend", "GET {base}/v1/organization/costs", {}}, make_openai_costs},
+      {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report", {}}, make_anthropic_costs},
   };
   return table;
 }

@@ -1,0 +1,12 @@
+// Placeholder registration; the real reader replaces this file.
+#include "builders.hpp"
+
+namespace creditwatch::providers {
+
+std::unique_ptr<Provider> make_http_json(const config::AccountConfig&, const Clock&, SettingsReader& settings) {
+  settings.error("provider", "provider http_json is not available in this build yet");
+  settings.finish();
+  return nullptr;
+}
+
+}  // namespace creditwatch::providers
