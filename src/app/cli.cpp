@@ -41,6 +41,17 @@ int run(int argc, char** argv) {
   check->add_option("--account", check_options.account, "only this account");
   check->add_flag("--json", check_options.json, "print JSON instead of a table");
 
+  StatusOptions status_options;
+  auto* status = cli.add_subcommand("status", "show what the database knows: balances, runway, alerts (no probes)");
+  add_config(status);
+  status->add_option("--account", status_options.account, "only this account");
+  status->add_flag("--json", status_options.json, "print JSON instead of a table");
+
+  std::string notifier_name;
+  auto* test_notify = cli.add_subcommand("test-notify", "send a clearly marked test notification through one notifier");
+  add_config(test_notify);
+  test_notify->add_option("NOTIFIER", notifier_name, "the notifier's name")->required();
+
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
   auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
@@ -60,6 +71,11 @@ int run(int argc, char** argv) {
       return check_command(check_options);
     }
     if (validate->parsed()) return validate_command(config_path);
+    if (status->parsed()) {
+      status_options.config_path = config_path;
+      return status_command(status_options);
+    }
+    if (test_notify->parsed()) return test_notify_command(config_path, notifier_name);
     if (list_providers->parsed()) return providers_command();
     std::cout << cli.help();
     return 0;

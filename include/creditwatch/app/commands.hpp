@@ -17,6 +17,15 @@ struct RunOptions {
 
 int run_command(const RunOptions& options);
 int check_command(const CheckOptions& options);
+int test_notify_command(const std::string& config_path, const std::string& notifier);
+
+struct StatusOptions {
+  std::string config_path;
+  std::string account;
+  bool json = false;
+};
+int status_command(const StatusOptions& options);
+
 int validate_command(const std::string& config_path);
 int providers_command();
 int version_command();
