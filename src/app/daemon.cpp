@@ -5,19 +5,28 @@
 #include "creditwatch/app/systemd.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
+#include "creditwatch/scheduler/assessment_json.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
+#include "creditwatch/server/http_server.hpp"
+#include "creditwatch/server/metrics.hpp"
+#include "creditwatch/server/telemetry.hpp"
 #include "creditwatch/storage/store.hpp"
+#include "creditwatch/common/time_format.hpp"
 #include "creditwatch/version.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <ctime>
+#include <mutex>
 
 namespace creditwatch::app {
 namespace {
 
 constexpr Duration k_shutdown_grace = std::chrono::seconds(3);
+// /healthz turns 503 when the scheduler loop (which wakes at least every second) has been
+// silent this long.
+constexpr Duration k_loop_silence_limit = std::chrono::seconds(10);
 
 notify::RetryPolicy retry_policy(const config::Config& c) {
   return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2};
@@ -49,11 +58,14 @@ public:
         m_runtime(std::move(runtime)),
         m_store(m_runtime->config.storage.path),
         m_outbox(m_store, m_clock, retry_policy(m_runtime->config)),
-        m_monitor(m_store, m_clock, m_outbox) {}
+        m_monitor(m_store, m_clock, m_outbox),
+        m_assessor(m_store, m_clock) {}
 
   int run() {
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
+    m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
+    start_http();
     m_monitor.start();
     spdlog::info("creditwatch {} watching {} accounts, {} notifiers, database {}", k_version,
                  m_runtime->config.accounts.size(), m_runtime->notifiers.size(), m_runtime->config.storage.path);
@@ -61,6 +73,7 @@ public:
     wait_for_signals();
     notify_systemd("STOPPING=1");
     spdlog::info("shutting down");
+    if (m_http) m_http->stop();
     m_monitor.stop(k_shutdown_grace);
     m_outbox.stop(k_shutdown_grace);
     spdlog::info("stopped cleanly");
@@ -68,6 +81,76 @@ public:
   }
 
 private:
+  std::shared_ptr<scheduler::Runtime> runtime() const {
+    std::lock_guard lock(m_runtime_mutex);
+    return m_runtime;
+  }
+
+  void start_http() {
+    const auto& listen = m_runtime->config.http.listen;
+    if (listen == "off") return;
+    server::Endpoints endpoints{
+        [this] { return health(); },
+        [this] { return metrics(); },
+        [this] { return accounts_json(); },
+        [this](const std::string& account, TimePoint since) { return samples_json(account, since); },
+    };
+    m_http = std::make_unique<server::HttpServer>(std::move(endpoints), m_runtime->config.http.auth_token);
+    const int port = m_http->start(listen);
+    const auto address = server::parse_listen(listen);
+    spdlog::info("serving HTTP on http://{}:{}/", address ? address->first : listen, port);
+  }
+
+  std::pair<bool, std::string> health() {
+    const auto silent = m_clock.now() - m_monitor.last_tick();
+    if (silent > k_loop_silence_limit) return {false, "scheduler loop stalled"};
+    if (!m_store.writable()) return {false, "database not writable"};
+    return {true, ""};
+  }
+
+  std::string metrics() {
+    const auto current = runtime();
+    server::MetricsSnapshot snapshot;
+    snapshot.latest = m_monitor.latest();
+    for (const auto& a : current->config.accounts) snapshot.labels[a.name] = a.labels;
+    snapshot.alerts = m_store.alerts();
+    snapshot.deliveries = m_outbox.counts();
+    snapshot.telemetry = &m_telemetry;
+    return server::render_metrics(snapshot);
+  }
+
+  nlohmann::json accounts_json() {
+    const auto current = runtime();
+    const auto latest = m_monitor.latest();
+    const auto alerts = m_store.alerts();
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& account : current->config.accounts) {
+      auto it = latest.find(account.name);
+      auto j = scheduler::to_json(it != latest.end() ? it->second : m_assessor.from_store(account));
+      j["labels"] = account.labels;
+      j["alerts"] = nlohmann::json::array();
+      for (const auto& a : alerts) {
+        if (a.account != account.name || a.state != "firing") continue;
+        j["alerts"].push_back({{"rule", a.rule}, {"severity", a.severity}, {"since", format_rfc3339(a.since)}});
+      }
+      list.push_back(std::move(j));
+    }
+    return {{"accounts", list}, {"generated_at", format_rfc3339(m_clock.now())}};
+  }
+
+  std::optional<nlohmann::json> samples_json(const std::string& account, TimePoint since) {
+    if (!runtime()->config.find_account(account)) return std::nullopt;
+    nlohmann::json samples = nlohmann::json::array();
+    for (const auto& s : m_store.samples(account, since)) {
+      samples.push_back({{"ts", format_rfc3339(s.at)},
+                         {"ts_ms", to_unix_ms(s.at)},
+                         {"currency", s.currency},
+                         {"balance", s.balance.to_double()},
+                         {"spend_total", s.spend_total ? nlohmann::json(s.spend_total->to_double()) : nlohmann::json(nullptr)}});
+    }
+    return nlohmann::json{{"account", account}, {"since", format_rfc3339(since)}, {"samples", samples}};
+  }
+
   void wait_for_signals() {
     const sigset_t set = daemon_signals();
     const timespec tick{1, 0};
@@ -100,7 +183,10 @@ private:
       apply_logging(next->config, m_options.log_level);
       m_outbox.set_notifiers(next->notifiers, retry_policy(next->config));
       m_monitor.set_runtime(next);
-      m_runtime = std::move(next);
+      {
+        std::lock_guard lock(m_runtime_mutex);
+        m_runtime = std::move(next);
+      }
       spdlog::info("reloaded: {} accounts, {} notifiers", m_runtime->config.accounts.size(), m_runtime->notifiers.size());
     } catch (const config::ConfigErrors& e) {
       for (const auto& error : e.errors()) spdlog::error("reload rejected: {}", error.to_string());
@@ -113,10 +199,14 @@ private:
 
   RunOptions m_options;
   SystemClock m_clock;
+  mutable std::mutex m_runtime_mutex;
   std::shared_ptr<scheduler::Runtime> m_runtime;
   storage::Store m_store;
   notify::Outbox m_outbox;
   scheduler::Monitor m_monitor;
+  scheduler::Assessor m_assessor;
+  server::Telemetry m_telemetry;
+  std::unique_ptr<server::HttpServer> m_http;
 };
 
 }  // namespace

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "creditwatch/notify/outbox.hpp"
+#include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/server/telemetry.hpp"
+#include "creditwatch/storage/store.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace creditwatch::server {
+
+// Everything /metrics shows, gathered at scrape time.
+struct MetricsSnapshot {
+  std::map<std::string, scheduler::Assessment> latest;
+  std::map<std::string, std::map<std::string, std::string>> labels;  // account -> its configured labels
+  std::vector<storage::AlertRow> alerts;
+  std::map<std::string, notify::DeliveryCounts> deliveries;
+  const Telemetry* telemetry = nullptr;
+};
+
+// Prometheus text exposition format 0.0.4 with HELP and TYPE for every family.
+std::string render_metrics(const MetricsSnapshot& snapshot);
+
+// Escapes a label value: backslash, double quote and newline.
+std::string escape_label(const std::string& value);
+
+}  // namespace creditwatch::server
