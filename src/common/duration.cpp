@@ -36,7 +36,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     auto multiplier = unit_ms(text.substr(unit_start, i - unit_start));
     if (!multiplier) return std::nullopt;
-    if (amount > std::numeric_limits<std::int64_t>::max() / *multiplier - total) return std::nullopt;
+    if (amount > (std::numeric_limits<std::int64_t>::max() - total) / *multiplier) return std::nullopt;
     total += amount * *multiplier;
   }
   return Duration(total);

@@ -4,6 +4,15 @@
 #include <ctime>
 
 namespace creditwatch {
+namespace {
+
+int days_in_month(int year, int month) {
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return k_days[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+}  // namespace
 
 std::string format_rfc3339(TimePoint t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(
@@ -23,7 +32,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
                   &second, &consumed) != 6) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 60) {
     return std::nullopt;
   }
   std::size_t pos = static_cast<std::size_t>(consumed);

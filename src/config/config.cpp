@@ -38,9 +38,16 @@ void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
   r.number(node, "warn_days", t.warn_days);
   r.number(node, "critical_days", t.critical_days);
   r.number(node, "target_days", t.target_days);
-  if (t.interval < std::chrono::milliseconds(100)) r.error(r.at(node, "interval"), "interval must be at least 100ms");
-  if (t.timeout < std::chrono::milliseconds(100)) r.error(r.at(node, "timeout"), "timeout must be at least 100ms");
-  if (t.critical_days > t.warn_days) r.error(r.at(node, "critical_days"), "critical_days must not exceed warn_days");
+  // Checked where a value is set, so an inherited default is reported once, in defaults.
+  if (node["interval"] && t.interval < std::chrono::milliseconds(100)) {
+    r.error(node["interval"], "interval must be at least 100ms");
+  }
+  if (node["timeout"] && t.timeout < std::chrono::milliseconds(100)) {
+    r.error(node["timeout"], "timeout must be at least 100ms");
+  }
+  if ((node["critical_days"] || node["warn_days"]) && t.critical_days > t.warn_days) {
+    r.error(r.at(node, node["critical_days"] ? "critical_days" : "warn_days"), "critical_days must not exceed warn_days");
+  }
 }
 
 void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
@@ -148,7 +155,8 @@ void check_routing(ConfigReader& r, const Config& c, const YAML::Node& accounts)
       if (notifier_names.count(a.notify[i])) continue;
       std::string message = "account \"" + a.name + "\" notifies unknown notifier \"" + a.notify[i] + "\"";
       if (auto hint = closest_match(a.notify[i], candidates)) message += " (did you mean \"" + *hint + "\"?)";
-      r.error(accounts[index]["notify"][i], message);
+      const YAML::Node notify = accounts[index]["notify"];  // a list, or one name on its own
+      r.error(notify.IsSequence() ? notify[i] : notify, message);
     }
     ++index;
   }

@@ -68,8 +68,13 @@ bool ConfigReader::expect_map(const YAML::Node& node, const std::string& what) {
 }
 
 void ConfigReader::check_keys(const YAML::Node& map, const std::vector<std::string>& allowed) {
+  std::set<std::string> seen;
   for (const auto& entry : map) {
     const std::string key = entry.first.Scalar();
+    if (!seen.insert(key).second) {
+      error(entry.first, "duplicate key \"" + key + "\"");
+      continue;
+    }
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string message = "unknown key \"" + key + "\"";
     if (auto hint = closest_match(key, allowed)) message += " (did you mean \"" + *hint + "\"?)";
@@ -239,7 +244,12 @@ std::optional<std::string> ConfigReader::read_secret_file(const YAML::Node& node
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return trim(buffer.str());
+  std::string value = trim(buffer.str());
+  if (value.empty()) {  // also what a directory reads as
+    error(node, "secret file \"" + path + "\" is empty");
+    return std::nullopt;
+  }
+  return value;
 }
 
 bool ConfigReader::secret(const YAML::Node& map, const std::string& key, Setting& out) {
@@ -267,8 +277,13 @@ bool ConfigReader::secret(const YAML::Node& map, const std::string& key, Setting
 }
 
 void ConfigReader::collect_settings(const YAML::Node& map, const std::vector<std::string>& known, Settings& out) {
+  std::set<std::string> seen;
   for (const auto& entry : map) {
     std::string key = entry.first.Scalar();
+    if (!seen.insert(key).second) {
+      error(entry.first, "duplicate key \"" + key + "\"");
+      continue;
+    }
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     const bool from_file = key.size() > 5 && key.ends_with("_file");
     if (from_file) key = key.substr(0, key.size() - 5);

@@ -1,0 +1,330 @@
+#include "creditwatch/alerts/rules.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+using creditwatch::Decimal;
+using creditwatch::Duration;
+using creditwatch::from_unix_ms;
+using creditwatch::TimePoint;
+using creditwatch::alerts::evaluate;
+using creditwatch::alerts::Finding;
+using creditwatch::alerts::Observation;
+using creditwatch::alerts::ProbeStatus;
+using creditwatch::alerts::Rule;
+using creditwatch::alerts::Severity;
+using creditwatch::alerts::Thresholds;
+using creditwatch::forecast::Forecast;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-05-01T00:00:00Z
+const TimePoint k_t0 = from_unix_ms(1'777'593'600'000);
+
+Forecast forecast_with(const char* balance, std::optional<double> runway_days) {
+  Forecast f;
+  f.balance = *Decimal::parse(balance);
+  f.at = k_t0;
+  if (runway_days) {
+    f.burn_per_day = 1.0;
+    f.runway_days = runway_days;
+    f.runway_p10_days = runway_days;
+  }
+  return f;
+}
+
+Observation ok_observation(const char* balance, std::optional<double> runway_days) {
+  Observation o;
+  o.at = k_t0;
+  o.status = ProbeStatus::ok;
+  o.forecast = forecast_with(balance, runway_days);
+  o.last_success = k_t0;
+  return o;
+}
+
+Observation failed_observation(ProbeStatus status, TimePoint last_success, const char* message = "boom") {
+  Observation o;
+  o.at = k_t0;
+  o.status = status;
+  o.error_message = message;
+  o.last_success = last_success;
+  return o;
+}
+
+std::optional<Finding> find(const std::vector<Finding>& findings, Rule rule) {
+  auto it = std::find_if(findings.begin(), findings.end(), [rule](const Finding& f) { return f.rule == rule; });
+  if (it == findings.end()) return std::nullopt;
+  return *it;
+}
+
+// The runway finding for `days`, given what is firing now.
+Finding runway(double days, const std::map<Rule, Severity>& firing = {}, const Thresholds& t = {}) {
+  auto f = find(evaluate(ok_observation("100", days), t, firing), Rule::runway);
+  REQUIRE(f.has_value());
+  return *f;
+}
+
+}  // namespace
+
+TEST_SUITE("alerts_rules") {
+  TEST_CASE("runway thresholds") {
+    SUBCASE("above warn_days is clear") {
+      const auto f = runway(20);
+      CHECK_FALSE(f.firing);
+      CHECK(f.summary == "runway 20.0 days");
+    }
+    SUBCASE("below warn_days is a warning") {
+      const auto f = runway(10);
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::warning);
+    }
+    SUBCASE("below critical_days is critical") {
+      const auto f = runway(2.5);
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::critical);
+      CHECK(f.summary == "runway 2.5 days");
+    }
+    SUBCASE("exactly at a threshold does not fire it") {
+      CHECK_FALSE(runway(14).firing);
+      CHECK(runway(3).severity == Severity::warning);
+    }
+    SUBCASE("configured thresholds are used") {
+      Thresholds t;
+      t.warn_days = 5;
+      t.critical_days = 1;
+      CHECK_FALSE(runway(6, {}, t).firing);
+      CHECK(runway(4, {}, t).severity == Severity::warning);
+      CHECK(runway(0.5, {}, t).severity == Severity::critical);
+    }
+    SUBCASE("no spend yet: clear, with a reason") {
+      auto f = find(evaluate(ok_observation("100", std::nullopt), {}, {}), Rule::runway);
+      REQUIRE(f);
+      CHECK_FALSE(f->firing);
+      CHECK(f->summary == "no spend yet");
+    }
+    SUBCASE("the conservative runway decides") {
+      auto o = ok_observation("100", 5);
+      o.forecast->runway_p10_days = 2;
+      auto f = find(evaluate(o, {}, {}), Rule::runway);
+      REQUIRE(f);
+      CHECK(f->severity == Severity::critical);
+    }
+  }
+
+  TEST_CASE("runway hysteresis keeps a wobbling alert from flapping") {
+    const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
+    const std::map<Rule, Severity> warning = {{Rule::runway, Severity::warning}};
+    SUBCASE("a firing critical stays critical until 10% above the threshold") {
+      CHECK(runway(2.9, critical).severity == Severity::critical);
+      CHECK(runway(3.1, critical).severity == Severity::critical);
+      CHECK(runway(3.29, critical).severity == Severity::critical);
+      const auto cleared = runway(3.31, critical);
+      CHECK(cleared.firing);
+      CHECK(cleared.severity == Severity::warning);  // above critical, still below warn_days
+    }
+    SUBCASE("a non-firing runway at 3.1 is only a warning") {
+      CHECK(runway(3.1).severity == Severity::warning);
+      CHECK(runway(3.1, warning).severity == Severity::warning);
+    }
+    SUBCASE("a firing warning clears only above warn_days plus 10%") {
+      CHECK(runway(14.5, warning).firing);
+      CHECK(runway(15.3, warning).firing);
+      CHECK_FALSE(runway(15.5, warning).firing);
+      CHECK_FALSE(runway(14.5).firing);
+    }
+    SUBCASE("a wider margin") {
+      Thresholds t;
+      t.hysteresis = 0.5;
+      CHECK(runway(4.4, critical, t).severity == Severity::critical);
+      CHECK(runway(4.6, critical, t).severity == Severity::warning);
+    }
+    SUBCASE("no hysteresis") {
+      Thresholds t;
+      t.hysteresis = 0;
+      CHECK(runway(3.01, critical, t).severity == Severity::warning);
+    }
+  }
+
+  TEST_CASE("min_balance") {
+    Thresholds t;
+    t.min_balance = *Decimal::parse("2.00");
+    auto min_balance = [&](const char* balance, const std::map<Rule, Severity>& firing = {}) {
+      auto f = find(evaluate(ok_observation(balance, 100), t, firing), Rule::min_balance);
+      REQUIRE(f.has_value());
+      return *f;
+    };
+    SUBCASE("below the floor fires critical") {
+      const auto f = min_balance("1.99");
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::critical);
+      CHECK(f.summary == "balance 1.99 vs floor 2.00");
+    }
+    SUBCASE("at or above the floor is clear") {
+      CHECK_FALSE(min_balance("2.00").firing);
+      CHECK_FALSE(min_balance("50").firing);
+    }
+    SUBCASE("the decision is exact, not floating point") { CHECK(min_balance("1.999999").firing); }
+    SUBCASE("a firing alert clears only clearly above the floor") {
+      const std::map<Rule, Severity> firing = {{Rule::min_balance, Severity::critical}};
+      CHECK(min_balance("2.00", firing).firing);
+      CHECK(min_balance("2.05", firing).firing);
+      CHECK_FALSE(min_balance("2.50", firing).firing);
+    }
+    SUBCASE("no floor configured: no finding") {
+      CHECK_FALSE(find(evaluate(ok_observation("0.01", 100), {}, {}), Rule::min_balance).has_value());
+    }
+  }
+
+  TEST_CASE("exhausted") {
+    SUBCASE("from the probe status (HTTP 402)") {
+      Observation o = failed_observation(ProbeStatus::exhausted, k_t0, "Insufficient Balance");
+      auto f = find(evaluate(o, {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK(f->firing);
+      CHECK(f->severity == Severity::critical);
+      CHECK(f->summary.find("Insufficient Balance") != std::string::npos);
+    }
+    SUBCASE("from available=false") {
+      auto o = ok_observation("5.00", 100);
+      o.available = false;
+      auto f = find(evaluate(o, {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK(f->firing);
+      CHECK(f->summary == "provider reports the account unavailable");
+    }
+    SUBCASE("from a zero balance") {
+      auto f = find(evaluate(ok_observation("0", 0), {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK(f->firing);
+      CHECK(f->severity == Severity::critical);
+      CHECK(f->summary == "balance is zero");
+    }
+    SUBCASE("from a negative balance") {
+      auto f = find(evaluate(ok_observation("-0.01", 0), {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK(f->firing);
+    }
+    SUBCASE("a positive balance on an available account is clear") {
+      auto f = find(evaluate(ok_observation("0.01", 1), {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK_FALSE(f->firing);
+    }
+  }
+
+  TEST_CASE("key_invalid") {
+    SUBCASE("401/403 fires critical") {
+      auto f =
+          find(evaluate(failed_observation(ProbeStatus::key_invalid, k_t0, "HTTP 401"), {}, {}), Rule::key_invalid);
+      REQUIRE(f);
+      CHECK(f->firing);
+      CHECK(f->severity == Severity::critical);
+      CHECK(f->summary == "key rejected: HTTP 401");
+    }
+    SUBCASE("a successful probe clears it") {
+      auto f = find(evaluate(ok_observation("10", 20), {}, {}), Rule::key_invalid);
+      REQUIRE(f);
+      CHECK_FALSE(f->firing);
+    }
+    SUBCASE("a failed probe says nothing about the key") {
+      CHECK_FALSE(find(evaluate(failed_observation(ProbeStatus::failed, k_t0), {}, {}), Rule::key_invalid));
+    }
+  }
+
+  TEST_CASE("stale") {
+    Thresholds t;
+    t.interval = 5min;
+    auto stale = [&](Duration silent, const Thresholds& th) {
+      auto f = find(evaluate(failed_observation(ProbeStatus::failed, k_t0 - silent, "timeout"), th, {}), Rule::stale);
+      REQUIRE(f.has_value());
+      return *f;
+    };
+    SUBCASE("fires after three intervals without success") {
+      const auto f = stale(15min, t);
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::warning);
+      CHECK(f.summary == "no successful probe for 900s: timeout");
+      CHECK(stale(1h, t).firing);
+    }
+    SUBCASE("not before") {
+      CHECK_FALSE(stale(14min + 59s, t).firing);
+      CHECK_FALSE(stale(5min, t).firing);
+    }
+    SUBCASE("stale_after raises the bar") {
+      Thresholds longer = t;
+      longer.stale_after = 1h;
+      CHECK_FALSE(stale(30min, longer).firing);
+      CHECK(stale(1h, longer).firing);
+    }
+    SUBCASE("stale_after below three intervals does not lower it") {
+      Thresholds shorter = t;
+      shorter.stale_after = 1min;
+      CHECK_FALSE(stale(10min, shorter).firing);
+    }
+    SUBCASE("a successful probe clears it") {
+      auto f = find(evaluate(ok_observation("10", 20), t, {}), Rule::stale);
+      REQUIRE(f);
+      CHECK_FALSE(f->firing);
+    }
+    SUBCASE("never succeeded: nothing to judge") {
+      auto o = failed_observation(ProbeStatus::failed, k_t0);
+      o.last_success.reset();
+      CHECK_FALSE(find(evaluate(o, t, {}), Rule::stale));
+    }
+  }
+
+  TEST_CASE("a failed probe leaves the balance rules out so their alerts keep state") {
+    const std::map<Rule, Severity> firing = {{Rule::runway, Severity::critical},
+                                             {Rule::min_balance, Severity::critical}};
+    Thresholds t;
+    t.min_balance = *Decimal::parse("5");
+    const auto findings = evaluate(failed_observation(ProbeStatus::failed, k_t0 - 1min), t, firing);
+    CHECK_FALSE(find(findings, Rule::runway));
+    CHECK_FALSE(find(findings, Rule::min_balance));
+    CHECK_FALSE(find(findings, Rule::exhausted));
+    CHECK_FALSE(find(findings, Rule::key_invalid));
+    CHECK_FALSE(find(findings, Rule::topped_up));
+    auto stale = find(findings, Rule::stale);
+    REQUIRE(stale);
+    CHECK_FALSE(stale->firing);
+    SUBCASE("even when a stale forecast is attached") {
+      auto o = failed_observation(ProbeStatus::failed, k_t0 - 1min);
+      o.forecast = forecast_with("1", 0.5);
+      const auto with_forecast = evaluate(o, t, firing);
+      CHECK_FALSE(find(with_forecast, Rule::runway));
+      CHECK_FALSE(find(with_forecast, Rule::min_balance));
+    }
+  }
+
+  TEST_CASE("topped_up follows the forecast") {
+    auto o = ok_observation("100", 50);
+    o.forecast->topped_up_last = true;
+    auto f = find(evaluate(o, {}, {}), Rule::topped_up);
+    REQUIRE(f);
+    CHECK(f->firing);
+    CHECK(f->severity == Severity::info);
+    CHECK(f->summary == "balance rose to 100.00");
+    o.forecast->topped_up_last = false;
+    CHECK_FALSE(find(evaluate(o, {}, {}), Rule::topped_up)->firing);
+  }
+
+  TEST_CASE("names round-trip") {
+    for (auto rule : creditwatch::alerts::all_rules()) {
+      const std::string name = to_string(rule);
+      CAPTURE(name);
+      CHECK(creditwatch::alerts::parse_rule(to_string(rule)) == rule);
+    }
+    for (auto severity : {Severity::info, Severity::warning, Severity::critical}) {
+      CHECK(creditwatch::alerts::parse_severity(to_string(severity)) == severity);
+    }
+    CHECK_FALSE(creditwatch::alerts::parse_rule("nope"));
+    CHECK_FALSE(creditwatch::alerts::parse_severity("fatal"));
+    CHECK(Severity::critical > Severity::warning);
+  }
+}
