@@ -3,6 +3,7 @@
 #include "builders.hpp"
 
 #include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 namespace creditwatch::notify {
@@ -18,6 +19,16 @@ std::string emoji(const Notification& n) {
     case alerts::Severity::info: return ":information_source:";
   }
   return "";
+}
+
+// The webhook URL is the credential, and its path alone is enough to post: a sink that
+// echoes either back must not carry it into the outbox or the log.
+std::vector<std::string> url_secrets(const std::string& url) {
+  std::vector<std::string> out{url};
+  const auto scheme = url.find("://");
+  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path != std::string::npos) out.push_back(url.substr(path));
+  return out;
 }
 
 nlohmann::json field(const std::string& label, const std::string& value) {
@@ -68,6 +79,7 @@ public:
         result.retry_after = std::chrono::seconds(body["retry_after"].get<int>());
       }
     }
+    result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
     return result;
   }
 

@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace creditwatch::scheduler {
 namespace {
 
@@ -34,10 +37,18 @@ notify::Notification make_notification(const config::AccountConfig& account, con
 }
 
 storage::AlertRow to_row(const std::string& account, alerts::Rule rule, const alerts::AlertState& s,
-                         const std::string& summary) {
+                         const std::string& summary, alerts::Severity peak) {
   return storage::AlertRow{account,  alerts::to_string(rule), s.firing ? "firing" : "resolved",
                            alerts::to_string(s.severity), s.since, s.last_notified,
-                           nlohmann::json{{"summary", summary}}.dump()};
+                           nlohmann::json{{"summary", summary}, {"peak_severity", alerts::to_string(peak)}}.dump()};
+}
+
+std::optional<alerts::Severity> stored_peak(const std::string& context_json) {
+  auto context = nlohmann::json::parse(context_json, nullptr, false);
+  if (!context.is_object() || !context.contains("peak_severity") || !context["peak_severity"].is_string()) {
+    return std::nullopt;
+  }
+  return alerts::parse_severity(context["peak_severity"].get<std::string>());
 }
 
 }  // namespace
@@ -46,9 +57,11 @@ AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(st
   for (const auto& row : m_store.alerts()) {
     auto rule = alerts::parse_rule(row.rule);
     if (!rule) continue;
-    m_states[{row.account, *rule}] = alerts::AlertState{
-        row.state == "firing", alerts::parse_severity(row.severity).value_or(alerts::Severity::warning), row.since,
-        row.last_notified};
+    const alerts::AlertState state{row.state == "firing",
+                                   alerts::parse_severity(row.severity).value_or(alerts::Severity::warning),
+                                   row.since, row.last_notified};
+    m_states[{row.account, *rule}] = state;
+    m_peaks[{row.account, *rule}] = std::max(state.severity, stored_peak(row.context_json).value_or(state.severity));
   }
 }
 
@@ -89,11 +102,19 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     auto t = alerts::step(before, finding, now, policy);
     if (!t.changed) continue;
 
+    // The highest severity of this firing episode: a resolve goes to every notifier that
+    // heard the alert, even after it eased to a severity some of them do not take.
+    alerts::Severity peak = t.next.severity;
+    if (before && before->firing && t.notify != alerts::Reason::started) {
+      auto p = m_peaks.find(key);
+      peak = std::max({peak, before->severity, p != m_peaks.end() ? p->second : peak});
+    }
     std::vector<storage::OutboxRow> rows;
     if (t.notify) {
       auto n = make_notification(account, a, finding, t.next, *t.notify, now);
       const auto payload = notify::to_json(n).dump();
-      for (const auto& notifier : route(account, t.next.severity, runtime)) {
+      const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
+      for (const auto& notifier : route(account, route_severity, runtime)) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
                                           storage::OutboxState::pending, ""});
       }
@@ -101,8 +122,9 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
                    alerts::to_string(n.event), alerts::to_string(t.next.severity), finding.summary, rows.size());
     }
     // Persist first: only once the state and its outbox rows are durable does memory change.
-    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary), rows);
+    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows);
     m_states[key] = t.next;
+    m_peaks[key] = peak;
     queued += rows.size();
   }
   return queued;

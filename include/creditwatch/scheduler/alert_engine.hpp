@@ -35,6 +35,7 @@ private:
   const Clock& m_clock;
   mutable std::mutex m_mutex;
   std::map<Key, alerts::AlertState> m_states;
+  std::map<Key, alerts::Severity> m_peaks;  // highest severity of each alert's current episode
 };
 
 }  // namespace creditwatch::scheduler

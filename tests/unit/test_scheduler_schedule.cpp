@@ -1,0 +1,227 @@
+#include "creditwatch/scheduler/schedule.hpp"
+
+#include "fakes/fake_clock.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using creditwatch::Duration;
+using creditwatch::TimePoint;
+using creditwatch::scheduler::Schedule;
+using creditwatch::testing::FakeClock;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string name(int i) { return "account-" + std::to_string(i); }
+
+// Steps the clock one millisecond at a time until `account` comes due; returns when it did.
+TimePoint first_due(Schedule& schedule, FakeClock& clock, const std::string& account, Duration limit) {
+  const TimePoint end = clock.now() + limit;
+  while (clock.now() <= end) {
+    auto due = schedule.take_due(clock.now());
+    if (std::find(due.begin(), due.end(), account) != due.end()) return clock.now();
+    clock.advance(1ms);
+  }
+  FAIL("account " << account << " never came due");
+  return end;
+}
+
+}  // namespace
+
+TEST_SUITE("scheduler.schedule") {
+  TEST_CASE("first probes are spread within min(interval, 5s)") {
+    FakeClock clock;
+    const TimePoint t0 = clock.now();
+
+    SUBCASE("a long interval splays over the first 5 seconds") {
+      Schedule s;
+      std::set<TimePoint> firsts;
+      for (int i = 0; i < 50; ++i) {
+        s.set(name(i), 5min, t0);
+      }
+      for (int i = 0; i < 50; ++i) {
+        Schedule one;
+        one.set(name(i), 5min, t0);
+        auto due = one.next_due();
+        REQUIRE(due);
+        CHECK(*due >= t0);
+        CHECK(*due < t0 + 5s);
+        firsts.insert(*due);
+      }
+      // 50 names hashed over 5000 ms: practically all distinct, certainly not one slot.
+      CHECK(firsts.size() > 40);
+      CHECK(s.size() == 50);
+    }
+    SUBCASE("a short interval splays within that interval") {
+      for (int i = 0; i < 50; ++i) {
+        Schedule one;
+        one.set(name(i), 2s, t0);
+        CHECK(*one.next_due() < t0 + 2s);
+      }
+    }
+    SUBCASE("two accounts get different first slots") {
+      Schedule a;
+      Schedule b;
+      a.set("deepseek-prod", 5min, t0);
+      b.set("openrouter-prod", 5min, t0);
+      CHECK(*a.next_due() != *b.next_due());
+    }
+    SUBCASE("nothing is due before its first slot") {
+      Schedule s;
+      s.set("deepseek-prod", 5min, t0);
+      const TimePoint first = *s.next_due();
+      if (first > t0) CHECK(s.take_due(first - 1ms).empty());
+      CHECK(s.take_due(first) == std::vector<std::string>{"deepseek-prod"});
+    }
+  }
+
+  TEST_CASE("next due is the previous due plus the interval, without drift") {
+    FakeClock clock;
+    Schedule s;
+    s.set("acct", 1min, clock.now());
+    const TimePoint first = *s.next_due();
+    clock.set(first);
+    REQUIRE(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
+    CHECK(*s.next_due() == first + 1min);
+
+    SUBCASE("late by a few ms each time keeps the phase") {
+      for (int i = 1; i <= 10; ++i) {
+        clock.set(first + i * 1min + 7ms);  // the loop woke up a little late
+        CHECK(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
+        CHECK(*s.next_due() == first + (i + 1) * 1min);
+      }
+    }
+    SUBCASE("not due again before the next slot") {
+      clock.set(first + 1min - 1ms);
+      CHECK(s.take_due(clock.now()).empty());
+      CHECK(*s.next_due() == first + 1min);
+    }
+  }
+
+  TEST_CASE("falling far behind skips the missed slots instead of bursting") {
+    FakeClock clock;
+    Schedule s;
+    s.set("acct", 1min, clock.now());
+    const TimePoint first = *s.next_due();
+    clock.set(first + 10min + 30s);  // asleep for ten intervals
+    CHECK(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
+    CHECK(s.take_due(clock.now()).empty());
+    // Still on the original phase, at the first slot after now.
+    CHECK(*s.next_due() == first + 11min);
+
+    SUBCASE("behind by exactly one interval still probes once") {
+      Schedule t;
+      t.set("acct", 1min, first);
+      const TimePoint due = *t.next_due();
+      CHECK(t.take_due(due + 1min) == std::vector<std::string>{"acct"});
+      CHECK(t.take_due(due + 1min).empty());
+      CHECK(*t.next_due() > due + 1min);
+    }
+  }
+
+  TEST_CASE("set on a known account keeps its phase") {
+    FakeClock clock;
+    Schedule s;
+    s.set("acct", 10min, clock.now());
+    const TimePoint first = *s.next_due();
+
+    SUBCASE("a longer interval does not move the next slot") {
+      s.set("acct", 1h, clock.now());
+      CHECK(*s.next_due() == first);
+      CHECK(s.size() == 1);
+      clock.set(first);
+      s.take_due(clock.now());
+      CHECK(*s.next_due() == first + 1h);
+    }
+    SUBCASE("a shorter interval takes effect at once") {
+      clock.set(first);
+      s.take_due(clock.now());  // next at first + 10 min
+      s.set("acct", 1min, clock.now());
+      CHECK(*s.next_due() == first + 1min);
+    }
+  }
+
+  TEST_CASE("remove, retain and next_due") {
+    FakeClock clock;
+    Schedule s;
+    CHECK_FALSE(s.next_due());
+    CHECK(s.take_due(clock.now() + 1h).empty());
+    for (int i = 0; i < 5; ++i) s.set(name(i), 1min, clock.now());
+
+    std::map<std::string, TimePoint> due_at;
+    for (int i = 0; i < 5; ++i) {
+      Schedule one;
+      one.set(name(i), 1min, clock.now());
+      due_at[name(i)] = *one.next_due();
+    }
+    CHECK(*s.next_due() ==
+          std::min_element(due_at.begin(), due_at.end(), [](auto& a, auto& b) { return a.second < b.second; })->second);
+
+    SUBCASE("remove") {
+      s.remove(name(2));
+      s.remove("never-added");
+      CHECK(s.size() == 4);
+      auto due = s.take_due(clock.now() + 10s);
+      CHECK(due.size() == 4);
+      CHECK(std::find(due.begin(), due.end(), name(2)) == due.end());
+    }
+    SUBCASE("retain") {
+      s.retain({name(1), name(3), "not-scheduled"});
+      CHECK(s.size() == 2);
+      CHECK(*s.next_due() == std::min(due_at[name(1)], due_at[name(3)]));
+      auto due = s.take_due(clock.now() + 10s);
+      std::sort(due.begin(), due.end());
+      CHECK(due == std::vector<std::string>{name(1), name(3)});
+    }
+    SUBCASE("retain nothing empties it") {
+      s.retain({});
+      CHECK(s.size() == 0);
+      CHECK_FALSE(s.next_due());
+    }
+  }
+
+  TEST_CASE("1000 accounts with a 1 s interval are not all due in the same millisecond") {
+    FakeClock clock;
+    Schedule s;
+    for (int i = 0; i < 1000; ++i) s.set(name(i), 1s, clock.now());
+
+    std::map<std::int64_t, int> per_ms;
+    std::set<std::string> seen;
+    const TimePoint start = clock.now();
+    while (clock.now() < start + 1s) {
+      auto due = s.take_due(clock.now());
+      if (!due.empty()) per_ms[creditwatch::to_unix_ms(clock.now())] = static_cast<int>(due.size());
+      seen.insert(due.begin(), due.end());
+      clock.advance(1ms);
+    }
+    CHECK(seen.size() == 1000);  // each came due once within its first interval
+    int busiest = 0;
+    for (const auto& [ms, n] : per_ms) busiest = std::max(busiest, n);
+    CHECK(busiest < 20);         // 1000 over 1000 ms: a handful per millisecond at worst
+    CHECK(per_ms.size() > 500);  // and spread across most of the second
+
+    SUBCASE("each keeps its own phase in the next interval") {
+      std::map<std::int64_t, int> second;
+      while (clock.now() < start + 2s) {
+        auto due = s.take_due(clock.now());
+        if (!due.empty()) second[creditwatch::to_unix_ms(clock.now()) - 1000] = static_cast<int>(due.size());
+        clock.advance(1ms);
+      }
+      CHECK(second == per_ms);
+    }
+  }
+
+  TEST_CASE("take_due returns an account at its first slot, not a millisecond earlier") {
+    FakeClock clock;
+    Schedule s;
+    s.set("acct", 3s, clock.now());
+    const TimePoint expected = *s.next_due();
+    CHECK(first_due(s, clock, "acct", 3s) == expected);
+  }
+}
