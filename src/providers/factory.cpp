@@ -32,10 +32,19 @@ const std::vector<Entry>& entries() {
       {{"deepinfra", "balance", "see reference", {}}, make_deepinfra},
       {{"twilio", "balance", "GET {base}/2010-04-01/Accounts/{sid}/Balance.json", {}}, make_twilio},
       {{"vonage", "balance", "GET {base}/account/get-balance", {}}, make_vonage},
-      {{"http_json", "balance", "any URL", {}}, make_http_json},
-      {{"openai_probe", "liveness", "POST {base}/chat/completions with max_tokens 1", {}}, make_openai_probe},
-      {{"openai_costs", "spend", "GET {base}/v1/organization/costs", {}}, make_openai_costs},
-      {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report", {}}, make_anthropic_costs},
+      {{"http_json", "balance", "{method} {url}: any JSON endpoint (base_url replaces the url's scheme and host)",
+        {"url", "method", "headers", "body", "balance_pointer", "currency_pointer", "scale", "spend_pointer", "ok_pointer",
+         "ok_value"}},
+       make_http_json},
+      {{"openai_probe", "liveness", "POST {base}/chat/completions with max_tokens 1 (base required; costs a token)",
+        {"model", "max_tokens_field"}},
+       make_openai_probe},
+      {{"openai_costs", "spend", "GET {base}/v1/organization/costs (base https://api.openai.com; admin key)",
+        {"credit", "budget", "budget_start"}},
+       make_openai_costs},
+      {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report (base https://api.anthropic.com; admin key)",
+        {"credit", "budget", "budget_start"}},
+       make_anthropic_costs},
   };
   return table;
 }
