@@ -3,6 +3,8 @@
 #include <cmath>
 #include "creditwatch/common/duration.hpp"
 
+#include <cstdio>
+
 namespace creditwatch::alerts {
 namespace {
 
@@ -72,13 +74,36 @@ std::optional<Finding> key_invalid_rule(const Observation& o) {
 
 std::optional<Finding> stale_rule(const Observation& o, const Thresholds& t) {
   Finding f{Rule::stale, false, Severity::warning, ""};
-  if (o.status == ProbeStatus::ok) return f;
+  // A provider that answers "key invalid" or "out of money" is not silent: those rules speak.
+  if (o.status != ProbeStatus::failed) return f;
   if (!o.last_success) return std::nullopt;  // never succeeded: nothing to be stale against yet
   const Duration limit = std::max<Duration>(t.interval * 3, t.stale_after);
   const auto silent = std::chrono::duration_cast<Duration>(o.at - *o.last_success);
   f.firing = silent >= limit;
   f.summary = "no successful probe for " + std::to_string(silent.count() / 1000) + "s: " + o.error_message;
   return f;
+}
+
+// The multi-window burn-rate idea of the SRE workbook: the last 15 minutes AND the last hour
+// must both run far above the long-window baseline, so a 10x jump fires within minutes while
+// a 2x daily peak never does. It clears once the last hour is back under twice the baseline.
+std::optional<Finding> spend_spike_rule(const Observation& o, const std::map<Rule, Severity>& firing) {
+  if (o.status != ProbeStatus::ok || !o.forecast || !o.forecast->baseline_rate) return std::nullopt;
+  const auto& f = *o.forecast;
+  const double baseline = *f.baseline_rate;
+  Finding finding{Rule::spend_spike, false, Severity::warning, ""};
+  if (baseline <= 0 || !f.spike_long_rate) return finding;
+  const double hour = *f.spike_long_rate;
+  if (is_firing(firing, Rule::spend_spike)) {
+    finding.firing = hour >= 2 * baseline;
+  } else {
+    finding.firing = f.spike_short_rate && *f.spike_short_rate > 5 * baseline && hour > 3 * baseline;
+  }
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer, "spend %.1fx the usual rate: %.2f/day over the last hour vs %.2f/day",
+                hour / baseline, hour, baseline);
+  finding.summary = buffer;
+  return finding;
 }
 
 std::optional<Finding> topped_up_rule(const Observation& o) {
@@ -137,7 +162,7 @@ std::vector<Finding> evaluate(const Observation& observation, const Thresholds& 
   std::vector<Finding> out;
   for (auto finding : {runway_rule(observation, thresholds, firing), min_balance_rule(observation, thresholds, firing),
                        exhausted_rule(observation), key_invalid_rule(observation), stale_rule(observation, thresholds),
-                       topped_up_rule(observation)}) {
+                       spend_spike_rule(observation, firing), topped_up_rule(observation)}) {
     if (finding) out.push_back(std::move(*finding));
   }
   return out;

@@ -2,82 +2,167 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace creditwatch::forecast {
 namespace {
 
 // Beyond this an exhaustion date is meaningless (and would overflow the clock type).
 constexpr double k_max_projection_days = 36500;
+constexpr double k_z90 = 1.2816;  // one-sided 90 % normal quantile
+constexpr std::size_t k_days_for_spread = 28;
 
-// Spend between two consecutive readings. The counter is authoritative when both have it;
-// otherwise only a fall in balance is spend (a rise is a deposit).
-Decimal spend_between(const Point& before, const Point& after) {
-  if (before.spend_total && after.spend_total && *after.spend_total >= *before.spend_total) {
-    return *after.spend_total - *before.spend_total;
-  }
-  return before.balance > after.balance ? before.balance - after.balance : Decimal();
+using Hours = std::chrono::hours;
+
+// Spend per day over a window, with the largest hour trimmed back to four times the
+// average of the others when it stands out (a one-off batch job, not the level).
+std::optional<double> trimmed_rate(const SpendLedger::Window& w) {
+  if (w.covered_days <= 0) return std::nullopt;
+  const double hours = std::max(1.0, w.covered_days * 24);
+  const double others = (w.spend - w.largest_hour) / std::max(1.0, hours - 1);
+  const double excess = std::max(0.0, w.largest_hour - 4 * others);
+  // Only trim when the rest of the window shows spend too; a lump-only account keeps it.
+  const double trimmed = others > 0 ? w.spend - excess : w.spend;
+  return trimmed / w.covered_days;
 }
 
-Decimal deposit_between(const Point& before, const Point& after) {
-  if (before.spend_total && after.spend_total) {
-    // balance_after = balance_before - spend + deposit
-    Decimal deposit = after.balance - before.balance + (*after.spend_total - *before.spend_total);
-    return deposit > Decimal() ? deposit : Decimal();
+std::optional<double> plain_rate(const SpendLedger::Window& w) {
+  if (w.covered_days <= 0) return std::nullopt;
+  return w.spend / w.covered_days;
+}
+
+struct Estimate {
+  double burn = 0;
+  std::string note;
+};
+
+Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
+  const auto long_window = ledger.window(end - settings.burn_window, end);
+  if (long_window.covered_days < 1.0) {
+    return {plain_rate(long_window).value_or(0), "less than a day observed: using the recent rate"};
   }
-  return after.balance > before.balance ? after.balance - before.balance : Decimal();
+  const double base = trimmed_rate(long_window).value_or(0);
+  double burn = base;
+
+  const auto day = ledger.window(end - Hours(24), end);
+  const auto three_days = ledger.window(end - Hours(72), end);
+  auto short_rate = day.covered_days >= 0.5 ? trimmed_rate(day) : std::nullopt;
+  auto mid_rate = three_days.covered_days >= 1.5 ? trimmed_rate(three_days) : short_rate;
+  if (short_rate && mid_rate) {
+    if (*short_rate > base && *mid_rate > base) {
+      burn = base + 0.75 * (std::min(*short_rate, *mid_rate) - base);
+    } else if (*short_rate < base && *mid_rate < base) {
+      burn = base + 0.5 * (std::max(*short_rate, *mid_rate) - base);
+    }
+  }
+
+  // Week-over-week growth, projected half a week ahead.
+  const auto earlier = ledger.window(end - 2 * settings.burn_window, end - settings.burn_window);
+  const double window_days = std::chrono::duration<double>(settings.burn_window).count() / 86400.0;
+  if (earlier.covered_days >= 0.7 * window_days) {
+    if (auto previous = trimmed_rate(earlier); previous && *previous > 0 && base > *previous * 1.05) {
+      burn *= std::min(std::sqrt(base / *previous), 1.5);
+    }
+  }
+
+  // A sustained jump in the last hours: spread over the last two hours, not one lump.
+  const auto two_hours = ledger.recent(end - Hours(2), end);
+  const auto six_hours = ledger.recent(end - Hours(6), end);
+  if (two_hours.covered_days * 24 >= 1.0) {
+    const double r2 = two_hours.spend / two_hours.covered_days;
+    const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
+    const auto lump = ledger.window(end - Hours(2), end).largest_hour;
+    const bool spread = lump <= 0.75 * two_hours.spend || two_hours.spend <= 0;
+    if (r2 > 3 * burn && r6 > 2 * burn && spread) burn = std::max(burn, std::min(r2, r6 * 1.5));
+  }
+  return {burn, ""};
+}
+
+// Day-to-day spread of spend; without enough days, assume a coefficient of variation of 0.5.
+double daily_spread(const SpendLedger& ledger, TimePoint end, double burn) {
+  const auto days = ledger.daily_spend(end, k_days_for_spread);
+  if (days.size() < 4) return 0.5 * burn;
+  const double mean = std::accumulate(days.begin(), days.end(), 0.0) / static_cast<double>(days.size());
+  double variance = 0;
+  for (double d : days) variance += (d - mean) * (d - mean);
+  variance /= static_cast<double>(days.size() - 1);
+  // A few identical days say little about tomorrow: keep a floor of 10 %.
+  return std::max(std::sqrt(variance), 0.1 * burn);
+}
+
+// Days until `balance` is spent with probability 10 %, for daily spend ~ N(mu, sigma^2).
+double p10_runway(double balance, double mu, double sigma) {
+  const double x = (-k_z90 * sigma + std::sqrt(k_z90 * k_z90 * sigma * sigma + 4 * mu * balance)) / (2 * mu);
+  return x * x;
+}
+
+void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& settings, TimePoint end) {
+  const auto quarter = ledger.recent(end - std::chrono::minutes(15), end);
+  const auto hour = ledger.recent(end - Hours(1), end);
+  const auto baseline = ledger.window(end - settings.burn_window, end - Hours(1));
+  if (quarter.covered_days * 1440 >= 5) f.spike_short_rate = quarter.spend / quarter.covered_days;
+  if (hour.covered_days * 1440 >= 15) f.spike_long_rate = hour.spend / hour.covered_days;
+  if (baseline.covered_days >= 1.0) f.baseline_rate = trimmed_rate(baseline);
 }
 
 }  // namespace
 
 Decimal round_up_topup(double amount) {
-  if (amount <= 0) return Decimal();
+  if (amount <= 0 || !std::isfinite(amount)) return Decimal();
   double magnitude = std::pow(10.0, std::floor(std::log10(amount)) - 1);
   magnitude = std::max(magnitude, 0.01);
   return Decimal::from_double(std::ceil(amount / magnitude - 1e-9) * magnitude);
 }
 
-Forecast project(std::span<const Point> history, const Settings& settings, TimePoint now) {
+Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now) {
   Forecast f;
-  if (history.empty()) {
+  const auto last = ledger.last();
+  if (!last) {
     f.note = "no samples yet";
     return f;
   }
-  const Point& last = history.back();
-  f.balance = last.balance;
-  f.at = last.at;
-  if (history.size() >= 2) f.topped_up_last = deposit_between(history[history.size() - 2], last) > Decimal();
-
-  const TimePoint window_start = now - settings.burn_window;
-  auto first = std::find_if(history.begin(), history.end(), [&](const Point& p) { return p.at >= window_start; });
-  std::span<const Point> window(first, history.end());
-  f.samples_used = window.size();
-
-  Decimal spent;
-  for (std::size_t i = 1; i < window.size(); ++i) {
-    spent += spend_between(window[i - 1], window[i]);
-    f.deposits += deposit_between(window[i - 1], window[i]);
-  }
-  const double span_days = window.size() >= 2 ? to_days(window.back().at - window.front().at) : 0.0;
-  if (window.size() < 2 || span_days <= 0) {
+  f.balance = last->balance;
+  f.at = last->at;
+  f.samples_used = ledger.points();
+  f.deposits = ledger.deposits_since(now - settings.burn_window);
+  f.topped_up_last = ledger.last_deposit() > Decimal();
+  if (ledger.points() < 2) {
     f.note = "one sample so far: no spend yet";
     return f;
   }
-  if (spent <= Decimal()) {
+  const TimePoint end = last->at;
+  const auto recent = ledger.window(end - settings.burn_window, end);
+  if (!ledger.spend_seen() || recent.spend <= 0) {
     f.note = "no spend yet";
     return f;
   }
-  const double burn = spent.to_double() / span_days;
-  f.burn_per_day = burn;
-  const double balance = std::max(0.0, last.balance.to_double());
-  f.runway_days = balance / burn;
-  f.runway_p10_days = f.runway_days;
-  if (*f.runway_days < k_max_projection_days) {
-    f.exhausted_at = last.at + std::chrono::duration_cast<TimePoint::duration>(
-                                   std::chrono::duration<double>(*f.runway_days * 86400.0));
+  auto [burn, note] = estimate_burn(ledger, settings, end);
+  if (burn <= 0) {
+    f.note = "no spend yet";
+    return f;
   }
-  const double lead_days = to_days(settings.topup_lead_time);
-  f.recommended_topup = round_up_topup(burn * (settings.target_days + lead_days) - balance);
+  f.note = note;
+  f.burn_per_day = burn;
+  const double balance = std::max(0.0, last->balance.to_double());
+  const double sigma = daily_spread(ledger, end, burn);
+  f.runway_days = balance / burn;
+  f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
+  if (*f.runway_days < k_max_projection_days) {
+    f.exhausted_at = last->at + std::chrono::duration_cast<TimePoint::duration>(
+                                    std::chrono::duration<double>(*f.runway_days * 86400.0));
+  }
+  // Enough to make the P10 runway reach the target plus the time a person needs to pay.
+  const double horizon = settings.target_days + std::chrono::duration<double>(settings.topup_lead_time).count() / 86400.0;
+  const double needed = burn * horizon + k_z90 * sigma * std::sqrt(horizon);
+  f.recommended_topup = round_up_topup(needed - balance);
+  add_spike_rates(f, ledger, settings, end);
   return f;
+}
+
+Forecast project(std::span<const Point> history, const Settings& settings, TimePoint now) {
+  SpendLedger ledger;
+  for (const auto& p : history) ledger.add(p);
+  return project(ledger, settings, now);
 }
 
 }  // namespace creditwatch::forecast

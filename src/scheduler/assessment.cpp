@@ -88,7 +88,16 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
   a.observation.at = finished;
   a.observation.status = status_of(a.error);
   if (a.error) a.observation.error_message = a.error->message;
-  judge(account, a, firing);
+  const std::string currency = pick_currency(account, a.balances);
+  const providers::BalanceEntry* fresh = nullptr;
+  for (const auto& b : a.balances) {
+    if (b.currency == currency) fresh = &b;
+  }
+  {
+    std::lock_guard lock(m_ledgers_mutex);
+    if (!a.error) m_last_success[account.name] = finished;
+  }
+  judge(account, a, firing, fresh);
   return a;
 }
 
@@ -105,13 +114,29 @@ Assessment Assessor::from_store(const config::AccountConfig& account) {
     a.observation.error_message = probe->message;
   }
   std::map<alerts::Rule, alerts::Severity> none;
-  judge(account, a, none);
+  judge(account, a, none, nullptr);
   return a;
 }
 
+forecast::SpendLedger Assessor::load_ledger(const config::AccountConfig& account, const std::string& currency) {
+  forecast::SpendLedger ledger;
+  // Two burn windows: the second one lets the forecaster see week-over-week growth.
+  const auto since = m_clock.now() - 2 * account.tuning.burn_window - std::chrono::hours(24);
+  for (const auto& r : m_store.samples(account.name, since, currency)) ledger.add({r.at, r.balance, r.spend_total});
+  return ledger;
+}
+
 void Assessor::judge(const config::AccountConfig& account, Assessment& a,
-                     const std::map<alerts::Rule, alerts::Severity>& firing) {
-  a.observation.last_success = m_store.last_success(account.name);
+                     const std::map<alerts::Rule, alerts::Severity>& firing, const providers::BalanceEntry* fresh) {
+  {
+    std::lock_guard lock(m_ledgers_mutex);
+    if (auto it = m_last_success.find(account.name); it != m_last_success.end()) a.observation.last_success = it->second;
+  }
+  if (!a.observation.last_success) {
+    a.observation.last_success = m_store.last_success(account.name);
+    std::lock_guard lock(m_ledgers_mutex);
+    if (a.observation.last_success) m_last_success[account.name] = *a.observation.last_success;
+  }
   if (a.balances.empty()) {
     if (auto latest = m_store.latest_sample(account.name, account.currency.value_or(""))) {
       a.balances.push_back({latest->currency, latest->balance, latest->spend_total, nlohmann::json::object()});
@@ -120,12 +145,33 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
   a.currency = pick_currency(account, a.balances);
   if (!a.currency.empty()) {
     const auto settings = forecast_settings_for(account);
-    const TimePoint now = m_clock.now();
-    auto rows = m_store.samples(account.name, now - settings.burn_window - std::chrono::hours(24), a.currency);
-    std::vector<forecast::Point> points;
-    points.reserve(rows.size());
-    for (const auto& r : rows) points.push_back({r.at, r.balance, r.spend_total});
-    if (!points.empty()) a.forecast = forecast::project(points, settings, now);
+    if (fresh) {
+      std::shared_ptr<CachedLedger> cached;
+      {
+        std::lock_guard lock(m_ledgers_mutex);
+        cached = m_ledgers[account.name];
+      }
+      if (!cached || cached->currency != a.currency) {
+        // The fresh sample is already stored, so loading picks it up.
+        cached = std::make_shared<CachedLedger>(CachedLedger{a.currency, load_ledger(account, a.currency)});
+        std::lock_guard lock(m_ledgers_mutex);
+        m_ledgers[account.name] = cached;
+      } else {
+        cached->ledger.add({a.observation.at, fresh->balance, fresh->spend_total});
+      }
+      a.forecast = forecast::project(cached->ledger, settings, m_clock.now());
+    } else {
+      std::shared_ptr<CachedLedger> cached;
+      {
+        std::lock_guard lock(m_ledgers_mutex);
+        if (auto it = m_ledgers.find(account.name); it != m_ledgers.end()) cached = it->second;
+      }
+      if (cached && cached->currency == a.currency) {
+        a.forecast = forecast::project(cached->ledger, settings, m_clock.now());
+      } else if (const auto ledger = load_ledger(account, a.currency); ledger.points() > 0) {
+        a.forecast = forecast::project(ledger, settings, m_clock.now());
+      }
+    }
   }
   a.observation.forecast = a.forecast;
   a.findings = alerts::evaluate(a.observation, thresholds_for(account), firing);

@@ -93,10 +93,17 @@ void Database::exec(std::string_view sql) {
   }
 }
 
+Statement& Database::cached(const std::string& sql) {
+  auto it = m_cache.find(sql);
+  if (it == m_cache.end()) it = m_cache.emplace(sql, Statement(m_db.get(), sql)).first;
+  it->second.reset();
+  return it->second;
+}
+
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
 int Database::changes() const { return sqlite3_changes(m_db.get()); }
 
-Transaction::Transaction(Database& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : m_db(db) { m_db.cached("BEGIN IMMEDIATE").run(); }
 
 Transaction::~Transaction() {
   if (!m_done) {
@@ -108,7 +115,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  m_db.exec("COMMIT");
+  m_db.cached("COMMIT").run();
   m_done = true;
 }
 

@@ -49,7 +49,7 @@ constexpr const char* k_outbox_columns =
     "id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error";
 
 void insert_probe(Database& db, const ProbeRow& probe) {
-  db.prepare("INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) "
+  db.cached("INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) "
              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
       .bind(1, probe.account)
       .bind(2, to_unix_ms(probe.at))
@@ -80,15 +80,17 @@ void Store::migrate() {
 
 int Store::schema_version() {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare("PRAGMA user_version");
+  auto& s = m_db.cached("PRAGMA user_version");
   s.step();
-  return static_cast<int>(s.int64(0));
+  const int version = static_cast<int>(s.int64(0));
+  s.reset();
+  return version;
 }
 
 void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
-  auto insert = m_db.prepare(std::string("INSERT INTO samples (") + k_sample_columns +
+  auto& insert = m_db.cached(std::string("INSERT INTO samples (") + k_sample_columns +
                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   for (const auto& s : samples) {
     insert.bind(1, s.account)
@@ -110,7 +112,7 @@ void Store::add_probe(const ProbeRow& probe) {
 
 std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare(std::string("SELECT ") + k_sample_columns +
+  auto& s = m_db.cached(std::string("SELECT ") + k_sample_columns +
                         " FROM samples WHERE account = ?1 AND ts_ms >= ?2 AND (?3 = '' OR currency = ?3)"
                         " ORDER BY ts_ms, id");
   s.bind(1, account).bind(2, to_unix_ms(since)).bind(3, currency);
@@ -121,34 +123,40 @@ std::vector<SampleRow> Store::samples(const std::string& account, TimePoint sinc
 
 std::optional<SampleRow> Store::latest_sample(const std::string& account, const std::string& currency) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare(std::string("SELECT ") + k_sample_columns +
+  auto& s = m_db.cached(std::string("SELECT ") + k_sample_columns +
                         " FROM samples WHERE account = ?1 AND (?2 = '' OR currency = ?2)"
                         " ORDER BY ts_ms DESC, id DESC LIMIT 1");
   s.bind(1, account).bind(2, currency);
   if (!s.step()) return std::nullopt;
-  return read_sample(s);
+  auto row = read_sample(s);
+  s.reset();  // a statement left on a row would hold the read snapshot open
+  return row;
 }
 
 std::optional<ProbeRow> Store::latest_probe(const std::string& account) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare("SELECT account, ts_ms, outcome, http_status, latency_seconds, message FROM probes "
+  auto& s = m_db.cached("SELECT account, ts_ms, outcome, http_status, latency_seconds, message FROM probes "
                         "WHERE account = ?1 ORDER BY ts_ms DESC, id DESC LIMIT 1");
   s.bind(1, account);
   if (!s.step()) return std::nullopt;
-  return read_probe(s);
+  auto row = read_probe(s);
+  s.reset();
+  return row;
 }
 
 std::optional<TimePoint> Store::last_success(const std::string& account) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare("SELECT MAX(ts_ms) FROM probes WHERE account = ?1 AND outcome = 'ok'");
+  auto& s = m_db.cached("SELECT MAX(ts_ms) FROM probes WHERE account = ?1 AND outcome = 'ok'");
   s.bind(1, account);
-  if (!s.step() || s.is_null(0)) return std::nullopt;
-  return from_unix_ms(s.int64(0));
+  std::optional<TimePoint> result;
+  if (s.step() && !s.is_null(0)) result = from_unix_ms(s.int64(0));
+  s.reset();
+  return result;
 }
 
 std::vector<AlertRow> Store::alerts(const std::string& account) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare("SELECT account, rule, state, severity, since_ms, last_notified_ms, context FROM alerts "
+  auto& s = m_db.cached("SELECT account, rule, state, severity, since_ms, last_notified_ms, context FROM alerts "
                         "WHERE ?1 = '' OR account = ?1 ORDER BY account, rule");
   s.bind(1, account);
   std::vector<AlertRow> out;
@@ -162,7 +170,7 @@ std::vector<AlertRow> Store::alerts(const std::string& account) {
 void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications) {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
-  m_db.prepare("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
+  m_db.cached("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (account, rule) DO UPDATE SET "
                "state = excluded.state, severity = excluded.severity, since_ms = excluded.since_ms, "
                "last_notified_ms = excluded.last_notified_ms, context = excluded.context")
@@ -174,7 +182,7 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
       .bind(6, to_unix_ms(alert.last_notified))
       .bind(7, alert.context_json)
       .run();
-  auto insert = m_db.prepare("INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, "
+  auto& insert = m_db.cached("INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, "
                              "next_attempt_ms, state, last_error) VALUES (?1, ?2, ?3, ?4, 0, ?5, 'pending', '')");
   for (const auto& n : notifications) {
     insert.bind(1, to_unix_ms(n.created))
@@ -189,7 +197,7 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
 
 std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare(std::string("SELECT ") + k_outbox_columns +
+  auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +
                         " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1 AND (?3 = '' OR notifier = ?3)"
                         " ORDER BY next_attempt_ms, id LIMIT ?2");
   s.bind(1, to_unix_ms(now)).bind(2, static_cast<std::int64_t>(limit)).bind(3, notifier);
@@ -200,15 +208,17 @@ std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit
 
 std::optional<TimePoint> Store::next_attempt(const std::string& notifier) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND notifier = ?1");
+  auto& s = m_db.cached("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND notifier = ?1");
   s.bind(1, notifier);
-  if (!s.step() || s.is_null(0)) return std::nullopt;
-  return from_unix_ms(s.int64(0));
+  std::optional<TimePoint> result;
+  if (s.step() && !s.is_null(0)) result = from_unix_ms(s.int64(0));
+  s.reset();
+  return result;
 }
 
 std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {
   std::lock_guard lock(m_mutex);
-  auto s = m_db.prepare(std::string("SELECT ") + k_outbox_columns +
+  auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +
                         " FROM outbox WHERE ?1 = '' OR state = ?1 ORDER BY id");
   s.bind(1, std::string(state ? to_string(*state) : ""));
   std::vector<OutboxRow> out;
@@ -218,7 +228,7 @@ std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {
 
 void Store::mark_delivered(std::int64_t id, TimePoint at) {
   std::lock_guard lock(m_mutex);
-  m_db.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, last_error = '' "
+  m_db.cached("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, last_error = '' "
                "WHERE id = ?1")
       .bind(1, id)
       .bind(2, to_unix_ms(at))
@@ -227,7 +237,7 @@ void Store::mark_delivered(std::int64_t id, TimePoint at) {
 
 void Store::mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
   std::lock_guard lock(m_mutex);
-  m_db.prepare("UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1")
+  m_db.cached("UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1")
       .bind(1, id)
       .bind(2, to_unix_ms(next_attempt))
       .bind(3, error)
@@ -236,7 +246,7 @@ void Store::mark_retry(std::int64_t id, TimePoint next_attempt, const std::strin
 
 void Store::mark_dead(std::int64_t id, const std::string& error) {
   std::lock_guard lock(m_mutex);
-  m_db.prepare("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")
+  m_db.cached("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")
       .bind(1, id)
       .bind(2, error)
       .run();
@@ -248,7 +258,7 @@ std::size_t Store::prune(TimePoint cutoff) {
   std::size_t removed = 0;
   for (const char* sql : {"DELETE FROM samples WHERE ts_ms < ?1", "DELETE FROM probes WHERE ts_ms < ?1",
                           "DELETE FROM outbox WHERE state != 'pending' AND created_ms < ?1"}) {
-    m_db.prepare(sql).bind(1, to_unix_ms(cutoff)).run();
+    m_db.cached(sql).bind(1, to_unix_ms(cutoff)).run();
     removed += static_cast<std::size_t>(m_db.changes());
   }
   tx.commit();

@@ -26,6 +26,15 @@ struct StatusOptions {
 };
 int status_command(const StatusOptions& options);
 
+struct BacktestOptions {
+  std::string config_path;
+  std::string account;
+  std::string csv_path;
+  bool json = false;
+  bool series = false;
+};
+int backtest_command(const BacktestOptions& options);
+
 int validate_command(const std::string& config_path);
 int providers_command();
 int version_command();

@@ -2,19 +2,13 @@
 
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
+#include "creditwatch/forecast/ledger.hpp"
 
 #include <optional>
 #include <span>
 #include <string>
 
 namespace creditwatch::forecast {
-
-// One stored reading as the forecaster sees it.
-struct Point {
-  TimePoint at;
-  Decimal balance;
-  std::optional<Decimal> spend_total;  // provider's cumulative spend counter, if any
-};
 
 struct Settings {
   Duration burn_window = std::chrono::hours(24 * 7);
@@ -25,20 +19,37 @@ struct Settings {
 struct Forecast {
   Decimal balance;                          // the latest reading
   TimePoint at;                             // when it was taken
-  std::optional<double> burn_per_day;       // nullopt: no spend seen in the window
-  std::optional<double> runway_days;        // median estimate
-  std::optional<double> runway_p10_days;    // conservative estimate (<= runway_days)
+  std::optional<double> burn_per_day;       // nullopt: no spend seen
+  std::optional<double> runway_days;        // median (P50) estimate
+  std::optional<double> runway_p10_days;    // conservative estimate: 1 in 10 chance of running out sooner
   std::optional<TimePoint> exhausted_at;    // at + runway_days
-  Decimal recommended_topup;                // brings the runway to target_days plus lead time
-  Decimal deposits;                         // sum of balance rises in the window
-  bool topped_up_last = false;              // the latest reading rose above the one before
+  Decimal recommended_topup;                // brings the P10 runway to target_days plus lead time
+  Decimal deposits;                         // deposits in the burn window
+  bool topped_up_last = false;              // the latest reading carried a deposit
   std::size_t samples_used = 0;
-  std::string note;                         // why there is no projection, if there is none
+  std::string note;                         // why there is no projection, or why it is rough
+  // For the spend_spike rule: burn over the last 15 minutes and the last hour, and the
+  // long-window baseline they are compared with (all per day; nullopt without data).
+  std::optional<double> spike_short_rate;
+  std::optional<double> spike_long_rate;
+  std::optional<double> baseline_rate;
 };
 
-// Projects the runway from `history` (oldest first). Pure: no I/O, no clock but `now`.
-// A rise in balance is a deposit, never negative spend; the burn rate uses the spend
-// counter where the provider has one. Projects as soon as two samples show spend.
+// Projects the runway from what the ledger holds, as of `now`. Pure: no I/O, no clock.
+//
+// The burn rate is the spend over `burn_window` (a whole weekly cycle by default), with a
+// single outlying hour trimmed so one batch job does not move it; when the last 24 h and
+// 72 h agree that the level moved, it follows them (faster upward than downward, since a
+// late alert costs more than an early one); a sustained jump within the last hours (a leaked
+// key) is followed at once; week-over-week growth is projected half a week ahead.
+// With less than a day observed it falls back to the plain recent rate and says so.
+//
+// P10 treats daily spend as independent draws with the observed day-to-day spread (a normal
+// approximation of resampling the observed days): the runway such that the chance of running
+// out sooner is 10 %. `runway` alerts use P10 (see alerts/rules.cpp).
+Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now);
+
+// Convenience for a batch of readings (oldest first).
 Forecast project(std::span<const Point> history, const Settings& settings, TimePoint now);
 
 // Rounds a top-up up to two significant digits (e.g. 1234.5 -> 1300), so people get a

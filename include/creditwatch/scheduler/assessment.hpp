@@ -8,6 +8,8 @@
 #include "creditwatch/storage/store.hpp"
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,10 +51,23 @@ public:
   Assessment from_store(const config::AccountConfig& account);
 
 private:
+  // `fresh`: the reading just taken, added to the account's cached ledger.
   void judge(const config::AccountConfig& account, Assessment& a,
-             const std::map<alerts::Rule, alerts::Severity>& firing);
+             const std::map<alerts::Rule, alerts::Severity>& firing, const providers::BalanceEntry* fresh);
+  forecast::SpendLedger load_ledger(const config::AccountConfig& account, const std::string& currency);
+
   storage::Store& m_store;
   const Clock& m_clock;
+  // One ledger per account, kept up to date with each probe so a forecast never rescans
+  // history; built from the database on first use. An account is probed by one thread at a
+  // time, so only the map needs the lock.
+  struct CachedLedger {
+    std::string currency;
+    forecast::SpendLedger ledger;
+  };
+  std::mutex m_ledgers_mutex;
+  std::map<std::string, std::shared_ptr<CachedLedger>> m_ledgers;
+  std::map<std::string, TimePoint> m_last_success;
 };
 
 alerts::Thresholds thresholds_for(const config::AccountConfig& account);

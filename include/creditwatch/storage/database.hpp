@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -56,6 +57,9 @@ public:
 
   void exec(std::string_view sql);
   Statement prepare(std::string_view sql) { return Statement(m_db.get(), sql); }
+  // A prepared statement kept for reuse, reset and unbound; valid while the Database lives.
+  // Not thread-safe: callers serialise access (Store holds its mutex).
+  Statement& cached(const std::string& sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
   sqlite3* handle() { return m_db.get(); }
@@ -65,6 +69,7 @@ private:
     void operator()(sqlite3* db) const;
   };
   std::unique_ptr<sqlite3, Closer> m_db;
+  std::map<std::string, Statement> m_cache;  // destroyed before m_db (declared after it)
 };
 
 // BEGIN IMMEDIATE on construction; rolls back unless commit() was called.

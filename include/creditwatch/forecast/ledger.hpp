@@ -1,0 +1,81 @@
+#pragma once
+
+#include "creditwatch/common/clock.hpp"
+#include "creditwatch/common/decimal.hpp"
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+namespace creditwatch::forecast {
+
+// One stored reading as the forecaster sees it.
+struct Point {
+  TimePoint at;
+  Decimal balance;
+  std::optional<Decimal> spend_total;  // provider's cumulative spend counter, if any
+};
+
+// Spend per hour over the last weeks, built incrementally from readings, so a forecast
+// never rescans history. Spend between two readings is spread evenly over the time between
+// them (a dropped probe loses nothing, it just blurs), and the time those readings cover is
+// tracked so rates divide by observed time, not wall time. A rise in balance is a deposit,
+// never negative spend; the spend hidden under a deposit is estimated from the recent rate.
+class SpendLedger {
+public:
+  static constexpr std::int64_t k_bucket_ms = 3'600'000;  // one hour
+  static constexpr std::size_t k_max_buckets = 24 * 35;   // five weeks of hours
+
+  struct Bucket {
+    std::int64_t start_ms = 0;
+    double spend = 0;      // spend attributed to this hour
+    double covered_ms = 0; // how much of this hour lies between two readings
+  };
+  // A recent interval between two readings, kept for sub-hour windows (spike detection).
+  struct Segment {
+    std::int64_t from_ms;
+    std::int64_t to_ms;
+    double spend;
+  };
+
+  // Adds a reading; readings must come in time order (older ones are ignored).
+  void add(const Point& point);
+
+  std::optional<Point> last() const { return m_last; }
+  std::optional<Point> previous() const { return m_previous; }
+  std::size_t points() const { return m_points; }
+  Decimal deposits_since(TimePoint since) const;
+  // The deposit carried by the latest reading (zero when it did not rise).
+  Decimal last_deposit() const { return m_last_deposit; }
+  bool spend_seen() const { return m_total_spend > 0; }
+
+  // Spend and covered time in [from, to), from the hourly buckets.
+  struct Window {
+    double spend = 0;
+    double covered_days = 0;
+    double largest_hour = 0;  // the biggest single hourly spend in the window
+    std::size_t hours_with_spend = 0;
+  };
+  Window window(TimePoint from, TimePoint to) const;
+  // Spend and covered time in [from, to) from the recent segments (up to six hours back).
+  Window recent(TimePoint from, TimePoint to) const;
+  // Spend of each complete UTC-aligned 24-hour block before `to`, oldest first, skipping
+  // blocks that are mostly unobserved.
+  std::vector<double> daily_spend(TimePoint to, std::size_t max_days) const;
+
+private:
+  void attribute(std::int64_t from_ms, std::int64_t to_ms, double spend);
+  Bucket& bucket_for(std::int64_t start_ms);
+  double recent_rate_per_ms() const;
+
+  std::deque<Bucket> m_buckets;  // consecutive hours, oldest first
+  std::deque<Segment> m_segments;
+  std::deque<std::pair<std::int64_t, Decimal>> m_deposits;
+  std::optional<Point> m_last;
+  std::optional<Point> m_previous;
+  Decimal m_last_deposit;
+  double m_total_spend = 0;
+  std::size_t m_points = 0;
+};
+
+}  // namespace creditwatch::forecast

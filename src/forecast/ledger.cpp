@@ -1,0 +1,149 @@
+#include "creditwatch/forecast/ledger.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace creditwatch::forecast {
+namespace {
+
+constexpr std::int64_t k_segment_memory_ms = 6 * 3'600'000;
+constexpr std::int64_t k_day_ms = 86'400'000;
+
+std::int64_t floor_to(std::int64_t value, std::int64_t step) {
+  return value >= 0 ? value / step * step : ((value - step + 1) / step) * step;
+}
+
+}  // namespace
+
+SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
+  if (m_buckets.empty()) m_buckets.push_back(Bucket{start_ms, 0, 0});
+  while (m_buckets.back().start_ms < start_ms) m_buckets.push_back(Bucket{m_buckets.back().start_ms + k_bucket_ms, 0, 0});
+  while (m_buckets.size() > k_max_buckets) m_buckets.pop_front();
+  const auto index = (start_ms - m_buckets.front().start_ms) / k_bucket_ms;
+  return m_buckets[static_cast<std::size_t>(std::max<std::int64_t>(0, index))];
+}
+
+void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spend) {
+  const double span = static_cast<double>(to_ms - from_ms);
+  if (span <= 0) return;
+  // Spread over at most the buckets we keep; older parts of a very long gap fall away.
+  from_ms = std::max(from_ms, to_ms - static_cast<std::int64_t>(k_max_buckets) * k_bucket_ms);
+  for (std::int64_t start = floor_to(from_ms, k_bucket_ms); start < to_ms; start += k_bucket_ms) {
+    const std::int64_t overlap = std::min(to_ms, start + k_bucket_ms) - std::max(from_ms, start);
+    if (overlap <= 0) continue;
+    Bucket& b = bucket_for(start);
+    b.spend += spend * static_cast<double>(overlap) / span;
+    b.covered_ms += static_cast<double>(overlap);
+  }
+  m_segments.push_back(Segment{from_ms, to_ms, spend});
+  while (!m_segments.empty() && m_segments.front().to_ms < to_ms - k_segment_memory_ms) m_segments.pop_front();
+}
+
+double SpendLedger::recent_rate_per_ms() const {
+  if (!m_last) return 0;
+  const auto w = window(m_last->at - std::chrono::hours(24 * 7), m_last->at);
+  return w.covered_days > 0 ? w.spend / (w.covered_days * k_day_ms) : 0;
+}
+
+void SpendLedger::add(const Point& p) {
+  if (m_last && p.at <= m_last->at) return;
+  m_last_deposit = Decimal();
+  if (m_last) {
+    const std::int64_t from = to_unix_ms(m_last->at);
+    const std::int64_t to = to_unix_ms(p.at);
+    double spend = 0;
+    Decimal deposit;
+    if (m_last->spend_total && p.spend_total && *p.spend_total >= *m_last->spend_total) {
+      // The counter is authoritative; balance = before - spend + deposit.
+      const Decimal counted = *p.spend_total - *m_last->spend_total;
+      spend = counted.to_double();
+      deposit = p.balance - m_last->balance + counted;
+    } else if (p.balance <= m_last->balance) {
+      spend = (m_last->balance - p.balance).to_double();
+    } else {
+      // A deposit: the spend it hides is estimated from the recent rate.
+      spend = recent_rate_per_ms() * static_cast<double>(to - from);
+      deposit = p.balance - m_last->balance + Decimal::from_double(spend);
+    }
+    if (deposit > Decimal()) {
+      m_last_deposit = deposit;
+      m_deposits.emplace_back(to, deposit);
+      while (m_deposits.size() > 1000) m_deposits.pop_front();
+    }
+    attribute(from, to, spend);
+    m_total_spend += spend;
+  }
+  m_previous = m_last;
+  m_last = p;
+  ++m_points;
+}
+
+Decimal SpendLedger::deposits_since(TimePoint since) const {
+  Decimal total;
+  const auto from = to_unix_ms(since);
+  for (const auto& [at, amount] : m_deposits) {
+    if (at >= from) total += amount;
+  }
+  return total;
+}
+
+SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
+  Window w;
+  if (m_buckets.empty()) return w;
+  const auto from_ms = to_unix_ms(from);
+  const auto to_ms = to_unix_ms(to);
+  const std::int64_t first = m_buckets.front().start_ms;
+  // Buckets are consecutive hours, so the window maps straight to an index range.
+  const auto lo = static_cast<std::size_t>(std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0,
+                                                                    static_cast<std::int64_t>(m_buckets.size())));
+  const auto hi = static_cast<std::size_t>(std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0,
+                                                                    static_cast<std::int64_t>(m_buckets.size())));
+  double covered_ms = 0;
+  for (std::size_t i = lo; i < hi; ++i) {
+    const auto& b = m_buckets[i];
+    const auto overlap_ms = std::min(to_ms, b.start_ms + k_bucket_ms) - std::max(from_ms, b.start_ms);
+    if (overlap_ms <= 0) continue;
+    // Partial buckets at the edges count in proportion to their overlap.
+    const double overlap = static_cast<double>(overlap_ms) / static_cast<double>(k_bucket_ms);
+    w.spend += b.spend * overlap;
+    covered_ms += b.covered_ms * overlap;
+    w.largest_hour = std::max(w.largest_hour, b.spend * overlap);
+    if (b.spend > 0) ++w.hours_with_spend;
+  }
+  w.covered_days = covered_ms / k_day_ms;
+  return w;
+}
+
+SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
+  Window w;
+  const auto from_ms = to_unix_ms(from);
+  const auto to_ms = to_unix_ms(to);
+  double covered_ms = 0;
+  for (const auto& s : m_segments) {
+    const auto overlap = std::min(to_ms, s.to_ms) - std::max(from_ms, s.from_ms);
+    if (overlap <= 0 || s.to_ms <= s.from_ms) continue;
+    const double share = static_cast<double>(overlap) / static_cast<double>(s.to_ms - s.from_ms);
+    w.spend += s.spend * share;
+    covered_ms += static_cast<double>(overlap);
+  }
+  w.covered_days = covered_ms / k_day_ms;
+  return w;
+}
+
+std::vector<double> SpendLedger::daily_spend(TimePoint to, std::size_t max_days) const {
+  std::vector<double> days;
+  if (m_buckets.empty()) return days;
+  const std::int64_t end = to_unix_ms(to);
+  for (std::size_t d = 1; d <= max_days; ++d) {
+    const std::int64_t day_end = end - static_cast<std::int64_t>(d - 1) * k_day_ms;
+    const std::int64_t day_start = day_end - k_day_ms;
+    if (day_end <= m_buckets.front().start_ms) break;
+    const auto w = window(from_unix_ms(day_start), from_unix_ms(day_end));
+    if (w.covered_days < 0.75) continue;  // mostly unobserved: not a fair sample of a day
+    days.push_back(w.spend / w.covered_days);
+  }
+  std::reverse(days.begin(), days.end());
+  return days;
+}
+
+}  // namespace creditwatch::forecast
