@@ -68,6 +68,21 @@ inline std::optional<TimePoint> parse_start(const std::string& text) {
   return parse_rfc3339(text);
 }
 
+// budget_start: a date or time no later than now; nullopt (reported) otherwise.
+inline std::optional<TimePoint> read_start(SettingsReader& settings, const Clock& clock, const std::string& text) {
+  auto start = parse_start(text);
+  if (!start) {
+    settings.error("budget_start", "budget_start: expected a date or RFC 3339 time such as 2026-05-01 or "
+                                   "2026-05-01T00:00:00Z, got \"" + text + "\"");
+    return std::nullopt;
+  }
+  if (*start > clock.now()) {
+    settings.error("budget_start", "budget_start " + format_rfc3339(*start) + " is in the future");
+    return std::nullopt;
+  }
+  return start;
+}
+
 // Reads `credit` + `budget_start`, or `budget` (+ optional `budget_start`, default the 1st of
 // the month 00:00 UTC). Reports problems through `settings`; nullopt when there were any.
 inline std::optional<Budget> read_budget(const config::AccountConfig& account, const Clock& clock,
@@ -99,17 +114,9 @@ inline std::optional<Budget> read_budget(const config::AccountConfig& account, c
     budget.amount = *value;
   }
   if (start_text) {
-    auto start = parse_start(*start_text);
-    if (!start) {
-      settings.error("budget_start", "budget_start: expected a date or RFC 3339 time such as 2026-05-01 or "
-                                     "2026-05-01T00:00:00Z, got \"" + *start_text + "\"");
-      ok = false;
-    } else if (*start > clock.now()) {
-      settings.error("budget_start", "budget_start " + format_rfc3339(*start) + " is in the future");
-      ok = false;
-    } else {
-      budget.anchor = *start;
-    }
+    auto start = read_start(settings, clock, *start_text);
+    if (start) budget.anchor = *start;
+    ok = ok && start.has_value();
   } else if (has_credit) {
     settings.error("credit", "credit needs budget_start: when the credit was bought, so spend is counted from then");
     ok = false;
