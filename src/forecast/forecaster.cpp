@@ -65,23 +65,38 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     }
   }
 
-  // A sustained jump in the last hours: spread over the last two hours, not one lump.
-  const auto two_hours = ledger.recent(end - Hours(2), end);
+  // A sustained jump in the last hours (a leaked key): each of the last two hours must run far
+  // above the burn on its own, so one lump (a batch job) in either hour is not taken for a new
+  // level. (Hourly buckets cannot tell: a lump scaled by a partial bucket's overlap looked
+  // "spread".)
+  const auto last_hour = ledger.recent(end - Hours(1), end);
+  const auto hour_before = ledger.recent(end - Hours(2), end - Hours(1));
   const auto six_hours = ledger.recent(end - Hours(6), end);
-  if (two_hours.covered_days * 24 >= 1.0) {
-    const double r2 = two_hours.spend / two_hours.covered_days;
+  if (last_hour.covered_days * 48 >= 1.0 && hour_before.covered_days * 48 >= 1.0) {
+    const double r_last = last_hour.spend / last_hour.covered_days;
+    const double r_before = hour_before.spend / hour_before.covered_days;
+    const double r2 = (last_hour.spend + hour_before.spend) / (last_hour.covered_days + hour_before.covered_days);
     const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
-    const auto lump = ledger.window(end - Hours(2), end).largest_hour;
-    const bool spread = lump <= 0.75 * two_hours.spend || two_hours.spend <= 0;
-    if (r2 > 3 * burn && r6 > 2 * burn && spread) burn = std::max(burn, std::min(r2, r6 * 1.5));
+    if (std::min(r_last, r_before) > 3 * burn && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
   }
   return {burn, ""};
 }
 
-// Day-to-day spread of spend; without enough days, assume a coefficient of variation of 0.5.
+// Day-to-day spread of spend. With fewer than four observed days, the spread of the recent
+// readings' rates stands in (clamped to 10-50 % of the burn): a smooth account is not
+// charged a made-up uncertainty, a jumpy one not spared.
 double daily_spread(const SpendLedger& ledger, TimePoint end, double burn) {
   const auto days = ledger.daily_spend(end, k_days_for_spread);
-  if (days.size() < 4) return 0.5 * burn;
+  if (days.size() < 4) {
+    const auto rates = ledger.segment_rates();
+    if (rates.size() < 3) return 0.5 * burn;
+    const double mean = std::accumulate(rates.begin(), rates.end(), 0.0) / static_cast<double>(rates.size());
+    double variance = 0;
+    for (double r : rates) variance += (r - mean) * (r - mean);
+    variance /= static_cast<double>(rates.size() - 1);
+    const double cv = mean > 0 ? std::sqrt(variance) / mean : 0.5;
+    return std::clamp(cv, 0.1, 0.5) * burn;
+  }
   const double mean = std::accumulate(days.begin(), days.end(), 0.0) / static_cast<double>(days.size());
   double variance = 0;
   for (double d : days) variance += (d - mean) * (d - mean);
@@ -90,10 +105,12 @@ double daily_spread(const SpendLedger& ledger, TimePoint end, double burn) {
   return std::max(std::sqrt(variance), 0.1 * burn);
 }
 
-// Days until `balance` is spent with probability 10 %, for daily spend ~ N(mu, sigma^2).
+// The runway at the pessimistic end: the mean rate over the horizon is taken at its 90th
+// percentile, which for n independent days is mu + z * sigma / sqrt(n). Horizons under a
+// day use n = 1 (spend within a day is not a sum of independent days).
 double p10_runway(double balance, double mu, double sigma) {
-  const double x = (-k_z90 * sigma + std::sqrt(k_z90 * k_z90 * sigma * sigma + 4 * mu * balance)) / (2 * mu);
-  return x * x;
+  const double days = std::max(1.0, balance / mu);
+  return balance / (mu + k_z90 * sigma / std::sqrt(days));
 }
 
 void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& settings, TimePoint end) {

@@ -130,6 +130,14 @@ SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
   return w;
 }
 
+std::vector<double> SpendLedger::segment_rates() const {
+  std::vector<double> rates;
+  for (const auto& s : m_segments) {
+    if (s.to_ms > s.from_ms) rates.push_back(s.spend / (static_cast<double>(s.to_ms - s.from_ms) / k_day_ms));
+  }
+  return rates;
+}
+
 std::vector<double> SpendLedger::daily_spend(TimePoint to, std::size_t max_days) const {
   std::vector<double> days;
   if (m_buckets.empty()) return days;

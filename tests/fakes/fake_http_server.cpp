@@ -14,11 +14,9 @@ std::string RecordedRequest::header(const std::string& name) const {
 }
 
 FakeHttpServer::FakeHttpServer() : m_server(std::make_unique<httplib::Server>()) {
-  m_server->set_logger([this](const httplib::Request& req, const httplib::Response&) {
-    RecordedRequest r{req.method, req.path, req.body, {}};
-    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-    std::lock_guard lock(m_mutex);
-    m_requests.push_back(std::move(r));
+  // Requests no handler matches are recorded too (after the 404 goes out).
+  m_server->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (res.status == 404 && !res.has_header("X-Fake-Handled")) record(req);
   });
 }
 
@@ -27,8 +25,27 @@ FakeHttpServer::~FakeHttpServer() {
   if (m_thread.joinable()) m_thread.join();
 }
 
-void FakeHttpServer::get(const std::string& pattern, Handler handler) { m_server->Get(pattern, std::move(handler)); }
-void FakeHttpServer::post(const std::string& pattern, Handler handler) { m_server->Post(pattern, std::move(handler)); }
+void FakeHttpServer::record(const httplib::Request& req) {
+  RecordedRequest r{req.method, req.path, req.body, {}};
+  for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+  std::lock_guard lock(m_mutex);
+  m_requests.push_back(std::move(r));
+}
+
+// Handlers are wrapped so each request is recorded before it is answered: a client that got
+// its answer always finds its request in requests().
+FakeHttpServer::Handler FakeHttpServer::recorded(Handler handler) {
+  return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    record(req);
+    res.set_header("X-Fake-Handled", "1");
+    handler(req, res);
+  };
+}
+
+void FakeHttpServer::get(const std::string& pattern, Handler handler) { m_server->Get(pattern, recorded(std::move(handler))); }
+void FakeHttpServer::post(const std::string& pattern, Handler handler) {
+  m_server->Post(pattern, recorded(std::move(handler)));
+}
 
 void FakeHttpServer::start() {
   m_port = m_server->bind_to_any_port("127.0.0.1");

@@ -47,6 +47,9 @@ public:
   std::size_t request_count() const;
 
 private:
+  void record(const httplib::Request& req);
+  Handler recorded(Handler handler);
+
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;
   int m_port = 0;

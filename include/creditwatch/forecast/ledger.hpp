@@ -62,6 +62,8 @@ public:
   // Spend of each complete UTC-aligned 24-hour block before `to`, oldest first, skipping
   // blocks that are mostly unobserved.
   std::vector<double> daily_spend(TimePoint to, std::size_t max_days) const;
+  // Spend per day of each recent interval between readings (last six hours).
+  std::vector<double> segment_rates() const;
 
 private:
   void attribute(std::int64_t from_ms, std::int64_t to_ms, double spend);
