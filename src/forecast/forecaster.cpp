@@ -65,19 +65,23 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     }
   }
 
-  // A sustained jump in the last hours (a leaked key): each of the last two hours must run far
-  // above the burn on its own, so one lump (a batch job) in either hour is not taken for a new
-  // level. (Hourly buckets cannot tell: a lump scaled by a partial bucket's overlap looked
-  // "spread".)
-  const auto last_hour = ledger.recent(end - Hours(1), end);
-  const auto hour_before = ledger.recent(end - Hours(2), end - Hours(1));
+  // A sustained jump in the last hours (a leaked key): at least six of the last eight
+  // quarter-hours must each run far above the burn, so a lump (a batch job, even one that
+  // dropped probes smeared over half an hour or two hourly buckets) is not taken for a new
+  // level. A provider that refreshes its balance only hourly is followed by the 24 h window
+  // instead, a few hours later.
+  const auto two_hours = ledger.recent(end - Hours(2), end);
   const auto six_hours = ledger.recent(end - Hours(6), end);
-  if (last_hour.covered_days * 48 >= 1.0 && hour_before.covered_days * 48 >= 1.0) {
-    const double r_last = last_hour.spend / last_hour.covered_days;
-    const double r_before = hour_before.spend / hour_before.covered_days;
-    const double r2 = (last_hour.spend + hour_before.spend) / (last_hour.covered_days + hour_before.covered_days);
+  if (two_hours.covered_days * 24 >= 1.5) {
+    int high = 0;
+    for (int q = 0; q < 8; ++q) {
+      const auto to = end - std::chrono::minutes(15 * q);
+      const auto quarter = ledger.recent(to - std::chrono::minutes(15), to);
+      if (quarter.covered_days > 0 && quarter.spend / quarter.covered_days > 3 * burn) ++high;
+    }
+    const double r2 = two_hours.spend / two_hours.covered_days;
     const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
-    if (std::min(r_last, r_before) > 3 * burn && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
+    if (high >= 6 && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
   }
   return {burn, ""};
 }
@@ -89,7 +93,7 @@ double daily_spread(const SpendLedger& ledger, TimePoint end, double burn) {
   const auto days = ledger.daily_spend(end, k_days_for_spread);
   if (days.size() < 4) {
     const auto rates = ledger.segment_rates();
-    if (rates.size() < 3) return 0.5 * burn;
+    if (rates.size() < 3) return 0.25 * burn;  // two or three readings: no spread to measure yet
     const double mean = std::accumulate(rates.begin(), rates.end(), 0.0) / static_cast<double>(rates.size());
     double variance = 0;
     for (double r : rates) variance += (r - mean) * (r - mean);
