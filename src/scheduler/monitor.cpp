@@ -128,6 +128,12 @@ void Monitor::run_job(const Job& job, http::Client& client) {
   auto provider = job.runtime->providers.find(job.account);
   if (!account || provider == job.runtime->providers.end()) return;
   auto assessment = m_assessor.probe(*account, *provider->second, client, m_alerts.firing(account->name));
+  if (assessment.error && m_cancel) {
+    // Aborted by our own shutdown: that says nothing about the provider, so no rule may
+    // judge it (it would raise e.g. a `stale` alert saying "Callback aborted").
+    spdlog::debug("account {}: probe abandoned at shutdown", account->name);
+    return;
+  }
   ++m_probes_done;
   if (assessment.error) {
     spdlog::debug("account {}: probe {} in {:.3f}s: {}", account->name, providers::to_string(assessment.error->kind),

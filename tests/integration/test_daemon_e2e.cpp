@@ -1,0 +1,797 @@
+// End-to-end: the real `creditwatch run` daemon against loopback fakes of DeepSeek's
+// GET /user/balance (shared/reference/providers.md section 1) and a Slack incoming webhook
+// (shared/reference/sinks.md section 1.1). Every scenario uses its own temp dir, its own
+// fakes on kernel-chosen ports, a 1 s probe interval and bounded waits.
+#include "fakes/fake_http_server.hpp"
+#include "fakes/process.hpp"
+#include "fakes/temp_dir.hpp"
+
+#include "creditwatch/storage/store.hpp"
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace creditwatch::testing;
+using creditwatch::storage::OutboxRow;
+using creditwatch::storage::OutboxState;
+using nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Distinctive secrets: any leak into the log is unmistakable.
+constexpr const char* k_key = "sk-SECRET-deadbeef42";
+constexpr const char* k_webhook_path = "/services/T000/B000/XXXXSECRETTOKEN";
+
+// Documented DeepSeek error bodies (providers.md section 1). The 401 body echoes the key's
+// last four characters, as DeepSeek does.
+constexpr const char* k_auth_failed =
+    R"({"error":{"message":"Authentication Fails, Your api key: ****ef42 is invalid","type":"authentication_error","param":null,"code":"invalid_request_error"}})";
+constexpr const char* k_insufficient =
+    R"({"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}})";
+
+std::string balance_body(const std::string& total) {
+  return R"({"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":")" + total +
+         R"(","granted_balance":"0.00","topped_up_balance":")" + total + R"("}]})";
+}
+
+std::string two_decimals(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.2f", value);
+  return buffer;
+}
+
+// --- DeepSeek fake -------------------------------------------------------------------------
+
+// Serves {prefix}/user/balance for each prefix given. Each prefix has a mode; the
+// falling balance loses 0.5 per second since the fake was created.
+class DeepSeekFake {
+public:
+  enum class Mode { falling, topped_up, unauthorized, insufficient, hang };
+
+  explicit DeepSeekFake(std::vector<std::string> prefixes = {""}) {
+    for (const auto& prefix : prefixes) {
+      m_modes[prefix] = Mode::falling;
+      m_server.get(prefix + "/user/balance", [this, prefix](const httplib::Request&, httplib::Response& res) {
+        Mode mode;
+        {
+          std::unique_lock lock(m_mutex);
+          mode = m_modes[prefix];
+          if (mode == Mode::hang) {
+            ++m_hanging;
+            m_release.wait_for(lock, 30s, [&] { return m_modes[prefix] != Mode::hang || m_closing; });
+            --m_hanging;
+            mode = Mode::falling;
+          }
+        }
+        switch (mode) {
+          case Mode::falling: {
+            const double elapsed = std::chrono::duration<double>(SteadyClock::now() - m_started).count();
+            reply_json(res, 200, balance_body(two_decimals(100.0 - 0.5 * elapsed)));
+            return;
+          }
+          case Mode::topped_up: reply_json(res, 200, balance_body("1000000.00")); return;
+          case Mode::unauthorized: reply_json(res, 401, k_auth_failed); return;
+          case Mode::insufficient: reply_json(res, 402, k_insufficient); return;
+          case Mode::hang: return;
+        }
+      });
+    }
+    m_server.start();
+  }
+
+  ~DeepSeekFake() {
+    std::lock_guard lock(m_mutex);
+    m_closing = true;
+    m_release.notify_all();
+  }
+
+  void set_mode(Mode mode, const std::string& prefix = "") {
+    std::lock_guard lock(m_mutex);
+    m_modes[prefix] = mode;
+    m_release.notify_all();
+  }
+  int hanging() const {
+    std::lock_guard lock(m_mutex);
+    return m_hanging;
+  }
+  std::string url(const std::string& prefix = "") const { return m_server.url() + prefix; }
+  std::size_t count(const std::string& prefix = "") const {
+    std::size_t n = 0;
+    for (const auto& r : m_server.requests()) {
+      if (r.path == prefix + "/user/balance") ++n;
+    }
+    return n;
+  }
+  std::vector<RecordedRequest> requests() const { return m_server.requests(); }
+
+private:
+  const SteadyClock::time_point m_started = SteadyClock::now();
+  mutable std::mutex m_mutex;
+  std::condition_variable m_release;
+  bool m_closing = false;
+  int m_hanging = 0;
+  std::map<std::string, Mode> m_modes;
+  FakeHttpServer m_server;  // last: stops before the state its handlers use goes away
+};
+
+// --- Slack fake ----------------------------------------------------------------------------
+
+struct SlackAnswer {
+  int status = 200;
+  std::string body = "ok";
+  std::string retry_after;  // Retry-After header, when set
+  bool hang = false;        // hold the request open until released (or 30 s), then answer
+};
+
+const SlackAnswer k_slack_ok{200, "ok", ""};
+const SlackAnswer k_slack_rollup{500, "rollup_error", ""};
+const SlackAnswer k_slack_invalid{400, "invalid_payload", ""};
+const SlackAnswer k_slack_rate_limited{429, R"({"retry_after":1,"ok":false,"error":"rate_limited"})", "2"};
+const SlackAnswer k_slack_hang{200, "ok", "", true};
+
+struct SlackHit {
+  SteadyClock::time_point at;
+  json body;  // null when the body was not JSON
+  std::string raw;
+  std::string content_type;
+  int answered = 0;
+};
+
+// A Slack incoming webhook at k_webhook_path. Answers with the scripted answers first
+// (one each), then with the standing answer.
+class SlackFake {
+public:
+  SlackFake() {
+    m_server.post(k_webhook_path, [this](const httplib::Request& req, httplib::Response& res) {
+      SlackHit hit{SteadyClock::now(), json::parse(req.body, nullptr, false), req.body,
+                   req.get_header_value("Content-Type"), 0};
+      if (hit.body.is_discarded()) hit.body = nullptr;
+      std::unique_lock lock(m_mutex);
+      SlackAnswer answer = m_standing;
+      if (!m_script.empty()) {
+        answer = m_script.front();
+        m_script.pop_front();
+      }
+      if (answer.hang) {
+        ++m_hanging;
+        m_release.wait_for(lock, 30s, [&] { return m_released; });
+        --m_hanging;
+      }
+      res.status = answer.status;
+      if (!answer.retry_after.empty()) res.set_header("Retry-After", answer.retry_after);
+      if (answer.status == 429) {
+        res.set_content(answer.body, "application/json; charset=utf-8");
+      } else {
+        res.set_content(answer.body, "text/html");
+      }
+      hit.answered = answer.status;
+      m_hits.push_back(std::move(hit));
+    });
+    m_server.start();
+  }
+
+  ~SlackFake() { release(); }
+
+  std::string url() const { return m_server.url() + k_webhook_path; }
+  void answer(const SlackAnswer& a) {
+    std::lock_guard lock(m_mutex);
+    m_standing = a;
+    m_released = !a.hang;
+    m_release.notify_all();
+  }
+  void release() {
+    std::lock_guard lock(m_mutex);
+    m_released = true;
+    m_release.notify_all();
+  }
+  int hanging() const {
+    std::lock_guard lock(m_mutex);
+    return m_hanging;
+  }
+  void script(std::vector<SlackAnswer> answers) {
+    std::lock_guard lock(m_mutex);
+    m_script.insert(m_script.end(), answers.begin(), answers.end());
+  }
+  std::vector<SlackHit> hits() const {
+    std::lock_guard lock(m_mutex);
+    return m_hits;
+  }
+  std::size_t count() const {
+    std::lock_guard lock(m_mutex);
+    return m_hits.size();
+  }
+  // Requests whose `text` contains every needle.
+  std::vector<SlackHit> matching(const std::vector<std::string>& needles, int answered = 0) const {
+    std::vector<SlackHit> out;
+    for (const auto& h : hits()) {
+      if (!h.body.is_object() || !h.body.contains("text") || !h.body["text"].is_string()) continue;
+      const auto text = h.body["text"].get<std::string>();
+      bool all = true;
+      for (const auto& n : needles) all = all && text.find(n) != std::string::npos;
+      if (all && (answered == 0 || h.answered == answered)) out.push_back(h);
+    }
+    return out;
+  }
+  std::size_t count_matching(const std::vector<std::string>& needles, int answered = 0) const {
+    return matching(needles, answered).size();
+  }
+
+private:
+  mutable std::mutex m_mutex;
+  std::condition_variable m_release;
+  bool m_released = true;
+  int m_hanging = 0;
+  SlackAnswer m_standing = k_slack_ok;
+  std::deque<SlackAnswer> m_script;
+  std::vector<SlackHit> m_hits;
+  FakeHttpServer m_server;  // last: stops before the state its handlers use goes away
+};
+
+// --- config and daemon ---------------------------------------------------------------------
+
+struct AccountSpec {
+  std::string name;
+  std::string base_url;
+};
+
+struct ConfigSpec {
+  std::vector<AccountSpec> accounts;
+  bool slack = true;
+  std::string min_severity = "warning";
+  std::string log_format = "text";
+  std::string log_level = "debug";
+  std::string extra_defaults;  // more lines under `defaults:`, two-space indented
+};
+
+ConfigSpec with_accounts(std::vector<AccountSpec> accounts) {
+  ConfigSpec spec;
+  spec.accounts = std::move(accounts);
+  return spec;
+}
+
+std::string config_yaml(const TempDir& dir, const ConfigSpec& spec) {
+  std::ostringstream y;
+  y << "storage:\n  path: " << dir.file("creditwatch.db") << "\n";
+  y << "http:\n  listen: \"off\"\n";
+  y << "defaults:\n  interval: 1s\n  timeout: 5s\n  burn_window: 30s\n  warn_days: 14\n  critical_days: 3\n"
+    << spec.extra_defaults;
+  y << "alerting:\n  repeat_interval: 24h\n  send_resolved: true\n  retry_initial: 200ms\n  retry_max: 1s\n";
+  y << "logging:\n  level: " << spec.log_level << "\n  format: " << spec.log_format << "\n";
+  y << "accounts:\n";
+  for (const auto& a : spec.accounts) {
+    y << "  - name: " << a.name << "\n    provider: deepseek\n    api_key: ${CW_E2E_DEEPSEEK_KEY}\n    base_url: "
+      << a.base_url << "\n";
+  }
+  if (spec.slack) {
+    y << "notifiers:\n  - name: slack-ops\n    type: slack\n    webhook_url: ${CW_E2E_SLACK_URL}\n"
+      << "    min_severity: " << spec.min_severity << "\n";
+  }
+  return y.str();
+}
+
+// One daemon process over one config and database; restartable.
+class Daemon {
+public:
+  Daemon(const TempDir& dir, std::map<std::string, std::string> env)
+      : m_config(dir.file("creditwatch.yaml")), m_db(dir.file("creditwatch.db")), m_log(dir.file("daemon.log")),
+        m_env(std::move(env)) {}
+
+  void start() {
+    m_process = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{CREDITWATCH_BINARY, "run", "-c", m_config}, m_env, m_log);
+    // The database exists and is migrated once the start line is logged.
+    REQUIRE_MESSAGE(eventually([&] { return count_in_log(" watching ") > m_starts_ready; }, 15s),
+                    "the daemon did not start:\n" << log());
+    m_starts_ready = count_in_log(" watching ");
+  }
+
+  // SIGTERM; returns the exit code (-2: still running after `timeout`).
+  int terminate(std::chrono::milliseconds timeout = 10s) {
+    m_process->signal(SIGTERM);
+    return m_process->wait(timeout);
+  }
+  void signal(int sig) { m_process->signal(sig); }
+  int wait(std::chrono::milliseconds timeout) { return m_process->wait(timeout); }
+  bool running() { return m_process && m_process->running(); }
+
+  std::string log() const { return read_file(m_log); }
+  std::size_t count_in_log(const std::string& needle) const {
+    const auto text = log();
+    std::size_t n = 0;
+    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+    return n;
+  }
+  const std::string& config_path() const { return m_config; }
+  const std::string& db_path() const { return m_db; }
+  const std::string& log_path() const { return m_log; }
+
+  std::vector<OutboxRow> outbox() const {
+    creditwatch::storage::Store store(m_db);
+    return store.notifications();
+  }
+  std::vector<creditwatch::storage::AlertRow> alerts() const {
+    creditwatch::storage::Store store(m_db);
+    return store.alerts();
+  }
+
+private:
+  std::string m_config;
+  std::string m_db;
+  std::string m_log;
+  std::map<std::string, std::string> m_env;
+  std::unique_ptr<BackgroundProcess> m_process;
+  std::size_t m_starts_ready = 0;
+};
+
+std::map<std::string, std::string> daemon_env(const SlackFake* slack) {
+  std::map<std::string, std::string> env = {{"CW_E2E_DEEPSEEK_KEY", k_key}};
+  env["CW_E2E_SLACK_URL"] = slack ? slack->url() : "http://127.0.0.1:9/unused";
+  return env;
+}
+
+const std::string k_runway_key = "creditwatch-ds-main-runway";
+
+std::vector<OutboxRow> rows_for(const std::vector<OutboxRow>& rows, const std::string& dedup_key) {
+  std::vector<OutboxRow> out;
+  for (const auto& r : rows) {
+    if (r.dedup_key == dedup_key) out.push_back(r);
+  }
+  return out;
+}
+
+std::string status_of(const json& payload) {
+  return payload.is_object() ? payload.value("status", "") : "";
+}
+
+std::string describe(const std::vector<OutboxRow>& rows) {
+  std::ostringstream s;
+  for (const auto& r : rows) {
+    s << "  #" << r.id << " " << r.notifier << " " << r.dedup_key << " "
+      << status_of(json::parse(r.payload_json, nullptr, false)) << " state=" << creditwatch::storage::to_string(r.state)
+      << " attempts=" << r.attempts << " last_error=" << r.last_error << "\n";
+  }
+  return s.str();
+}
+
+std::string describe(const std::vector<SlackHit>& hits) {
+  std::ostringstream s;
+  const auto first = hits.empty() ? SteadyClock::now() : hits.front().at;
+  for (const auto& h : hits) {
+    s << "  +" << std::chrono::duration_cast<std::chrono::milliseconds>(h.at - first).count() << "ms -> "
+      << h.answered << ": "
+      << (h.body.is_object() ? h.body.value("text", "").substr(0, 120) : h.raw.substr(0, 120)) << "\n";
+  }
+  return s.str();
+}
+
+// Waits until the DeepSeek fake has seen `more` requests beyond what it has now.
+bool probes_continue(const DeepSeekFake& fake, std::size_t more, const std::string& prefix = "",
+                     std::chrono::milliseconds timeout = 15s) {
+  const auto start = fake.count(prefix);
+  return eventually([&] { return fake.count(prefix) >= start + more; }, timeout);
+}
+
+}  // namespace
+
+TEST_SUITE("daemon_e2e") {
+  TEST_CASE("a falling balance raises a critical runway alert in Slack and a top-up resolves it") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "ds-main", "runway"}) >= 1; }, 30s));
+    const auto hit = slack.matching({"[CRITICAL]", "ds-main", "runway"}).front();
+    CHECK(hit.content_type.find("application/json") != std::string::npos);
+    REQUIRE(hit.body.is_object());
+    REQUIRE(hit.body.contains("text"));
+    REQUIRE(hit.body["text"].is_string());
+    REQUIRE(hit.body.contains("blocks"));
+    REQUIRE(hit.body["blocks"].is_array());
+    CHECK_FALSE(hit.body["blocks"].empty());
+    const auto text = hit.body["text"].get<std::string>();
+    CHECK(text.find("ds-main") != std::string::npos);
+    CHECK(text.find("deepseek") != std::string::npos);
+    CHECK(text.find("Runway") != std::string::npos);
+    CHECK(text.find("minutes") != std::string::npos);  // about 3 minutes at 0.5 CNY per second
+    CHECK(text.find("Balance: ") != std::string::npos);
+    CHECK(text.find(" CNY") != std::string::npos);
+    CHECK(text.find("critical") != std::string::npos);
+    const auto blocks = hit.body["blocks"].dump();
+    CHECK(blocks.find("ds-main") != std::string::npos);
+    CHECK(blocks.find("Runway") != std::string::npos);
+    CHECK(blocks.find("CNY") != std::string::npos);
+    CHECK(blocks.find(k_runway_key) != std::string::npos);
+
+    // A large deposit: the runway becomes weeks, so the alert resolves once.
+    deepseek.set_mode(DeepSeekFake::Mode::topped_up);
+    REQUIRE(eventually([&] { return slack.count_matching({"RESOLVED", "ds-main", "runway"}) >= 1; }, 30s));
+    const auto resolved = slack.matching({"RESOLVED", "ds-main", "runway"}).front();
+    CHECK(resolved.body.contains("blocks"));
+    CHECK(resolved.body["text"].get<std::string>().find("1000000") != std::string::npos);
+    // The deposit itself is an info event, below this notifier's min_severity.
+    CHECK(slack.count_matching({"topped_up"}) == 0);
+
+    // Nothing more while the state holds.
+    REQUIRE(probes_continue(deepseek, 2));
+    CHECK(slack.count_matching({"ds-main", "runway"}) == 2);
+    CHECK(daemon.terminate() == 0);
+
+    const auto rows = rows_for(daemon.outbox(), k_runway_key);
+    INFO("outbox:\n" << describe(rows));
+    REQUIRE(rows.size() == 2);
+    for (const auto& r : rows) CHECK(r.state == OutboxState::delivered);
+    bool found = false;
+    for (const auto& a : daemon.alerts()) {
+      if (a.account == "ds-main" && a.rule == "runway") {
+        found = true;
+        CHECK(a.state == "resolved");
+      }
+    }
+    CHECK(found);
+  }
+
+  TEST_CASE("an alert raised while Slack answers 500 rollup_error arrives once Slack recovers") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    slack.answer(k_slack_rollup);
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 500) >= 2; }, 30s));
+    {
+      const auto rows = rows_for(daemon.outbox(), k_runway_key);
+      INFO("outbox:\n" << describe(rows));
+      REQUIRE(rows.size() == 1);
+      CHECK(rows[0].state == OutboxState::pending);
+      CHECK(rows[0].attempts >= 2);
+      CHECK(rows[0].last_error.find("rollup_error") != std::string::npos);
+    }
+    slack.answer(k_slack_ok);
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 15s));
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 1 && rows[0].state == OutboxState::delivered;
+        },
+        5s));
+    const auto rows = rows_for(daemon.outbox(), k_runway_key);
+    INFO("outbox:\n" << describe(rows));
+    CHECK(rows[0].attempts > 1);
+    CHECK(rows[0].last_error.empty());
+    // Delivered once, not again.
+    REQUIRE(probes_continue(deepseek, 2));
+    CHECK(slack.count_matching({"[CRITICAL]", "runway"}, 200) == 1);
+    CHECK(daemon.terminate() == 0);
+  }
+
+  TEST_CASE("Slack 429 with Retry-After 2 delays the next attempt by at least 2 s") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    slack.script({k_slack_rate_limited});
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 30s));
+    const auto hits = slack.matching({"[CRITICAL]", "runway"});
+    REQUIRE(hits.size() == 2);
+    CHECK(hits[0].answered == 429);
+    CHECK(hits[1].answered == 200);
+    const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(hits[1].at - hits[0].at);
+    CHECK(gap >= 1900ms);
+    CHECK(gap < 6s);
+    const auto rows = rows_for(daemon.outbox(), k_runway_key);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].state == OutboxState::delivered);
+    CHECK(rows[0].attempts == 2);
+    CHECK(daemon.terminate() == 0);
+  }
+
+  TEST_CASE("Slack 400 invalid_payload makes a dead letter while the daemon keeps running and probing") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    slack.answer(k_slack_invalid);
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 400) >= 1; }, 30s));
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 1 && rows[0].state == OutboxState::dead;
+        },
+        5s));
+    {
+      const auto rows = rows_for(daemon.outbox(), k_runway_key);
+      INFO("outbox:\n" << describe(rows));
+      CHECK(rows[0].attempts == 1);
+      CHECK(rows[0].last_error.find("invalid_payload") != std::string::npos);
+      CHECK(rows[0].last_error.find("400") != std::string::npos);
+    }
+    // Still alive, still probing, and the dead letter is not retried.
+    REQUIRE(probes_continue(deepseek, 3));
+    CHECK(daemon.running());
+    CHECK(slack.count_matching({"[CRITICAL]", "runway"}) == 1);
+    const auto rows = rows_for(daemon.outbox(), k_runway_key);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].state == OutboxState::dead);  // kept, not deleted
+    CHECK(daemon.terminate() == 0);
+  }
+
+  TEST_CASE("SIGTERM exits 0 and a restart sends no firing alert twice and delivers what was left pending") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    // First life: the critical alert goes out once.
+    daemon.start();
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 30s));
+    auto started = SteadyClock::now();
+    CHECK(daemon.terminate() == 0);
+    CHECK(SteadyClock::now() - started < 10s);
+
+    // Second life, same state: no second firing notification.
+    daemon.start();
+    REQUIRE(probes_continue(deepseek, 3));
+    CHECK(slack.count_matching({"runway"}) == 1);
+
+    // The state changes while Slack is down: the resolution is stuck in the outbox at SIGTERM.
+    slack.answer(k_slack_rollup);
+    deepseek.set_mode(DeepSeekFake::Mode::topped_up);
+    REQUIRE(eventually([&] { return slack.count_matching({"RESOLVED", "runway"}, 500) >= 1; }, 30s));
+    started = SteadyClock::now();
+    CHECK(daemon.terminate() == 0);
+    CHECK(SteadyClock::now() - started < 10s);
+    {
+      const auto rows = rows_for(daemon.outbox(), k_runway_key);
+      INFO("outbox:\n" << describe(rows));
+      REQUIRE(rows.size() == 2);
+      CHECK(rows[0].state == OutboxState::delivered);
+      CHECK(status_of(json::parse(rows[1].payload_json)) == "resolved");
+      CHECK(rows[1].state == OutboxState::pending);
+    }
+
+    // Third life with Slack back: the pending resolution is delivered, nothing is repeated.
+    slack.answer(k_slack_ok);
+    daemon.start();
+    REQUIRE(eventually([&] { return slack.count_matching({"RESOLVED", "runway"}, 200) >= 1; }, 15s));
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 2 && rows[1].state == OutboxState::delivered;
+        },
+        5s));
+    REQUIRE(probes_continue(deepseek, 2));
+    CHECK(slack.count_matching({"[CRITICAL]", "runway"}) == 1);
+    CHECK(slack.count_matching({"RESOLVED", "runway"}, 200) == 1);
+    started = SteadyClock::now();
+    CHECK(daemon.terminate() == 0);
+    CHECK(SteadyClock::now() - started < 10s);
+  }
+
+  TEST_CASE("SIGTERM during a hanging Slack delivery and a hanging probe exits 0 within 10 s and loses nothing") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    SlackFake slack;
+    slack.answer(k_slack_hang);
+    dir.write("creditwatch.yaml", config_yaml(dir, with_accounts({{"ds-main", deepseek.url()}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    daemon.start();
+    REQUIRE(eventually([&] { return slack.hanging() >= 1; }, 30s));
+    deepseek.set_mode(DeepSeekFake::Mode::hang);
+    REQUIRE(eventually([&] { return deepseek.hanging() >= 1; }, 10s));
+    const auto started = SteadyClock::now();
+    CHECK(daemon.terminate() == 0);
+    CHECK(SteadyClock::now() - started < 10s);
+    {
+      const auto all = daemon.outbox();
+      INFO("outbox:\n" << describe(all));
+      const auto rows = rows_for(all, k_runway_key);
+      REQUIRE(rows.size() == 1);
+      CHECK(rows[0].state == OutboxState::pending);  // the interrupted delivery is kept for later
+      // The probe we aborted ourselves is no evidence against the provider: no alert from it.
+      CHECK(all.size() == 1);
+      CHECK(daemon.log().find("stale firing") == std::string::npos);
+    }
+
+    // Restart with both fakes answering: the notification goes out (at least once).
+    deepseek.set_mode(DeepSeekFake::Mode::falling);
+    slack.answer(k_slack_ok);
+    daemon.start();
+    REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 15s));
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 1 && rows[0].state == OutboxState::delivered;
+        },
+        5s));
+    REQUIRE(probes_continue(deepseek, 2));
+    CHECK(slack.count_matching({"stale"}) == 0);
+    CHECK(daemon.terminate() == 0);
+  }
+
+  TEST_CASE("the API key and the webhook token never reach the log in text or JSON format") {
+    for (const char* format_name : {"text", "json"}) {
+      const std::string format = format_name;
+      CAPTURE(format);
+      TempDir dir;
+      DeepSeekFake deepseek;
+      SlackFake slack;
+      // Exercise the error paths too: a rejected key first, a Slack failure on the first try.
+      deepseek.set_mode(DeepSeekFake::Mode::unauthorized);
+      slack.script({k_slack_rollup});
+      ConfigSpec spec = with_accounts({{"ds-main", deepseek.url()}});
+      spec.log_format = format;
+      spec.log_level = "debug";
+      spec.min_severity = "info";
+      dir.write("creditwatch.yaml", config_yaml(dir, spec));
+      Daemon daemon(dir, daemon_env(&slack));
+      daemon.start();
+      INFO("daemon log:\n" << daemon.log());
+      INFO("slack saw:\n" << describe(slack.hits()));
+
+      REQUIRE(eventually([&] { return slack.count_matching({"key_invalid"}, 200) >= 1; }, 30s));
+      deepseek.set_mode(DeepSeekFake::Mode::falling);
+      REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 30s));
+      // A reload re-reads the secrets.
+      daemon.signal(SIGHUP);
+      REQUIRE(eventually([&] { return daemon.count_in_log("reloaded") >= 1; }, 10s));
+      REQUIRE(probes_continue(deepseek, 1));
+      CHECK(daemon.terminate() == 0);
+
+      const auto log = daemon.log();
+      CHECK(log.find("slack-ops") != std::string::npos);  // the log did talk about deliveries
+      for (const auto& piece : {std::string(k_key), std::string("SECRET-deadbeef"), std::string("deadbeef42"),
+                                      std::string("XXXXSECRETTOKEN"), std::string("/services/T000"),
+                                      std::string("B000/XXXX")}) {
+        CHECK_MESSAGE(log.find(piece) == std::string::npos, "the log leaks " << piece);
+      }
+      // The secrets did travel where they belong.
+      bool bearer = false;
+      for (const auto& r : deepseek.requests()) bearer = bearer || r.header("Authorization") == std::string("Bearer ") + k_key;
+      CHECK(bearer);
+
+      if (format == "json") {
+        std::istringstream lines(log);
+        std::string line;
+        std::size_t parsed = 0;
+        while (std::getline(lines, line)) {
+          if (line.empty()) continue;
+          const auto j = json::parse(line, nullptr, false);
+          CHECK_MESSAGE((!j.is_discarded() && j.is_object()), "not a JSON object: " << line);
+          if (!j.is_discarded() && j.is_object()) {
+            ++parsed;
+            CHECK(j.contains("level"));
+            CHECK(j.contains("msg"));
+          }
+        }
+        CHECK(parsed >= 5);
+      }
+    }
+  }
+
+  TEST_CASE("SIGHUP with a broken config keeps the old one and a valid one adds an account") {
+    TempDir dir;
+    DeepSeekFake deepseek({"", "/second"});
+    SlackFake slack;
+    const ConfigSpec good = with_accounts({{"ds-main", deepseek.url()}});
+    dir.write("creditwatch.yaml", config_yaml(dir, good));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    REQUIRE(probes_continue(deepseek, 2));
+
+    // A misspelt key under defaults.
+    ConfigSpec broken = good;
+    broken.extra_defaults = "  intervall: 2s\n";
+    const auto broken_yaml = config_yaml(dir, broken);
+    dir.write("creditwatch.yaml", broken_yaml);
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < broken_yaml.find("intervall"); ++i) line += broken_yaml[i] == '\n' ? 1 : 0;
+    const std::string where = daemon.config_path() + ":" + std::to_string(line) + ":3:";
+    daemon.signal(SIGHUP);
+    REQUIRE(eventually([&] { return daemon.count_in_log("keeping the previous configuration") >= 1; }, 10s));
+    const auto log = daemon.log();
+    CHECK(log.find(where) != std::string::npos);
+    CHECK(log.find("intervall") != std::string::npos);
+    CHECK(log.find("did you mean \"interval\"") != std::string::npos);
+    REQUIRE(daemon.running());
+    CHECK(probes_continue(deepseek, 3));
+
+    // Garbage that is not YAML at all.
+    dir.write("creditwatch.yaml", "accounts: [ {name: x\n  : : ]\n");
+    daemon.signal(SIGHUP);
+    REQUIRE(eventually([&] { return daemon.count_in_log("keeping the previous configuration") >= 2; }, 10s));
+    CHECK(daemon.log().find(daemon.config_path() + ":") != std::string::npos);
+    CHECK(probes_continue(deepseek, 2));
+
+    // A valid change: a second account on another path.
+    ConfigSpec two = good;
+    two.accounts.push_back({"ds-second", deepseek.url("/second")});
+    dir.write("creditwatch.yaml", config_yaml(dir, two));
+    CHECK(deepseek.count("/second") == 0);
+    daemon.signal(SIGHUP);
+    REQUIRE(eventually([&] { return daemon.count_in_log("reloaded") >= 1; }, 10s));
+    CHECK(probes_continue(deepseek, 2, "/second"));
+    CHECK(probes_continue(deepseek, 2));  // the first account keeps going too
+    const auto started = SteadyClock::now();
+    CHECK(daemon.terminate() == 0);
+    CHECK(SteadyClock::now() - started < 10s);
+  }
+
+  TEST_CASE("DeepSeek 401 raises key_invalid and 402 Insufficient Balance raises exhausted and both are critical") {
+    TempDir dir;
+    DeepSeekFake deepseek({"/bad-key", "/dry"});
+    deepseek.set_mode(DeepSeekFake::Mode::unauthorized, "/bad-key");
+    deepseek.set_mode(DeepSeekFake::Mode::insufficient, "/dry");
+    SlackFake slack;
+    dir.write("creditwatch.yaml",
+              config_yaml(dir, with_accounts({{"ds-bad-key", deepseek.url("/bad-key")}, {"ds-dry", deepseek.url("/dry")}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+
+    REQUIRE(eventually(
+        [&] {
+          return slack.count_matching({"[CRITICAL]", "ds-bad-key", "key_invalid"}, 200) >= 1 &&
+                 slack.count_matching({"[CRITICAL]", "ds-dry", "exhausted"}, 200) >= 1;
+        },
+        30s));
+    const auto key = slack.matching({"[CRITICAL]", "ds-bad-key", "key_invalid"}).front();
+    CHECK(key.body.contains("blocks"));
+    CHECK(key.body["text"].get<std::string>().find("401") != std::string::npos);
+    CHECK(key.body.dump().find(k_key) == std::string::npos);
+    const auto dry = slack.matching({"[CRITICAL]", "ds-dry", "exhausted"}).front();
+    CHECK(dry.body.contains("blocks"));
+    CHECK(dry.body["text"].get<std::string>().find("Insufficient Balance") != std::string::npos);
+
+    // Each fires once while nothing changes.
+    REQUIRE(probes_continue(deepseek, 2, "/dry"));
+    CHECK(slack.count_matching({"ds-bad-key", "key_invalid"}) == 1);
+    CHECK(slack.count_matching({"ds-dry", "exhausted"}) == 1);
+    daemon.signal(SIGINT);  // SIGINT is a clean shutdown too
+    CHECK(daemon.wait(10s) == 0);
+  }
+}
