@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <vector>
 
 namespace creditwatch::forecast {
 namespace {
@@ -15,15 +16,31 @@ constexpr std::size_t k_days_for_spread = 28;
 using Hours = std::chrono::hours;
 
 // Spend per day over a window, with the largest hour trimmed back to four times the
-// average of the others when it stands out (a one-off batch job, not the level).
-std::optional<double> trimmed_rate(const SpendLedger::Window& w) {
+// average of the others when it stands out (a one-off batch job, not the level) -- but never
+// below `usual_peak`, the largest hour of a typical day, so a nightly job that runs every day
+// counts in full even in a one-day window.
+std::optional<double> trimmed_rate(const SpendLedger::Window& w, double usual_peak = 0) {
   if (w.covered_days <= 0) return std::nullopt;
   const double hours = std::max(1.0, w.covered_days * 24);
   const double others = (w.spend - w.largest_hour) / std::max(1.0, hours - 1);
-  const double excess = std::max(0.0, w.largest_hour - 4 * others);
+  const double excess = std::max(0.0, w.largest_hour - std::max(4 * others, usual_peak));
   // Only trim when the rest of the window shows spend too; a lump-only account keeps it.
   const double trimmed = others > 0 ? w.spend - excess : w.spend;
   return trimmed / w.covered_days;
+}
+
+// The largest hour of a typical day: the median of each of the last `days` days' largest
+// hour (0 with fewer than three observed days).
+double usual_daily_peak(const SpendLedger& ledger, TimePoint end, int days) {
+  std::vector<double> peaks;
+  for (int d = 0; d < days; ++d) {
+    const auto w = ledger.window(end - Hours(24 * (d + 1)), end - Hours(24 * d));
+    if (w.covered_days >= 0.5) peaks.push_back(w.largest_hour);
+  }
+  if (peaks.size() < 3) return 0;
+  const auto mid = peaks.begin() + static_cast<std::ptrdiff_t>(peaks.size() / 2);
+  std::nth_element(peaks.begin(), mid, peaks.end());
+  return *mid;
 }
 
 std::optional<double> plain_rate(const SpendLedger::Window& w) {
@@ -41,13 +58,14 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
   if (long_window.covered_days < 1.0) {
     return {plain_rate(long_window).value_or(0), "less than a day observed: using the recent rate"};
   }
-  const double base = trimmed_rate(long_window).value_or(0);
+  const double usual_peak = usual_daily_peak(ledger, end, 7);
+  const double base = trimmed_rate(long_window, usual_peak).value_or(0);
   double burn = base;
 
   const auto day = ledger.window(end - Hours(24), end);
   const auto three_days = ledger.window(end - Hours(72), end);
-  auto short_rate = day.covered_days >= 0.5 ? trimmed_rate(day) : std::nullopt;
-  auto mid_rate = three_days.covered_days >= 1.5 ? trimmed_rate(three_days) : short_rate;
+  auto short_rate = day.covered_days >= 0.5 ? trimmed_rate(day, usual_peak) : std::nullopt;
+  auto mid_rate = three_days.covered_days >= 1.5 ? trimmed_rate(three_days, usual_peak) : short_rate;
   if (short_rate && mid_rate) {
     if (*short_rate > base && *mid_rate > base) {
       burn = base + 0.75 * (std::min(*short_rate, *mid_rate) - base);
@@ -60,7 +78,7 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
   const auto earlier = ledger.window(end - 2 * settings.burn_window, end - settings.burn_window);
   const double window_days = std::chrono::duration<double>(settings.burn_window).count() / 86400.0;
   if (earlier.covered_days >= 0.7 * window_days) {
-    if (auto previous = trimmed_rate(earlier); previous && *previous > 0 && base > *previous * 1.05) {
+    if (auto previous = trimmed_rate(earlier, usual_peak); previous && *previous > 0 && base > *previous * 1.05) {
       burn *= std::min(std::sqrt(base / *previous), 1.5);
     }
   }
