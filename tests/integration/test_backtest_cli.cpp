@@ -1,0 +1,150 @@
+// End-to-end: `creditwatch backtest --json --series` on a small generated trace, as the
+// benchmark (bench/forecast/score.py) runs it: every line is JSON with the documented fields,
+// the summary agrees with the lines, the output is reproducible, and RFC 3339 timestamps
+// read the same as unix seconds.
+#include "fakes/process.hpp"
+#include "fakes/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace creditwatch::testing;
+
+namespace {
+
+constexpr const char* k_config =
+    "accounts:\n"
+    "  - name: acct\n"
+    "    provider: simulated\n"
+    "    warn_days: 14\n"
+    "    critical_days: 3\n";
+
+constexpr long k_t0 = 1'767'225'600;  // 2026-01-01T00:00:00Z
+
+std::string rfc3339(long unix_seconds) {
+  const std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// Ten days of 10-minute samples: a daily cycle at about 20/day, a dropped probe now and then,
+// a top-up on day 4, a leaked key (about 15x) for twelve hours on day 8, cent rounding.
+std::string trace(bool rfc) {
+  std::ostringstream out;
+  out << "timestamp,balance\n";
+  double balance = 120;
+  for (long i = 0; i <= 10 * 144; ++i) {
+    const double day = i / 144.0;
+    if (i > 0) {
+      double rate = 20 * (1 + 0.5 * std::sin(day * 2 * M_PI));
+      if (day > 8 && day <= 8.5) rate *= 15;
+      balance = std::max(0.0, balance - rate / 144);
+      if (i == 4 * 144) balance += 200;
+    }
+    if (i % 37 == 5) continue;  // dropped probe
+    const long ts = k_t0 + i * 600;
+    char amount[32];
+    std::snprintf(amount, sizeof amount, "%.2f", std::round(balance * 100) / 100);
+    out << (rfc ? rfc3339(ts) : std::to_string(ts)) << "," << amount << "\n";
+  }
+  return out.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+bool number_or_null(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && (j[key].is_number() || j[key].is_null());
+}
+
+}  // namespace
+
+TEST_SUITE("backtest_cli") {
+  TEST_CASE("backtest --json --series prints parseable, consistent, reproducible lines") {
+    TempDir dir;
+    const auto config = dir.write("creditwatch.yaml", k_config);
+    const auto rfc_csv = dir.write("trace_rfc.csv", trace(true));
+    const auto unix_csv = dir.write("trace_unix.csv", trace(false));
+    const auto args = [&](const std::string& csv) {
+      return std::vector<std::string>{"backtest", "-c", config, "--account", "acct", "--csv", csv, "--json", "--series"};
+    };
+
+    const auto first = run_creditwatch(args(rfc_csv));
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    const auto lines = lines_of(first.out);
+    REQUIRE(lines.size() > 2);
+
+    std::size_t series = 0;
+    std::size_t notifications = 0;
+    std::size_t spikes = 0;
+    std::size_t runway_alerts = 0;
+    std::string previous_ts;
+    for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+      INFO(lines[i]);
+      const auto j = nlohmann::json::parse(lines[i]);  // throws (fails) on a bad line
+      REQUIRE(j.is_object());
+      REQUIRE(j.contains("ts"));
+      REQUIRE(j["ts"].is_string());
+      const auto ts = j["ts"].get<std::string>();
+      CHECK(ts.size() >= 20);
+      CHECK(ts >= previous_ts);  // time order (same-format RFC 3339 strings sort by time)
+      previous_ts = ts;
+      CHECK(j["balance"].is_number());
+      if (j.contains("event")) {
+        ++notifications;
+        CHECK(j.size() == 7);
+        CHECK((j["event"] == "firing" || j["event"] == "resolved"));
+        CHECK(j["rule"].is_string());
+        CHECK((j["severity"] == "info" || j["severity"] == "warning" || j["severity"] == "critical"));
+        CHECK(number_or_null(j, "burn_per_day"));
+        CHECK(number_or_null(j, "runway_days"));
+        if (j["rule"] == "spend_spike" && j["event"] == "firing") ++spikes;
+        if (j["rule"] == "runway") ++runway_alerts;
+      } else {
+        ++series;
+        CHECK(j.size() == 5);
+        CHECK(number_or_null(j, "burn_per_day"));
+        CHECK(number_or_null(j, "runway_days"));
+        CHECK(number_or_null(j, "runway_p10_days"));
+        // Both runways are null when there is no spend, and P10 never exceeds P50.
+        CHECK(j["runway_days"].is_null() == j["runway_p10_days"].is_null());
+        if (j["runway_days"].is_number()) {
+          CHECK(j["runway_p10_days"].get<double>() <= j["runway_days"].get<double>() + 1e-9);
+        }
+      }
+    }
+    const auto summary = nlohmann::json::parse(lines.back());
+    CHECK(summary["summary"] == true);
+    CHECK(summary["samples"] == series);
+    CHECK(summary["notifications"] == notifications);
+    CHECK(series == lines_of(trace(true)).size() - 1);
+    CHECK(spikes >= 1);         // the leaked key
+    CHECK(runway_alerts >= 1);  // a 120 balance at ~20/day is under warn_days from the start
+
+    const auto second = run_creditwatch(args(rfc_csv));
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.out == first.out);
+
+    const auto from_unix = run_creditwatch(args(unix_csv));
+    INFO(from_unix.err);
+    REQUIRE(from_unix.exit_code == 0);
+    CHECK(from_unix.out == first.out);
+  }
+}

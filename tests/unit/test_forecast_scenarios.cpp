@@ -1,0 +1,270 @@
+// Crafted spend series fed through the incremental SpendLedger, the forecaster and the alert
+// rules, one reading at a time as the daemon does: the situations issue 6 names (steady,
+// top-up mid-window, weekend dip, one huge burst, flat then sudden spend, dropped samples,
+// cent rounding, spike detection).
+#include "creditwatch/alerts/rules.hpp"
+#include "creditwatch/forecast/forecaster.hpp"
+#include "creditwatch/forecast/ledger.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+using creditwatch::Decimal;
+using creditwatch::from_unix_ms;
+using creditwatch::TimePoint;
+using creditwatch::alerts::evaluate;
+using creditwatch::alerts::Observation;
+using creditwatch::alerts::Rule;
+using creditwatch::alerts::Severity;
+using creditwatch::alerts::Thresholds;
+using creditwatch::forecast::Forecast;
+using creditwatch::forecast::Point;
+using creditwatch::forecast::project;
+using creditwatch::forecast::Settings;
+using creditwatch::forecast::SpendLedger;
+
+namespace {
+
+// 2026-05-01T00:00:00Z, a Friday.
+const TimePoint k_t0 = from_unix_ms(1'777'593'600'000);
+
+TimePoint at_minutes(double minutes) {
+  return k_t0 + std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(minutes * 60.0));
+}
+
+struct Scenario {
+  double start_balance = 1000;
+  double days = 14;
+  double step_minutes = 10;
+  std::function<double(double day)> rate = [](double) { return 10.0; };  // spend per day at `day`
+  std::function<double(double day)> deposit = [](double) { return 0.0; };  // deposited in the step ending at `day`
+  std::function<bool(long step)> dropped = [](long) { return false; };
+  bool round_to_cents = false;
+};
+
+// Replays a scenario reading by reading; `each` sees the forecast after every kept reading.
+Forecast replay(const Scenario& s, const std::function<void(const Forecast&, double day)>& each = nullptr) {
+  SpendLedger ledger;
+  Settings settings;
+  double balance = s.start_balance;
+  const long steps = static_cast<long>(std::llround(s.days * 1440 / s.step_minutes));
+  Forecast last;
+  for (long i = 0; i <= steps; ++i) {
+    const double day = i * s.step_minutes / 1440;
+    if (i > 0) {
+      // Midpoint rule: the spend over the step that just ended.
+      const double mid = day - s.step_minutes / 2880;
+      balance = std::max(0.0, balance - s.rate(mid) * s.step_minutes / 1440);
+      balance += s.deposit(day);
+    }
+    if (s.dropped(i)) continue;
+    const double shown = s.round_to_cents ? std::round(balance * 100) / 100 : balance;
+    const TimePoint at = at_minutes(day * 1440);
+    ledger.add(Point{at, Decimal::from_double(shown), std::nullopt});
+    last = project(ledger, settings, at);
+    if (each) each(last, day);
+  }
+  return last;
+}
+
+void check_p10_not_above_p50(const Forecast& f) {
+  if (f.runway_days) {
+    REQUIRE(f.runway_p10_days.has_value());
+    CHECK(*f.runway_p10_days <= *f.runway_days + 1e-9);
+    CHECK(*f.runway_p10_days >= 0);
+  } else {
+    CHECK_FALSE(f.runway_p10_days.has_value());
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("forecast_scenarios") {
+  TEST_CASE("steady spend: burn and runway match the truth") {
+    Scenario s;
+    const auto f = replay(s, [](const Forecast& g, double) { check_p10_not_above_p50(g); });
+    REQUIRE(f.burn_per_day);
+    CHECK(*f.burn_per_day == doctest::Approx(10).epsilon(0.03));
+    REQUIRE(f.runway_days);
+    CHECK(*f.runway_days == doctest::Approx(f.balance.to_double() / 10).epsilon(0.03));
+    REQUIRE(f.runway_p10_days);
+    CHECK(*f.runway_p10_days > 0.7 * *f.runway_days);
+  }
+
+  TEST_CASE("a top-up in the middle of the window leaves the burn unchanged") {
+    Scenario s;
+    s.deposit = [](double day) { return std::abs(day - 7.0) < 1e-9 ? 500.0 : 0.0; };
+    bool saw_deposit = false;
+    const auto f = replay(s, [&](const Forecast& g, double day) {
+      check_p10_not_above_p50(g);
+      if (day > 2 && g.burn_per_day) CHECK(*g.burn_per_day == doctest::Approx(10).epsilon(0.05));
+      saw_deposit = saw_deposit || g.topped_up_last;
+    });
+    CHECK(saw_deposit);
+    REQUIRE(f.runway_days);
+    CHECK(*f.runway_days == doctest::Approx((1000 + 500 - 140) / 10.0).epsilon(0.05));
+  }
+
+  TEST_CASE("weekend dip: the runway does not jump on a Sunday") {
+    // Weekdays 10/day, weekends 2/day; k_t0 is a Friday, so day 2 and 3 are Sat and Sun.
+    Scenario s;
+    s.days = 30;  // ends on Sunday 2026-05-31 00:00 (after three... four full weekends)
+    s.start_balance = 3000;
+    s.rate = [](double day) {
+      const int weekday = (static_cast<int>(std::floor(day)) + 4) % 7;  // 0 = Monday
+      return weekday >= 5 ? 2.0 : 10.0;
+    };
+    const double weekly_average = (5 * 10.0 + 2 * 2.0) / 7;
+    double worst_ratio = 0;
+    replay(s, [&](const Forecast& f, double day) {
+      check_p10_not_above_p50(f);
+      if (day < 8 || !f.runway_days) return;
+      worst_ratio = std::max(worst_ratio, *f.runway_days / (f.balance.to_double() / weekly_average));
+    });
+    // At worst (late Sunday) the runway may lean on the quiet days a little, never a lot.
+    CHECK(worst_ratio < 1.5);
+  }
+
+  TEST_CASE("one huge one-hour burst barely moves the burn") {
+    Scenario s;
+    s.days = 14;
+    // Five days' worth of spend within one hour on day 10.
+    s.rate = [](double day) { return day >= 10 && day < 10 + 1.0 / 24 ? 10.0 + 50.0 * 24 : 10.0; };
+    replay(s, [](const Forecast& f, double day) {
+      check_p10_not_above_p50(f);
+      if (day >= 10 + 3.0 / 24 && f.burn_per_day) CHECK(*f.burn_per_day < 10 * 1.5);
+    });
+    const auto f = replay(s);
+    REQUIRE(f.burn_per_day);
+    CHECK(*f.burn_per_day == doctest::Approx(10).epsilon(0.25));
+  }
+
+  TEST_CASE("flat, then sudden sustained spend: the forecast follows within hours") {
+    Scenario s;
+    s.days = 14;
+    s.start_balance = 2000;
+    s.rate = [](double day) { return day < 10 ? 0.0 : 50.0; };
+    replay(s, [](const Forecast& f, double day) {
+      check_p10_not_above_p50(f);
+      if (day < 10) {
+        CHECK_FALSE(f.runway_days.has_value());
+      } else if (day >= 10 + 6.0 / 24) {
+        REQUIRE(f.burn_per_day);
+        CHECK(*f.burn_per_day <= 1.5 * 50);
+        if (day <= 11) {
+          // The leak reaction follows the jump within hours.
+          CHECK(*f.burn_per_day >= 0.7 * 50);
+        } else {
+          // Known weakness: once the leak reaction lets go, the blend takes the lower of the
+          // 24 h and 72 h rates, which still hold quiet days, so the burn sags to about a
+          // third of the new level until the 7-day window fills (see bench/forecast/README.md).
+          CHECK(*f.burn_per_day >= 0.3 * 50);
+        }
+      }
+    });
+  }
+
+  TEST_CASE("dropped samples and an outage do not distort the burn") {
+    Scenario s;
+    s.days = 14;
+    s.dropped = [](long i) { return i % 5 == 3 || (i >= 1000 && i < 1036); };  // 20 % lost, one 6 h gap
+    const auto f = replay(s, [](const Forecast& g, double) { check_p10_not_above_p50(g); });
+    REQUIRE(f.burn_per_day);
+    CHECK(*f.burn_per_day == doctest::Approx(10).epsilon(0.05));
+  }
+
+  TEST_CASE("cent rounding of a small spend does not distort the burn") {
+    Scenario s;
+    s.days = 14;
+    s.step_minutes = 5;
+    s.start_balance = 50;
+    s.rate = [](double) { return 1.0; };  // 0.35 cents per sample
+    s.round_to_cents = true;
+    const auto f = replay(s, [](const Forecast& g, double) { check_p10_not_above_p50(g); });
+    REQUIRE(f.burn_per_day);
+    CHECK(*f.burn_per_day == doctest::Approx(1).epsilon(0.05));
+    REQUIRE(f.runway_days);
+    CHECK(*f.runway_days == doctest::Approx(36).epsilon(0.06));
+  }
+
+  TEST_CASE("P10 never exceeds P50 on a noisy, bursty series") {
+    Scenario s;
+    s.days = 40;
+    s.start_balance = 5000;
+    // Deterministic pseudo-noise: daily cycle, lumps, quiet days, a level change.
+    s.rate = [](double day) {
+      const double cycle = 1 + 0.8 * std::sin(day * 2 * M_PI);
+      const double lump = std::fmod(day * 7.31, 1.0) < 0.02 ? 40 : 0;
+      const double level = day > 25 ? 3 : 1;
+      const bool quiet = static_cast<int>(day) % 9 == 4;
+      return quiet ? 0.0 : level * (10 * cycle + lump);
+    };
+    s.deposit = [](double day) { return std::abs(day - 20) < 1e-9 ? 2000.0 : 0.0; };
+    s.round_to_cents = true;
+    replay(s, [](const Forecast& f, double) { check_p10_not_above_p50(f); });
+  }
+
+  TEST_CASE("spend_spike fires within 30 minutes of a sustained 10x jump") {
+    Scenario s;
+    s.days = 8;
+    s.step_minutes = 5;
+    s.start_balance = 10000;
+    const double jump_day = 7.5;
+    s.rate = [=](double day) { return day < jump_day ? 20.0 : 200.0; };
+    std::map<Rule, Severity> firing;
+    std::optional<double> fired_at;
+    Thresholds thresholds;
+    replay(s, [&](const Forecast& f, double day) {
+      Observation o;
+      o.at = f.at;
+      o.forecast = f;
+      o.last_success = f.at;
+      for (const auto& finding : evaluate(o, thresholds, firing)) {
+        if (finding.rule != Rule::spend_spike) continue;
+        if (finding.firing) {
+          firing[Rule::spend_spike] = finding.severity;
+          if (!fired_at) fired_at = day;
+        } else {
+          firing.erase(Rule::spend_spike);
+        }
+      }
+    });
+    REQUIRE(fired_at.has_value());
+    CHECK(*fired_at >= jump_day);
+    CHECK((*fired_at - jump_day) * 1440 <= 30);
+  }
+
+  TEST_CASE("spend_spike stays quiet on a 2x daily peak") {
+    Scenario s;
+    s.days = 21;
+    s.step_minutes = 5;
+    s.start_balance = 10000;
+    // Peaks at twice the mean for a few hours every afternoon, near zero at night.
+    s.rate = [](double day) { return 20.0 * (1 + std::sin((day - 0.3) * 2 * M_PI)); };
+    std::map<Rule, Severity> firing;
+    int fired = 0;
+    Thresholds thresholds;
+    replay(s, [&](const Forecast& f, double) {
+      Observation o;
+      o.at = f.at;
+      o.forecast = f;
+      o.last_success = f.at;
+      for (const auto& finding : evaluate(o, thresholds, firing)) {
+        if (finding.rule != Rule::spend_spike) continue;
+        if (finding.firing) {
+          if (!firing.count(Rule::spend_spike)) ++fired;
+          firing[Rule::spend_spike] = finding.severity;
+        } else {
+          firing.erase(Rule::spend_spike);
+        }
+      }
+    });
+    CHECK(fired == 0);
+  }
+}
