@@ -13,8 +13,14 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 std::string number(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  // The shortest form that reads back as the same double: "0.05", not "0.050000000000000003".
   char buffer[64];
+  // Whole numbers (counts, whole-second timestamps) without an exponent: "1777593600".
+  if (std::abs(value) < 1e15 && value == std::trunc(value)) {
+    std::snprintf(buffer, sizeof buffer, "%.0f", value);
+    return buffer;
+  }
+  // Otherwise the shortest form that reads back as the same double: "0.05", not
+  // "0.050000000000000003".
   for (int precision = 6; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
     if (std::strtod(buffer, nullptr) == value) break;
@@ -52,6 +58,10 @@ private:
   std::ostringstream m_out;
 };
 
+// Accounts removed by a reload leave the exposition (their telemetry and stored alerts
+// outlive them), so Prometheus sees their series go stale instead of frozen.
+bool configured(const MetricsSnapshot& s, const std::string& account) { return s.labels.count(account) > 0; }
+
 Labels account_labels(const scheduler::Assessment& a, const MetricsSnapshot& s, bool with_currency) {
   Labels labels = {{"account", a.account}, {"provider", a.provider}};
   if (with_currency) labels.emplace_back("currency", a.currency);
@@ -68,6 +78,7 @@ Labels account_labels(const scheduler::Assessment& a, const MetricsSnapshot& s, 
 void write_gauges(Writer& w, const MetricsSnapshot& s) {
   w.family("creditwatch_balance", "gauge", "Latest balance of the account, in its currency.");
   for (const auto& [name, a] : s.latest) {
+    if (!configured(s, name)) continue;
     for (const auto& b : a.balances) {
       auto labels = account_labels(a, s, false);
       labels.insert(labels.begin() + 2, {"currency", b.currency});
@@ -76,13 +87,13 @@ void write_gauges(Writer& w, const MetricsSnapshot& s) {
   }
   w.family("creditwatch_burn_rate_per_day", "gauge", "Estimated spend per day, deposits excluded.");
   for (const auto& [name, a] : s.latest) {
-    if (a.forecast && a.forecast->burn_per_day) {
+    if (configured(s, name) && a.forecast && a.forecast->burn_per_day) {
       w.sample("creditwatch_burn_rate_per_day", account_labels(a, s, true), *a.forecast->burn_per_day);
     }
   }
   w.family("creditwatch_runway_days", "gauge", "Projected days until the balance reaches zero (median estimate).");
   for (const auto& [name, a] : s.latest) {
-    if (a.forecast && a.forecast->runway_days) {
+    if (configured(s, name) && a.forecast && a.forecast->runway_days) {
       w.sample("creditwatch_runway_days", account_labels(a, s, true), *a.forecast->runway_days);
     }
   }
@@ -92,23 +103,26 @@ void write_probe_metrics(Writer& w, const MetricsSnapshot& s) {
   if (!s.telemetry) return;
   w.family("creditwatch_last_success_timestamp_seconds", "gauge", "Unix time of the last successful probe.");
   for (const auto& [key, seconds] : s.telemetry->last_success()) {
+    if (!configured(s, key.first)) continue;
     w.sample("creditwatch_last_success_timestamp_seconds", {{"account", key.first}, {"provider", key.second}}, seconds);
   }
   w.family("creditwatch_probe_duration_seconds", "histogram", "Time taken by each probe.");
   for (const auto& [key, h] : s.telemetry->durations()) {
+    if (!configured(s, key.first)) continue;
     for (std::size_t i = 0; i < Telemetry::k_duration_buckets.size(); ++i) {
       w.sample("creditwatch_probe_duration_seconds_bucket",
                {{"account", key.first}, {"provider", key.second}, {"le", number(Telemetry::k_duration_buckets[i])}},
                static_cast<double>(h.buckets[i]));
     }
-    w.sample("creditwatch_probe_duration_seconds_bucket", {{"account", key.first}, {"provider", key.second}, {"le", "+Inf"}},
-             static_cast<double>(h.count));
+    w.sample("creditwatch_probe_duration_seconds_bucket",
+             {{"account", key.first}, {"provider", key.second}, {"le", "+Inf"}}, static_cast<double>(h.count));
     w.sample("creditwatch_probe_duration_seconds_sum", {{"account", key.first}, {"provider", key.second}}, h.sum);
     w.sample("creditwatch_probe_duration_seconds_count", {{"account", key.first}, {"provider", key.second}},
              static_cast<double>(h.count));
   }
   w.family("creditwatch_probe_failures_total", "counter", "Failed probes by error kind.");
   for (const auto& [key, count] : s.telemetry->failures()) {
+    if (!configured(s, std::get<0>(key))) continue;
     w.sample("creditwatch_probe_failures_total",
              {{"account", std::get<0>(key)}, {"provider", std::get<1>(key)}, {"kind", std::get<2>(key)}},
              static_cast<double>(count));
@@ -118,14 +132,17 @@ void write_probe_metrics(Writer& w, const MetricsSnapshot& s) {
 void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
   w.family("creditwatch_alerts_firing", "gauge", "1 for each alert currently firing.");
   for (const auto& a : s.alerts) {
-    if (a.state != "firing") continue;
+    if (a.state != "firing" || !configured(s, a.account)) continue;
     w.sample("creditwatch_alerts_firing", {{"account", a.account}, {"rule", a.rule}, {"severity", a.severity}}, 1);
   }
   w.family("creditwatch_notifications_total", "counter", "Notification delivery attempts by notifier and result.");
   for (const auto& [notifier, c] : s.deliveries) {
-    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "delivered"}}, static_cast<double>(c.delivered));
-    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "retried"}}, static_cast<double>(c.retried));
-    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "dead"}}, static_cast<double>(c.dead));
+    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "delivered"}},
+             static_cast<double>(c.delivered));
+    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "retried"}},
+             static_cast<double>(c.retried));
+    w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "dead"}},
+             static_cast<double>(c.dead));
   }
 }
 
@@ -134,10 +151,14 @@ void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
 std::string escape_label(const std::string& value) {
   std::string out;
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }

@@ -9,6 +9,7 @@ const std::string& status_page_html() {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>creditwatch</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --ok:#1a7f37; --warning:#bf8700; --critical:#cf222e; --unknown:#8250df; --fg:#1f2328; --muted:#656d76; --bg:#f6f8fa; }
   * { box-sizing: border-box; }
@@ -16,7 +17,7 @@ const std::string& status_page_html() {
   header { padding:16px 20px; display:flex; justify-content:space-between; align-items:baseline; flex-wrap:wrap; gap:8px; }
   h1 { font-size:20px; margin:0; }
   #updated { color:var(--muted); font-size:13px; }
-  main { display:grid; grid-template-columns:repeat(auto-fill, minmax(340px, 1fr)); gap:16px; padding:0 20px 20px; }
+  main { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(340px, 100%), 1fr)); gap:16px; padding:0 20px 20px; }
   .card { background:#fff; border:1px solid #d0d7de; border-radius:8px; padding:14px 16px; border-top:4px solid var(--muted); }
   .card.OK { border-top-color:var(--ok); } .card.WARNING { border-top-color:var(--warning); }
   .card.CRITICAL { border-top-color:var(--critical); } .card.UNKNOWN { border-top-color:var(--unknown); }
@@ -28,12 +29,18 @@ const std::string& status_page_html() {
   .provider { color:var(--muted); font-size:13px; }
   .balance { font-size:26px; font-weight:600; margin:6px 0; }
   dl { display:grid; grid-template-columns:auto 1fr; gap:2px 12px; margin:8px 0; font-size:14px; }
-  dt { color:var(--muted); } dd { margin:0; text-align:right; }
+  dt { color:var(--muted); } dd { margin:0; text-align:right; white-space:nowrap; }
   .alerts { margin:6px 0 0; padding:0; list-style:none; font-size:13px; }
   .alerts li { padding:3px 6px; border-radius:4px; margin-top:3px; background:#fff8c5; }
   .alerts li.critical { background:#ffebe9; }
   .error { color:var(--critical); font-size:13px; margin-top:6px; }
-  svg.chart { width:100%; height:140px; display:block; margin-top:8px; }
+  svg.chart { width:100%; height:auto; display:block; margin-top:8px; overflow:visible; }
+  .chart text { font-size:9px; fill:var(--muted); }
+  .chart .axis { stroke:#d0d7de; stroke-width:1; }
+  .chart .now { stroke:#8c959f; stroke-width:1; stroke-dasharray:2 3; }
+  .chart .history { stroke:#0969da; stroke-width:2; stroke-linejoin:round; }
+  .chart .projection { stroke:#cf222e; stroke-width:2; stroke-dasharray:5 4; }
+  .chart .latest { fill:#0969da; }
   .empty { color:var(--muted); padding:40px 20px; }
 </style>
 </head>
@@ -55,42 +62,58 @@ function el(tag, attrs, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+// UTC, minute precision: "2026-05-01 14:05 UTC" (or "14:05 UTC" without the date).
+const pad = n => String(n).padStart(2, "0");
+function utc(ms, withDate) {
+  const d = new Date(ms);
+  const time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  return withDate ? d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + time : time;
+}
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+// Balance history on the left (time to scale), then, when the balance is falling, the
+// projection to zero on the right, drawn over its own time scale so that a runway of
+// months stays readable beside a history of hours. A dashed line marks "now".
 function chart(samples, account) {
-  const NS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("viewBox", "0 0 320 140");
-  svg.setAttribute("preserveAspectRatio", "none");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "balance history of " + account.account);
-  if (!samples.length) return svg;
-  const t0 = samples[0].ts_ms;
-  let t1 = samples[samples.length - 1].ts_ms;
-  const exhaust = account.exhausted_at ? Date.parse(account.exhausted_at) : null;
-  // Show the projection to zero, but never let a far-off date squash the history.
-  const span = Math.max(t1 - t0, 1);
-  const projectionEnd = exhaust ? Math.min(exhaust, t1 + span) : t1;
-  const tMax = Math.max(projectionEnd, t1 + 1);
-  const vMax = Math.max(...samples.map(s => s.balance), 0) * 1.05 || 1;
-  const x = t => 4 + (t - t0) / (tMax - t0) * 312;
-  const y = v => 132 - Math.max(v, 0) / vMax * 124;
-  const line = (points, cls, attrs) => {
-    const p = document.createElementNS(NS, "polyline");
-    p.setAttribute("points", points.map(([t, v]) => x(t).toFixed(1) + "," + y(v).toFixed(1)).join(" "));
-    p.setAttribute("class", cls);
-    p.setAttribute("fill", "none");
-    for (const [k, v] of Object.entries(attrs)) p.setAttribute(k, v);
-    svg.appendChild(p);
-  };
-  const axis = document.createElementNS(NS, "line");
-  Object.entries({x1: 4, x2: 316, y1: 132, y2: 132, stroke: "#d0d7de"}).forEach(([k, v]) => axis.setAttribute(k, v));
-  svg.appendChild(axis);
-  line(samples.map(s => [s.ts_ms, s.balance]), "history", {stroke: "#0969da", "stroke-width": 2});
-  if (exhaust && account.burn_per_day) {
-    const last = samples[samples.length - 1];
-    const endValue = projectionEnd >= exhaust ? 0 : Math.max(last.balance - account.burn_per_day * (projectionEnd - last.ts_ms) / 86400000, 0);
-    line([[last.ts_ms, last.balance], [projectionEnd, endValue]], "projection", {stroke: "#cf222e", "stroke-width": 2, "stroke-dasharray": "5 4"});
+  const W = 320, H = 124, L = 4, R = 316, TOP = 16, BOTTOM = 104;
+  const svg = svgEl("svg", {class: "chart", viewBox: "0 0 " + W + " " + H, role: "img",
+                            "aria-label": "balance history of " + account.account});
+  svg.appendChild(svgEl("line", {class: "axis", x1: L, x2: R, y1: BOTTOM, y2: BOTTOM}));
+  if (!samples.length) {
+    svg.appendChild(svgEl("text", {x: W / 2, y: BOTTOM / 2, "text-anchor": "middle"}, "no samples yet"));
+    return svg;
   }
+  const first = samples[0], last = samples[samples.length - 1];
+  const exhaust = account.exhausted_at ? Date.parse(account.exhausted_at) : null;
+  const projecting = exhaust !== null && account.burn_per_day > 0 && exhaust > last.ts_ms;
+  const split = projecting ? L + (R - L) * 0.68 : R;
+  const peak = Math.max(...samples.map(s => s.balance), 0);
+  const vMax = peak * 1.1 || 1;
+  const span = last.ts_ms - first.ts_ms;
+  const x = t => span > 0 ? L + (t - first.ts_ms) / span * (split - L) : split;
+  const y = v => BOTTOM - Math.max(v, 0) / vMax * (BOTTOM - TOP);
+  const points = pts => pts.map(([px, py]) => px.toFixed(1) + "," + py.toFixed(1)).join(" ");
+  const longSpan = span > 86400000;
+  const unit = account.currency ? " " + account.currency : "";
+
+  svg.appendChild(svgEl("text", {x: L, y: TOP - 6}, fmt(peak, 2) + unit));
+  svg.appendChild(svgEl("text", {x: L, y: H - 4}, utc(first.ts_ms, longSpan)));
+  if (projecting) {
+    svg.appendChild(svgEl("line", {class: "now", x1: split, x2: split, y1: TOP, y2: BOTTOM}));
+    svg.appendChild(svgEl("text", {x: split, y: TOP - 6, "text-anchor": "middle"}, "now"));
+    svg.appendChild(svgEl("polyline", {class: "projection", fill: "none",
+                                       points: points([[split, y(last.balance)], [R, BOTTOM]])}));
+    svg.appendChild(svgEl("text", {x: R, y: H - 4, "text-anchor": "end"}, "0 at " + utc(exhaust, true)));
+  } else {
+    svg.appendChild(svgEl("text", {x: R, y: H - 4, "text-anchor": "end"}, utc(last.ts_ms, longSpan)));
+  }
+  svg.appendChild(svgEl("polyline", {class: "history", fill: "none",
+                                     points: points(samples.map(s => [x(s.ts_ms), y(s.balance)]))}));
+  svg.appendChild(svgEl("circle", {class: "latest", cx: x(last.ts_ms), cy: y(last.balance), r: 2.5}));
   return svg;
 }
 async function fetchJson(url) {
@@ -116,12 +139,15 @@ async function render() {
     row("Burn per day", a.burn_per_day === null ? "–" : fmt(a.burn_per_day, 2) + " " + (a.currency || ""));
     row("Runway (P50)", runwayText(a.runway_days));
     row("Runway (P10)", runwayText(a.runway_p10_days));
-    row("Exhaustion", a.exhausted_at ? new Date(a.exhausted_at).toUTCString() : "–");
+    row("Exhaustion", a.exhausted_at ? utc(Date.parse(a.exhausted_at), true) : "–");
     row("Recommended top-up", a.recommended_topup ? fmt(a.recommended_topup, 2) + " " + (a.currency || "") : "–");
     card.appendChild(dl);
     if (a.error) card.appendChild(el("div", {class: "error"}, a.error.kind + ": " + a.error.message));
     const list = el("ul", {class: "alerts"});
-    for (const f of a.firing) list.appendChild(el("li", {class: f.severity}, f.severity + " · " + f.rule + ": " + f.summary));
+    for (const f of a.firing) {
+      const text = f.summary.startsWith(f.rule) ? f.summary : f.rule + ": " + f.summary;
+      list.appendChild(el("li", {class: f.severity, title: f.rule}, f.severity + " · " + text));
+    }
     card.appendChild(list);
     try {
       const s = await fetchJson("api/v1/accounts/" + encodeURIComponent(a.account) + "/samples?since=" + since);
@@ -133,7 +159,9 @@ async function render() {
   }
   cards.replaceChildren(...fresh);
   if (!fresh.length) cards.replaceChildren(el("div", {class: "empty"}, "No accounts configured."));
-  document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  const now = new Date();
+  document.getElementById("updated").textContent =
+      "updated " + pad(now.getUTCHours()) + ":" + pad(now.getUTCMinutes()) + ":" + pad(now.getUTCSeconds()) + " UTC";
 }
 function refresh() {
   render().catch(e => { document.getElementById("updated").textContent = "update failed: " + e.message; });

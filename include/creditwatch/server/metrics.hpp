@@ -14,7 +14,9 @@ namespace creditwatch::server {
 // Everything /metrics shows, gathered at scrape time.
 struct MetricsSnapshot {
   std::map<std::string, scheduler::Assessment> latest;
-  std::map<std::string, std::map<std::string, std::string>> labels;  // account -> its configured labels
+  // Every configured account -> its configured labels. Series of accounts not listed here
+  // (removed by a reload) are left out.
+  std::map<std::string, std::map<std::string, std::string>> labels;
   std::vector<storage::AlertRow> alerts;
   std::map<std::string, notify::DeliveryCounts> deliveries;
   const Telemetry* telemetry = nullptr;

@@ -1,0 +1,113 @@
+#include "creditwatch/server/metrics.hpp"
+#include "creditwatch/server/telemetry.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+using creditwatch::Decimal;
+using creditwatch::from_unix_ms;
+using creditwatch::TimePoint;
+using creditwatch::scheduler::Assessment;
+using creditwatch::server::escape_label;
+using creditwatch::server::MetricsSnapshot;
+using creditwatch::server::render_metrics;
+using creditwatch::server::Telemetry;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-05-01T00:00:00Z
+const TimePoint k_t0 = from_unix_ms(1'777'593'600'000);
+
+Assessment assessment(const std::string& account, double balance, double burn, double runway, double latency = 0.2) {
+  Assessment a;
+  a.account = account;
+  a.provider = "deepseek";
+  a.currency = "CNY";
+  a.balances.push_back({"CNY", Decimal::from_double(balance), std::nullopt, nlohmann::json::object()});
+  creditwatch::forecast::Forecast f;
+  f.balance = Decimal::from_double(balance);
+  f.at = k_t0;
+  f.burn_per_day = burn;
+  f.runway_days = runway;
+  a.forecast = f;
+  a.observation.at = k_t0;
+  a.latency_seconds = latency;
+  return a;
+}
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_SUITE("server_metrics") {
+  TEST_CASE("gauges carry account, provider, currency and the configured labels, after HELP and TYPE") {
+    MetricsSnapshot s;
+    s.latest["ds"] = assessment("ds", 110.5, 2.5, 44.2);
+    s.labels["ds"] = {{"team", "bots"}, {"cost-center", "r&d"}, {"account", "ignored"}};
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "# HELP creditwatch_balance "));
+    CHECK(contains(text, "# TYPE creditwatch_balance gauge\n"));
+    CHECK(text.find("# TYPE creditwatch_balance gauge") < text.find("creditwatch_balance{"));
+    CHECK(contains(text,
+                   "creditwatch_balance{account=\"ds\",provider=\"deepseek\",currency=\"CNY\",cost_center=\"r&d\","
+                   "team=\"bots\"} 110.5\n"));
+    CHECK(contains(text, "creditwatch_burn_rate_per_day{account=\"ds\",provider=\"deepseek\",currency=\"CNY\","));
+    CHECK(contains(text, "} 2.5\n"));
+    CHECK(contains(text, "} 44.2\n"));
+    CHECK_FALSE(contains(text, "ignored"));  // a configured label cannot shadow a built-in one
+  }
+
+  TEST_CASE("the probe duration histogram is cumulative and its +Inf bucket equals the count") {
+    Telemetry telemetry;
+    telemetry.record_probe(assessment("ds", 1, 1, 1, 0.03));
+    telemetry.record_probe(assessment("ds", 1, 1, 1, 0.3));
+    telemetry.record_probe(assessment("ds", 1, 1, 1, 40));
+    MetricsSnapshot s;
+    s.labels["ds"] = {};
+    s.telemetry = &telemetry;
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "# TYPE creditwatch_probe_duration_seconds histogram\n"));
+    const std::string labels = "{account=\"ds\",provider=\"deepseek\",";
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.05\"} 1\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.25\"} 1\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.5\"} 2\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"30\"} 2\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"+Inf\"} 3\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{account=\"ds\",provider=\"deepseek\"} 3\n"));
+    const std::string sum = "creditwatch_probe_duration_seconds_sum{account=\"ds\",provider=\"deepseek\"} ";
+    REQUIRE(contains(text, sum));
+    CHECK(std::stod(text.substr(text.find(sum) + sum.size())) == doctest::Approx(40.33));
+    CHECK(contains(text,
+                   "creditwatch_last_success_timestamp_seconds{account=\"ds\",provider=\"deepseek\"} 1777593600\n"));
+  }
+
+  TEST_CASE("accounts no longer configured leave the exposition") {
+    Telemetry telemetry;
+    telemetry.record_probe(assessment("gone", 1, 1, 1));
+    telemetry.record_probe(assessment("kept", 1, 1, 1));
+    MetricsSnapshot s;
+    s.latest["gone"] = assessment("gone", 5, 1, 5);
+    s.latest["kept"] = assessment("kept", 5, 1, 5);
+    s.labels["kept"] = {};
+    s.alerts.push_back({"gone", "runway", "firing", "critical", k_t0, k_t0, "{}"});
+    s.alerts.push_back({"kept", "runway", "firing", "warning", k_t0, k_t0, "{}"});
+    s.alerts.push_back({"kept", "stale", "resolved", "warning", k_t0, k_t0, "{}"});
+    s.telemetry = &telemetry;
+    const auto text = render_metrics(s);
+    CHECK_FALSE(contains(text, "\"gone\""));
+    CHECK(contains(text, "creditwatch_balance{account=\"kept\""));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{account=\"kept\""));
+    CHECK(contains(text, "creditwatch_alerts_firing{account=\"kept\",rule=\"runway\",severity=\"warning\"} 1\n"));
+    CHECK_FALSE(contains(text, "rule=\"stale\""));  // resolved alerts are not firing
+  }
+
+  TEST_CASE("label values escape backslash, double quote and newline") {
+    CHECK(escape_label(R"(a\b)") == R"(a\\b)");
+    CHECK(escape_label("say \"hi\"") == R"(say \"hi\")");
+    CHECK(escape_label("two\nlines") == R"(two\nlines)");
+    CHECK(escape_label("plain-äccount") == "plain-äccount");
+  }
+}
