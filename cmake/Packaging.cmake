@@ -29,6 +29,10 @@ if(NOT CMAKE_CROSSCOMPILING)
     COMMENT "Generating the creditwatch(1) man page from --help"
     VERBATIM)
   add_custom_target(creditwatch_man ALL DEPENDS ${man_file})
+  # The packaging test (scripts/package-check --no-build) needs the page built beforehand.
+  if(TARGET integration_tests)
+    add_dependencies(integration_tests creditwatch_man)
+  endif()
   install(FILES ${man_file} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endif()
 

