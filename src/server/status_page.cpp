@@ -137,8 +137,9 @@ async function render() {
     const dl = el("dl");
     const row = (k, v) => { dl.appendChild(el("dt", {}, k)); dl.appendChild(el("dd", {}, v)); };
     row("Burn per day", a.burn_per_day === null ? "–" : fmt(a.burn_per_day, 2) + " " + (a.currency || ""));
-    row("Runway (P50)", runwayText(a.runway_days));
-    row("Runway (P10)", runwayText(a.runway_p10_days));
+    const known = a.balance !== null;  // no balance read yet: no runway to speak of
+    row("Runway (P50)", known ? runwayText(a.runway_days) : "–");
+    row("Runway (P10)", known ? runwayText(a.runway_p10_days) : "–");
     row("Exhaustion", a.exhausted_at ? utc(Date.parse(a.exhausted_at), true) : "–");
     row("Recommended top-up", a.recommended_topup ? fmt(a.recommended_topup, 2) + " " + (a.currency || "") : "–");
     card.appendChild(dl);
