@@ -53,13 +53,15 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Runtime libraries: computed by dpkg-shlibdeps when it is there, else the Debian 12 names.
+# Runtime libraries: computed by dpkg-shlibdeps (dpkg-dev; CPack also needs `file`) when
+# both are there, else the Debian 12 names.
 find_program(DPKG_SHLIBDEPS_PROGRAM dpkg-shlibdeps)
-if(DPKG_SHLIBDEPS_PROGRAM)
+find_program(FILE_PROGRAM file)
+if(DPKG_SHLIBDEPS_PROGRAM AND FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libcurl4, libyaml-cpp0.7, libsqlite3-0, libspdlog1.10, libfmt9, libssl3, libsystemd0")
+      "libc6, libstdc++6, libcurl4, libyaml-cpp0.7, libsqlite3-0, libspdlog1.10, libfmt9, libcpp-httplib0.11, libssl3, libsystemd0")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 include(CPack)
