@@ -48,6 +48,17 @@ std::optional<double> plain_rate(const SpendLedger::Window& w) {
   return w.spend / w.covered_days;
 }
 
+// Standard deviation of whole days' spend over the last four weeks (nullopt with fewer than
+// four observed days).
+std::optional<double> day_to_day_spread(const SpendLedger& ledger, TimePoint end) {
+  const auto days = ledger.daily_spend(end, k_days_for_spread);
+  if (days.size() < 4) return std::nullopt;
+  const double mean = std::accumulate(days.begin(), days.end(), 0.0) / static_cast<double>(days.size());
+  double variance = 0;
+  for (double d : days) variance += (d - mean) * (d - mean);
+  return std::sqrt(variance / static_cast<double>(days.size() - 1));
+}
+
 struct Estimate {
   double burn = 0;
   std::string note;
@@ -83,7 +94,7 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     }
   }
 
-  // A sustained jump in the last hours (a leaked key): at least six of the last eight
+  // A sustained jump in the last hours (a leaked key): at least seven of the last eight
   // quarter-hours must each run far above the burn, so a lump (a batch job, even one that
   // dropped probes smeared over half an hour or two hourly buckets) is not taken for a new
   // level. A provider that refreshes its balance only hourly is followed by the 24 h window
@@ -99,7 +110,7 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     }
     const double r2 = two_hours.spend / two_hours.covered_days;
     const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
-    if (high >= 6 && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
+    if (high >= 7 && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
   }
   return {burn, ""};
 }
@@ -107,24 +118,19 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
 // Day-to-day spread of spend. With fewer than four observed days, the spread of the recent
 // readings' rates stands in (clamped to 10-50 % of the burn): a smooth account is not
 // charged a made-up uncertainty, a jumpy one not spared.
-double daily_spread(const SpendLedger& ledger, TimePoint end, double burn) {
-  const auto days = ledger.daily_spend(end, k_days_for_spread);
-  if (days.size() < 4) {
-    const auto rates = ledger.segment_rates();
-    if (rates.size() < 3) return 0.25 * burn;  // two or three readings: no spread to measure yet
-    const double mean = std::accumulate(rates.begin(), rates.end(), 0.0) / static_cast<double>(rates.size());
-    double variance = 0;
-    for (double r : rates) variance += (r - mean) * (r - mean);
-    variance /= static_cast<double>(rates.size() - 1);
-    const double cv = mean > 0 ? std::sqrt(variance) / mean : 0.5;
-    return std::clamp(cv, 0.1, 0.5) * burn;
+double daily_spread(const SpendLedger& ledger, std::optional<double> day_spread, double burn) {
+  if (day_spread) {
+    // A few identical days say little about tomorrow: keep a floor of 10 %.
+    return std::max(*day_spread, 0.1 * burn);
   }
-  const double mean = std::accumulate(days.begin(), days.end(), 0.0) / static_cast<double>(days.size());
+  const auto rates = ledger.segment_rates();
+  if (rates.size() < 3) return 0.25 * burn;  // two or three readings: no spread to measure yet
+  const double mean = std::accumulate(rates.begin(), rates.end(), 0.0) / static_cast<double>(rates.size());
   double variance = 0;
-  for (double d : days) variance += (d - mean) * (d - mean);
-  variance /= static_cast<double>(days.size() - 1);
-  // A few identical days say little about tomorrow: keep a floor of 10 %.
-  return std::max(std::sqrt(variance), 0.1 * burn);
+  for (double r : rates) variance += (r - mean) * (r - mean);
+  variance /= static_cast<double>(rates.size() - 1);
+  const double cv = mean > 0 ? std::sqrt(variance) / mean : 0.5;
+  return std::clamp(cv, 0.1, 0.5) * burn;
 }
 
 // The runway at the pessimistic end: the mean rate over the horizon is taken at its 90th
@@ -171,10 +177,12 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   }
   const TimePoint end = last->at;
   const auto recent = ledger.window(end - settings.burn_window, end);
+  f.observed_days = recent.covered_days;
   if (!ledger.spend_seen() || recent.spend <= 0) {
     f.note = "no spend yet";
     return f;
   }
+  const auto day_spread = day_to_day_spread(ledger, end);
   auto [burn, note] = estimate_burn(ledger, settings, end);
   if (burn <= 0) {
     f.note = "no spend yet";
@@ -183,7 +191,7 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   f.note = note;
   f.burn_per_day = burn;
   const double balance = std::max(0.0, last->balance.to_double());
-  const double sigma = daily_spread(ledger, end, burn);
+  const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;
   f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
   if (*f.runway_days < k_max_projection_days) {

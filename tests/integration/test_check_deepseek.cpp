@@ -680,7 +680,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(probe->outcome == "connect");
   }
 
-  TEST_CASE("a falling balance turns CRITICAL on the second run; the worst account decides") {
+  TEST_CASE("a falling balance turns CRITICAL on the second run - the worst account decides") {
     // Balances move with wall time: `fast` loses 0.5 per second (runway minutes),
     // `slow` about 170 per day out of 1000 (runway ~6 days: WARNING), `calm` never moves.
     const auto t0 = std::chrono::steady_clock::now();

@@ -208,7 +208,7 @@ TEST_SUITE("provider_anthropic_costs") {
     CHECK(r->balances[0].balance == dec("490"));
   }
 
-  TEST_CASE("pages are followed by cursor; a repeated cursor is a bad_response") {
+  TEST_CASE("pages are followed by cursor - a repeated cursor is a bad_response") {
     CostReport api;
     api.page("", page_body(bucket(result(R"("100")")), true, R"("page_MjAyNi0wNS0wOA==")"));
     api.page("page_MjAyNi0wNS0wOA==", page_body(bucket(result(R"("250")"))));

@@ -67,7 +67,7 @@ TEST_SUITE("provider_deepinfra") {
     CHECK(owed->balances[0].balance == dec("-4.75"));
   }
 
-  TEST_CASE("a suspended account cannot serve; 402 exhausted, 401/403 key_invalid, 429 rate_limited") {
+  TEST_CASE("a suspended account cannot serve - 402 exhausted, 401/403 key_invalid, 429 rate_limited") {
     FakeHttpServer server;
     serve(server, "/suspended" + std::string(k_path), 200,
           R"({"stripe_balance": 3.1, "recent": 0, "limit": null, "suspended": true, "suspend_reason": "unpaid balance"})");

@@ -165,7 +165,7 @@ TEST_SUITE("provider_http_json") {
     }
   }
 
-  TEST_CASE("POST with a body; an Authorization header in headers wins over api_key") {
+  TEST_CASE("POST with a body - an Authorization header in headers wins over api_key") {
     FakeHttpServer server;
     serve(server, "/query", 200, R"({"data":{"wallet":{"balance":99}}})");
     server.start();

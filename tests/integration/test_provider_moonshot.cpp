@@ -55,7 +55,7 @@ TEST_SUITE("provider_moonshot") {
     CHECK(requests[0].header("Authorization") == std::string("Bearer ") + k_key);
   }
 
-  TEST_CASE("the account's currency overrides the host's; zero and negative cash are read as sent") {
+  TEST_CASE("the account's currency overrides the host's - zero and negative cash are read as sent") {
     FakeHttpServer server;
     serve(server, "/zero" + std::string(k_path), 200,
           R"({"code":0,"data":{"available_balance":0,"voucher_balance":0,"cash_balance":0},"scode":"0x0","status":true})");
@@ -160,7 +160,7 @@ TEST_SUITE("provider_moonshot") {
                              "unknown key \"region\""));
   }
 
-  TEST_CASE("end to end: a .cn host is CNY; the balance is exact to the cent and the key stays hidden") {
+  TEST_CASE("end to end: a .cn host is CNY - the balance is exact to the cent and the key stays hidden") {
     // The fake stands in for api.moonshot.cn as an HTTP proxy, so the host rule is exercised
     // with the real name.
     FakeHttpServer server;

@@ -155,7 +155,7 @@ RecordedRequest only_request(const FakeHttpServer& server) {
 }  // namespace
 
 TEST_SUITE("provider_openai_costs") {
-  TEST_CASE("spend since budget_start is summed exactly; balance = credit - spend") {
+  TEST_CASE("spend since budget_start is summed exactly - balance = credit - spend") {
     CostsApi api;
     api.page("", page_body(bucket(result("0.06") + "," + result(R"("2.25")")) + "," + bucket(result("1.5"))));
     api.start();
@@ -202,7 +202,7 @@ TEST_SUITE("provider_openai_costs") {
     CHECK(r->balances[0].balance == dec("-0.25"));
   }
 
-  TEST_CASE("pages are followed by cursor; the cursor is sent escaped") {
+  TEST_CASE("pages are followed by cursor - the cursor is sent escaped") {
     CostsApi api;
     api.page("", page_body(bucket(result("1.10")), true, R"("page_AAAA+/=")"));
     api.page("page_AAAA+/=", page_body(bucket(result("2.20")), true, R"("page_BBBB")"));
@@ -275,7 +275,7 @@ TEST_SUITE("provider_openai_costs") {
     CHECK(param(api.queries().at(0), "start_time") == "1777507200");  // 2026-04-30T00:00:00Z
   }
 
-  TEST_CASE("the API is asked at most once an hour; within that the last spend is reused") {
+  TEST_CASE("the API is asked at most once an hour - within that the last spend is reused") {
     CostsApi api;
     api.page("", page_body(bucket(result("4"))));
     api.start();
@@ -294,7 +294,7 @@ TEST_SUITE("provider_openai_costs") {
     CHECK(api.queries().size() == 2);
   }
 
-  TEST_CASE("HTTP errors: a non-admin key, rate limits, server errors; failures are not cached") {
+  TEST_CASE("HTTP errors: a non-admin key, rate limits, server errors - failures are not cached") {
     CostsApi api;
     api.page("", R"({"error":{"message":"You have insufficient permissions for this operation. Missing scopes: api.usage.read.","type":"invalid_request_error","param":null,"code":null}})",
              403);

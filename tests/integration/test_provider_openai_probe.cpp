@@ -88,7 +88,7 @@ RecordedRequest only_request(const FakeHttpServer& server) {
 }  // namespace
 
 TEST_SUITE("provider_openai_probe") {
-  TEST_CASE("a completion means alive: available, no balances; the request is one token") {
+  TEST_CASE("a completion means alive: available, no balances - the request is one token") {
     FakeHttpServer server;
     serve(server, "/v1", 200, k_completion);
     server.start();

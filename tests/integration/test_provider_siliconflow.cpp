@@ -150,7 +150,7 @@ TEST_SUITE("provider_siliconflow") {
                              "did you mean \"currency\""));
   }
 
-  TEST_CASE("end to end: the .com host is USD; the balance is exact to the cent and the key stays hidden") {
+  TEST_CASE("end to end: the .com host is USD - the balance is exact to the cent and the key stays hidden") {
     // The fake stands in for api.siliconflow.com as an HTTP proxy.
     FakeHttpServer server;
     server.get(".*/v1/user/info", [](const httplib::Request&, httplib::Response& res) {

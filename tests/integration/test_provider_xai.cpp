@@ -57,7 +57,7 @@ TEST_SUITE("provider_xai") {
     CHECK(owed->balances[0].balance == dec("-2.50"));
   }
 
-  TEST_CASE("403 'no credits' is exhausted; 401/403 otherwise key_invalid; 404 names the team; 429 waits") {
+  TEST_CASE("403 'no credits' is exhausted - 401/403 otherwise key_invalid - 404 names the team - 429 waits") {
     FakeHttpServer server;
     serve(server, "/dry" + k_path, 403, k_no_credits);
     serve(server, "/inference" + k_path, 403,

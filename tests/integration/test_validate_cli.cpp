@@ -247,7 +247,7 @@ TEST_SUITE("validate_cli") {
     CHECK(printed_match(r, R"(^SQLite 3\.[0-9]+\.[0-9]+)"));
   }
 
-  TEST_CASE("providers lists deepseek and its endpoint; --help lists the commands") {
+  TEST_CASE("providers lists deepseek and its endpoint - --help lists the commands") {
     auto p = run_creditwatch({"providers"});
     INFO("stdout: " << p.out << "\nstderr: " << p.err);
     CHECK(p.exit_code == 0);

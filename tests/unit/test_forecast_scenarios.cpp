@@ -170,6 +170,38 @@ TEST_SUITE("forecast_scenarios") {
     });
   }
 
+  TEST_CASE("a burst that is over does not move the burn the next day") {
+    Scenario s;
+    s.days = 14;
+    s.start_balance = 5000;
+    // A steady 10 a day with a 4-hour 12x burst on day 12 (a retry loop that was fixed). The
+    // 24 h and 72 h windows still hold the burst for days, and are followed on purpose (late
+    // costs more than early), but half a day later it must not count as a new level.
+    s.rate = [](double day) { return day >= 12 && day < 12 + 4.0 / 24 ? 120.0 : 10.0; };
+    replay(s, [](const Forecast& f, double day) {
+      if (day >= 12.5 && f.burn_per_day) CHECK(*f.burn_per_day < 10 * 2);
+    });
+  }
+
+  TEST_CASE("a short cluster of lumps is let go of once it is over") {
+    Scenario s;
+    s.days = 10;
+    s.start_balance = 5000;
+    // 10 a day, then on day 9 four lumps spread over two hours. While it lasts it cannot be
+    // told from a leak; an hour after the last lump the burn must be back near 10.
+    s.rate = [](double day) {
+      const double minute = (day - 9) * 1440;
+      const bool lump = minute >= 0 && minute < 120 && std::fmod(minute, 30.0) < 10;
+      return lump ? 1500.0 : 10.0;
+    };
+    replay(s, [](const Forecast& f, double day) {
+      if (day >= 9 + 3.0 / 24 && f.burn_per_day) {
+        INFO("day " << day);
+        CHECK(*f.burn_per_day < 10 * 3);
+      }
+    });
+  }
+
   TEST_CASE("dropped samples and an outage do not distort the burn") {
     Scenario s;
     s.days = 14;
