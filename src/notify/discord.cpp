@@ -80,7 +80,7 @@ public:
     }
     const std::string& url = m_webhook_url.reveal();
     auto request = sink_request(url + (url.find('?') == std::string::npos ? "?" : "&") + "wait=true");
-    request.body = payload(n, m_username).dump();
+    request.body = json_text(payload(n, m_username));
     auto outcome = client.send(request);
     auto result = classify_http(outcome);
     if (outcome) read_rate_limit(*outcome, result);

@@ -66,7 +66,7 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_webhook_url.reveal());
-    request.body = payload(n).dump();
+    request.body = json_text(payload(n));
     auto result = classify_http(client.send(request));
     result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
     return result;

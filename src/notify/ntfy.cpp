@@ -45,12 +45,14 @@ std::string tags(const Notification& n) {
 // decodes.
 std::string header_value(const std::string& text) {
   std::string line = text;
-  std::replace_if(line.begin(), line.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   const bool ascii = std::all_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return line;
   std::string base64(4 * ((line.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(base64.data()),
-                                      reinterpret_cast<const unsigned char*>(line.data()), static_cast<int>(line.size()));
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(base64.data()),
+                      reinterpret_cast<const unsigned char*>(line.data()), static_cast<int>(line.size()));
   base64.resize(static_cast<std::size_t>(std::max(written, 0)));
   return "=?UTF-8?B?" + base64 + "?=";
 }
@@ -88,8 +90,8 @@ public:
     request.body = truncate_text(n.summary + "\n\n" + n.body_text(), k_max_message_bytes, TextUnit::bytes);
     auto result = classify_http(client.send(request));
     // On ntfy.sh the topic name is the only thing between a stranger and the messages.
-    result.message = redact(std::move(result.message),
-                            {m_credentials.token.reveal(), m_credentials.password.reveal(), m_topic});
+    result.message =
+        redact(std::move(result.message), {m_credentials.token.reveal(), m_credentials.password.reveal(), m_topic});
     return result;
   }
 

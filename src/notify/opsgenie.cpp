@@ -62,11 +62,10 @@ public:
     if (n.event == alerts::Event::resolved) {
       const std::string alias = percent_encode(truncate_text(n.dedup_key, k_max_alias));
       request = sink_request(m_base_url + "/v2/alerts/" + alias + "/close?identifierType=alias");
-      request.body = nlohmann::json{{"source", "creditwatch"}, {"note", truncate_text(n.title(), k_max_description)}}
-                         .dump();
+      request.body = json_text({{"source", "creditwatch"}, {"note", truncate_text(n.title(), k_max_description)}});
     } else {
       request = sink_request(m_base_url + "/v2/alerts");
-      request.body = create_body(n, m_tags).dump();
+      request.body = json_text(create_body(n, m_tags));
     }
     request.headers.push_back({"Authorization", "GenieKey " + m_api_key.reveal()});
     auto result = classify_http(client.send(request));

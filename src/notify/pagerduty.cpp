@@ -61,7 +61,7 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_url);
-    request.body = event(n).dump();
+    request.body = json_text(event(n));
     auto outcome = client.send(request);
     auto result = classify_http(outcome);
     if (result.http_status == 429 && !result.retry_after) result.retry_after = k_rate_limited_pause;
@@ -85,7 +85,7 @@ private:
     event["event_action"] = "trigger";
     event["payload"] = trigger_payload(n, m_source);
     event["client"] = "creditwatch";
-    if (event.dump().size() > k_max_event_bytes) {
+    if (json_text(event).size() > k_max_event_bytes) {
       // Labels are the only unbounded part; keep the incident, lose the details (as Alertmanager does).
       event["payload"]["custom_details"] = {
           {"error", "custom details removed because the event exceeded PagerDuty's 512 kB limit"}};
@@ -103,8 +103,9 @@ private:
 std::unique_ptr<Notifier> make_pagerduty(const config::NotifierConfig&, config::SettingsReader& settings) {
   auto routing_key = settings.required_string("routing_key");
   if (routing_key && routing_key->size() != k_routing_key_length) {
-    settings.error("routing_key", "routing_key must be the 32-character integration key of an Events API v2 "
-                                  "integration");
+    settings.error("routing_key",
+                   "routing_key must be the 32-character integration key of an Events API v2 "
+                   "integration");
   }
   auto url = read_http_url(settings, "url", std::string(k_default_url));
   auto source = settings.string("source");

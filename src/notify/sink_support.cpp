@@ -129,6 +129,10 @@ std::optional<Duration> header_seconds(const std::string& value) {
   }
 }
 
+std::string json_text(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::vector<std::pair<std::string, std::string>> figure_strings(const Notification& n) {
   std::vector<std::pair<std::string, std::string>> out = {
       {"account", n.account},
@@ -137,8 +141,8 @@ std::vector<std::pair<std::string, std::string>> figure_strings(const Notificati
       {"severity", alerts::to_string(n.severity)},
       {"status", alerts::to_string(n.event)},
       {"balance", optional_decimal(n.balance, n.currency)},
-      {"burn_per_day", n.burn_per_day ? format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency)
-                                      : "-"},
+      {"burn_per_day",
+       n.burn_per_day ? format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency) : "-"},
       {"runway", n.runway_days ? describe_days(*n.runway_days) : "-"},
       {"runway_p10", n.runway_p10_days ? describe_days(*n.runway_p10_days) : "-"},
       {"exhausted_at", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"},

@@ -47,6 +47,10 @@ std::optional<Duration> json_seconds(const std::string& body, const nlohmann::js
 // Fractional seconds from a header value such as Discord's "X-RateLimit-Reset-After: 1.5".
 std::optional<Duration> header_seconds(const std::string& value);
 
+// The JSON text of a request body. Invalid UTF-8 (a provider's message quoted in a summary,
+// say) becomes U+FFFD instead of an exception in the middle of a delivery.
+std::string json_text(const nlohmann::json& body);
+
 // Every figure of a notification as text, in a stable order, for sinks whose detail
 // fields are string maps (Opsgenie details, Teams facts). Labels come last as "label.K".
 std::vector<std::pair<std::string, std::string>> figure_strings(const Notification& n);

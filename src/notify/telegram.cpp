@@ -45,7 +45,8 @@ std::string plain_text(const Notification& n) {
 // Private chats are numeric and positive; groups and channels are negative or "@name".
 nlohmann::json chat_id_json(const std::string& chat_id) {
   const std::string_view digits = std::string_view(chat_id).substr(chat_id.rfind('-', 0) == 0 ? 1 : 0);
-  const bool numeric = !digits.empty() && digits.size() <= 18 && digits.find_first_not_of("0123456789") == std::string::npos;
+  const bool numeric =
+      !digits.empty() && digits.size() <= 18 && digits.find_first_not_of("0123456789") == std::string::npos;
   if (numeric) return std::stoll(chat_id);
   return chat_id;
 }
@@ -84,12 +85,11 @@ private:
 
   Answer send(http::Client& client, const std::string& text, bool html) const {
     auto request = sink_request(m_api_url + "/bot" + m_bot_token.reveal() + "/sendMessage");
-    nlohmann::json body = {{"chat_id", chat_id_json(m_chat_id)},
-                           {"text", text},
-                           {"link_preview_options", {{"is_disabled", true}}}};
+    nlohmann::json body = {
+        {"chat_id", chat_id_json(m_chat_id)}, {"text", text}, {"link_preview_options", {{"is_disabled", true}}}};
     if (html) body["parse_mode"] = "HTML";
     if (m_thread_id) body["message_thread_id"] = *m_thread_id;
-    request.body = body.dump();
+    request.body = json_text(body);
     auto outcome = client.send(request);
     Answer answer{classify_http(outcome)};
     if (!outcome) return answer;

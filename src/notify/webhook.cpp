@@ -63,7 +63,7 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_url.reveal());
-    request.body = payload(n).dump();
+    request.body = json_text(payload(n));
     request.headers.insert(request.headers.end(), m_headers.begin(), m_headers.end());
     if (!m_secret.empty()) {
       request.headers.push_back({k_signature_header, "sha256=" + hmac_sha256_hex(m_secret.reveal(), request.body)});

@@ -103,10 +103,8 @@ inline notify::Notification resolved(notify::Notification n) {
 // empty body).
 struct FakeSink {
   FakeHttpServer server;
-  std::function<void(const httplib::Request&, httplib::Response&)> answer = [](const httplib::Request&,
-                                                                                httplib::Response& res) {
-    res.status = 200;
-  };
+  std::function<void(const httplib::Request&, httplib::Response&)> answer =
+      [](const httplib::Request&, httplib::Response& res) { res.status = 200; };
 
   explicit FakeSink(const std::string& pattern = ".*") {
     server.post(pattern, [this](const httplib::Request& req, httplib::Response& res) { answer(req, res); });

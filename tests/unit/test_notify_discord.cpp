@@ -21,7 +21,8 @@ constexpr const char* k_path = "/api/webhooks/1234567890/wHtOkEnSeCrEt-abcdef";
 constexpr const char* k_token = "wHtOkEnSeCrEt-abcdef";
 constexpr const char* k_message =
     R"({"id":"1180000000000000000","type":0,"content":"[CRITICAL] deepseek-prod runway: runway 2.5 days","channel_id":"1100000000000000000","webhook_id":"1234567890"})";
-constexpr const char* k_rate_limited = R"({"message":"You are being rate limited.","retry_after":64.57,"global":false})";
+constexpr const char* k_rate_limited =
+    R"({"message":"You are being rate limited.","retry_after":64.57,"global":false})";
 
 struct FakeDiscord : FakeSink {
   FakeDiscord() : FakeSink("/api/webhooks/.*") { reply(200, k_message); }
@@ -74,7 +75,8 @@ TEST_SUITE("notify.discord") {
 
   TEST_CASE("a webhook URL with a query keeps it and adds wait=true") {
     FakeDiscord discord;
-    auto notifier = build_notifier(notifier_config("discord", discord_settings(discord.webhook_url() + "?thread_id=42")));
+    auto notifier =
+        build_notifier(notifier_config("discord", discord_settings(discord.webhook_url() + "?thread_id=42")));
     CurlClient client;
     CHECK(notifier->deliver(critical_runway(), client).outcome == Outcome::delivered);
     CHECK(discord.only_request().target == std::string(k_path) + "?thread_id=42&wait=true");

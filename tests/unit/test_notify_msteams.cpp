@@ -130,8 +130,8 @@ TEST_SUITE("notify.msteams") {
       CHECK(result.outcome == Outcome::delivered);
     }
     SUBCASE("429 is retried after Retry-After") {
-      teams.reply(429, R"({"error":{"code":"TooManyRequests","message":"Rate limit is exceeded."}})", "application/json",
-                  {{"Retry-After", "12"}});
+      teams.reply(429, R"({"error":{"code":"TooManyRequests","message":"Rate limit is exceeded."}})",
+                  "application/json", {{"Retry-After", "12"}});
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::retry);
       REQUIRE(result.retry_after);

@@ -53,7 +53,8 @@ TEST_SUITE("notify.ntfy") {
     CHECK(request.header("Markdown") == "no");
     CHECK(request.header("Authorization") == std::string("Bearer ") + k_token);
     CHECK(request.body.rfind("runway 2.5 days\n\n", 0) == 0);
-    for (const std::string figure : {"12.50 USD", "5.00 USD", "2.5 days", "2026-05-03T12:00:00Z", "170.00 USD", "bots"}) {
+    for (const std::string figure :
+         {"12.50 USD", "5.00 USD", "2.5 days", "2026-05-03T12:00:00Z", "170.00 USD", "bots"}) {
       INFO(figure);
       CHECK(request.body.find(figure) != std::string::npos);
     }
@@ -142,18 +143,24 @@ TEST_SUITE("notify.ntfy") {
     DeliveryResult result;
 
     SUBCASE("429 too many requests is retried") {
-      ntfy.reply(429, R"({"code":42901,"http":429,"error":"limit reached: too many requests","link":"https://ntfy.sh/docs/publish/#limitations"})");
+      ntfy.reply(
+          429,
+          R"({"code":42901,"http":429,"error":"limit reached: too many requests","link":"https://ntfy.sh/docs/publish/#limitations"})");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::retry);
       CHECK(result.message.find("42901") != std::string::npos);
     }
     SUBCASE("429 daily quota is retried") {
-      ntfy.reply(429, R"({"code":42908,"http":429,"error":"limit reached: daily message quota reached","link":"https://ntfy.sh/docs/publish/#limitations"})");
+      ntfy.reply(
+          429,
+          R"({"code":42908,"http":429,"error":"limit reached: daily message quota reached","link":"https://ntfy.sh/docs/publish/#limitations"})");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::retry);
     }
     SUBCASE("403 is permanent") {
-      ntfy.reply(403, R"({"code":40301,"http":403,"error":"forbidden","link":"https://ntfy.sh/docs/publish/#authentication"})");
+      ntfy.reply(
+          403,
+          R"({"code":40301,"http":403,"error":"forbidden","link":"https://ntfy.sh/docs/publish/#authentication"})");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::permanent);
       CHECK(result.message.find("forbidden") != std::string::npos);

@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* k_api_key = "eb243592-faa2-4ba2-a551q-1afdf565c889";
-constexpr const char* k_accepted = R"({"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"})";
+constexpr const char* k_accepted =
+    R"({"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"})";
 
 struct FakeOpsgenie : FakeSink {
   FakeOpsgenie() : FakeSink("/v2/alerts.*") { reply(202, k_accepted); }
@@ -156,7 +157,9 @@ TEST_SUITE("notify.opsgenie") {
       CHECK(result.outcome == Outcome::retry);
     }
     SUBCASE("422 is permanent and keeps Opsgenie's explanation") {
-      opsgenie.reply(422, R"({"message":"Request body is not processable. Please check the errors.","errors":{"message":"Message can not be empty."},"took":0.0,"requestId":"r3"})");
+      opsgenie.reply(
+          422,
+          R"({"message":"Request body is not processable. Please check the errors.","errors":{"message":"Message can not be empty."},"took":0.0,"requestId":"r3"})");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::permanent);
       CHECK(result.message.find("Message can not be empty.") != std::string::npos);

@@ -20,7 +20,8 @@ namespace {
 
 // Shaped like a real integration key (32 characters); it must never come back in a message.
 constexpr const char* k_routing_key = "e93facc04764012d7bfb002500d5d1a6";
-constexpr const char* k_accepted = R"({"status":"success","message":"Event processed","dedup_key":"creditwatch-deepseek-prod-runway"})";
+constexpr const char* k_accepted =
+    R"({"status":"success","message":"Event processed","dedup_key":"creditwatch-deepseek-prod-runway"})";
 constexpr const char* k_invalid =
     R"json({"status":"invalid event","message":"Event object is invalid","errors":["Length of 'routing_key' is incorrect (should be 32 characters)"]})json";
 
@@ -186,8 +187,10 @@ TEST_SUITE("notify.pagerduty") {
       CHECK(result.outcome == Outcome::retry);
     }
     SUBCASE("an answer that echoes the routing key does not leak it") {
-      pd.reply(400, std::string(R"({"status":"invalid event","message":"Event object is invalid","errors":["unknown routing_key )") +
-                        k_routing_key + "\"]}");
+      pd.reply(400,
+               std::string(
+                   R"({"status":"invalid event","message":"Event object is invalid","errors":["unknown routing_key )") +
+                   k_routing_key + "\"]}");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::permanent);
       CHECK(result.message.find("unknown routing_key") != std::string::npos);
@@ -212,15 +215,16 @@ TEST_SUITE("notify.pagerduty") {
     TempDir dir;
     const std::string key_file = dir.write("pd-key", std::string(k_routing_key) + "\n");
     FakePagerDuty pd;
-    const auto config = creditwatch::config::load_config(dir.write("c.yaml",
-                                                                   "accounts:\n"
-                                                                   "  - name: sim\n"
-                                                                   "    provider: simulated\n"
-                                                                   "notifiers:\n"
-                                                                   "  - name: pd\n"
-                                                                   "    type: pagerduty\n"
-                                                                   "    routing_key_file: " +
-                                                                       key_file + "\n    url: " + pd.enqueue_url() + "\n"));
+    const auto config =
+        creditwatch::config::load_config(dir.write("c.yaml",
+                                                   "accounts:\n"
+                                                   "  - name: sim\n"
+                                                   "    provider: simulated\n"
+                                                   "notifiers:\n"
+                                                   "  - name: pd\n"
+                                                   "    type: pagerduty\n"
+                                                   "    routing_key_file: " +
+                                                       key_file + "\n    url: " + pd.enqueue_url() + "\n"));
     REQUIRE(config.notifiers.size() == 1);
     CHECK(config.notifiers[0].settings.at("routing_key").is_secret);
     auto notifier = build_notifier(config.notifiers[0]);
@@ -237,15 +241,16 @@ TEST_SUITE("notify.pagerduty") {
       CHECK(errors[0].message.find("routing_key") != std::string::npos);
     }
     SUBCASE("a routing_key of the wrong length is rejected without repeating it") {
-      auto errors = config_errors(notifier_config("pagerduty", {{"routing_key", secret_setting("R0123456789abcdef", 21)}}));
+      auto errors =
+          config_errors(notifier_config("pagerduty", {{"routing_key", secret_setting("R0123456789abcdef", 21)}}));
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].where.line == 21);
       CHECK(errors[0].message.find("32") != std::string::npos);
       CHECK(errors[0].message.find("R0123456789abcdef") == std::string::npos);
     }
     SUBCASE("a url that is not http(s)") {
-      auto errors = config_errors(notifier_config(
-          "pagerduty", {{"routing_key", secret_setting(k_routing_key, 21)}, {"url", scalar_setting("events.pagerduty.com", 22)}}));
+      auto errors = config_errors(notifier_config("pagerduty", {{"routing_key", secret_setting(k_routing_key, 21)},
+                                                                {"url", scalar_setting("events.pagerduty.com", 22)}}));
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].where.line == 22);
     }

@@ -46,8 +46,8 @@ std::string without_html(std::string text) {
   for (const std::string tag : {"<b>", "</b>"}) {
     for (auto pos = text.find(tag); pos != std::string::npos; pos = text.find(tag)) text.erase(pos, tag.size());
   }
-  for (const auto& [entity, plain] : std::vector<std::pair<std::string, std::string>>{
-           {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}}) {
+  for (const auto& [entity, plain] :
+       std::vector<std::pair<std::string, std::string>>{{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}}) {
     for (auto pos = text.find(entity); pos != std::string::npos; pos = text.find(entity, pos + 1)) {
       text.replace(pos, entity.size(), plain);
     }
@@ -77,7 +77,8 @@ TEST_SUITE("notify.telegram") {
     CHECK_FALSE(body.contains("message_thread_id"));
     const auto text = body["text"].get<std::string>();
     CHECK(text.rfind("<b>[CRITICAL] deepseek-prod runway: runway 2.5 days</b>\n", 0) == 0);
-    for (const std::string figure : {"12.50 USD", "5.00 USD", "2.5 days", "2026-05-03T12:00:00Z", "170.00 USD", "bots"}) {
+    for (const std::string figure :
+         {"12.50 USD", "5.00 USD", "2.5 days", "2026-05-03T12:00:00Z", "170.00 USD", "bots"}) {
       INFO(figure);
       CHECK(text.find(figure) != std::string::npos);
     }
@@ -131,7 +132,9 @@ TEST_SUITE("notify.telegram") {
     DeliveryResult result;
 
     SUBCASE("429 is retried after parameters.retry_after") {
-      telegram.reply(429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}})");
+      telegram.reply(
+          429,
+          R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}})");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::retry);
       CHECK(result.http_status == 429);
@@ -151,8 +154,8 @@ TEST_SUITE("notify.telegram") {
       CHECK(result.outcome == Outcome::permanent);
     }
     SUBCASE("401 is permanent and does not repeat the token") {
-      telegram.reply(401, std::string(R"({"ok":false,"error_code":401,"description":"Unauthorized: )") + k_token +
-                              "\"}");
+      telegram.reply(401,
+                     std::string(R"({"ok":false,"error_code":401,"description":"Unauthorized: )") + k_token + "\"}");
       result = notifier->deliver(critical_runway(), client);
       CHECK(result.outcome == Outcome::permanent);
       CHECK(result.message.find("Unauthorized") != std::string::npos);
@@ -171,8 +174,9 @@ TEST_SUITE("notify.telegram") {
       int calls = 0;
       telegram.answer = [&calls](const httplib::Request&, httplib::Response& res) {
         if (calls++ == 0) {
-          reply_json(res, 400,
-                     R"({"ok":false,"error_code":400,"description":"Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"})");
+          reply_json(
+              res, 400,
+              R"({"ok":false,"error_code":400,"description":"Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"})");
         } else {
           reply_json(res, 200, k_sent);
         }

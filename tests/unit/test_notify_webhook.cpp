@@ -5,9 +5,9 @@
 
 #include "fakes/notify_fixtures.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <set>
@@ -76,10 +76,11 @@ TEST_SUITE("notify.webhook") {
     CHECK(request.path == k_path);
     CHECK(request.header("Content-Type").find("application/json") == 0);
     const auto body = json::parse(request.body);
-    CHECK(keys_of(body) == std::set<std::string>{"version", "dedup_key", "status", "reason", "test", "time", "account",
-                                                  "provider", "labels", "rule", "severity", "title", "summary",
-                                                  "balance", "currency", "burn_per_day", "runway_days",
-                                                  "runway_p10_days", "exhausted_at", "recommended_topup"});
+    CHECK(keys_of(body) ==
+          std::set<std::string>{"version",      "dedup_key",   "status",          "reason",       "test",
+                                "time",         "account",     "provider",        "labels",       "rule",
+                                "severity",     "title",       "summary",         "balance",      "currency",
+                                "burn_per_day", "runway_days", "runway_p10_days", "exhausted_at", "recommended_topup"});
     CHECK(body["version"] == "1");
     CHECK(body["dedup_key"] == "creditwatch-deepseek-prod-runway");
     CHECK(body["status"] == "firing");
@@ -122,6 +123,16 @@ TEST_SUITE("notify.webhook") {
       INFO(key);
       CHECK(body[key].is_null());
     }
+  }
+
+  TEST_CASE("text that is not valid UTF-8 is replaced and still delivered") {
+    FakeSink hook("/hooks/.*");
+    auto notifier = build_notifier(notifier_config("webhook", webhook_settings(hook.url(), false)));
+    CurlClient client;
+    auto n = critical_runway();
+    n.summary = "provider said \xFF\xFE";
+    CHECK(notifier->deliver(n, client).outcome == Outcome::delivered);
+    CHECK(json::parse(hook.only_request().body)["summary"] == "provider said \xEF\xBF\xBD\xEF\xBF\xBD");
   }
 
   TEST_CASE("with a secret the body is signed with HMAC-SHA256 of its exact bytes") {
@@ -223,17 +234,17 @@ TEST_SUITE("notify.webhook") {
       CHECK(errors[0].where.line == 22);
     }
     SUBCASE("the signature header cannot be configured") {
-      auto errors = config_errors(notifier_config(
-          "webhook", {{"url", secret_setting("https://example.com/x", 21)},
-                      {"headers", map_setting({{"x-creditwatch-signature", "sha256=0"}}, 22, true)}}));
+      auto errors = config_errors(
+          notifier_config("webhook", {{"url", secret_setting("https://example.com/x", 21)},
+                                      {"headers", map_setting({{"x-creditwatch-signature", "sha256=0"}}, 22, true)}}));
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].where.line == 22);
       CHECK(errors[0].message.find("x-creditwatch-signature") != std::string::npos);
     }
     SUBCASE("a header value with a line break is rejected") {
-      auto errors = config_errors(notifier_config(
-          "webhook", {{"url", secret_setting("https://example.com/x", 21)},
-                      {"headers", map_setting({{"X-Team", "bots\r\nX-Evil: 1"}}, 22, true)}}));
+      auto errors = config_errors(
+          notifier_config("webhook", {{"url", secret_setting("https://example.com/x", 21)},
+                                      {"headers", map_setting({{"X-Team", "bots\r\nX-Evil: 1"}}, 22, true)}}));
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].message.find("line break") != std::string::npos);
     }
