@@ -196,7 +196,7 @@ TEST_SUITE("notify.ntfy") {
     check_no_secrets(result, {k_topic});
   }
 
-  TEST_CASE("ntfy gets one message every 5 s, its default refill rate") {
+  TEST_CASE("ntfy gets one message every 5 s which is its default refill rate") {
     auto notifier = build_notifier(notifier_config("ntfy", {{"topic", scalar_setting(k_topic, 22)}}));
     CHECK(notifier->min_interval() == 5s);
   }
