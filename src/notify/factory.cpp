@@ -16,6 +16,13 @@ const std::vector<std::pair<std::string, Builder>>& builders() {
   static const std::vector<std::pair<std::string, Builder>> table = {
       {"console", make_console},
       {"slack", make_slack},
+      {"pagerduty", make_pagerduty},
+      {"webhook", make_webhook},
+      {"discord", make_discord},
+      {"msteams", make_msteams},
+      {"opsgenie", make_opsgenie},
+      {"ntfy", make_ntfy},
+      {"telegram", make_telegram},
   };
   return table;
 }

@@ -146,10 +146,10 @@ std::optional<TimePoint> Outbox::deliver_due(const std::string& notifier, Notifi
   const Duration gap = sink.min_interval();
   while (true) {
     const TimePoint now = m_clock.now();
-    if (gap.count() > 0) {
+    {
       std::lock_guard lock(m_mutex);
-      auto last = m_last_sent.find(notifier);
-      if (last != m_last_sent.end() && now < last->second + gap) return last->second + gap;
+      auto quiet = m_quiet_until.find(notifier);
+      if (quiet != m_quiet_until.end() && now < quiet->second) return quiet->second;
     }
     auto due = m_store.due_notifications(now, 1, notifier);
     if (due.empty()) return m_store.next_attempt(notifier);
@@ -161,9 +161,15 @@ std::optional<TimePoint> Outbox::deliver_due(const std::string& notifier, Notifi
     } else {
       result = sink.deliver(notification_from_json(payload), client);
     }
-    if (gap.count() > 0) {
+    // The next message waits for the sink's minimum gap, or longer when a sink that accepted
+    // this one said its budget is spent (Discord's X-RateLimit-Remaining: 0).
+    Duration pause = gap;
+    if (result.outcome == DeliveryResult::Outcome::delivered && result.retry_after) {
+      pause = std::max(pause, std::min<Duration>(*result.retry_after, std::chrono::hours(1)));
+    }
+    if (pause.count() > 0) {
       std::lock_guard lock(m_mutex);
-      m_last_sent[notifier] = m_clock.now();
+      m_quiet_until[notifier] = m_clock.now() + pause;
     }
     settle(row, result);
   }

@@ -1,6 +1,7 @@
 // Slack incoming webhook (shared/reference/sinks.md section 1.1): Block Kit blocks plus a
 // plain `text` fallback; success is HTTP 200 with the body `ok`; one message per second.
 #include "builders.hpp"
+#include "sink_support.hpp"
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
@@ -19,16 +20,6 @@ std::string emoji(const Notification& n) {
     case alerts::Severity::info: return ":information_source:";
   }
   return "";
-}
-
-// The webhook URL is the credential, and its path alone is enough to post: a sink that
-// echoes either back must not carry it into the outbox or the log.
-std::vector<std::string> url_secrets(const std::string& url) {
-  std::vector<std::string> out{url};
-  const auto scheme = url.find("://");
-  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path != std::string::npos) out.push_back(url.substr(path));
-  return out;
 }
 
 nlohmann::json field(const std::string& label, const std::string& value) {

@@ -26,7 +26,7 @@ FakeHttpServer::~FakeHttpServer() {
 }
 
 void FakeHttpServer::record(const httplib::Request& req) {
-  RecordedRequest r{req.method, req.path, req.body, {}};
+  RecordedRequest r{req.method, req.path, req.body, {}, req.target};
   for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
   std::lock_guard lock(m_mutex);
   m_requests.push_back(std::move(r));

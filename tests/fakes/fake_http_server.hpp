@@ -21,6 +21,7 @@ struct RecordedRequest {
   std::string path;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string target;  // the path with its query string, as sent ("/x?wait=true")
   std::string header(const std::string& name) const;
 };
 

@@ -302,6 +302,26 @@ TEST_SUITE("notify.outbox") {
     }
   }
 
+  TEST_CASE("a sink that asks for a pause after a success gets it before its next message") {
+    // Discord answers a success with X-RateLimit-Remaining: 0 and the reset time.
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{});
+    ScriptedNotifier sink;
+    sink.then({Outcome::delivered, "HTTP 200", 200, 1500ms});
+    for (const auto* account : {"a", "b"}) enqueue(f.store, f.clock.now(), account, {"discord"});
+    const TimePoint t0 = f.clock.now();
+
+    CHECK(outbox.deliver_due("discord", sink, f.client) == t0 + 1500ms);
+    CHECK(sink.sent().size() == 1);
+    f.clock.advance(1499ms);
+    CHECK(outbox.deliver_due("discord", sink, f.client) == t0 + 1500ms);
+    CHECK(sink.sent().size() == 1);
+    f.clock.advance(1ms);
+    CHECK_FALSE(outbox.deliver_due("discord", sink, f.client));  // b delivered, nothing left
+    CHECK(sink.sent().size() == 2);
+    for (const auto& row : rows_of(f.store, "discord")) CHECK(row.state == OutboxState::delivered);
+  }
+
   TEST_CASE("after a restart the outbox delivers what was pending and nothing twice") {
     TempDir dir;
     FakeClock clock;

@@ -15,6 +15,8 @@ struct DeliveryResult {
   Outcome outcome = Outcome::delivered;
   std::string message;  // the sink's answer, free of credentials
   long http_status = 0;
+  // With `retry`: wait at least this long before retrying. With `delivered`: the sink's
+  // budget is spent, so the next message to it waits this long (Discord's rate-limit headers).
   std::optional<Duration> retry_after;
 };
 

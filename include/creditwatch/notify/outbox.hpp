@@ -66,7 +66,7 @@ private:
   RetryPolicy m_policy;
   std::map<std::string, std::shared_ptr<Worker>> m_workers;
   std::map<std::string, DeliveryCounts> m_counts;
-  std::map<std::string, TimePoint> m_last_sent;
+  std::map<std::string, TimePoint> m_quiet_until;  // per notifier: no delivery before this
   std::mt19937_64 m_random{std::random_device{}()};
 };
 

@@ -1,0 +1,91 @@
+// Microsoft Teams through a Workflows (Power Automate) webhook with an Adaptive Card, the
+// shape Alertmanager's msteamsv2 sends (shared/reference/sinks.md section 1.7). Workflows
+// answer 202 with an empty body, which only means "accepted by the flow".
+#include "builders.hpp"
+#include "sink_support.hpp"
+
+#include "creditwatch/common/text.hpp"
+
+namespace creditwatch::notify {
+namespace {
+
+// Teams rejects messages above about 28 KB; these bounds keep a card well inside that.
+constexpr std::size_t k_max_title = 512;
+constexpr std::size_t k_max_text = 4000;
+constexpr std::size_t k_max_fact = 512;
+constexpr std::size_t k_max_facts = 40;
+
+// Alertmanager's colours: Attention firing, Good resolved, Warning otherwise.
+const char* colour(const Notification& n) {
+  if (n.event == alerts::Event::resolved) return "Good";
+  return n.severity == alerts::Severity::critical ? "Attention" : "Warning";
+}
+
+nlohmann::json facts(const Notification& n) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [name, value] : figure_strings(n)) {
+    if (out.size() == k_max_facts) break;
+    out.push_back({{"title", truncate_text(name, k_max_fact)}, {"value", truncate_text(value, k_max_fact)}});
+  }
+  return out;
+}
+
+nlohmann::json adaptive_card(const Notification& n) {
+  nlohmann::json body = nlohmann::json::array({
+      {{"type", "TextBlock"},
+       {"text", truncate_text(n.title(), k_max_title)},
+       {"weight", "Bolder"},
+       {"size", "Medium"},
+       {"wrap", true},
+       {"style", "heading"},
+       {"color", colour(n)}},
+      {{"type", "TextBlock"}, {"text", truncate_text(n.summary, k_max_text)}, {"wrap", true}},
+      {{"type", "FactSet"}, {"facts", facts(n)}},
+  });
+  return {
+      {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+      {"type", "AdaptiveCard"},
+      {"version", "1.2"},
+      {"body", body},
+      {"msteams", {{"width", "full"}}},
+  };
+}
+
+nlohmann::json payload(const Notification& n) {
+  return {
+      {"type", "message"},
+      {"attachments", nlohmann::json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                              {"contentUrl", nullptr},
+                                              {"content", adaptive_card(n)}}})},
+  };
+}
+
+class MsTeams final : public Notifier {
+public:
+  explicit MsTeams(Secret webhook_url) : m_webhook_url(std::move(webhook_url)) {}
+
+  DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    auto request = sink_request(m_webhook_url.reveal());
+    request.body = json_text(payload(n));
+    auto result = classify_http(client.send(request));
+    result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
+    return result;
+  }
+
+  // Teams throttles a webhook above 4 requests per second (documented for the legacy
+  // connectors; the closest figure published for Workflows).
+  Duration min_interval() const override { return std::chrono::milliseconds(250); }
+
+private:
+  Secret m_webhook_url;
+};
+
+}  // namespace
+
+std::unique_ptr<Notifier> make_msteams(const config::NotifierConfig&, config::SettingsReader& settings) {
+  auto url = read_http_url(settings, "webhook_url");
+  if (!settings.finish() || !url) return nullptr;
+  return std::make_unique<MsTeams>(Secret(*url));
+}
+
+}  // namespace creditwatch::notify

@@ -1,0 +1,179 @@
+#include "sink_support.hpp"
+
+#include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/time_format.hpp"
+
+#include <cctype>
+#include <cmath>
+
+namespace creditwatch::notify {
+namespace {
+
+constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";  // "…": one code point, one UTF-16 unit, three bytes
+
+// Bytes in the UTF-8 sequence that starts with `lead`; a stray continuation byte counts as one
+// so malformed input still advances.
+std::size_t sequence_bytes(unsigned char lead) {
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
+std::size_t units_of(std::size_t bytes, TextUnit unit) {
+  switch (unit) {
+    case TextUnit::code_points: return 1;
+    case TextUnit::utf16: return bytes == 4 ? 2 : 1;  // astral code points are surrogate pairs
+    case TextUnit::bytes: return bytes;
+  }
+  return bytes;
+}
+
+std::string optional_decimal(const std::optional<Decimal>& value, const std::string& currency) {
+  if (!value) return "-";
+  return currency.empty() ? value->to_string() : value->to_string() + " " + currency;
+}
+
+nlohmann::json number_or_null(const std::optional<double>& value) {
+  if (!value || !std::isfinite(*value)) return nullptr;
+  return *value;
+}
+
+}  // namespace
+
+std::size_t text_length(std::string_view text, TextUnit unit) {
+  std::size_t length = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t bytes = std::min(sequence_bytes(static_cast<unsigned char>(text[i])), text.size() - i);
+    length += units_of(bytes, unit);
+    i += bytes;
+  }
+  return length;
+}
+
+std::string truncate_text(std::string_view text, std::size_t limit, TextUnit unit) {
+  if (text_length(text, unit) <= limit) return std::string(text);
+  const std::size_t ellipsis_units = units_of(k_ellipsis.size(), unit);
+  const bool room_for_ellipsis = limit >= ellipsis_units;
+  const std::size_t budget = room_for_ellipsis ? limit - ellipsis_units : limit;
+  std::size_t used = 0;
+  std::size_t end = 0;
+  while (end < text.size()) {
+    const std::size_t bytes = std::min(sequence_bytes(static_cast<unsigned char>(text[end])), text.size() - end);
+    if (used + units_of(bytes, unit) > budget) break;
+    used += units_of(bytes, unit);
+    end += bytes;
+  }
+  std::string out(text.substr(0, end));
+  if (room_for_ellipsis) out += k_ellipsis;
+  return out;
+}
+
+std::vector<std::string> url_secrets(const std::string& url) {
+  std::vector<std::string> out{url};
+  const auto scheme = url.find("://");
+  const auto path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path != std::string::npos) out.push_back(url.substr(path));
+  const auto query = url.find('?');
+  if (query != std::string::npos) out.push_back(url.substr(query));
+  return out;
+}
+
+std::optional<std::string> read_http_url(config::SettingsReader& settings, const std::string& key,
+                                         std::optional<std::string> fallback) {
+  auto url = fallback ? settings.string(key) : settings.required_string(key);
+  if (!url) return fallback;
+  if (url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0) {
+    settings.error(key, key + " must be an http(s) URL");
+    return std::nullopt;
+  }
+  return url;
+}
+
+std::string strip_trailing_slashes(std::string base) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::optional<Duration> json_seconds(const std::string& body, const nlohmann::json::json_pointer& where) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.contains(where)) return std::nullopt;
+  const auto& value = json.at(where);
+  if (!value.is_number() || value.get<double>() < 0) return std::nullopt;
+  return Duration(static_cast<Duration::rep>(std::ceil(value.get<double>() * 1000.0)));
+}
+
+std::optional<Duration> header_seconds(const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(value, &used);
+    if (used != value.size() || !std::isfinite(seconds) || seconds < 0) return std::nullopt;
+    return Duration(static_cast<Duration::rep>(std::ceil(seconds * 1000.0)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string json_text(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::pair<std::string, std::string>> figure_strings(const Notification& n) {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"account", n.account},
+      {"provider", n.provider},
+      {"rule", alerts::to_string(n.rule)},
+      {"severity", alerts::to_string(n.severity)},
+      {"status", alerts::to_string(n.event)},
+      {"balance", optional_decimal(n.balance, n.currency)},
+      {"burn_per_day",
+       n.burn_per_day ? format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency) : "-"},
+      {"runway", n.runway_days ? describe_days(*n.runway_days) : "-"},
+      {"runway_p10", n.runway_p10_days ? describe_days(*n.runway_p10_days) : "-"},
+      {"exhausted_at", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"},
+      {"recommended_topup", optional_decimal(n.recommended_topup, n.currency)},
+      {"dedup_key", n.dedup_key},
+      {"time", format_rfc3339(n.at)},
+  };
+  if (n.test) out.emplace_back("test", "this is a test notification from creditwatch test-notify");
+  for (const auto& [k, v] : n.labels) out.emplace_back("label." + k, v);
+  return out;
+}
+
+nlohmann::json figures_json(const Notification& n) {
+  return {
+      {"account", n.account},
+      {"provider", n.provider},
+      {"rule", alerts::to_string(n.rule)},
+      {"severity", alerts::to_string(n.severity)},
+      {"status", alerts::to_string(n.event)},
+      {"test", n.test},
+      {"balance", n.balance ? nlohmann::json(n.balance->to_string()) : nlohmann::json(nullptr)},
+      {"currency", n.currency},
+      {"burn_per_day", number_or_null(n.burn_per_day)},
+      {"runway_days", number_or_null(n.runway_days)},
+      {"runway_p10_days", number_or_null(n.runway_p10_days)},
+      {"exhausted_at", n.exhausted_at ? nlohmann::json(format_rfc3339(*n.exhausted_at)) : nlohmann::json(nullptr)},
+      {"recommended_topup",
+       n.recommended_topup ? nlohmann::json(n.recommended_topup->to_string()) : nlohmann::json(nullptr)},
+      {"labels", n.labels},
+      {"time", format_rfc3339(n.at)},
+  };
+}
+
+}  // namespace creditwatch::notify
