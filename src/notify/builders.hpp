@@ -10,6 +10,8 @@ namespace creditwatch::notify {
 // One builder per notifier file; the table in factory.cpp maps type names to these.
 std::unique_ptr<Notifier> make_console(const config::NotifierConfig& config, config::SettingsReader& settings);
 std::unique_ptr<Notifier> make_slack(const config::NotifierConfig& config, config::SettingsReader& settings);
+std::unique_ptr<Notifier> make_email(const config::NotifierConfig& config, config::SettingsReader& settings);
+std::unique_ptr<Notifier> make_alertmanager(const config::NotifierConfig& config, config::SettingsReader& settings);
 
 // Sink requests get a short timeout: a slow sink must not hold its queue for long.
 http::Request sink_request(std::string url);

@@ -16,6 +16,8 @@ const std::vector<std::pair<std::string, Builder>>& builders() {
   static const std::vector<std::pair<std::string, Builder>> table = {
       {"console", make_console},
       {"slack", make_slack},
+      {"email", make_email},
+      {"alertmanager", make_alertmanager},
   };
   return table;
 }
