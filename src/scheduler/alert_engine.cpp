@@ -132,10 +132,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       for (const auto& notifier : route(account, route_severity, runtime)) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
                                           storage::OutboxState::pending, ""});
-        if (refresh_interval(runtime, notifier)) {
-          replace_pending.push_back(notifier);
-          m_refreshed[{account.name, finding.rule, notifier}] = now;
-        }
+        if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
       }
       spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
                    alerts::to_string(n.event), alerts::to_string(t.next.severity), finding.summary, rows.size());
@@ -144,6 +141,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows, replace_pending);
     m_states[key] = t.next;
     m_peaks[key] = peak;
+    for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = now;
     queued += rows.size();
   }
   return queued;
@@ -159,8 +157,9 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
     if (!account || state == m_states.end() || !state->second.firing) continue;
     for (const auto& notifier : route(*account, state->second.severity, runtime)) {
       const auto interval = refresh_interval(runtime, notifier);
+      if (!interval) continue;
       auto& last = m_refreshed[{key.first, key.second, notifier}];
-      if (!interval || now - last < *interval) continue;
+      if (now - last < *interval) continue;
       last = now;
       auto json = nlohmann::json::parse(payload);
       json["ts"] = format_rfc3339(now);
