@@ -1,5 +1,5 @@
 // SMTP submission through libcurl (shared/reference/sinks.md section 1.3.2): the message is
-// fed by a read callback, the server's replies are read from the header callback, and
+// fed by a read callback, the server's replies are read from the debug callback, and
 // CURLINFO_RESPONSE_CODE gives the last reply code for the 4xx/5xx split.
 #include "creditwatch/http/smtp_client.hpp"
 
@@ -19,6 +19,7 @@ struct Conversation {
   std::size_t sent = 0;
   std::string reply;        // lines of the reply being read
   MailReply last;           // the last complete reply
+  MailReply refusal;        // the last 4xx/5xx reply: a QUIT's "221 Bye" may follow it
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -30,20 +31,22 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
   return n;
 }
 
-// libcurl hands each server reply line to the header callback. A reply ends with the line
-// whose code is followed by a space ("250 OK"); "250-..." lines continue it.
-std::size_t on_reply(char* data, std::size_t size, std::size_t count, void* user) {
+// Server reply lines reach the debug callback as CURLINFO_HEADER_IN (only those are read:
+// what we send, AUTH included, is never looked at). A reply ends with the line whose code
+// is followed by a space ("250 OK"); "250-..." lines continue it.
+int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
+  if (type != CURLINFO_HEADER_IN) return 0;
   auto* c = static_cast<Conversation*>(user);
-  const std::size_t bytes = size * count;
-  const std::string line = trim(std::string_view(data, bytes));
-  if (line.size() < 3) return bytes;
+  const std::string line = trim(std::string_view(data, size));
+  if (line.size() < 3) return 0;
   const std::string text = line.size() > 4 ? line.substr(4) : "";
   c->reply += (c->reply.empty() ? "" : " ") + text;
   if (line.size() == 3 || line[3] == ' ') {
     c->last = MailReply{std::strtol(line.substr(0, 3).c_str(), nullptr, 10), c->reply};
+    if (c->last.code >= 400) c->refusal = c->last;
     c->reply.clear();
   }
-  return bytes;
+  return 0;
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -84,8 +87,9 @@ void set_options(CURL* h, const MailRequest& request, Conversation& c, curl_slis
   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.message.size()));
   curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
   curl_easy_setopt(h, CURLOPT_READDATA, &c);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_reply);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+  curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);  // feeds on_debug; nothing is printed
+  curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+  curl_easy_setopt(h, CURLOPT_DEBUGDATA, &c);
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &c);
@@ -116,8 +120,8 @@ MailOutcome send_mail(const MailRequest& request, const std::atomic<bool>* cance
   const CURLcode code = curl_easy_perform(easy.get());
   long reply_code = 0;
   curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &reply_code);
-  if (reply_code != 0 && reply_code != c.last.code) c.last = MailReply{reply_code, ""};
   if (code == CURLE_OK) return c.last;
+  if (reply_code >= 400) c.last = reply_code == c.refusal.code ? c.refusal : MailReply{reply_code, ""};
 
   // The error buffer names the command that failed ("RCPT failed: 550"); the reply text
   // says why. Neither can hold the password: it only travels base64-encoded in AUTH.
