@@ -1,6 +1,6 @@
 #include "creditwatch/http/curl_client.hpp"
 
-#include <curl/curl.h>
+#include "curl_handles.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,15 +8,6 @@
 
 namespace creditwatch::http {
 namespace {
-
-struct EasyDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
 struct Transfer {
   Response response;
@@ -60,7 +51,9 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return cancel && cancel->load() ? 1 : 0;
 }
 
-FailureKind classify(CURLcode code) {
+}  // namespace
+
+FailureKind classify_curl_code(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: return FailureKind::dns;
@@ -84,8 +77,6 @@ FailureKind classify(CURLcode code) {
     default: return FailureKind::internal;
   }
 }
-
-}  // namespace
 
 struct CurlClient::Handle {
   EasyPtr easy{curl_easy_init()};
@@ -176,7 +167,7 @@ Outcome CurlClient::send(const Request& request) {
   if (code != CURLE_OK) {
     // error_buffer may name the host but never the headers, so no key reaches it.
     std::string message = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-    return Failure{classify(code), message, elapsed};
+    return Failure{classify_curl_code(code), message, elapsed};
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &transfer.response.status);
   transfer.response.elapsed = elapsed;

@@ -17,6 +17,8 @@ std::unique_ptr<Notifier> make_msteams(const config::NotifierConfig& config, con
 std::unique_ptr<Notifier> make_opsgenie(const config::NotifierConfig& config, config::SettingsReader& settings);
 std::unique_ptr<Notifier> make_ntfy(const config::NotifierConfig& config, config::SettingsReader& settings);
 std::unique_ptr<Notifier> make_telegram(const config::NotifierConfig& config, config::SettingsReader& settings);
+std::unique_ptr<Notifier> make_email(const config::NotifierConfig& config, config::SettingsReader& settings);
+std::unique_ptr<Notifier> make_alertmanager(const config::NotifierConfig& config, config::SettingsReader& settings);
 
 // Sink requests get a short timeout: a slow sink must not hold its queue for long.
 http::Request sink_request(std::string url);

@@ -23,6 +23,8 @@ const std::vector<std::pair<std::string, Builder>>& builders() {
       {"opsgenie", make_opsgenie},
       {"ntfy", make_ntfy},
       {"telegram", make_telegram},
+      {"email", make_email},
+      {"alertmanager", make_alertmanager},
   };
   return table;
 }

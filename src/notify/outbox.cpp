@@ -29,6 +29,7 @@ void Outbox::set_notifiers(Notifiers notifiers, RetryPolicy policy) {
   std::lock_guard lock(m_mutex);
   m_policy = policy;
   for (auto& [name, sink] : notifiers) {
+    m_counts.try_emplace(name);  // every configured notifier has its series from the start, at 0
     auto worker = std::make_shared<Worker>();
     worker->thread = std::thread([this, name = name, sink = sink, worker] { run_worker(name, sink, worker); });
     m_workers[name] = worker;

@@ -1,5 +1,6 @@
 #include "creditwatch/scheduler/alert_engine.hpp"
 
+#include "creditwatch/common/time_format.hpp"
 #include "creditwatch/notify/notification.hpp"
 
 #include <spdlog/spdlog.h>
@@ -75,6 +76,12 @@ std::map<alerts::Rule, alerts::Severity> AlertEngine::firing(const std::string& 
   return out;
 }
 
+std::optional<Duration> AlertEngine::refresh_interval(const Runtime& runtime, const std::string& notifier) const {
+  auto sink = runtime.notifiers.find(notifier);
+  if (sink == runtime.notifiers.end() || !sink->second) return std::nullopt;
+  return sink->second->refresh_interval();
+}
+
 std::vector<std::string> AlertEngine::route(const config::AccountConfig& account, alerts::Severity severity,
                                             const Runtime& runtime) const {
   std::vector<std::string> out;
@@ -100,6 +107,13 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     std::optional<alerts::AlertState> before;
     if (current != m_states.end()) before = current->second;
     auto t = alerts::step(before, finding, now, policy);
+    // Refreshes carry the latest figures of a firing alert, not those of when it started.
+    if (t.changed ? t.next.firing : before && before->firing) {
+      auto latest = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::repeat, now);
+      m_refresh_payloads[key] = notify::to_json(latest).dump();
+    } else {
+      m_refresh_payloads.erase(key);
+    }
     if (!t.changed) continue;
 
     // The highest severity of this firing episode: a resolve goes to every notifier that
@@ -110,6 +124,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       peak = std::max({peak, before->severity, p != m_peaks.end() ? p->second : peak});
     }
     std::vector<storage::OutboxRow> rows;
+    std::vector<std::string> replace_pending;
     if (t.notify) {
       auto n = make_notification(account, a, finding, t.next, *t.notify, now);
       const auto payload = notify::to_json(n).dump();
@@ -117,16 +132,46 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       for (const auto& notifier : route(account, route_severity, runtime)) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
                                           storage::OutboxState::pending, ""});
+        if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
       }
       spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
                    alerts::to_string(n.event), alerts::to_string(t.next.severity), finding.summary, rows.size());
     }
     // Persist first: only once the state and its outbox rows are durable does memory change.
-    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows);
+    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows, replace_pending);
     m_states[key] = t.next;
     m_peaks[key] = peak;
+    for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = now;
     queued += rows.size();
   }
+  return queued;
+}
+
+std::size_t AlertEngine::refresh(const Runtime& runtime) {
+  const TimePoint now = m_clock.now();
+  std::size_t queued = 0;
+  std::lock_guard lock(m_mutex);
+  for (const auto& [key, payload] : m_refresh_payloads) {
+    const auto* account = runtime.config.find_account(key.first);
+    auto state = m_states.find(key);
+    if (!account || state == m_states.end() || !state->second.firing) continue;
+    for (const auto& notifier : route(*account, state->second.severity, runtime)) {
+      const auto interval = refresh_interval(runtime, notifier);
+      if (!interval) continue;
+      auto& last = m_refreshed[{key.first, key.second, notifier}];
+      if (now - last < *interval) continue;
+      last = now;
+      auto json = nlohmann::json::parse(payload);
+      json["ts"] = format_rfc3339(now);
+      json["ts_ms"] = to_unix_ms(now);
+      const std::string dedup_key = json.value("dedup_key", "");
+      if (m_store.enqueue_refresh(
+              storage::OutboxRow{0, now, notifier, dedup_key, json.dump(), 0, now, storage::OutboxState::pending, ""})) {
+        ++queued;
+      }
+    }
+  }
+  if (queued > 0) spdlog::debug("refresh: queued {} firing alert(s) again for state-keeping notifiers", queued);
   return queued;
 }
 

@@ -82,6 +82,12 @@ void Monitor::loop() {
       m_jobs.push_back(Job{std::move(account), m_runtime});
     }
     if (!m_jobs.empty()) m_jobs_cv.notify_all();
+    if (m_runtime) {
+      auto runtime = m_runtime;
+      lock.unlock();
+      refresh_alerts(*runtime);
+      lock.lock();
+    }
     if (now >= m_next_housekeeping) {
       lock.unlock();
       housekeeping(now);
@@ -151,6 +157,14 @@ void Monitor::run_job(const Job& job, http::Client& client) {
     callback = m_on_probe;
   }
   if (callback) callback(assessment);
+}
+
+void Monitor::refresh_alerts(const Runtime& runtime) {
+  try {
+    if (m_alerts.refresh(runtime) > 0) m_outbox.wake();
+  } catch (const std::exception& e) {
+    spdlog::error("alert refresh: {}", e.what());
+  }
 }
 
 void Monitor::housekeeping(TimePoint now) {

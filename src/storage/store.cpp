@@ -2,6 +2,8 @@
 
 #include "migrations.hpp"
 
+#include <algorithm>
+
 namespace creditwatch::storage {
 namespace {
 
@@ -167,9 +169,17 @@ std::vector<AlertRow> Store::alerts(const std::string& account) {
   return out;
 }
 
-void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications) {
+void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
+                       const std::vector<std::string>& replace_pending) {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
+  for (const auto& n : notifications) {
+    if (std::find(replace_pending.begin(), replace_pending.end(), n.notifier) == replace_pending.end()) continue;
+    m_db.cached("DELETE FROM outbox WHERE state = 'pending' AND notifier = ?1 AND dedup_key = ?2")
+        .bind(1, n.notifier)
+        .bind(2, n.dedup_key)
+        .run();
+  }
   m_db.cached("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (account, rule) DO UPDATE SET "
                "state = excluded.state, severity = excluded.severity, since_ms = excluded.since_ms, "
@@ -193,6 +203,21 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
         .run();
   }
   tx.commit();
+}
+
+bool Store::enqueue_refresh(const OutboxRow& n) {
+  std::lock_guard lock(m_mutex);
+  auto& insert = m_db.cached(
+      "INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error) "
+      "SELECT ?1, ?2, ?3, ?4, 0, ?5, 'pending', '' WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' "
+      "AND notifier = ?2 AND dedup_key = ?3)");
+  insert.bind(1, to_unix_ms(n.created))
+      .bind(2, n.notifier)
+      .bind(3, n.dedup_key)
+      .bind(4, n.payload_json)
+      .bind(5, to_unix_ms(n.next_attempt))
+      .run();
+  return m_db.changes() > 0;
 }
 
 std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {

@@ -4,6 +4,7 @@
 // fakes on kernel-chosen ports, a 1 s probe interval and bounded waits.
 #include "fakes/fake_http_server.hpp"
 #include "fakes/process.hpp"
+#include "fakes/real_peers.hpp"
 #include "fakes/temp_dir.hpp"
 
 #include "creditwatch/storage/store.hpp"
@@ -259,6 +260,7 @@ struct ConfigSpec {
   std::string log_format = "text";
   std::string log_level = "debug";
   std::string extra_defaults;  // more lines under `defaults:`, two-space indented
+  std::string extra_notifiers;  // more entries under `notifiers:`, as "  - name: ..." lines
 };
 
 ConfigSpec with_accounts(std::vector<AccountSpec> accounts) {
@@ -280,10 +282,12 @@ std::string config_yaml(const TempDir& dir, const ConfigSpec& spec) {
     y << "  - name: " << a.name << "\n    provider: deepseek\n    api_key: ${CW_E2E_DEEPSEEK_KEY}\n    base_url: "
       << a.base_url << "\n";
   }
+  if (spec.slack || !spec.extra_notifiers.empty()) y << "notifiers:\n";
   if (spec.slack) {
-    y << "notifiers:\n  - name: slack-ops\n    type: slack\n    webhook_url: ${CW_E2E_SLACK_URL}\n"
+    y << "  - name: slack-ops\n    type: slack\n    webhook_url: ${CW_E2E_SLACK_URL}\n"
       << "    min_severity: " << spec.min_severity << "\n";
   }
+  y << spec.extra_notifiers;
   return y.str();
 }
 
@@ -793,5 +797,112 @@ TEST_SUITE("daemon_e2e") {
     CHECK(slack.count_matching({"ds-dry", "exhausted"}) == 1);
     daemon.signal(SIGINT);  // SIGINT is a clean shutdown too
     CHECK(daemon.wait(10s) == 0);
+  }
+
+  TEST_CASE("SIGKILL with notifications pending loses none and a restart delivers each exactly once") {
+    TempDir dir;
+    DeepSeekFake deepseek({"/a", "/b"});
+    SlackFake slack;
+    slack.answer(k_slack_rollup);
+    dir.write("creditwatch.yaml",
+              config_yaml(dir, with_accounts({{"ds-a", deepseek.url("/a")}, {"ds-b", deepseek.url("/b")}})));
+    Daemon daemon(dir, daemon_env(&slack));
+    INFO("daemon log:\n" << daemon.log());
+    INFO("slack saw:\n" << describe(slack.hits()));
+    const std::vector<std::string> keys = {"creditwatch-ds-a-runway", "creditwatch-ds-b-runway"};
+
+    daemon.start();
+    REQUIRE(eventually(
+        [&] {
+          return slack.count_matching({"[CRITICAL]", "ds-a", "runway"}, 500) >= 1 &&
+                 slack.count_matching({"[CRITICAL]", "ds-b", "runway"}, 500) >= 1;
+        },
+        30s));
+    daemon.signal(SIGKILL);
+    CHECK(daemon.wait(5s) == -1);
+    {
+      const auto rows = daemon.outbox();
+      INFO("outbox after SIGKILL:\n" << describe(rows));
+      for (const auto& key : keys) {
+        const auto mine = rows_for(rows, key);
+        REQUIRE(mine.size() == 1);
+        CHECK(mine[0].state == OutboxState::pending);
+        CHECK(mine[0].attempts >= 1);
+      }
+    }
+
+    slack.answer(k_slack_ok);
+    daemon.start();
+    REQUIRE(eventually(
+        [&] {
+          for (const auto& row : daemon.outbox()) {
+            if (row.state != OutboxState::delivered) return false;
+          }
+          return true;
+        },
+        20s));
+    REQUIRE(probes_continue(deepseek, 2, "/a"));
+    const auto rows = daemon.outbox();
+    INFO("outbox after restart:\n" << describe(rows));
+    for (const auto& key : keys) CHECK(rows_for(rows, key).size() == 1);  // the restart queued nothing new
+    CHECK(slack.count_matching({"[CRITICAL]", "ds-a", "runway"}, 200) == 1);
+    CHECK(slack.count_matching({"[CRITICAL]", "ds-b", "runway"}, 200) == 1);
+    CHECK(daemon.terminate() == 0);
+  }
+
+  TEST_CASE("a firing alert stays active in a real Alertmanager through refreshes and resolves there") {
+    TempDir dir;
+    DeepSeekFake deepseek;
+    AlertmanagerServer am;
+    auto spec = with_accounts({{"ds-main", deepseek.url()}});
+    spec.slack = false;
+    spec.extra_notifiers =
+        "  - name: am\n    type: alertmanager\n    urls: [" + am.url() + "]\n    refresh_interval: 2s\n    min_severity: warning\n";
+    dir.write("creditwatch.yaml", config_yaml(dir, spec));
+    Daemon daemon(dir, daemon_env(nullptr));
+    INFO("daemon log:\n" << daemon.log());
+    auto runway_alert = [&]() -> json {
+      const auto alerts = am.alerts();
+      if (!alerts.is_array()) return nullptr;
+      for (const auto& a : alerts) {
+        if (a["labels"].value("alertname", "") == "CreditwatchRunway" && a["labels"].value("account", "") == "ds-main") {
+          return a;
+        }
+      }
+      return nullptr;
+    };
+
+    daemon.start();
+    REQUIRE(eventually([&] { return !runway_alert().is_null(); }, 30s));
+    const auto first = runway_alert();
+    INFO("first: " << first.dump());
+    CHECK(first["labels"]["severity"] == "critical");
+    CHECK(first["labels"]["provider"] == "deepseek");
+    CHECK(std::string(first["annotations"]["balance"]).find(" CNY") != std::string::npos);
+    const std::string first_end = first["endsAt"];
+    // Refreshed every 2 s with endsAt = now + 6 s: still active well past the first endsAt.
+    std::this_thread::sleep_for(8s);
+    const auto later = runway_alert();
+    REQUIRE_FALSE(later.is_null());
+    CHECK(std::string(later["endsAt"]) > first_end);
+    CHECK(later["startsAt"] == first["startsAt"]);
+    {
+      std::size_t repeats = 0;
+      std::size_t pending = 0;
+      for (const auto& row : daemon.outbox()) {
+        if (json::parse(row.payload_json).value("reason", "") == "repeat") ++repeats;
+        if (row.state == OutboxState::pending) ++pending;
+      }
+      CHECK(repeats >= 2);
+      CHECK(pending <= 1);
+    }
+
+    deepseek.set_mode(DeepSeekFake::Mode::topped_up);
+    REQUIRE(eventually([&] { return runway_alert().is_null(); }, 30s));
+    const auto rows = daemon.outbox().size();
+    std::this_thread::sleep_for(4s);
+    CHECK(runway_alert().is_null());
+    CHECK(daemon.outbox().size() == rows);  // no refreshes once resolved
+    CHECK(daemon.terminate() == 0);
   }
 }

@@ -388,6 +388,7 @@ TEST_SUITE("notify.outbox") {
     Outbox outbox(store, clock, RetryPolicy{});
     auto sink = std::make_shared<ScriptedNotifier>();
     outbox.set_notifiers({{"rec", sink}}, RetryPolicy{});
+    REQUIRE(outbox.counts().count("rec") == 1);  // exported at 0 before anything happens
     enqueue(store, clock.now(), "acct", {"rec"});
     outbox.wake();
     CHECK(creditwatch::testing::eventually([&] { return sink->sent().size() == 1; }, 5s));

@@ -306,3 +306,91 @@ TEST_SUITE("scheduler.alert_engine") {
     }
   }
 }
+
+namespace {
+
+// A state-keeping sink like Alertmanager: asks to hear firing alerts every minute.
+class RefreshingSink final : public creditwatch::notify::Notifier {
+public:
+  creditwatch::notify::DeliveryResult deliver(const creditwatch::notify::Notification&,
+                                              creditwatch::http::Client&) override {
+    return {};
+  }
+  std::optional<creditwatch::Duration> refresh_interval() const override { return 1min; }
+};
+
+std::vector<OutboxRow> rows_of(Store& store, const std::string& notifier, std::optional<OutboxState> state = {}) {
+  std::vector<OutboxRow> out;
+  for (const auto& row : store.notifications(state)) {
+    if (row.notifier == notifier) out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("scheduler.alert_engine") {
+  TEST_CASE("firing alerts are re-queued every refresh_interval for a refreshing notifier and nowhere else") {
+    Fixture f;
+    AlertEngine engine(f.store, f.clock);
+    auto runtime = make_runtime({account("acct")});
+    runtime.config.notifiers.push_back(notifier("am"));
+    runtime.notifiers["am"] = std::make_shared<RefreshingSink>();
+    const auto& acct = runtime.config.accounts[0];
+
+    CHECK(engine.apply(acct, assessment("acct", f.clock.now(), {runway(Severity::critical)}), runtime) == 4);
+    REQUIRE(rows_of(f.store, "am").size() == 1);
+    CHECK(engine.refresh(runtime) == 0);  // the start itself counts as the first post
+    f.store.mark_delivered(rows_of(f.store, "am")[0].id, f.clock.now());
+
+    f.clock.advance(59s);
+    CHECK(engine.refresh(runtime) == 0);
+    f.clock.advance(2s);
+    CHECK(engine.refresh(runtime) == 1);
+    auto pending = rows_of(f.store, "am", OutboxState::pending);
+    REQUIRE(pending.size() == 1);
+    auto payload = nlohmann::json::parse(pending[0].payload_json);
+    CHECK(payload["status"] == "firing");
+    CHECK(payload["reason"] == "repeat");
+    CHECK(payload["severity"] == "critical");
+    CHECK(payload["ts_ms"] == creditwatch::to_unix_ms(f.clock.now()));
+    CHECK(pending[0].dedup_key == "creditwatch-acct-runway");
+    CHECK(rows_of(f.store, "slack").size() == 1);  // the others hear nothing more
+    CHECK(rows_of(f.store, "pd").size() == 1);
+
+    SUBCASE("a sink that is down collects one pending refresh, not one per interval") {
+      f.clock.advance(61s);
+      CHECK(engine.refresh(runtime) == 0);
+      CHECK(rows_of(f.store, "am", OutboxState::pending).size() == 1);
+    }
+    SUBCASE("the refresh carries the latest figures seen while firing") {
+      f.store.mark_delivered(pending[0].id, f.clock.now());
+      auto later = assessment("acct", f.clock.now(), {runway(Severity::critical)});
+      later.forecast->balance = *Decimal::parse("7.25");
+      CHECK(engine.apply(acct, later, runtime) == 0);
+      f.clock.advance(61s);
+      CHECK(engine.refresh(runtime) == 1);
+      auto rows = rows_of(f.store, "am", OutboxState::pending);
+      REQUIRE(rows.size() == 1);
+      CHECK(nlohmann::json::parse(rows[0].payload_json)["balance"] == "7.25");
+    }
+    SUBCASE("a resolve replaces the pending refresh and ends the refreshes") {
+      f.clock.advance(10s);
+      CHECK(engine.apply(acct, assessment("acct", f.clock.now(), {runway_clear()}), runtime) == 4);
+      auto rows = rows_of(f.store, "am", OutboxState::pending);
+      REQUIRE(rows.size() == 1);
+      CHECK(nlohmann::json::parse(rows[0].payload_json)["status"] == "resolved");
+      // Sinks without refresh keep every notification.
+      CHECK(rows_of(f.store, "slack").size() == 2);
+      f.clock.advance(5min);
+      CHECK(engine.refresh(runtime) == 0);
+    }
+    SUBCASE("after a restart the first refresh goes out at once") {
+      f.store.mark_delivered(pending[0].id, f.clock.now());
+      AlertEngine restarted(f.store, f.clock);
+      CHECK(restarted.refresh(runtime) == 0);  // no figures yet: nothing to say
+      CHECK(restarted.apply(acct, assessment("acct", f.clock.now(), {runway(Severity::critical)}), runtime) == 0);
+      CHECK(restarted.refresh(runtime) == 1);
+    }
+  }
+}

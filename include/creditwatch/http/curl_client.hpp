@@ -20,6 +20,7 @@ public:
 
   // While *flag is true, transfers abort within a few hundred milliseconds (shutdown).
   void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
+  const std::atomic<bool>* cancel_flag() const override { return m_cancel; }
 
 private:
   const std::atomic<bool>* m_cancel = nullptr;

@@ -3,6 +3,7 @@
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/result.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -58,6 +59,9 @@ class Client {
 public:
   virtual ~Client() = default;
   virtual Outcome send(const Request& request) = 0;
+  // The flag that aborts this client's transfers at shutdown, if it has one, so other
+  // transports used on the same thread (SMTP) can honour it too.
+  virtual const std::atomic<bool>* cancel_flag() const { return nullptr; }
 };
 
 // The User-Agent every request carries: "creditwatch/VERSION".

@@ -29,6 +29,11 @@ public:
   virtual DeliveryResult deliver(const Notification& notification, http::Client& client) = 0;
   // The smallest gap between two messages the sink accepts (Slack: 1 s per webhook).
   virtual Duration min_interval() const { return Duration(0); }
+  // For sinks that hold alert state and expire what is not refreshed (Alertmanager): while
+  // an alert routed here fires, the AlertEngine re-queues it this often, and a new
+  // notification replaces the sink's older pending ones of the same alert (only the latest
+  // state matters). nullopt: notify on lifecycle steps only.
+  virtual std::optional<Duration> refresh_interval() const { return std::nullopt; }
 };
 
 // The usual meaning of an HTTP answer for a JSON webhook: 2xx delivered; 408, 429 and 5xx

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace creditwatch::scheduler {
@@ -26,16 +27,25 @@ public:
   // Returns how many notifications were queued.
   std::size_t apply(const config::AccountConfig& account, const Assessment& assessment, const Runtime& runtime);
 
+  // Re-queues every firing alert for each notifier it routes to that asks for refreshes
+  // (Notifier::refresh_interval) and has not had this alert for that long. Called from the
+  // scheduler loop, independent of probe intervals. Returns how many were queued.
+  std::size_t refresh(const Runtime& runtime);
+
 private:
   using Key = std::pair<std::string, alerts::Rule>;
+  using RefreshKey = std::tuple<std::string, alerts::Rule, std::string>;  // account, rule, notifier
   std::vector<std::string> route(const config::AccountConfig& account, alerts::Severity severity,
                                  const Runtime& runtime) const;
+  std::optional<Duration> refresh_interval(const Runtime& runtime, const std::string& notifier) const;
 
   storage::Store& m_store;
   const Clock& m_clock;
   mutable std::mutex m_mutex;
   std::map<Key, alerts::AlertState> m_states;
   std::map<Key, alerts::Severity> m_peaks;  // highest severity of each alert's current episode
+  std::map<Key, std::string> m_refresh_payloads;  // firing alerts: the latest figures, as outbox JSON
+  std::map<RefreshKey, TimePoint> m_refreshed;    // when each refreshing notifier was last queued an alert
 };
 
 }  // namespace creditwatch::scheduler

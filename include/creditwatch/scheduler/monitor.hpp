@@ -57,6 +57,7 @@ private:
   void worker();
   void run_job(const Job& job, http::Client& client);
   void housekeeping(TimePoint now);
+  void refresh_alerts(const Runtime& runtime);
 
   storage::Store& m_store;
   const Clock& m_clock;

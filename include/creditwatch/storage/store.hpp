@@ -76,8 +76,15 @@ public:
   std::optional<TimePoint> last_success(const std::string& account);
 
   std::vector<AlertRow> alerts(const std::string& account = "");
-  // Writes the alert state and enqueues its notifications in one transaction.
-  void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications);
+  // Writes the alert state and enqueues its notifications in one transaction. For each
+  // notifier in `replace_pending`, older pending rows of the same dedup key are dropped
+  // first: state-sync sinks (Alertmanager) only need the latest state.
+  void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
+                  const std::vector<std::string>& replace_pending = {});
+  // Enqueues a refresh of a firing alert unless that notifier already has one of the same
+  // dedup key pending (a sink that is down collects one row, not one per interval).
+  // Returns whether a row was added.
+  bool enqueue_refresh(const OutboxRow& notification);
 
   // Pending notifications due at `now`, oldest first; only `notifier`'s when it is given.
   std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "");

@@ -1,0 +1,175 @@
+// Alertmanager API v2 (shared/reference/sinks.md section 1.5): POST {url}/api/v2/alerts with a
+// JSON array. An alert is its label set; it stays active until its endsAt passes, so firing
+// alerts carry endsAt = now + 3 x refresh_interval and are re-posted every refresh_interval
+// (the AlertEngine does that), and a resolution is the same labels with endsAt = the
+// resolution time. Every configured URL gets every post (HA: never through a balancer).
+#include "builders.hpp"
+
+#include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/text.hpp"
+#include "creditwatch/common/time_format.hpp"
+
+namespace creditwatch::notify {
+namespace {
+
+constexpr int k_expiry_refreshes = 3;  // missed refreshes before Alertmanager lets an alert expire
+
+struct AlertmanagerSettings {
+  std::vector<std::string> urls;
+  std::string username;
+  Secret password;
+  Secret token;
+  std::string generator_url;
+  Duration refresh = std::chrono::minutes(1);
+};
+
+// "min_balance" -> "CreditwatchMinBalance".
+std::string alertname(alerts::Rule rule) {
+  std::string out = "Creditwatch";
+  bool up = true;
+  for (char c : std::string(alerts::to_string(rule))) {
+    if (c == '_') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  return out;
+}
+
+// Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*: anything else becomes '_'.
+std::string label_name(const std::string& key) {
+  std::string out;
+  for (char c : key) out += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out.insert(out.begin(), '_');
+  return out;
+}
+
+nlohmann::json labels(const Notification& n, alerts::Severity severity) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : n.labels) out[label_name(key)] = value;
+  // Our own labels win over account labels of the same name: they are the alert's identity.
+  out["alertname"] = n.test ? std::string("CreditwatchTest") : alertname(n.rule);
+  out["account"] = n.account;
+  out["provider"] = n.provider;
+  out["rule"] = alerts::to_string(n.rule);
+  out["severity"] = alerts::to_string(severity);
+  return out;
+}
+
+nlohmann::json annotations(const Notification& n) {
+  const std::string money = n.currency.empty() ? "" : " " + n.currency;
+  nlohmann::json out = {{"summary", n.account + ": " + n.summary}, {"description", n.body_text()},
+                        {"dedup_key", n.dedup_key}};
+  if (n.runway_days) out["runway"] = describe_days(*n.runway_days);
+  if (n.balance) out["balance"] = n.balance->to_string() + money;
+  if (n.burn_per_day) out["burn_per_day"] = format_number(n.burn_per_day, 2) + money;
+  if (n.exhausted_at) out["exhausted_at"] = format_rfc3339(*n.exhausted_at);
+  if (n.recommended_topup) out["recommended_topup"] = n.recommended_topup->to_string() + money;
+  return out;
+}
+
+// One alert per severity: the notified severity firing (or resolved), the other two
+// resolved, so a severity change moves the alert instead of leaving the old one behind
+// until it expires. Severity stays a label because Alertmanager routes match on it.
+nlohmann::json payload(const Notification& n, const AlertmanagerSettings& s, TimePoint now) {
+  const bool firing = n.event == alerts::Event::firing;
+  const TimePoint resolved_at = firing ? now : std::min(n.at, now);
+  nlohmann::json out = nlohmann::json::array();
+  for (auto severity : {alerts::Severity::info, alerts::Severity::warning, alerts::Severity::critical}) {
+    const bool this_one = firing && severity == n.severity;
+    nlohmann::json alert = {{"labels", labels(n, severity)}};
+    if (severity == n.severity) alert["annotations"] = annotations(n);
+    alert["startsAt"] = format_rfc3339(this_one ? std::min(n.at, now) : resolved_at);
+    alert["endsAt"] = format_rfc3339(this_one ? now + k_expiry_refreshes * s.refresh : resolved_at);
+    if (!s.generator_url.empty()) alert["generatorURL"] = s.generator_url;
+    out.push_back(std::move(alert));
+  }
+  return out;
+}
+
+class Alertmanager final : public Notifier {
+public:
+  explicit Alertmanager(AlertmanagerSettings settings) : m_settings(std::move(settings)) {}
+
+  // Delivered when at least one Alertmanager stored it: HA peers do not share alerts, but
+  // a peer that missed this post gets the next refresh, and a missed resolution expires
+  // there by endsAt. Retry only when no peer took it and one of them may later.
+  DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    const std::string body = payload(n, m_settings, m_clock.now()).dump();
+    std::vector<DeliveryResult> results;
+    for (const auto& url : m_settings.urls) results.push_back(post(url, body, client));
+    DeliveryResult out = results.front();
+    out.message.clear();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      if (results.size() > 1) out.message += (i ? "; " : "") + m_settings.urls[i] + ": ";
+      out.message += r.message;
+      if (rank(r.outcome) < rank(out.outcome)) {
+        out.outcome = r.outcome;
+        out.http_status = r.http_status;
+      }
+      if (r.retry_after && (!out.retry_after || *r.retry_after > *out.retry_after)) out.retry_after = r.retry_after;
+    }
+    out.message = redact(std::move(out.message), {m_settings.password.reveal(), m_settings.token.reveal()});
+    return out;
+  }
+
+  std::optional<Duration> refresh_interval() const override { return m_settings.refresh; }
+
+private:
+  static int rank(DeliveryResult::Outcome o) {
+    switch (o) {
+      case DeliveryResult::Outcome::delivered: return 0;
+      case DeliveryResult::Outcome::retry: return 1;
+      case DeliveryResult::Outcome::permanent: return 2;
+    }
+    return 2;
+  }
+
+  DeliveryResult post(const std::string& url, const std::string& body, http::Client& client) const {
+    auto request = sink_request(url + "/api/v2/alerts");
+    request.body = body;
+    if (!m_settings.username.empty()) request.basic_auth = m_settings.username + ":" + m_settings.password.reveal();
+    if (!m_settings.token.empty()) request.headers.push_back({"Authorization", "Bearer " + m_settings.token.reveal()});
+    return classify_http(client.send(request));
+  }
+
+  AlertmanagerSettings m_settings;
+  SystemClock m_clock;
+};
+
+void read_urls(config::SettingsReader& settings, AlertmanagerSettings& out) {
+  const auto* urls = settings.raw("urls");
+  if (urls) out.urls = urls->items.empty() && !urls->value.empty() ? std::vector<std::string>{urls->value} : urls->items;
+  if (out.urls.empty()) settings.error("urls", "notifier type alertmanager needs urls: a list of Alertmanager base URLs");
+  for (auto& url : out.urls) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
+      settings.error("urls", "urls: \"" + url + "\" is not an http(s) URL");
+    }
+    while (url.ends_with("/")) url.pop_back();
+    if (url.ends_with("/api/v2/alerts")) settings.error("urls", "urls: give the base URL, without /api/v2/alerts");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Notifier> make_alertmanager(const config::NotifierConfig&, config::SettingsReader& settings) {
+  AlertmanagerSettings s;
+  read_urls(settings, s);
+  s.username = settings.string("username").value_or("");
+  if (auto password = settings.string("password")) s.password = Secret(*password);
+  if (auto token = settings.string("token")) s.token = Secret(*token);
+  if (s.username.empty() != s.password.empty()) settings.error("username", "basic auth needs both username and password");
+  if (!s.username.empty() && !s.token.empty()) settings.error("token", "give either username/password or token, not both");
+  s.generator_url = settings.string("generator_url").value_or("");
+  if (auto refresh = settings.duration("refresh_interval")) {
+    if (*refresh < std::chrono::seconds(1)) settings.error("refresh_interval", "refresh_interval must be at least 1s");
+    s.refresh = *refresh;
+  }
+  if (!settings.finish()) return nullptr;
+  return std::make_unique<Alertmanager>(std::move(s));
+}
+
+}  // namespace creditwatch::notify
