@@ -12,7 +12,8 @@ namespace creditwatch::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"storage", "http", "defaults", "alerting", "logging", "accounts", "notifiers"};
-const std::vector<std::string> k_storage_keys = {"path", "retention"};
+const std::vector<std::string> k_storage_keys = {"path", "retention", "max_size"};
+constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
 const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
                                                 "critical_days", "target_days", "topup_lead_time"};
@@ -55,6 +56,9 @@ void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
   r.check_keys(node, k_storage_keys);
   r.string(node, "path", s.path);
   r.duration(node, "retention", s.retention);
+  if (r.size(node, "max_size", s.max_size) && s.max_size < k_min_storage_size) {
+    r.error(node["max_size"], "max_size must be at least 64KiB");
+  }
 }
 
 void read_http(ConfigReader& r, const YAML::Node& node, HttpConfig& h) {

@@ -4,6 +4,7 @@
 #include "creditwatch/common/text.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -24,6 +25,20 @@ std::string describe(const YAML::Node& node) {
   if (node.IsSequence()) return "a list";
   if (node.IsNull()) return "empty";
   return "\"" + node.Scalar() + "\"";
+}
+
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+  static const std::vector<std::pair<std::string, std::uint64_t>> k_units = {
+      {"", 1},          {"B", 1},         {"KB", 1000},       {"MB", 1000'000}, {"GB", 1000'000'000},
+      {"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1ull << 30}};
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 10) return std::nullopt;  // 10 digits times 2^30 fits in 64 bits
+  const std::uint64_t amount = std::stoull(text.substr(0, digits));
+  for (const auto& [unit, factor] : k_units) {
+    if (text.compare(digits, std::string::npos, unit) == 0) return amount * factor;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -155,6 +170,18 @@ bool ConfigReader::number(const YAML::Node& map, const std::string& key, double&
   return true;
 }
 
+bool ConfigReader::size(const YAML::Node& map, const std::string& key, std::uint64_t& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  auto parsed = parse_size(*value);
+  if (!parsed) {
+    error(map[key], key + ": invalid size \"" + *value + "\" (use e.g. 512MiB, 2GB or a number of bytes)");
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
 bool ConfigReader::decimal(const YAML::Node& map, const std::string& key, Decimal& out) {
   auto value = scalar(map, key);
   if (!value) return false;
@@ -242,9 +269,16 @@ std::optional<std::string> ConfigReader::read_secret_file(const YAML::Node& node
     error(node, "cannot read secret file \"" + path + "\"");
     return std::nullopt;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string value = trim(buffer.str());
+  // Bounded: a path like /dev/zero or /dev/stdin must not hang or exhaust memory.
+  constexpr std::size_t k_max_secret_bytes = 64 << 10;
+  std::string raw(k_max_secret_bytes + 1, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
+  if (raw.size() > k_max_secret_bytes) {
+    error(node, "secret file \"" + path + "\" is larger than 64KiB");
+    return std::nullopt;
+  }
+  std::string value = trim(raw);
   if (value.empty()) {  // also what a directory reads as
     error(node, "secret file \"" + path + "\" is empty");
     return std::nullopt;

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ public:
   bool string(const YAML::Node& map, const std::string& key, std::string& out);
   bool duration(const YAML::Node& map, const std::string& key, Duration& out);
   bool number(const YAML::Node& map, const std::string& key, double& out);
+  // A byte size: a whole number with an optional unit B, KB, MB, GB, KiB, MiB or GiB.
+  bool size(const YAML::Node& map, const std::string& key, std::uint64_t& out);
   bool decimal(const YAML::Node& map, const std::string& key, Decimal& out);
   bool boolean(const YAML::Node& map, const std::string& key, bool& out);
   bool one_of(const YAML::Node& map, const std::string& key, const std::vector<std::string>& choices, std::string& out);

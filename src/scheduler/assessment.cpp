@@ -2,8 +2,22 @@
 
 #include "creditwatch/common/text.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace creditwatch::scheduler {
 namespace {
+
+// Runs one write of a probe's outcome. A failed write (disk full) loses that sample but not
+// the reading: the caller still judges it, so alerts and `check` keep working; the store
+// records the failure for /healthz and the metrics.
+template <typename Write>
+void store(const config::AccountConfig& account, Write&& write) {
+  try {
+    write();
+  } catch (const storage::DatabaseError& e) {
+    spdlog::error("account {}: could not store the probe result: {}", account.name, e.what());
+  }
+}
 
 alerts::ProbeStatus status_of(const std::optional<providers::ProbeError>& error) {
   if (!error) return alerts::ProbeStatus::ok;
@@ -75,7 +89,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     for (const auto& b : a.balances) {
       rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, b.details.dump()});
     }
-    m_store.add_samples(rows, probe_row);
+    store(account, [&] { m_store.add_samples(rows, probe_row); });
   } else {
     a.error = result.error();
     // Provider messages can echo what we sent; never let a credential through.
@@ -83,7 +97,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     probe_row.outcome = providers::to_string(a.error->kind);
     probe_row.http_status = a.error->http_status;
     probe_row.message = a.error->message;
-    m_store.add_probe(probe_row);
+    store(account, [&] { m_store.add_probe(probe_row); });
   }
   a.observation.at = finished;
   a.observation.status = status_of(a.error);
