@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <mutex>
+
 namespace creditwatch::scheduler {
 namespace {
 
@@ -12,10 +15,24 @@ namespace {
 // records the failure for /healthz and the metrics.
 template <typename Write>
 void store(const config::AccountConfig& account, Write&& write) {
+  // A full disk fails every probe of every account: one line a minute says so, with how
+  // many failures it did not log, instead of one line per probe.
+  static std::mutex mutex;
+  static std::chrono::steady_clock::time_point last_logged;
+  static std::size_t unlogged = 0;
   try {
     write();
   } catch (const storage::DatabaseError& e) {
-    spdlog::error("account {}: could not store the probe result: {}", account.name, e.what());
+    std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (last_logged != std::chrono::steady_clock::time_point{} && now - last_logged < std::chrono::minutes(1)) {
+      ++unlogged;
+      return;
+    }
+    spdlog::error("account {}: could not store the probe result: {} ({} more such failures not logged)", account.name,
+                  e.what(), unlogged);
+    last_logged = now;
+    unlogged = 0;
   }
 }
 
