@@ -30,6 +30,13 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
   return a;
 }
 
+// "http://host..." or "https://host...": curl would reject anything else only at probe time.
+bool is_http_url(const std::string& url) {
+  static const std::regex pattern(R"(https?://(\[[0-9a-f:.]+\]|[^/?#\s:@\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?)",
+                                  std::regex::icase);
+  return std::regex_match(url, pattern);
+}
+
 void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
   r.duration(node, "interval", t.interval);
   r.duration(node, "timeout", t.timeout);
@@ -110,7 +117,9 @@ AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning
   if (a.provider.empty()) r.error(node, "account needs a provider");
   Setting key;
   if (r.secret(node, "api_key", key)) a.api_key = Secret(key.value);
-  r.string(node, "base_url", a.base_url);
+  if (r.string(node, "base_url", a.base_url) && !is_http_url(a.base_url)) {
+    r.error(node["base_url"], "base_url must be an http:// or https:// URL with a host, got \"" + a.base_url + "\"");
+  }
   std::string currency;
   if (r.string(node, "currency", currency)) a.currency = currency;
   Decimal floor;

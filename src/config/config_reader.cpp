@@ -43,13 +43,26 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 
 }  // namespace
 
+// yaml-cpp reports a tab in indentation as e.g. "illegal block entry"; say what it is.
+std::string ConfigReader::tab_hint(int line) const {
+  std::ifstream in(m_file);
+  std::string text;
+  for (int i = 0; i <= line && std::getline(in, text);) ++i;
+  const auto indent = text.substr(0, text.find_first_not_of(" \t"));
+  return indent.find('\t') == std::string::npos ? "" : " (tabs are not allowed in indentation; use spaces)";
+}
+
 YAML::Node ConfigReader::load() {
   try {
     return YAML::LoadFile(m_file);
   } catch (const YAML::BadFile&) {
     m_errors.push_back({{m_file, 1, 1}, "cannot read the config file"});
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp 0.7 gives this one the message "bad file".
+    m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: nested too deeply"});
   } catch (const YAML::ParserException& e) {
-    m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
+    m_errors.push_back(
+        {{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg + tab_hint(e.mark.line)});
   }
   throw_if_errors();
   return {};

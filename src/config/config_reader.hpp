@@ -3,6 +3,7 @@
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/config/config.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -50,6 +51,7 @@ public:
 private:
   std::optional<std::string> scalar(const YAML::Node& node, const std::string& key);
   std::optional<std::string> substitute(const YAML::Node& node, const std::string& raw);
+  std::string tab_hint(int line) const;
   std::optional<std::string> read_secret_file(const YAML::Node& node, const std::string& path);
 
   std::string m_file;
