@@ -71,6 +71,7 @@ int check_command(const CheckOptions& options) {
     return static_cast<int>(scheduler::CheckState::unknown);
   }
   storage::Store store(runtime->config.storage.path);
+  store.set_max_size(runtime->config.storage.max_size);
   scheduler::Assessor assessor(store, clock);
   auto results = probe_all(*runtime, accounts, assessor);
 

@@ -62,6 +62,7 @@ public:
         m_assessor(m_store, m_clock) {}
 
   int run() {
+    m_store.set_max_size(m_runtime->config.storage.max_size);
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
@@ -104,6 +105,7 @@ private:
   std::pair<bool, std::string> health() {
     const auto silent = m_clock.now() - m_monitor.last_tick();
     if (silent > k_loop_silence_limit) return {false, "scheduler loop stalled"};
+    if (auto error = m_store.write_error()) return {false, "database write failed: " + *error};
     if (!m_store.writable()) return {false, "database not writable"};
     return {true, ""};
   }
@@ -116,6 +118,7 @@ private:
     snapshot.alerts = m_store.alerts();
     snapshot.deliveries = m_outbox.counts();
     snapshot.telemetry = &m_telemetry;
+    snapshot.storage_write_failures = m_store.write_failures();
     return server::render_metrics(snapshot);
   }
 
@@ -181,6 +184,7 @@ private:
         spdlog::warn("storage.path changed; the new path takes effect after a restart");
       }
       apply_logging(next->config, m_options.log_level);
+      m_store.set_max_size(next->config.storage.max_size);
       m_outbox.set_notifiers(next->notifiers, retry_policy(next->config));
       m_monitor.set_runtime(next);
       {

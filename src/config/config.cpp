@@ -12,7 +12,8 @@ namespace creditwatch::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"storage", "http", "defaults", "alerting", "logging", "accounts", "notifiers"};
-const std::vector<std::string> k_storage_keys = {"path", "retention"};
+const std::vector<std::string> k_storage_keys = {"path", "retention", "max_size"};
+constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
 const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
                                                 "critical_days", "target_days", "topup_lead_time"};
@@ -27,6 +28,13 @@ const std::vector<std::string> k_severities = {"info", "warning", "critical"};
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
+}
+
+// "http://host..." or "https://host...": curl would reject anything else only at probe time.
+bool is_http_url(const std::string& url) {
+  static const std::regex pattern(R"(https?://(\[[0-9a-f:.]+\]|[^/?#\s:@\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?)",
+                                  std::regex::icase);
+  return std::regex_match(url, pattern);
 }
 
 void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
@@ -55,6 +63,9 @@ void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
   r.check_keys(node, k_storage_keys);
   r.string(node, "path", s.path);
   r.duration(node, "retention", s.retention);
+  if (r.size(node, "max_size", s.max_size) && s.max_size < k_min_storage_size) {
+    r.error(node["max_size"], "max_size must be at least 64KiB");
+  }
 }
 
 void read_http(ConfigReader& r, const YAML::Node& node, HttpConfig& h) {
@@ -106,7 +117,9 @@ AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning
   if (a.provider.empty()) r.error(node, "account needs a provider");
   Setting key;
   if (r.secret(node, "api_key", key)) a.api_key = Secret(key.value);
-  r.string(node, "base_url", a.base_url);
+  if (r.string(node, "base_url", a.base_url) && !is_http_url(a.base_url)) {
+    r.error(node["base_url"], "base_url must be an http:// or https:// URL with a host, got \"" + a.base_url + "\"");
+  }
   std::string currency;
   if (r.string(node, "currency", currency)) a.currency = currency;
   Decimal floor;

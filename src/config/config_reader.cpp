@@ -4,6 +4,7 @@
 #include "creditwatch/common/text.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -26,15 +27,42 @@ std::string describe(const YAML::Node& node) {
   return "\"" + node.Scalar() + "\"";
 }
 
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+  static const std::vector<std::pair<std::string, std::uint64_t>> k_units = {
+      {"", 1},          {"B", 1},         {"KB", 1000},       {"MB", 1000'000}, {"GB", 1000'000'000},
+      {"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1ull << 30}};
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 10) return std::nullopt;  // 10 digits times 2^30 fits in 64 bits
+  const std::uint64_t amount = std::stoull(text.substr(0, digits));
+  for (const auto& [unit, factor] : k_units) {
+    if (text.compare(digits, std::string::npos, unit) == 0) return amount * factor;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+// yaml-cpp reports a tab in indentation as e.g. "illegal block entry"; say what it is.
+std::string ConfigReader::tab_hint(int line) const {
+  std::ifstream in(m_file);
+  std::string text;
+  for (int i = 0; i <= line && std::getline(in, text);) ++i;
+  const auto indent = text.substr(0, text.find_first_not_of(" \t"));
+  return indent.find('\t') == std::string::npos ? "" : " (tabs are not allowed in indentation; use spaces)";
+}
 
 YAML::Node ConfigReader::load() {
   try {
     return YAML::LoadFile(m_file);
   } catch (const YAML::BadFile&) {
     m_errors.push_back({{m_file, 1, 1}, "cannot read the config file"});
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp 0.7 gives this one the message "bad file".
+    m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: nested too deeply"});
   } catch (const YAML::ParserException& e) {
-    m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
+    m_errors.push_back(
+        {{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg + tab_hint(e.mark.line)});
   }
   throw_if_errors();
   return {};
@@ -155,6 +183,18 @@ bool ConfigReader::number(const YAML::Node& map, const std::string& key, double&
   return true;
 }
 
+bool ConfigReader::size(const YAML::Node& map, const std::string& key, std::uint64_t& out) {
+  auto value = scalar(map, key);
+  if (!value) return false;
+  auto parsed = parse_size(*value);
+  if (!parsed) {
+    error(map[key], key + ": invalid size \"" + *value + "\" (use e.g. 512MiB, 2GB or a number of bytes)");
+    return false;
+  }
+  out = *parsed;
+  return true;
+}
+
 bool ConfigReader::decimal(const YAML::Node& map, const std::string& key, Decimal& out) {
   auto value = scalar(map, key);
   if (!value) return false;
@@ -242,9 +282,16 @@ std::optional<std::string> ConfigReader::read_secret_file(const YAML::Node& node
     error(node, "cannot read secret file \"" + path + "\"");
     return std::nullopt;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string value = trim(buffer.str());
+  // Bounded: a path like /dev/zero or /dev/stdin must not hang or exhaust memory.
+  constexpr std::size_t k_max_secret_bytes = 64 << 10;
+  std::string raw(k_max_secret_bytes + 1, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
+  if (raw.size() > k_max_secret_bytes) {
+    error(node, "secret file \"" + path + "\" is larger than 64KiB");
+    return std::nullopt;
+  }
+  std::string value = trim(raw);
   if (value.empty()) {  // also what a directory reads as
     error(node, "secret file \"" + path + "\" is empty");
     return std::nullopt;

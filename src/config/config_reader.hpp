@@ -3,8 +3,10 @@
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/config/config.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,8 @@ public:
   bool string(const YAML::Node& map, const std::string& key, std::string& out);
   bool duration(const YAML::Node& map, const std::string& key, Duration& out);
   bool number(const YAML::Node& map, const std::string& key, double& out);
+  // A byte size: a whole number with an optional unit B, KB, MB, GB, KiB, MiB or GiB.
+  bool size(const YAML::Node& map, const std::string& key, std::uint64_t& out);
   bool decimal(const YAML::Node& map, const std::string& key, Decimal& out);
   bool boolean(const YAML::Node& map, const std::string& key, bool& out);
   bool one_of(const YAML::Node& map, const std::string& key, const std::vector<std::string>& choices, std::string& out);
@@ -47,6 +51,7 @@ public:
 private:
   std::optional<std::string> scalar(const YAML::Node& node, const std::string& key);
   std::optional<std::string> substitute(const YAML::Node& node, const std::string& raw);
+  std::string tab_hint(int line) const;
   std::optional<std::string> read_secret_file(const YAML::Node& node, const std::string& path);
 
   std::string m_file;

@@ -13,6 +13,24 @@ std::string clip(std::string text) {
   return text;
 }
 
+// provider_message() to a bounded depth: real error bodies nest two or three levels, and a
+// hostile one ({"error":{"error":...}} a hundred thousand deep) must not recurse us off
+// the stack.
+std::string message_within(const nlohmann::json& body, int depth) {
+  constexpr int k_max_depth = 4;
+  if (!body.is_object()) return body.is_string() ? clip(body.get<std::string>()) : "";
+  for (const char* key : {"error", "message", "msg", "detail", "error_msg"}) {
+    auto it = body.find(key);
+    if (it == body.end()) continue;
+    if (it->is_string()) return clip(it->get<std::string>());
+    if (it->is_object() && depth < k_max_depth) {
+      auto nested = message_within(*it, depth + 1);
+      if (!nested.empty()) return nested;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 const char* to_string(ErrorKind kind) {
@@ -122,19 +140,7 @@ Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const 
   return bad_response(path_for_message + ": expected a number or numeric string, got " + describe(object[key]));
 }
 
-std::string provider_message(const nlohmann::json& body) {
-  if (!body.is_object()) return body.is_string() ? clip(body.get<std::string>()) : "";
-  for (const char* key : {"error", "message", "msg", "detail", "error_msg"}) {
-    auto it = body.find(key);
-    if (it == body.end()) continue;
-    if (it->is_string()) return clip(it->get<std::string>());
-    if (it->is_object()) {
-      auto nested = provider_message(*it);
-      if (!nested.empty()) return nested;
-    }
-  }
-  return "";
-}
+std::string provider_message(const nlohmann::json& body) { return message_within(body, 0); }
 
 ProbeError bad_response(std::string message) {
   return ProbeError{ErrorKind::bad_response, clip(std::move(message)), 0, std::nullopt};

@@ -2,8 +2,39 @@
 
 #include "creditwatch/common/text.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <mutex>
+
 namespace creditwatch::scheduler {
 namespace {
+
+// Runs one write of a probe's outcome. A failed write (disk full) loses that sample but not
+// the reading: the caller still judges it, so alerts and `check` keep working; the store
+// records the failure for /healthz and the metrics.
+template <typename Write>
+void store(const config::AccountConfig& account, Write&& write) {
+  // A full disk fails every probe of every account: one line a minute says so, with how
+  // many failures it did not log, instead of one line per probe.
+  static std::mutex mutex;
+  static std::chrono::steady_clock::time_point last_logged;
+  static std::size_t unlogged = 0;
+  try {
+    write();
+  } catch (const storage::DatabaseError& e) {
+    std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (last_logged != std::chrono::steady_clock::time_point{} && now - last_logged < std::chrono::minutes(1)) {
+      ++unlogged;
+      return;
+    }
+    spdlog::error("account {}: could not store the probe result: {} ({} more such failures not logged)", account.name,
+                  e.what(), unlogged);
+    last_logged = now;
+    unlogged = 0;
+  }
+}
 
 alerts::ProbeStatus status_of(const std::optional<providers::ProbeError>& error) {
   if (!error) return alerts::ProbeStatus::ok;
@@ -75,7 +106,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     for (const auto& b : a.balances) {
       rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, b.details.dump()});
     }
-    m_store.add_samples(rows, probe_row);
+    store(account, [&] { m_store.add_samples(rows, probe_row); });
   } else {
     a.error = result.error();
     // Provider messages can echo what we sent; never let a credential through.
@@ -83,7 +114,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     probe_row.outcome = providers::to_string(a.error->kind);
     probe_row.http_status = a.error->http_status;
     probe_row.message = a.error->message;
-    m_store.add_probe(probe_row);
+    store(account, [&] { m_store.add_probe(probe_row); });
   }
   a.observation.at = finished;
   a.observation.status = status_of(a.error);

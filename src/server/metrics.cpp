@@ -144,6 +144,9 @@ void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
     w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "dead"}},
              static_cast<double>(c.dead));
   }
+  w.family("creditwatch_storage_write_failures_total", "counter",
+           "Database writes that failed (disk full, storage.max_size reached, I/O errors).");
+  w.sample("creditwatch_storage_write_failures_total", {}, static_cast<double>(s.storage_write_failures));
 }
 
 }  // namespace

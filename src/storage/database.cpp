@@ -2,12 +2,18 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace creditwatch::storage {
 namespace {
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw DatabaseError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  throw DatabaseError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"),
+                      db ? sqlite3_errcode(db) : SQLITE_NOMEM);
 }
+
+// SQLite's own default ceiling (SQLITE_MAX_PAGE_COUNT before 3.45): "no cap" for us.
+constexpr std::int64_t k_unlimited_pages = 1073741823;
 
 }  // namespace
 
@@ -48,8 +54,9 @@ bool Statement::step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   std::string message = sqlite3_errmsg(m_db);
+  const int code = sqlite3_errcode(m_db);
   sqlite3_reset(m_stmt.get());
-  throw DatabaseError("query failed: " + message);
+  throw DatabaseError("query failed: " + message, code);
 }
 
 void Statement::run() {
@@ -86,10 +93,10 @@ Database::Database(const std::string& path) {
 void Database::exec(std::string_view sql) {
   char* error = nullptr;
   std::string text(sql);
-  if (sqlite3_exec(m_db.get(), text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(m_db.get(), text.c_str(), nullptr, nullptr, &error); rc != SQLITE_OK) {
     std::string message = error ? error : "unknown error";
     sqlite3_free(error);
-    throw DatabaseError(message);
+    throw DatabaseError(message, rc & 0xff);
   }
 }
 
@@ -102,6 +109,19 @@ Statement& Database::cached(const std::string& sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db.get()); }
 int Database::changes() const { return sqlite3_changes(m_db.get()); }
+
+void Database::set_max_size(std::uint64_t bytes) {
+  auto page_size = prepare("PRAGMA page_size");
+  page_size.step();
+  const auto page = static_cast<std::uint64_t>(std::max<std::int64_t>(page_size.int64(0), 512));
+  const auto pages = bytes == 0 ? k_unlimited_pages
+                                : static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                      std::max<std::uint64_t>(bytes / page, 1), k_unlimited_pages));
+  // Never below the current size: SQLite then keeps the current size as the cap.
+  exec("PRAGMA max_page_count = " + std::to_string(pages));
+}
+
+bool DatabaseError::full() const { return (m_code & 0xff) == SQLITE_FULL; }
 
 Transaction::Transaction(Database& db) : m_db(db) { m_db.cached("BEGIN IMMEDIATE").run(); }
 

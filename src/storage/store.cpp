@@ -75,6 +75,27 @@ const char* to_string(OutboxState state) {
 
 Store::Store(const std::string& path) : m_db(path) { migrate(); }
 
+void Store::wrote() { m_write_error.clear(); }
+
+void Store::write_failed(const DatabaseError& error) {
+  ++m_write_failures;
+  {
+    std::lock_guard lock(m_mutex);
+    m_write_error = error.what();
+  }
+  throw;
+}
+
+void Store::set_max_size(std::uint64_t bytes) {
+  std::lock_guard lock(m_mutex);
+  m_db.set_max_size(bytes);
+}
+
+std::optional<std::string> Store::write_error() {
+  std::lock_guard lock(m_mutex);
+  return m_write_error.empty() ? std::nullopt : std::optional<std::string>(m_write_error);
+}
+
 void Store::migrate() {
   std::lock_guard lock(m_mutex);
   apply_migrations(m_db);
@@ -89,7 +110,7 @@ int Store::schema_version() {
   return version;
 }
 
-void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) {
+void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) try {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
   auto& insert = m_db.cached(std::string("INSERT INTO samples (") + k_sample_columns +
@@ -105,11 +126,17 @@ void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& p
   }
   insert_probe(m_db, probe);
   tx.commit();
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
-void Store::add_probe(const ProbeRow& probe) {
+void Store::add_probe(const ProbeRow& probe) try {
   std::lock_guard lock(m_mutex);
   insert_probe(m_db, probe);
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
 std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency) {
@@ -170,7 +197,7 @@ std::vector<AlertRow> Store::alerts(const std::string& account) {
 }
 
 void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
-                       const std::vector<std::string>& replace_pending) {
+                       const std::vector<std::string>& replace_pending) try {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
   for (const auto& n : notifications) {
@@ -203,6 +230,9 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
         .run();
   }
   tx.commit();
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
 bool Store::enqueue_refresh(const OutboxRow& n) {
@@ -251,33 +281,39 @@ std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {
   return out;
 }
 
-void Store::mark_delivered(std::int64_t id, TimePoint at) {
+void Store::mark_delivered(std::int64_t id, TimePoint at) try {
   std::lock_guard lock(m_mutex);
   m_db.cached("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, last_error = '' "
                "WHERE id = ?1")
       .bind(1, id)
       .bind(2, to_unix_ms(at))
       .run();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
-void Store::mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
+void Store::mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) try {
   std::lock_guard lock(m_mutex);
   m_db.cached("UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1")
       .bind(1, id)
       .bind(2, to_unix_ms(next_attempt))
       .bind(3, error)
       .run();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
-void Store::mark_dead(std::int64_t id, const std::string& error) {
+void Store::mark_dead(std::int64_t id, const std::string& error) try {
   std::lock_guard lock(m_mutex);
   m_db.cached("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")
       .bind(1, id)
       .bind(2, error)
       .run();
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
-std::size_t Store::prune(TimePoint cutoff) {
+std::size_t Store::prune(TimePoint cutoff) try {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
   std::size_t removed = 0;
@@ -288,6 +324,8 @@ std::size_t Store::prune(TimePoint cutoff) {
   }
   tx.commit();
   return removed;
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
 bool Store::writable() {

@@ -5,6 +5,7 @@
 #include "creditwatch/common/secret.hpp"
 #include "creditwatch/config/source_location.hpp"
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,7 @@ struct NotifierConfig {
 struct StorageConfig {
   std::string path;
   Duration retention = std::chrono::hours(24 * 400);
+  std::uint64_t max_size = 0;  // bytes the database may grow to; 0: no cap
 };
 
 struct HttpConfig {

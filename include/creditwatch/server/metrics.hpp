@@ -5,6 +5,7 @@
 #include "creditwatch/server/telemetry.hpp"
 #include "creditwatch/storage/store.hpp"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct MetricsSnapshot {
   std::vector<storage::AlertRow> alerts;
   std::map<std::string, notify::DeliveryCounts> deliveries;
   const Telemetry* telemetry = nullptr;
+  std::uint64_t storage_write_failures = 0;  // database writes that failed (e.g. disk full)
 };
 
 // Prometheus text exposition format 0.0.4 with HELP and TYPE for every family.

@@ -15,7 +15,14 @@ namespace creditwatch::storage {
 
 class DatabaseError : public std::runtime_error {
 public:
-  using std::runtime_error::runtime_error;
+  explicit DatabaseError(const std::string& what, int code = 0) : std::runtime_error(what), m_code(code) {}
+  // SQLite's primary result code (e.g. SQLITE_FULL = 13); 0 when not from SQLite.
+  int code() const { return m_code; }
+  // True for "database or disk is full" (SQLITE_FULL), including a storage.max_size limit.
+  bool full() const;
+
+private:
+  int m_code;
 };
 
 // One prepared statement. Bind with 1-based indexes, step, read columns (0-based).
@@ -62,6 +69,9 @@ public:
   Statement& cached(const std::string& sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
+  // Caps the database at about `bytes` (SQLite's max_page_count, for this connection);
+  // 0 lifts the cap. Writes that would grow it past the cap fail with SQLITE_FULL.
+  void set_max_size(std::uint64_t bytes);
   sqlite3* handle() { return m_db.get(); }
 
 private:

@@ -4,6 +4,8 @@
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/storage/database.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -99,10 +101,26 @@ public:
   std::size_t prune(TimePoint cutoff);
   bool writable();
 
+  // Caps the database file at about `bytes` (storage.max_size); 0 lifts the cap.
+  void set_max_size(std::uint64_t bytes);
+  // Why the latest write failed (e.g. "database or disk is full"), or nullopt once a write
+  // has succeeded since. Writes that fail still throw; this is for /healthz.
+  std::optional<std::string> write_error();
+  // Writes that have failed since the store was opened (a metric).
+  std::uint64_t write_failures() const { return m_write_failures.load(); }
+
 private:
   void migrate();
+  // Every write method calls write_failed() from its function-try-block handler (m_mutex
+  // released): it records the failure and rethrows. Inserts, the writes that need room,
+  // end with wrote() (m_mutex held): only they prove that the database can grow again.
+  void wrote();
+  [[noreturn]] void write_failed(const DatabaseError& error);
+
   Database m_db;
   std::mutex m_mutex;
+  std::string m_write_error;  // guarded by m_mutex
+  std::atomic<std::uint64_t> m_write_failures{0};
 };
 
 const char* to_string(OutboxState state);

@@ -1,0 +1,98 @@
+// Every provider's response parser on arbitrary bodies: each provider is built from a
+// minimal valid account and probed through a client that answers every request with the
+// fuzz input. The first byte picks the HTTP status (and whether Retry-After is sent); the
+// rest is the body. A probe must return a reading or an error, never crash or loop.
+#include "creditwatch/providers/factory.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cw = creditwatch;
+
+namespace {
+
+class FixedClock final : public cw::Clock {
+public:
+  cw::TimePoint now() const override { return cw::from_unix_ms(1'777'680'000'000); }  // 2026-05-02
+};
+
+// Answers every request with the same canned response; gives up after a bounded number of
+// requests so a provider that pages forever shows up as a crash, not a hang.
+class CannedClient final : public cw::http::Client {
+public:
+  explicit CannedClient(cw::http::Response response) : m_response(std::move(response)) {}
+  cw::http::Outcome send(const cw::http::Request&) override {
+    if (++m_requests > 1000) std::abort();
+    return m_response;
+  }
+
+private:
+  cw::http::Response m_response;
+  int m_requests = 0;
+};
+
+cw::config::AccountConfig account(const std::string& provider, const std::map<std::string, std::string>& settings) {
+  cw::config::AccountConfig a;
+  a.name = "fuzz";
+  a.provider = provider;
+  a.api_key = cw::Secret("sk-fuzz-key-0123456789");
+  a.base_url = "http://127.0.0.1:9";
+  a.where = {"fuzz.yaml", 1, 1};
+  for (const auto& [k, v] : settings) {
+    cw::config::Setting s;
+    s.value = v;
+    s.where = {"fuzz.yaml", 2, 1};
+    a.settings[k] = s;
+  }
+  return a;
+}
+
+std::vector<std::unique_ptr<cw::providers::Provider>> build_all(const cw::Clock& clock) {
+  const std::map<std::string, std::map<std::string, std::string>> extra = {
+      {"xai", {{"team_id", "team-1"}}},
+      {"twilio", {{"account_sid", "AC0123"}}},
+      {"vonage", {{"api_secret", "secret-1"}}},
+      {"http_json",
+       {{"url", "http://127.0.0.1:9/balance"}, {"balance_pointer", "/data/0/balance"},
+        {"currency_pointer", "/data/0/currency"}, {"spend_pointer", "/spend"}, {"ok_pointer", "/ok"}}},
+      {"openai_probe", {{"model", "m"}}},
+      {"openai_costs", {{"credit", "100"}, {"budget_start", "2026-05-01"}}},
+      {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
+      {"openrouter", {{"key_limit", "true"}}},
+  };
+  std::vector<std::unique_ptr<cw::providers::Provider>> out;
+  for (const auto& info : cw::providers::provider_table()) {
+    if (info.name == "simulated") continue;
+    auto it = extra.find(info.name);
+    std::vector<cw::config::ConfigError> errors;
+    auto provider = cw::providers::make_provider(account(info.name, it == extra.end() ? std::map<std::string, std::string>{}
+                                                                                      : it->second),
+                                                 clock, errors);
+    if (!provider) std::abort();  // the fuzz account of some provider is not valid: fix the table above
+    out.push_back(std::move(provider));
+  }
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const FixedClock clock;
+  static constexpr long k_statuses[] = {200, 200, 200, 200, 400, 401, 402, 403, 404, 429, 500, 503};
+  if (size == 0) return 0;
+  cw::http::Response response;
+  response.status = k_statuses[data[0] % std::size(k_statuses)];
+  if (data[0] & 0x80) response.headers["retry-after"] = "7";
+  response.body.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
+  // Providers keep state between probes (cost caches), so each input gets fresh ones.
+  for (auto& provider : build_all(clock)) {
+    CannedClient client(response);
+    (void)provider->probe(client);
+  }
+  return 0;
+}
