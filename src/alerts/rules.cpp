@@ -72,7 +72,11 @@ std::optional<Finding> exhausted_rule(const Observation& o) {
   if (o.status != ProbeStatus::ok) return std::nullopt;
   const bool dry_balance = o.forecast && o.forecast->balance <= Decimal();
   f.firing = !o.available || dry_balance;
-  f.summary = f.firing ? (o.available ? "balance is zero" : "provider reports the account unavailable") : "available";
+  if (!o.available) {
+    f.summary = o.unavailable_reason.empty() ? "provider reports the account unavailable" : o.unavailable_reason;
+  } else {
+    f.summary = dry_balance ? "balance is zero" : "available";
+  }
   return f;
 }
 

@@ -1,6 +1,7 @@
 #include "creditwatch/providers/factory.hpp"
 
 #include "builders.hpp"
+#include "liveness.hpp"
 
 #include "creditwatch/common/text.hpp"
 
@@ -85,8 +86,11 @@ std::unique_ptr<Provider> make_provider(const config::AccountConfig& account, co
                                         std::vector<config::ConfigError>& errors) {
   for (const auto& e : entries()) {
     if (e.info.name != account.provider) continue;
-    SettingsReader settings(account, errors);
-    return e.build(account, clock, settings);
+    auto split = split_liveness_settings(account);
+    SettingsReader settings(split.balance_account, errors);
+    auto provider = e.build(split.balance_account, clock, settings);
+    if (!split.liveness_settings) return provider;
+    return add_liveness(std::move(provider), account, *split.liveness_settings, clock, errors);
   }
   std::vector<std::string> names;
   for (const auto& e : entries()) names.push_back(e.info.name);

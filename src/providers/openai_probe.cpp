@@ -98,7 +98,7 @@ private:
     auto choices = body.find("choices");
     if (choices == body.end()) return bad_response("choices is missing: not a chat completion");
     if (!choices->is_array()) return bad_response("choices: expected a list, got " + describe(*choices));
-    return Reading{{}, true};  // liveness only: no balance to report
+    return Reading{};  // liveness only: no balance to report, available
   }
 
   config::AccountConfig m_account;

@@ -102,6 +102,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
   if (result) {
     a.balances = result->balances;
     a.observation.available = result->available;
+    a.observation.unavailable_reason = result->unavailable_reason;
     std::vector<storage::SampleRow> rows;
     for (const auto& b : a.balances) {
       rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, b.details.dump()});

@@ -28,6 +28,7 @@ struct Observation {
   ProbeStatus status = ProbeStatus::ok;
   std::string error_message;                // for failed / key_invalid / exhausted
   bool available = true;                    // provider's own "can serve" flag
+  std::string unavailable_reason;           // why not, when the provider said
   std::optional<forecast::Forecast> forecast;  // present when a balance is known
   std::optional<TimePoint> last_success;
 };

@@ -24,6 +24,7 @@ struct BalanceEntry {
 struct Reading {
   std::vector<BalanceEntry> balances;
   bool available = true;  // false: the provider says the account cannot serve requests
+  std::string unavailable_reason;  // why, when known ("liveness probe: HTTP 402 out of credit")
 };
 
 // Why a probe produced no reading. Each kind is a metric label and decides the check state:
