@@ -4,6 +4,11 @@
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/storage/database.hpp"
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,6 +62,13 @@ struct OutboxRow {
   std::string last_error;
 };
 
+// Counters of the probe write path (for metrics and benchmarks).
+struct WriteStats {
+  std::uint64_t transactions = 0;  // committed (or rolled back) group transactions
+  std::uint64_t writes = 0;        // add_samples/add_probe calls finished
+  std::uint64_t waiting = 0;       // calls queued or being committed right now
+};
+
 // The only owner of the database. All methods are thread-safe (one connection, one mutex);
 // no method performs network I/O, so the lock is never held across a probe or delivery.
 class Store {
@@ -64,10 +76,19 @@ public:
   explicit Store(const std::string& path);
 
   static constexpr int k_schema_version = 1;
+  // At most this many probe writes share one transaction.
+  static constexpr std::size_t k_max_batch = 256;
   int schema_version();
 
+  // Stores one probe's samples and its outcome, atomically. Returns once they are
+  // committed: calls from many threads are grouped into shared transactions (group
+  // commit), so the caller waits for at most one commit in progress plus its own. A write
+  // that fails is retried on its own so it cannot take the rest of its group down; it
+  // throws DatabaseError to its caller only.
   void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe);
+  // Stores a failed probe's outcome, through the same group commit.
   void add_probe(const ProbeRow& probe);
+  WriteStats write_stats() const;
   // Samples of one account (all currencies when `currency` is empty), oldest first.
   std::vector<SampleRow> samples(const std::string& account, TimePoint since,
                                  const std::string& currency = "");
@@ -93,9 +114,30 @@ public:
   bool writable();
 
 private:
+  struct PendingWrite {
+    const std::vector<SampleRow>* samples;
+    const ProbeRow* probe;
+    std::exception_ptr error;
+  };
+  struct Batch {
+    std::vector<PendingWrite*> writes;
+    bool done = false;
+  };
   void migrate();
+  void write(PendingWrite& write);
+  void commit(Batch& batch);
+  void insert(const PendingWrite& write);
+
   Database m_db;
-  std::mutex m_mutex;
+  std::mutex m_mutex;  // the connection
+
+  // Group commit: writers queue here; whoever finds no commit running commits the oldest
+  // batch for everyone in it, then wakes them.
+  mutable std::mutex m_queue_mutex;
+  std::condition_variable m_queue_cv;
+  std::deque<std::shared_ptr<Batch>> m_batches;
+  bool m_committing = false;
+  WriteStats m_stats;
 };
 
 const char* to_string(OutboxState state);
