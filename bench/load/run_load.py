@@ -15,7 +15,7 @@ daemon for a fixed time and measures, over a steady window after a warm-up:
 
 Python 3 standard library only. Example:
 
-  bench/load/run_load.py --binary build-release-h/creditwatch --accounts 5000 --duration 30 --kills 10
+  bench/load/run_load.py --binary build-release-h/src/creditwatch --accounts 5000 --duration 30 --kills 10
 """
 
 import argparse
@@ -248,7 +248,7 @@ def run_hyperfine(binary, work, port):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--binary", default="build-release-h/creditwatch")
+    p.add_argument("--binary", default="build-release-h/src/creditwatch")
     p.add_argument("--accounts", type=int, nargs="+", default=[1000, 5000, 10000])
     p.add_argument("--interval", default="1s")
     p.add_argument("--duration", type=float, default=30, help="measured seconds per run (and for wrk)")

@@ -55,7 +55,17 @@ const char* to_string(OutboxState state) {
   return "pending";
 }
 
-Store::Store(const std::string& path) : m_db(path) { migrate(); }
+Store::Store(const std::string& path) : m_db(path), m_path(path) { migrate(); }
+
+Store::~Store() = default;
+
+void Store::checkpoint_in_background(Duration every) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_db.exec("PRAGMA wal_autocheckpoint=10000");
+  }
+  m_checkpointer = std::make_unique<Checkpointer>(m_path, every);
+}
 
 void Store::migrate() {
   std::lock_guard lock(m_mutex);
