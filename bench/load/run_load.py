@@ -253,7 +253,8 @@ def main():
     p.add_argument("--interval", default="1s")
     p.add_argument("--duration", type=float, default=30, help="measured seconds per run (and for wrk)")
     p.add_argument("--warmup", type=float, default=5, help="seconds after the first sample before measuring")
-    p.add_argument("--kills", type=int, default=0, help="SIGKILL rounds at the largest N (0: skip)")
+    p.add_argument("--kills", type=int, default=0, help="SIGKILL rounds (0: skip)")
+    p.add_argument("--kill-accounts", type=int, default=5000, help="the N whose run gets the SIGKILL rounds")
     p.add_argument("--nginx-workers", type=int, default=1)
     p.add_argument("--wrk-connections", type=int, default=16, help="default: the daemon's probe threads")
     p.add_argument("--wrk-threads", type=int, default=2)
@@ -282,7 +283,7 @@ def main():
             wrk_rate = run_wrk(port, int(args.duration), args.wrk_connections, args.wrk_threads)
             run.update({"accounts": n, "db_samples": total, "db_bytes": size, "db_bytes_per_million": per_million,
                         "wrk_rate": wrk_rate, "ratio_to_wrk": run["rate"] / wrk_rate if wrk_rate else None})
-            if args.kills and n == max(args.accounts):
+            if args.kills and n == args.kill_accounts:
                 with open(os.path.join(run_dir, "kills.log"), "wb") as log:
                     kills = kill_pass(args, binary, conf, db, log)
                 run["kills"] = kills
