@@ -25,8 +25,9 @@ class SpendLedger {
 public:
   static constexpr std::int64_t k_bucket_ms = 3'600'000;  // one hour
   static constexpr std::size_t k_max_buckets = 24 * 35;   // five weeks of hours
-  // Recent segments kept at most; beyond it the older half is merged pairwise, so probe
-  // intervals under ~80 s lose resolution hours back, never in the last minutes.
+  // Recent segments kept at most; beyond it the older half is merged pairwise, so with
+  // probe intervals under ~80 s the newest 128 readings keep full resolution and older
+  // ones get coarser with age (spend and covered time are kept exactly).
   static constexpr std::size_t k_max_segments = 256;
 
   struct Bucket {
