@@ -16,6 +16,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <ctime>
 #include <mutex>
@@ -27,6 +29,12 @@ constexpr Duration k_shutdown_grace = std::chrono::seconds(3);
 // /healthz turns 503 when the scheduler loop (which wakes at least every second) has been
 // silent this long.
 constexpr Duration k_loop_silence_limit = std::chrono::seconds(10);
+// How often the WAL is copied back into the database, off the probes' commit path.
+constexpr Duration k_checkpoint_every = std::chrono::milliseconds(500);
+// glibc gives each thread that allocates its own heap arena (up to 8 per core); with 16
+// probe threads that is mostly fragmentation. Two arenas measured 10 MiB less peak RSS at
+// 5,000 accounts with no loss of probe rate (docs/benchmarks.md).
+constexpr int k_malloc_arenas = 2;
 
 notify::RetryPolicy retry_policy(const config::Config& c) {
   return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2};
@@ -63,6 +71,7 @@ public:
 
   int run() {
     m_store.set_max_size(m_runtime->config.storage.max_size);
+    m_store.checkpoint_in_background(k_checkpoint_every);
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
@@ -216,7 +225,9 @@ private:
 }  // namespace
 
 int run_command(const RunOptions& options) {
-  // Block before any thread exists so every thread inherits the mask.
+  // Before any thread exists: every thread inherits the signal mask, and no thread has
+  // made its own malloc arena yet.
+  mallopt(M_ARENA_MAX, k_malloc_arenas);
   const sigset_t set = daemon_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   SystemClock clock;

@@ -37,6 +37,28 @@ void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spe
   }
   m_segments.push_back(Segment{from_ms, to_ms, spend});
   while (!m_segments.empty() && m_segments.front().to_ms < to_ms - k_segment_memory_ms) m_segments.pop_front();
+  if (m_segments.size() > k_max_segments) thin_segments();
+}
+
+void SpendLedger::thin_segments() {
+  // Halve the resolution of the older half: the newest readings stay exact for spike
+  // detection, and a 1 s probe interval cannot grow six hours to 21,600 segments per
+  // account (memory, and a scan of all of them in every forecast).
+  const std::size_t older = m_segments.size() / 2;
+  std::deque<Segment> thinned;
+  std::size_t i = 0;
+  while (i < older) {
+    Segment merged = m_segments[i++];
+    // Only neighbours that touch: merging across a gap would count the gap as observed.
+    if (i < older && m_segments[i].from_ms == merged.to_ms) {
+      merged.to_ms = m_segments[i].to_ms;
+      merged.spend += m_segments[i++].spend;
+    }
+    thinned.push_back(merged);
+  }
+  thinned.insert(thinned.end(), m_segments.begin() + static_cast<std::ptrdiff_t>(older), m_segments.end());
+  m_segments.swap(thinned);
+  while (m_segments.size() > k_max_segments) m_segments.pop_front();  // nothing touched: drop the oldest
 }
 
 double SpendLedger::recent_rate_per_ms() const {

@@ -5,6 +5,23 @@
 #include <spdlog/spdlog.h>
 
 namespace creditwatch::scheduler {
+namespace {
+
+// One line per probe, at debug level only: with thousands of accounts on a short interval,
+// even building the arguments of a line nobody reads costs more than the check itself.
+void log_probe(const config::AccountConfig& account, const Assessment& a) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  if (a.error) {
+    spdlog::debug("account {}: probe {} in {:.3f}s: {}", account.name, providers::to_string(a.error->kind),
+                  a.latency_seconds, a.error->message);
+    return;
+  }
+  spdlog::debug("account {}: balance {} {} in {:.3f}s, state {}", account.name,
+                a.forecast ? a.forecast->balance.to_string() : "-", a.currency, a.latency_seconds,
+                to_string(a.state));
+}
+
+}  // namespace
 
 Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outbox, MonitorOptions options)
     : m_store(store),
@@ -20,9 +37,14 @@ void Monitor::set_runtime(std::shared_ptr<const Runtime> runtime) {
   std::lock_guard lock(m_mutex);
   const TimePoint now = m_clock.now();
   std::set<std::string> names;
+  m_targets.clear();
   for (const auto& account : runtime->config.accounts) {
     names.insert(account.name);
     m_schedule.set(account.name, account.tuning.interval, now);
+    // Looked up once here, not per probe: Config::find_account is a linear scan.
+    if (auto p = runtime->providers.find(account.name); p != runtime->providers.end()) {
+      m_targets[account.name] = Target{&account, p->second.get()};
+    }
   }
   m_schedule.retain(names);
   std::erase_if(m_latest, [&](const auto& entry) { return names.count(entry.first) == 0; });
@@ -53,7 +75,7 @@ void Monitor::stop(Duration grace) {
   if (m_loop_thread.joinable()) m_loop_thread.join();
   {
     std::unique_lock lock(m_mutex);
-    m_jobs_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
+    m_idle_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
   }
   m_cancel = true;  // abort whatever is still on the wire
   m_jobs_cv.notify_all();
@@ -77,11 +99,12 @@ void Monitor::loop() {
     m_last_tick_ms = to_unix_ms(now);
     for (auto& account : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
-      if (m_in_flight.count(account)) continue;
-      m_in_flight.insert(account);
-      m_jobs.push_back(Job{std::move(account), m_runtime});
+      auto target = m_targets.find(account);
+      if (target == m_targets.end() || !m_in_flight.insert(account).second) continue;
+      m_jobs.push_back(Job{std::move(account), m_runtime, target->second.config, target->second.provider});
+      // One worker per job: waking them all for each would have most go back to sleep.
+      m_jobs_cv.notify_one();
     }
-    if (!m_jobs.empty()) m_jobs_cv.notify_all();
     if (m_runtime) {
       auto runtime = m_runtime;
       lock.unlock();
@@ -125,15 +148,13 @@ void Monitor::worker() {
     }
     std::lock_guard lock(m_mutex);
     m_in_flight.erase(job.account);
-    m_jobs_cv.notify_all();
+    if (m_in_flight.empty()) m_idle_cv.notify_all();
   }
 }
 
 void Monitor::run_job(const Job& job, http::Client& client) {
-  const auto* account = job.runtime->config.find_account(job.account);
-  auto provider = job.runtime->providers.find(job.account);
-  if (!account || provider == job.runtime->providers.end()) return;
-  auto assessment = m_assessor.probe(*account, *provider->second, client, m_alerts.firing(account->name));
+  const auto* account = job.config;
+  auto assessment = m_assessor.probe(*account, *job.provider, client, m_alerts.firing(account->name));
   if (assessment.error && m_cancel) {
     // Aborted by our own shutdown: that says nothing about the provider, so no rule may
     // judge it (it would raise e.g. a `stale` alert saying "Callback aborted").
@@ -141,22 +162,16 @@ void Monitor::run_job(const Job& job, http::Client& client) {
     return;
   }
   ++m_probes_done;
-  if (assessment.error) {
-    spdlog::debug("account {}: probe {} in {:.3f}s: {}", account->name, providers::to_string(assessment.error->kind),
-                  assessment.latency_seconds, assessment.error->message);
-  } else {
-    spdlog::debug("account {}: balance {} {} in {:.3f}s, state {}", account->name,
-                  assessment.forecast ? assessment.forecast->balance.to_string() : "-", assessment.currency,
-                  assessment.latency_seconds, to_string(assessment.state));
-  }
+  log_probe(*account, assessment);
   if (m_alerts.apply(*account, assessment, *job.runtime) > 0) m_outbox.wake();
   std::function<void(const Assessment&)> callback;
   {
     std::lock_guard lock(m_mutex);
-    m_latest[account->name] = assessment;
     callback = m_on_probe;
   }
   if (callback) callback(assessment);
+  std::lock_guard lock(m_mutex);
+  m_latest[account->name] = std::move(assessment);
 }
 
 void Monitor::refresh_alerts(const Runtime& runtime) {

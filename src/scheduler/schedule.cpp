@@ -5,47 +5,117 @@
 
 namespace creditwatch::scheduler {
 
+bool Schedule::later(const Node& a, const Node& b) {
+  // Ties go to the lower slot, so accounts due together come out in a stable order.
+  return a.due != b.due ? a.due > b.due : a.slot > b.slot;
+}
+
+bool Schedule::current(const Node& node) const {
+  const Slot& s = m_slots[node.slot];
+  return s.live && s.generation == node.generation;
+}
+
+void Schedule::push(std::uint32_t slot) {
+  m_heap.push_back(Node{m_slots[slot].due, slot, m_slots[slot].generation});
+  std::push_heap(m_heap.begin(), m_heap.end(), later);
+}
+
+void Schedule::tidy() {
+  while (!m_heap.empty() && !current(m_heap.front())) {
+    std::pop_heap(m_heap.begin(), m_heap.end(), later);
+    m_heap.pop_back();
+  }
+  if (m_heap.size() > 2 * m_index.size() + 16) {
+    std::erase_if(m_heap, [&](const Node& n) { return !current(n); });
+    std::make_heap(m_heap.begin(), m_heap.end(), later);
+  }
+}
+
+void Schedule::free_slot(std::uint32_t slot) {
+  Slot& s = m_slots[slot];
+  s.live = false;
+  ++s.generation;
+  s.account.clear();
+  m_free.push_back(slot);
+}
+
 void Schedule::set(const std::string& account, Duration interval, TimePoint now) {
-  auto it = m_entries.find(account);
-  if (it != m_entries.end()) {
+  if (auto it = m_index.find(account); it != m_index.end()) {
+    Slot& s = m_slots[it->second];
+    s.interval = interval;
     // Keep the phase; a shorter interval takes effect at once.
-    it->second.due = std::min(it->second.due, now + interval);
-    it->second.interval = interval;
+    if (now + interval < s.due) {
+      s.due = now + interval;
+      ++s.generation;
+      push(it->second);
+      tidy();
+    }
     return;
   }
   const Duration window = std::min<Duration>(interval, std::chrono::seconds(5));
   const auto splay = Duration(static_cast<std::int64_t>(std::hash<std::string>{}(account) %
                                                         static_cast<std::size_t>(std::max<std::int64_t>(1, window.count()))));
-  m_entries[account] = Entry{interval, now + splay};
+  std::uint32_t slot = 0;
+  if (m_free.empty()) {
+    slot = static_cast<std::uint32_t>(m_slots.size());
+    m_slots.emplace_back();
+  } else {
+    slot = m_free.back();
+    m_free.pop_back();
+  }
+  Slot& s = m_slots[slot];
+  s.account = account;
+  s.interval = interval;
+  s.due = now + splay;
+  s.live = true;
+  m_index.emplace(account, slot);
+  push(slot);
 }
 
-void Schedule::remove(const std::string& account) { m_entries.erase(account); }
+void Schedule::remove(const std::string& account) {
+  auto it = m_index.find(account);
+  if (it == m_index.end()) return;
+  free_slot(it->second);
+  m_index.erase(it);
+  tidy();
+}
 
 void Schedule::retain(const std::set<std::string>& accounts) {
-  std::erase_if(m_entries, [&](const auto& entry) { return accounts.count(entry.first) == 0; });
+  for (auto it = m_index.begin(); it != m_index.end();) {
+    if (accounts.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    free_slot(it->second);
+    it = m_index.erase(it);
+  }
+  tidy();
 }
 
 std::vector<std::string> Schedule::take_due(TimePoint now) {
   std::vector<std::string> due;
-  for (auto& [account, entry] : m_entries) {
-    if (entry.due > now) continue;
-    due.push_back(account);
-    entry.due += entry.interval;
-    if (entry.due <= now) {
+  while (!m_heap.empty() && m_heap.front().due <= now) {
+    std::pop_heap(m_heap.begin(), m_heap.end(), later);
+    const Node node = m_heap.back();
+    m_heap.pop_back();
+    if (!current(node)) continue;
+    Slot& s = m_slots[node.slot];
+    due.push_back(s.account);
+    s.due += s.interval;
+    if (s.due <= now) {
       // Fell behind (a suspended laptop, an overloaded host): skip the missed slots.
-      const auto behind = now - entry.due;
-      entry.due += (behind / entry.interval + 1) * entry.interval;
+      const auto behind = now - s.due;
+      s.due += (behind / s.interval + 1) * s.interval;
     }
+    push(node.slot);  // same generation: this node replaces the one just popped
   }
+  tidy();
   return due;
 }
 
 std::optional<TimePoint> Schedule::next_due() const {
-  std::optional<TimePoint> next;
-  for (const auto& [account, entry] : m_entries) {
-    if (!next || entry.due < *next) next = entry.due;
-  }
-  return next;
+  if (m_heap.empty()) return std::nullopt;
+  return m_heap.front().due;
 }
 
 }  // namespace creditwatch::scheduler

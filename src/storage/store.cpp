@@ -7,10 +7,6 @@
 namespace creditwatch::storage {
 namespace {
 
-std::optional<std::int64_t> optional_micros(const std::optional<Decimal>& d) {
-  return d ? std::optional<std::int64_t>(d->micros()) : std::nullopt;
-}
-
 SampleRow read_sample(const Statement& s) {
   SampleRow row;
   row.account = s.text(0);
@@ -50,18 +46,6 @@ constexpr const char* k_sample_columns = "account, ts_ms, currency, balance_micr
 constexpr const char* k_outbox_columns =
     "id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error";
 
-void insert_probe(Database& db, const ProbeRow& probe) {
-  db.cached("INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-      .bind(1, probe.account)
-      .bind(2, to_unix_ms(probe.at))
-      .bind(3, probe.outcome)
-      .bind(4, static_cast<std::int64_t>(probe.http_status))
-      .bind(5, probe.latency_seconds)
-      .bind(6, probe.message)
-      .run();
-}
-
 }  // namespace
 
 const char* to_string(OutboxState state) {
@@ -73,7 +57,17 @@ const char* to_string(OutboxState state) {
   return "pending";
 }
 
-Store::Store(const std::string& path) : m_db(path) { migrate(); }
+Store::Store(const std::string& path) : m_db(path), m_path(path) { migrate(); }
+
+Store::~Store() = default;
+
+void Store::checkpoint_in_background(Duration every) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_db.exec("PRAGMA wal_autocheckpoint=10000");
+  }
+  m_checkpointer = std::make_unique<Checkpointer>(m_path, every);
+}
 
 void Store::wrote() { m_write_error.clear(); }
 
@@ -108,35 +102,6 @@ int Store::schema_version() {
   const int version = static_cast<int>(s.int64(0));
   s.reset();
   return version;
-}
-
-void Store::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) try {
-  std::lock_guard lock(m_mutex);
-  Transaction tx(m_db);
-  auto& insert = m_db.cached(std::string("INSERT INTO samples (") + k_sample_columns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  for (const auto& s : samples) {
-    insert.bind(1, s.account)
-        .bind(2, to_unix_ms(s.at))
-        .bind(3, s.currency)
-        .bind(4, s.balance.micros())
-        .bind_optional(5, optional_micros(s.spend_total))
-        .bind(6, s.details_json)
-        .run();
-  }
-  insert_probe(m_db, probe);
-  tx.commit();
-  wrote();
-} catch (const DatabaseError& e) {
-  write_failed(e);
-}
-
-void Store::add_probe(const ProbeRow& probe) try {
-  std::lock_guard lock(m_mutex);
-  insert_probe(m_db, probe);
-  wrote();
-} catch (const DatabaseError& e) {
-  write_failed(e);
 }
 
 std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency) {

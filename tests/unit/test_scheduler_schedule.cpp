@@ -224,4 +224,70 @@ TEST_SUITE("scheduler.schedule") {
     const TimePoint expected = *s.next_due();
     CHECK(first_due(s, clock, "acct", 3s) == expected);
   }
+
+  TEST_CASE("take_due returns accounts earliest first") {
+    FakeClock clock;
+    Schedule s;
+    std::map<std::string, TimePoint> first;
+    for (int i = 0; i < 200; ++i) {
+      s.set(name(i), 1min, clock.now());
+      Schedule one;
+      one.set(name(i), 1min, clock.now());
+      first[name(i)] = *one.next_due();
+    }
+    const auto due = s.take_due(clock.now() + 10s);
+    REQUIRE(due.size() == 200);
+    for (std::size_t i = 1; i < due.size(); ++i) CHECK(first[due[i - 1]] <= first[due[i]]);
+  }
+
+  TEST_CASE("10000 accounts on 1 s: each is due exactly once per second") {
+    FakeClock clock;
+    Schedule s;
+    for (int i = 0; i < 10'000; ++i) s.set(name(i), 1s, clock.now());
+    std::map<std::string, int> times;
+    const TimePoint start = clock.now();
+    // Stepping 7 ms at a time, as a loop that wakes late would.
+    while (clock.now() < start + 3s) {
+      for (const auto& a : s.take_due(clock.now())) ++times[a];
+      CHECK(*s.next_due() > clock.now());
+      clock.advance(7ms);
+    }
+    // The last millisecond of the third second, which the 7 ms steps jumped over.
+    for (const auto& a : s.take_due(start + 3s - 1ms)) ++times[a];
+    CHECK(times.size() == 10'000);
+    bool all_three = true;
+    for (const auto& [account, n] : times) all_three = all_three && n == 3;
+    CHECK(all_three);
+  }
+
+  TEST_CASE("removed or replaced entries never come due") {
+    FakeClock clock;
+    Schedule s;
+    s.set("gone", 1s, clock.now());
+    s.set("kept", 1s, clock.now());
+    s.remove("gone");
+    s.set("again", 10min, clock.now());
+    s.retain({"kept"});
+    // Churn well beyond the live size: stale heap entries must not leak out or pile up.
+    for (int i = 0; i < 1000; ++i) {
+      s.set("churn", 1h, clock.now());
+      s.remove("churn");
+    }
+    CHECK(s.size() == 1);
+    std::set<std::string> seen;
+    for (int i = 0; i < 20; ++i) {
+      for (const auto& a : s.take_due(clock.now())) seen.insert(a);
+      clock.advance(500ms);
+    }
+    CHECK(seen == std::set<std::string>{"kept"});
+
+    SUBCASE("an account removed and added again starts a fresh schedule") {
+      s.set("gone", 1min, clock.now());
+      Schedule fresh;
+      fresh.set("gone", 1min, clock.now());
+      s.remove("kept");
+      CHECK(*s.next_due() == *fresh.next_due());
+      CHECK(s.take_due(*fresh.next_due()) == std::vector<std::string>{"gone"});
+    }
+  }
 }

@@ -25,6 +25,10 @@ class SpendLedger {
 public:
   static constexpr std::int64_t k_bucket_ms = 3'600'000;  // one hour
   static constexpr std::size_t k_max_buckets = 24 * 35;   // five weeks of hours
+  // Recent segments kept at most; beyond it the older half is merged pairwise, so with
+  // probe intervals under ~80 s the newest 128 readings keep full resolution and older
+  // ones get coarser with age (spend and covered time are kept exactly).
+  static constexpr std::size_t k_max_segments = 256;
 
   struct Bucket {
     std::int64_t start_ms = 0;
@@ -64,9 +68,11 @@ public:
   std::vector<double> daily_spend(TimePoint to, std::size_t max_days) const;
   // Spend per day of each recent interval between readings (last six hours).
   std::vector<double> segment_rates() const;
+  std::size_t segment_count() const { return m_segments.size(); }
 
 private:
   void attribute(std::int64_t from_ms, std::int64_t to_ms, double spend);
+  void thin_segments();
   Bucket& bucket_for(std::int64_t start_ms);
   double recent_rate_per_ms() const;
 

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace creditwatch::scheduler {
@@ -51,7 +53,13 @@ public:
 private:
   struct Job {
     std::string account;
-    std::shared_ptr<const Runtime> runtime;
+    std::shared_ptr<const Runtime> runtime;  // keeps `config` and `provider` alive
+    const config::AccountConfig* config = nullptr;
+    providers::Provider* provider = nullptr;
+  };
+  struct Target {
+    const config::AccountConfig* config;
+    providers::Provider* provider;
   };
   void loop();
   void worker();
@@ -68,11 +76,13 @@ private:
 
   mutable std::mutex m_mutex;
   std::condition_variable m_loop_cv;
-  std::condition_variable m_jobs_cv;
+  std::condition_variable m_jobs_cv;  // a job was queued (one worker is woken per job)
+  std::condition_variable m_idle_cv;  // the last in-flight probe finished (for stop)
   std::shared_ptr<const Runtime> m_runtime;
+  std::unordered_map<std::string, Target> m_targets;  // m_runtime's accounts by name
   Schedule m_schedule;
   std::deque<Job> m_jobs;
-  std::set<std::string> m_in_flight;
+  std::unordered_set<std::string> m_in_flight;
   std::map<std::string, Assessment> m_latest;
   std::function<void(const Assessment&)> m_on_probe;
   bool m_stopping = false;

@@ -2,10 +2,15 @@
 
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
+#include "creditwatch/storage/checkpointer.hpp"
 #include "creditwatch/storage/database.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,17 +64,39 @@ struct OutboxRow {
   std::string last_error;
 };
 
+// Counters of the probe write path (for metrics and benchmarks).
+struct WriteStats {
+  std::uint64_t transactions = 0;  // committed (or rolled back) group transactions
+  std::uint64_t writes = 0;        // add_samples/add_probe calls finished
+  std::uint64_t waiting = 0;       // calls queued or being committed right now
+};
+
 // The only owner of the database. All methods are thread-safe (one connection, one mutex);
 // no method performs network I/O, so the lock is never held across a probe or delivery.
 class Store {
 public:
   explicit Store(const std::string& path);
+  ~Store();
+
+  // Moves WAL checkpoints (and their fsync) off the commit path onto a background thread
+  // running every `every` (the daemon does this; one-shot commands need not). The writer's
+  // own auto-checkpoint stays as a backstop, at 10,000 pages instead of 1,000.
+  void checkpoint_in_background(Duration every);
 
   static constexpr int k_schema_version = 1;
+  // At most this many probe writes share one transaction.
+  static constexpr std::size_t k_max_batch = 256;
   int schema_version();
 
+  // Stores one probe's samples and its outcome, atomically. Returns once they are
+  // committed: calls from many threads are grouped into shared transactions (group
+  // commit), so the caller waits for at most one commit in progress plus its own. A write
+  // that fails is retried on its own so it cannot take the rest of its group down; it
+  // throws DatabaseError to its caller only.
   void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe);
+  // Stores a failed probe's outcome, through the same group commit.
   void add_probe(const ProbeRow& probe);
+  WriteStats write_stats() const;
   // Samples of one account (all currencies when `currency` is empty), oldest first.
   std::vector<SampleRow> samples(const std::string& account, TimePoint since,
                                  const std::string& currency = "");
@@ -110,6 +137,15 @@ public:
   std::uint64_t write_failures() const { return m_write_failures.load(); }
 
 private:
+  struct PendingWrite {
+    const std::vector<SampleRow>* samples;
+    const ProbeRow* probe;
+    std::exception_ptr error;
+  };
+  struct Batch {
+    std::vector<PendingWrite*> writes;
+    bool done = false;
+  };
   void migrate();
   // Every write method calls write_failed() from its function-try-block handler (m_mutex
   // released): it records the failure and rethrows. Inserts, the writes that need room,
@@ -121,6 +157,21 @@ private:
   std::mutex m_mutex;
   std::string m_write_error;  // guarded by m_mutex
   std::atomic<std::uint64_t> m_write_failures{0};
+
+  void write(PendingWrite& write);
+  void commit(Batch& batch);
+  void insert(const PendingWrite& write);
+
+  // Group commit: writers queue here; whoever finds no commit running commits the oldest
+  // batch for everyone in it, then wakes them.
+  mutable std::mutex m_queue_mutex;
+  std::condition_variable m_queue_cv;
+  std::deque<std::shared_ptr<Batch>> m_batches;
+  bool m_committing = false;
+  WriteStats m_stats;
+
+  std::string m_path;
+  std::unique_ptr<Checkpointer> m_checkpointer;  // destroyed first: it has its own connection
 };
 
 const char* to_string(OutboxState state);

@@ -1,0 +1,155 @@
+// Store's probe write path: group commit (src/storage/group_commit.cpp), with real SQLite.
+#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/store.hpp"
+
+#include "fakes/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+using creditwatch::Decimal;
+using creditwatch::from_unix_ms;
+using creditwatch::TimePoint;
+using creditwatch::storage::Database;
+using creditwatch::storage::DatabaseError;
+using creditwatch::storage::ProbeRow;
+using creditwatch::storage::SampleRow;
+using creditwatch::storage::Store;
+using creditwatch::testing::TempDir;
+using namespace std::chrono_literals;
+
+namespace {
+
+const TimePoint k_t0 = from_unix_ms(1'777'593'600'000);
+
+SampleRow sample(const std::string& account, const char* balance) {
+  return SampleRow{account, k_t0, "USD", *Decimal::parse(balance), std::nullopt, ""};
+}
+
+ProbeRow ok_probe(const std::string& account) { return ProbeRow{account, k_t0, "ok", 200, 0.01, ""}; }
+
+std::int64_t count(Database& db, const std::string& sql) {
+  auto s = db.prepare(sql);
+  s.step();
+  return s.int64(0);
+}
+
+// Waits (polling, up to 10 s) until `n` writes are queued in `store`.
+bool wait_for_waiting(Store& store, std::uint64_t n) {
+  for (int i = 0; i < 10'000; ++i) {
+    if (store.write_stats().waiting >= n) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_SUITE("storage_group_commit") {
+  TEST_CASE("a write is committed when add_samples returns") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    store.add_samples({sample("a", "10")}, ok_probe("a"));
+    store.add_probe(ProbeRow{"a", k_t0 + 1s, "timeout", 0, 15, "timed out"});
+
+    // A second connection sees both at once: nothing waits in memory for a later commit.
+    Database other(dir.file("cw.db"));
+    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account = 'a'") == 1);
+    CHECK(count(other, "SELECT COUNT(*) FROM probes WHERE account = 'a'") == 2);
+    const auto stats = store.write_stats();
+    CHECK(stats.transactions == 2);
+    CHECK(stats.writes == 2);
+    CHECK(stats.waiting == 0);
+  }
+
+  TEST_CASE("writes queued behind a running commit share one transaction") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    Database blocker(dir.file("cw.db"));
+    blocker.exec("BEGIN IMMEDIATE");  // the first commit now waits for the write lock
+
+    constexpr int k_threads = 8;
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { store.add_samples({sample("acct-0", "1")}, ok_probe("acct-0")); });
+    REQUIRE(wait_for_waiting(store, 1));
+    for (int i = 1; i < k_threads; ++i) {
+      threads.emplace_back([&, i] {
+        const auto name = "acct-" + std::to_string(i);
+        store.add_samples({sample(name, "1")}, ok_probe(name));
+      });
+    }
+    REQUIRE(wait_for_waiting(store, k_threads));
+    CHECK(store.write_stats().transactions == 0);
+    blocker.exec("COMMIT");
+    for (auto& t : threads) t.join();
+
+    // The first write went alone; the seven that queued behind it went together.
+    const auto stats = store.write_stats();
+    CHECK(stats.transactions == 2);
+    CHECK(stats.writes == k_threads);
+    CHECK(stats.waiting == 0);
+    CHECK(count(blocker, "SELECT COUNT(*) FROM samples") == k_threads);
+    CHECK(count(blocker, "SELECT COUNT(*) FROM probes") == k_threads);
+  }
+
+  TEST_CASE("a failing write fails alone and its group is still committed") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    Database other(dir.file("cw.db"));
+    other.exec("BEGIN IMMEDIATE");
+    other.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON samples WHEN NEW.account = 'bad' "
+               "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    std::string bad_error;
+    auto add = [&](const std::string& name) {
+      try {
+        store.add_samples({sample(name, "1")}, ok_probe(name));
+      } catch (const DatabaseError& e) {
+        ++failures;
+        bad_error = e.what();
+      }
+    };
+    threads.emplace_back(add, "first");
+    REQUIRE(wait_for_waiting(store, 1));
+    for (const char* name : {"good-1", "bad", "good-2"}) threads.emplace_back(add, name);
+    REQUIRE(wait_for_waiting(store, 4));
+    other.exec("COMMIT");
+    for (auto& t : threads) t.join();
+
+    CHECK(failures == 1);
+    CHECK(bad_error.find("refused by test trigger") != std::string::npos);
+    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account IN ('first', 'good-1', 'good-2')") == 3);
+    // Atomic per write: the refused sample's probe row was rolled back with it.
+    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account = 'bad'") == 0);
+    CHECK(count(other, "SELECT COUNT(*) FROM probes WHERE account = 'bad'") == 0);
+    CHECK(store.write_stats().waiting == 0);
+  }
+
+  TEST_CASE("many threads writing at once lose nothing") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    constexpr int k_threads = 8;
+    constexpr int k_each = 200;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+      threads.emplace_back([&, t] {
+        const auto name = "acct-" + std::to_string(t);
+        for (int i = 0; i < k_each; ++i) store.add_samples({sample(name, "1")}, ok_probe(name));
+      });
+    }
+    for (auto& t : threads) t.join();
+    Database other(dir.file("cw.db"));
+    CHECK(count(other, "SELECT COUNT(*) FROM samples") == k_threads * k_each);
+    CHECK(count(other, "SELECT COUNT(*) FROM probes") == k_threads * k_each);
+    const auto stats = store.write_stats();
+    CHECK(stats.writes == k_threads * k_each);
+    CHECK(stats.transactions <= stats.writes);
+  }
+}
