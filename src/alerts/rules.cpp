@@ -8,7 +8,6 @@
 namespace creditwatch::alerts {
 namespace {
 
-constexpr double k_trusted_extrapolation = 24;
 
 bool is_firing(const std::map<Rule, Severity>& firing, Rule rule) { return firing.count(rule) > 0; }
 
@@ -29,16 +28,6 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   auto current = firing.find(Rule::runway);
   const bool was_critical = current != firing.end() && current->second == Severity::critical;
   const bool was_firing = current != firing.end();
-  // A rate seen for minutes is not extrapolated for days: until a day is observed, a runway
-  // longer than k_trusted_extrapolation times the observed time raises nothing new (one lump
-  // in a new account's first reading would otherwise page someone). A brand-new account that
-  // is draining fast is still caught at once, since its runway is short.
-  const double observed = o.forecast->observed_days;
-  if (!was_firing && observed > 0 && observed < 1.0 && *runway > k_trusted_extrapolation * observed) {
-    f.summary = "runway " + describe_days(*runway) + " (too little data to alert: " +
-                describe_days(observed) + " observed)";
-    return f;
-  }
   if (below(*runway, t.critical_days, was_critical, t.hysteresis)) {
     f.firing = true;
     f.severity = Severity::critical;

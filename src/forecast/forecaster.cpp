@@ -177,7 +177,6 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   }
   const TimePoint end = last->at;
   const auto recent = ledger.window(end - settings.burn_window, end);
-  f.observed_days = recent.covered_days;
   if (!ledger.spend_seen() || recent.spend <= 0) {
     f.note = "no spend yet";
     return f;

@@ -60,7 +60,7 @@ private:
     return reading;
   }
 
-  const config::AccountConfig& m_account;
+  config::AccountConfig m_account;
 };
 
 }  // namespace

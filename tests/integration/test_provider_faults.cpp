@@ -141,9 +141,15 @@ TEST_SUITE("provider_faults") {
     server.post(".*", handler);
     server.start();
 
+    // openai_costs asks its API at most once an hour and reuses the spend in between, so it
+    // cannot miss probes within this test; `check` above covers its faults.
+    std::vector<ProviderClass> classes;
+    for (const auto& c : k_classes) {
+      if (std::string(c.provider) != "openai_costs") classes.push_back(c);
+    }
     TempDir dir;
     std::string accounts;
-    for (const auto& c : k_classes) accounts += c.account(c.provider, server.url() + "/" + c.provider);
+    for (const auto& c : classes) accounts += c.account(c.provider, server.url() + "/" + c.provider);
     // Short probes and intervals: stale after max(3 x 300ms, 2s) without a success.
     dir.write("creditwatch.yaml", "storage:\n  path: " + dir.file("creditwatch.db") +
                                       "\nhttp:\n  listen: 127.0.0.1:0\n"
@@ -155,7 +161,7 @@ TEST_SUITE("provider_faults") {
     // Each class answered well at least twice and its latest probe succeeded.
     auto all_ok = [&] {
       const auto requests = server.requests();
-      for (const auto& c : k_classes) {
+      for (const auto& c : classes) {
         std::size_t seen = 0;
         for (const auto& r : requests) seen += r.path.rfind("/" + c.provider + "/", 0) == 0 ? 1 : 0;
         auto a = daemon.account(c.provider);
@@ -168,7 +174,7 @@ TEST_SUITE("provider_faults") {
     failing = true;
 
     auto stale_everywhere = [&] {
-      for (const auto& c : k_classes) {
+      for (const auto& c : classes) {
         auto a = daemon.account(c.provider);
         if (!a) return false;
         bool stale = false;

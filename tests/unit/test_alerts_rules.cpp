@@ -118,36 +118,6 @@ TEST_SUITE("alerts_rules") {
     }
   }
 
-  TEST_CASE("a rate seen for minutes is not extrapolated for days") {
-    auto observed = [](double runway_days, double observed_days) {
-      auto o = ok_observation("100", runway_days);
-      o.forecast->observed_days = observed_days;
-      auto f = find(evaluate(o, {}, {}), Rule::runway);
-      REQUIRE(f);
-      return *f;
-    };
-    SUBCASE("ten minutes of data do not raise a two-day runway") {
-      const auto f = observed(2, 10.0 / 1440);
-      CHECK_FALSE(f.firing);
-      CHECK(f.summary.find("too little data") != std::string::npos);
-    }
-    SUBCASE("a runway within 24 times the observed time is trusted") {
-      CHECK(observed(0.1, 10.0 / 1440).severity == Severity::critical);  // 2.4 h left, 10 min seen
-      CHECK(observed(2, 3.0 / 24).severity == Severity::critical);        // 3 h seen covers 3 days
-      CHECK_FALSE(observed(2, 1.0 / 24).firing);                          // 1 h seen covers 1 day
-    }
-    SUBCASE("a day of data is always enough") {
-      CHECK(observed(10, 1.0).severity == Severity::warning);
-    }
-    SUBCASE("an alert already firing is not dropped for lack of data") {
-      auto o = ok_observation("100", 2);
-      o.forecast->observed_days = 10.0 / 1440;
-      auto f = find(evaluate(o, {}, {{Rule::runway, Severity::critical}}), Rule::runway);
-      REQUIRE(f);
-      CHECK(f->severity == Severity::critical);
-    }
-  }
-
   TEST_CASE("runway hysteresis keeps a wobbling alert from flapping") {
     const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
     const std::map<Rule, Severity> warning = {{Rule::runway, Severity::warning}};

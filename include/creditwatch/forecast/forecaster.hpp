@@ -27,7 +27,6 @@ struct Forecast {
   Decimal deposits;                         // deposits in the burn window
   bool topped_up_last = false;              // the latest reading carried a deposit
   std::size_t samples_used = 0;
-  double observed_days = 0;                 // time between readings seen in the burn window (0: unknown)
   std::string note;                         // why there is no projection, or why it is rough
   // For the spend_spike rule: burn over the last 15 minutes and the last hour, and the
   // long-window baseline they are compared with (all per day; nullopt without data).
