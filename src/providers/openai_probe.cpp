@@ -32,13 +32,10 @@ std::string lower(std::string text) {
   return text;
 }
 
-// The body's text, codes and types in lower case: {"error":{"message","type","code"}},
-// {"code":..., "error":"..."}, a bare JSON string, or raw text.
-std::string error_text(const std::string& body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return lower(body.substr(0, 1000));
-  return lower(parsed.dump());
-}
+// The body's first 4 KiB in lower case: the message, code and type of every error shape in
+// section 10 are there. Searched as raw text, never re-serialised: a hostile body nested
+// 100,000 levels deep would overflow the stack of a recursive dump.
+std::string error_text(const std::string& body) { return lower(body.substr(0, 4096)); }
 
 bool out_of_credit(const http::Response& response) {
   const std::string text = error_text(response.body);

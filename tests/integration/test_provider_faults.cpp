@@ -39,7 +39,8 @@ struct ProviderClass {
 const std::vector<ProviderClass> k_classes = {
     {"deepseek", R"({"is_available":"yes","balance_infos":{"currency":1}})"},
     {"openrouter", R"({"data":{"total_credits":"lots","total_usage":[1]}})"},
-    {"siliconflow", R"({"code":20000,"status":true,"data":{"totalBalance":{"v":1}}})"},
+    // A business error inside HTTP 200 is reported as an http_status failure with its code.
+    {"siliconflow", R"({"code":20000,"status":true,"data":{"totalBalance":{"v":1}}})", {{"business-error", "http_status"}}},
     {"openai_costs", R"({"object":"page","data":{},"has_more":false})"},
     {"http_json", R"({"balance":{"amount":true}})"},
     {"openai_probe", R"({"choices":"none"})"},
@@ -64,7 +65,7 @@ std::string expected_kind(const ProviderClass& c, const std::string& fault) {
 
 std::string fault_config(const TempDir& dir, const std::string& accounts) {
   return dir.write("creditwatch.yaml", "storage:\n  path: " + dir.file("db.sqlite") +
-                                           "\ndefaults:\n  timeout: 600ms\naccounts:\n" + accounts);
+                                           "\ndefaults:\n  timeout: 1500ms\naccounts:\n" + accounts);
 }
 
 void check_survived(const ProcessResult& r) {

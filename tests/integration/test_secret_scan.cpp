@@ -7,6 +7,8 @@
 #include "http_daemon.hpp"
 
 #include <doctest/doctest.h>
+
+#include <filesystem>
 #include <httplib.h>
 
 #include <string>
@@ -61,7 +63,7 @@ std::string scan_config(const TempDir& dir, const std::string& base, const std::
          "    model: tiny\n"
          "  - name: costs\n    provider: openai_costs\n    api_key: ${CW_SCAN_COSTS}\n    base_url: " + base + "/costs\n"
          "    credit: 100\n    budget_start: 2026-05-01\n"
-         "  - name: low\n    provider: simulated\n    currency: USD\n    start: 5\n    spend_per_day: 1\n"
+         "  - name: low\n    provider: simulated\n    currency: USD\n    start: 5\n    spend_per_day: 1000\n"
          "    min_balance: 100\n"
          "notifiers:\n  - name: slack-ops\n    type: slack\n    webhook_url: " + base + "/services/T0/B0/${CW_SCAN_SLACK}\n"
          "  - name: log\n    type: console\n";
@@ -88,6 +90,8 @@ void scan(const std::string& where, const std::string& text) {
 // scans its log and every endpoint.
 void scan_daemon(const TempDir& dir, const std::string& base, const std::string& format, FakeHttpServer& fakes) {
   dir.write("creditwatch.yaml", scan_config(dir, base, format));
+  // Each run gets a fresh log: the previous run's "serving HTTP on" line would name its port.
+  std::filesystem::remove(dir.file("daemon.log"));
   HttpDaemon daemon(dir, k_env);
   daemon.start();
   auto slack_posts = [&] {
