@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -59,7 +60,7 @@ std::vector<std::unique_ptr<cw::providers::Provider>> build_all(const cw::Clock&
       {"vonage", {{"api_secret", "secret-1"}}},
       {"http_json",
        {{"url", "http://127.0.0.1:9/balance"}, {"balance_pointer", "/data/0/balance"},
-        {"currency_pointer", "/data/0/currency"}, {"spend_pointer", "/spend"}, {"ok_pointer", "/ok"}}},
+        {"currency_pointer", "/data/0/currency"}, {"spend_pointer", "/spend"}, {"ok_pointer", "/ok"}, {"ok_value", "true"}}},
       {"openai_probe", {{"model", "m"}}},
       {"openai_costs", {{"credit", "100"}, {"budget_start", "2026-05-01"}}},
       {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
@@ -73,7 +74,10 @@ std::vector<std::unique_ptr<cw::providers::Provider>> build_all(const cw::Clock&
     auto provider = cw::providers::make_provider(account(info.name, it == extra.end() ? std::map<std::string, std::string>{}
                                                                                       : it->second),
                                                  clock, errors);
-    if (!provider) std::abort();  // the fuzz account of some provider is not valid: fix the table above
+    if (!provider) {  // the fuzz account of some provider is not valid: fix the table above
+      for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+      std::abort();
+    }
     out.push_back(std::move(provider));
   }
   return out;

@@ -6,9 +6,25 @@
 
 #include <chrono>
 #include <mutex>
+#include <regex>
 
 namespace creditwatch::scheduler {
 namespace {
+
+// Provider messages can echo what we sent (a relay that dumps the request, an error page
+// with our headers), and are clipped to a few hundred characters, which can cut a key in
+// two. Never let a credential through: the whole key, the start of a key cut by the clip,
+// and any echoed Authorization header value (Basic carries the key base64-encoded).
+std::string scrub_provider_message(std::string message, const std::string& key) {
+  message = redact(std::move(message), {key});
+  constexpr std::size_t k_shortest_prefix = 6;
+  for (std::size_t length = key.size() > 0 ? key.size() - 1 : 0; length >= k_shortest_prefix; --length) {
+    const auto cut = key.substr(0, length) + "...";
+    if (auto at = message.find(cut); at != std::string::npos) message.replace(at, cut.size(), "***...");
+  }
+  static const std::regex authorization(R"((authorization:\s*(basic|bearer)\s+)[^\s,;"]+)", std::regex::icase);
+  return std::regex_replace(message, authorization, "$1***");
+}
 
 // Runs one write of a probe's outcome. A failed write (disk full) loses that sample but not
 // the reading: the caller still judges it, so alerts and `check` keep working; the store
@@ -110,8 +126,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     store(account, [&] { m_store.add_samples(rows, probe_row); });
   } else {
     a.error = result.error();
-    // Provider messages can echo what we sent; never let a credential through.
-    a.error->message = redact(a.error->message, {account.api_key.reveal()});
+    a.error->message = scrub_provider_message(a.error->message, account.api_key.reveal());
     probe_row.outcome = providers::to_string(a.error->kind);
     probe_row.http_status = a.error->http_status;
     probe_row.message = a.error->message;
@@ -162,7 +177,8 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
                      const std::map<alerts::Rule, alerts::Severity>& firing, const providers::BalanceEntry* fresh) {
   {
     std::lock_guard lock(m_ledgers_mutex);
-    if (auto it = m_last_success.find(account.name); it != m_last_success.end()) a.observation.last_success = it->second;
+    if (auto it = m_last_success.find(account.name); it != m_last_success.end())
+      a.observation.last_success = it->second;
   }
   if (!a.observation.last_success) {
     a.observation.last_success = m_store.last_success(account.name);

@@ -8,8 +8,8 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <httplib.h>
+#include <filesystem>
 
 #include <string>
 #include <vector>
@@ -29,9 +29,9 @@ constexpr const char* k_bearer = "SCAN-bearer-token-31f0";
 // Twilio's Authorization header: base64("ACscan0001:SCANtwilioToken93").
 constexpr const char* k_twilio_basic = "QUNzY2FuMDAwMTpTQ0FOdHdpbGlvVG9rZW45Mw==";
 
-const std::vector<std::string> k_secrets = {k_deepseek_key, k_openrouter_key, k_twilio_token, k_header_secret,
-                                            k_probe_key,    k_costs_key,      k_slack_token,  k_bearer,
-                                            k_twilio_basic};
+const std::vector<std::string> k_secrets = {k_deepseek_key,  k_openrouter_key, k_twilio_token,
+                                            k_header_secret, k_probe_key,      k_costs_key,
+                                            k_slack_token,   k_bearer,         k_twilio_basic};
 
 // Answers `status` with a body that repeats everything the client sent: its path, query
 // and every header value (so an echoed credential reaches whatever logs the answer).
@@ -50,22 +50,37 @@ std::string scan_config(const TempDir& dir, const std::string& base, const std::
          "\nhttp:\n  listen: 127.0.0.1:0\n  auth_token: ${CW_SCAN_BEARER}\n"
          "defaults:\n  interval: 300ms\n  timeout: 2s\n  burn_window: 1h\n"
          "alerting:\n  retry_initial: 100ms\n  retry_max: 300ms\n"
-         "logging:\n  level: trace\n  format: " + format + "\n"
+         "logging:\n  level: trace\n  format: " +
+         format +
+         "\n"
          "accounts:\n"
-         "  - name: ds\n    provider: deepseek\n    api_key: ${CW_SCAN_DEEPSEEK}\n    base_url: " + base + "/ds\n"
-         "  - name: or\n    provider: openrouter\n    api_key_file: " + dir.file("openrouter.key") +
-         "\n    base_url: " + base + "/or\n"
+         "  - name: ds\n    provider: deepseek\n    api_key: ${CW_SCAN_DEEPSEEK}\n    base_url: " +
+         base +
+         "/ds\n"
+         "  - name: or\n    provider: openrouter\n    api_key_file: " +
+         dir.file("openrouter.key") + "\n    base_url: " + base +
+         "/or\n"
          "  - name: tw\n    provider: twilio\n    account_sid: ACscan0001\n    api_key: ${CW_SCAN_TWILIO}\n"
-         "    base_url: " + base + "/tw\n"
-         "  - name: hj\n    provider: http_json\n    url: " + base + "/hj/balance\n    balance_pointer: /balance\n"
+         "    base_url: " +
+         base +
+         "/tw\n"
+         "  - name: hj\n    provider: http_json\n    url: " +
+         base +
+         "/hj/balance\n    balance_pointer: /balance\n"
          "    currency: USD\n    headers: { X-Api-Key: \"${CW_SCAN_HEADER}\" }\n"
-         "  - name: probe\n    provider: openai_probe\n    api_key: ${CW_SCAN_PROBE}\n    base_url: " + base + "/probe\n"
+         "  - name: probe\n    provider: openai_probe\n    api_key: ${CW_SCAN_PROBE}\n    base_url: " +
+         base +
+         "/probe\n"
          "    model: tiny\n"
-         "  - name: costs\n    provider: openai_costs\n    api_key: ${CW_SCAN_COSTS}\n    base_url: " + base + "/costs\n"
+         "  - name: costs\n    provider: openai_costs\n    api_key: ${CW_SCAN_COSTS}\n    base_url: " +
+         base +
+         "/costs\n"
          "    credit: 100\n    budget_start: 2026-05-01\n"
          "  - name: low\n    provider: simulated\n    currency: USD\n    start: 5\n    spend_per_day: 1000\n"
          "    min_balance: 100\n"
-         "notifiers:\n  - name: slack-ops\n    type: slack\n    webhook_url: " + base + "/services/T0/B0/${CW_SCAN_SLACK}\n"
+         "notifiers:\n  - name: slack-ops\n    type: slack\n    webhook_url: " +
+         base +
+         "/services/T0/B0/${CW_SCAN_SLACK}\n"
          "  - name: log\n    type: console\n";
 }
 
@@ -78,11 +93,15 @@ const std::map<std::string, std::string> k_env = {
 void scan(const std::string& where, const std::string& text) {
   CAPTURE(where);
   CHECK_MESSAGE(!text.empty(), where << " produced nothing to scan");
-  for (const auto& secret : k_secrets) {
-    const auto at = text.find(secret);
-    CHECK_MESSAGE(at == std::string::npos, where << " leaks " << secret << " in: ..."
-                                                 << text.substr(at == std::string::npos ? 0 : (at > 120 ? at - 120 : 0), 240)
-                                                 << "...");
+  for (const auto& whole : k_secrets) {
+    // The whole secret, and its first 12 characters: a message clipped in the middle of a
+    // key still leaks most of it.
+    for (const std::string& secret : {whole, whole.substr(0, 12)}) {
+      const auto at = text.find(secret);
+      CHECK_MESSAGE(at == std::string::npos,
+                    where << " leaks " << secret << " in: ..."
+                          << text.substr(at == std::string::npos ? 0 : (at > 120 ? at - 120 : 0), 240) << "...");
+    }
   }
 }
 
@@ -153,7 +172,8 @@ TEST_SUITE("secret_scan") {
     }
     // The probes that failed did see the credentials: the fakes echoed them back.
     bool echoed = false;
-    for (const auto& r : fakes.requests()) echoed = echoed || r.header("Authorization") == std::string("Bearer ") + k_deepseek_key;
+    for (const auto& r : fakes.requests())
+      echoed = echoed || r.header("Authorization") == std::string("Bearer ") + k_deepseek_key;
     CHECK(echoed);
 
     scan_daemon(dir, base, "text", fakes);
