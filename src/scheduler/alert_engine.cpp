@@ -100,6 +100,10 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
   const TimePoint now = m_clock.now();
   const alerts::Policy policy{runtime.config.alerting.repeat_interval, runtime.config.alerting.send_resolved};
   std::size_t queued = 0;
+  // Only sinks like Alertmanager re-post firing alerts; without one, skip building their
+  // payloads (a JSON dump per firing alert per probe was the backtest's largest cost).
+  const bool refreshing = std::any_of(runtime.notifiers.begin(), runtime.notifiers.end(),
+                                      [](const auto& n) { return n.second && n.second->refresh_interval(); });
   std::lock_guard lock(m_mutex);
   for (const auto& finding : a.findings) {
     const Key key{account.name, finding.rule};
@@ -108,7 +112,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     if (current != m_states.end()) before = current->second;
     auto t = alerts::step(before, finding, now, policy);
     // Refreshes carry the latest figures of a firing alert, not those of when it started.
-    if (t.changed ? t.next.firing : before && before->firing) {
+    if (refreshing && (t.changed ? t.next.firing : before && before->firing)) {
       auto latest = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::repeat, now);
       m_refresh_payloads[key] = notify::to_json(latest).dump();
     } else {
