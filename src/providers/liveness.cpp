@@ -101,16 +101,13 @@ std::unique_ptr<Provider> add_liveness(std::unique_ptr<Provider> balance, const 
   auto interval = settings.duration("liveness_interval").value_or(std::chrono::hours(1));
   auto field = settings.string("liveness_max_tokens_field");
   if (!base) base = default_inference_base(account);
-  if (!base) {
+  if (account.provider == "openai_probe") {
+    settings.error("liveness_model", "liveness_model: provider openai_probe is itself a liveness probe");
+  } else if (!base) {
     settings.error("liveness_model", "liveness_base_url is needed for provider " + account.provider +
                                          ": the API root before /chat/completions");
   }
-  if (!settings.finish() || !model || !base || account.provider == "openai_probe") {
-    if (account.provider == "openai_probe") {
-      errors.push_back({account.where, "liveness_model: provider openai_probe is itself a liveness probe"});
-    }
-    return nullptr;
-  }
+  if (!settings.finish() || !model || !base) return nullptr;
   config::AccountConfig probe_account = account;
   probe_account.provider = "openai_probe";
   probe_account.base_url = *base;

@@ -145,6 +145,14 @@ TEST_SUITE("provider_liveness") {
     CHECK_FALSE(provider);
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].to_string().find("did you mean \"liveness_interval\"") != std::string::npos);
+
+    errors.clear();
+    auto probe = deepseek_account("http://127.0.0.1:9");
+    probe.provider = "openai_probe";
+    probe.settings["model"] = setting("m", 9);
+    CHECK_FALSE(providers::make_provider(probe, clock, errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].to_string().find("openai_probe is itself a liveness probe") != std::string::npos);
   }
 
   TEST_CASE("end to end: check is CRITICAL exhausted while the balance endpoint shows money") {
