@@ -818,6 +818,18 @@ TEST_SUITE("daemon_e2e") {
                  slack.count_matching({"[CRITICAL]", "ds-b", "runway"}, 500) >= 1;
         },
         30s));
+    // The fake records a request before it answers, and the daemon records the failed
+    // attempt only after the answer: wait for both records so the kill cannot fall between.
+    REQUIRE(eventually(
+        [&] {
+          const auto rows = daemon.outbox();
+          for (const auto& key : keys) {
+            const auto mine = rows_for(rows, key);
+            if (mine.size() != 1 || mine[0].attempts < 1) return false;
+          }
+          return true;
+        },
+        30s));
     daemon.signal(SIGKILL);
     CHECK(daemon.wait(5s) == -1);
     {
