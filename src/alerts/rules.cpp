@@ -16,6 +16,18 @@ bool below(double value, double threshold, bool currently, double margin) {
   return currently ? value < threshold * (1 + margin) : value < threshold;
 }
 
+// A new critical alert needs the settled burn to agree (its P10 under critical_days and its
+// median under twice that), so neither a short-lived surge nor the spread of a lumpy account
+// pages on its own; a surge that would empty the account within a third of critical_days
+// (a day by default, at the median: the surge is being measured as it happens) pages at once.
+// A firing critical stays while the P10 is under critical_days plus the hysteresis margin.
+bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
+  if (f.runway_days.value_or(p10) < t.critical_days / 3) return true;
+  const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
+  const double settled_p50 = f.settled_runway_days ? *f.settled_runway_days : f.runway_days.value_or(p10);
+  return settled_p10 < t.critical_days && settled_p50 < 1.5 * t.critical_days;
+}
+
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
   if (o.status != ProbeStatus::ok || !o.forecast) return std::nullopt;
   Finding f{Rule::runway, false, Severity::warning, ""};
@@ -28,7 +40,9 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   auto current = firing.find(Rule::runway);
   const bool was_critical = current != firing.end() && current->second == Severity::critical;
   const bool was_firing = current != firing.end();
-  if (below(*runway, t.critical_days, was_critical, t.hysteresis)) {
+  const bool critical = was_critical ? below(*runway, t.critical_days, true, t.hysteresis)
+                                     : enters_critical(*o.forecast, *runway, t);
+  if (critical) {
     f.firing = true;
     f.severity = Severity::critical;
   } else if (below(*runway, t.warn_days, was_firing, t.hysteresis)) {

@@ -48,40 +48,76 @@ std::optional<double> plain_rate(const SpendLedger::Window& w) {
   return w.spend / w.covered_days;
 }
 
-// Standard deviation of whole days' spend over the last four weeks (nullopt with fewer than
-// four observed days).
+// Day-to-day spread of spend over the last four weeks (nullopt with fewer than four observed
+// days), from successive differences (the von Neumann estimator): a level change or a trend
+// moves one difference, not every day's distance from the mean, so the spread stays that of
+// the noise around the current level.
 std::optional<double> day_to_day_spread(const SpendLedger& ledger, TimePoint end) {
   const auto days = ledger.daily_spend(end, k_days_for_spread);
   if (days.size() < 4) return std::nullopt;
-  const double mean = std::accumulate(days.begin(), days.end(), 0.0) / static_cast<double>(days.size());
-  double variance = 0;
-  for (double d : days) variance += (d - mean) * (d - mean);
-  return std::sqrt(variance / static_cast<double>(days.size() - 1));
+  double squares = 0;
+  for (std::size_t i = 1; i < days.size(); ++i) squares += (days[i] - days[i - 1]) * (days[i] - days[i - 1]);
+  return std::sqrt(squares / (2.0 * static_cast<double>(days.size() - 1)));
 }
 
 struct Estimate {
-  double burn = 0;
+  double burn = 0;     // what the runway is projected with
+  double settled = 0;  // the same without a surge of the last hours
   std::string note;
 };
 
-Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
-  const auto long_window = ledger.window(end - settings.burn_window, end);
-  if (long_window.covered_days < 1.0) {
-    return {plain_rate(long_window).value_or(0), "less than a day observed: using the recent rate"};
+// Spend per day over [from, to) with each UTC hour capped at the larger of `usual_peak` and
+// three times the window's median hour: a lump counts as an ordinary busy hour, while a level
+// that moved for most of the window passes untouched. This is what the windows compare when
+// they judge whether the level moved, so a lump on a bursty key does not read as a new level.
+std::optional<double> lump_capped_rate(const SpendLedger& ledger, TimePoint from, TimePoint to, double usual_peak) {
+  struct Hour {
+    double spend;
+    double covered;
+  };
+  std::vector<Hour> hours;
+  const TimePoint first = std::chrono::floor<Hours>(from);
+  for (TimePoint h = first; h < to; h += Hours(1)) {
+    const auto w = ledger.window(std::max(h, from), std::min<TimePoint>(h + Hours(1), to));
+    if (w.covered_days > 0) hours.push_back(Hour{w.spend, w.covered_days * 24});
   }
+  if (hours.empty()) return std::nullopt;
+  std::vector<double> rates;
+  rates.reserve(hours.size());
+  for (const auto& h : hours) rates.push_back(h.spend / h.covered);
+  const auto mid = rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 2);
+  std::nth_element(rates.begin(), mid, rates.end());
+  const double cap = std::max(usual_peak, 3 * *mid);
+  double spend = 0;
+  double covered = 0;
+  for (const auto& h : hours) {
+    spend += std::min(h.spend, cap * h.covered);
+    covered += h.covered;
+  }
+  return spend / (covered / 24);
+}
+
+// The settled burn: the burn window, moved towards the last 24 h and 72 h when both agree that
+// the level moved (judged with lumps capped, so a lump is not a level), plus week-over-week
+// growth.
+double settled_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
+  const auto long_window = ledger.window(end - settings.burn_window, end);
   const double usual_peak = usual_daily_peak(ledger, end, 7);
   const double base = trimmed_rate(long_window, usual_peak).value_or(0);
   double burn = base;
 
   const auto day = ledger.window(end - Hours(24), end);
   const auto three_days = ledger.window(end - Hours(72), end);
-  auto short_rate = day.covered_days >= 0.5 ? trimmed_rate(day, usual_peak) : std::nullopt;
-  auto mid_rate = three_days.covered_days >= 1.5 ? trimmed_rate(three_days, usual_peak) : short_rate;
-  if (short_rate && mid_rate) {
-    if (*short_rate > base && *mid_rate > base) {
-      burn = base + 0.75 * (std::min(*short_rate, *mid_rate) - base);
-    } else if (*short_rate < base && *mid_rate < base) {
-      burn = base + 0.5 * (std::max(*short_rate, *mid_rate) - base);
+  // The shift is measured with lumps capped in both the recent windows and the burn window
+  // and added to the plain base, so the lumps the base holds are neither doubled nor removed.
+  const auto reference = lump_capped_rate(ledger, end - settings.burn_window, end, usual_peak);
+  auto short_rate = day.covered_days >= 0.5 ? lump_capped_rate(ledger, end - Hours(24), end, usual_peak) : std::nullopt;
+  auto mid_rate = three_days.covered_days >= 1.5 ? lump_capped_rate(ledger, end - Hours(72), end, usual_peak) : short_rate;
+  if (short_rate && mid_rate && reference) {
+    if (*short_rate > *reference && *mid_rate > *reference) {
+      burn = base + 0.75 * (std::min(*short_rate, *mid_rate) - *reference);
+    } else if (*short_rate < *reference && *mid_rate < *reference) {
+      burn = std::max(0.5 * base, base + 0.5 * (std::max(*short_rate, *mid_rate) - *reference));
     }
   }
 
@@ -93,26 +129,50 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
       burn *= std::min(std::sqrt(base / *previous), 1.5);
     }
   }
+  return burn;
+}
 
-  // A sustained jump in the last hours (a leaked key): at least seven of the last eight
-  // quarter-hours must each run far above the burn, so a lump (a batch job, even one that
-  // dropped probes smeared over half an hour or two hourly buckets) is not taken for a new
-  // level. A provider that refreshes its balance only hourly is followed by the 24 h window
-  // instead, a few hours later.
+// A sustained jump in the last hours (a leaked key), followed at once: over the last two hours
+// at least 80 % of the observed time, spread over at least four separate readings, must run
+// far above the settled burn, so a lump (a batch job, even one that dropped probes or an
+// outage smeared over hours) is not taken for a new level. A provider that refreshes its
+// balance only every half hour or hour is followed by the 24 h window instead, later.
+std::optional<double> surge_rate(const SpendLedger& ledger, TimePoint end, double settled) {
+  const auto from_ms = to_unix_ms(end - Hours(2));
+  const auto to_ms = to_unix_ms(end);
+  double covered_ms = 0;
+  double hot_ms = 0;
+  int hot_readings = 0;
+  for (const auto& s : ledger.segments()) {
+    const auto overlap = std::min(to_ms, s.to_ms) - std::max(from_ms, s.from_ms);
+    if (overlap <= 0 || s.to_ms <= s.from_ms) continue;
+    covered_ms += static_cast<double>(overlap);
+    const double rate = s.spend / (static_cast<double>(s.to_ms - s.from_ms) / 86'400'000.0);
+    if (rate > 3 * settled) {
+      hot_ms += static_cast<double>(overlap);
+      ++hot_readings;
+    }
+  }
+  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < 4) return std::nullopt;
   const auto two_hours = ledger.recent(end - Hours(2), end);
   const auto six_hours = ledger.recent(end - Hours(6), end);
-  if (two_hours.covered_days * 24 >= 1.5) {
-    int high = 0;
-    for (int q = 0; q < 8; ++q) {
-      const auto to = end - std::chrono::minutes(15 * q);
-      const auto quarter = ledger.recent(to - std::chrono::minutes(15), to);
-      if (quarter.covered_days > 0 && quarter.spend / quarter.covered_days > 3 * burn) ++high;
-    }
-    const double r2 = two_hours.spend / two_hours.covered_days;
-    const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
-    if (high >= 7 && r6 > 2 * burn) burn = std::max(burn, std::min(r2, r6 * 1.5));
+  const double r2 = two_hours.spend / two_hours.covered_days;
+  const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
+  if (r6 <= 2 * settled) return std::nullopt;
+  return std::min(r2, r6 * 1.5);
+}
+
+Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
+  const auto long_window = ledger.window(end - settings.burn_window, end);
+  if (long_window.covered_days < 1.0) {
+    // Until a day is observed the settled burn is what was spent so far counted as a day's
+    // spend: a first day that opens with a lump does not page as if it were the level.
+    const double recent = plain_rate(long_window).value_or(0);
+    return {recent, long_window.spend, "less than a day observed: using the recent rate"};
   }
-  return {burn, ""};
+  const double settled = settled_burn(ledger, settings, end);
+  const auto surge = surge_rate(ledger, end, settled);
+  return {std::max(settled, surge.value_or(0)), settled, ""};
 }
 
 // Day-to-day spread of spend. With fewer than four observed days, the spread of the recent
@@ -182,7 +242,7 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
     return f;
   }
   const auto day_spread = day_to_day_spread(ledger, end);
-  auto [burn, note] = estimate_burn(ledger, settings, end);
+  const auto [burn, settled, note] = estimate_burn(ledger, settings, end);
   if (burn <= 0) {
     f.note = "no spend yet";
     return f;
@@ -193,6 +253,14 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;
   f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
+  if (settled < burn && settled > 0) {
+    f.settled_runway_days = balance / settled;
+    const double settled_p10 = p10_runway(balance, settled, daily_spread(ledger, day_spread, settled));
+    f.settled_runway_p10_days = std::min(*f.settled_runway_days, settled_p10);
+  } else {
+    f.settled_runway_days = f.runway_days;
+    f.settled_runway_p10_days = f.runway_p10_days;
+  }
   if (*f.runway_days < k_max_projection_days) {
     f.exhausted_at = last->at + std::chrono::duration_cast<TimePoint::duration>(
                                     std::chrono::duration<double>(*f.runway_days * 86400.0));

@@ -23,6 +23,12 @@ struct Forecast {
   std::optional<double> runway_days;        // median (P50) estimate
   std::optional<double> runway_p10_days;    // conservative estimate: 1 in 10 chance of running out sooner
   std::optional<TimePoint> exhausted_at;    // at + runway_days
+  // The same two runways at the settled burn: what the day-scale windows confirm, leaving out
+  // a surge of the last hours (a leaked key) that they do not yet show. Equal to the above
+  // when there is no surge. A critical `runway` alert needs these (see alerts/rules.cpp), so a
+  // short-lived surge pages only when it would empty the account within hours.
+  std::optional<double> settled_runway_days;
+  std::optional<double> settled_runway_p10_days;
   Decimal recommended_topup;                // brings the P10 runway to target_days plus lead time
   Decimal deposits;                         // deposits in the burn window
   bool topped_up_last = false;              // the latest reading carried a deposit

@@ -69,6 +69,8 @@ public:
   // Spend per day of each recent interval between readings (last six hours).
   std::vector<double> segment_rates() const;
   std::size_t segment_count() const { return m_segments.size(); }
+  // The recent intervals between readings (last six hours, oldest first).
+  const std::deque<Segment>& segments() const { return m_segments; }
 
 private:
   void attribute(std::int64_t from_ms, std::int64_t to_ms, double spend);
