@@ -469,6 +469,13 @@ TEST_SUITE("daemon_e2e") {
     INFO("slack saw:\n" << describe(slack.hits()));
 
     REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 500) >= 2; }, 30s));
+    // The daemon records an attempt after Slack's answer, a moment after the fake saw it.
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 1 && rows[0].attempts >= 2;
+        },
+        5s));
     {
       const auto rows = rows_for(daemon.outbox(), k_runway_key);
       INFO("outbox:\n" << describe(rows));
@@ -514,6 +521,12 @@ TEST_SUITE("daemon_e2e") {
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(hits[1].at - hits[0].at);
     CHECK(gap >= 1900ms);
     CHECK(gap < 6s);
+    REQUIRE(eventually(
+        [&] {
+          auto rows = rows_for(daemon.outbox(), k_runway_key);
+          return rows.size() == 1 && rows[0].state == OutboxState::delivered;
+        },
+        5s));
     const auto rows = rows_for(daemon.outbox(), k_runway_key);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].state == OutboxState::delivered);
