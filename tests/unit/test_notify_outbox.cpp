@@ -9,7 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -395,5 +398,138 @@ TEST_SUITE("notify.outbox") {
     outbox.stop(1s);
     CHECK(rows_of(store, "rec").front().state == OutboxState::delivered);
     CHECK(outbox.counts()["rec"].delivered == 1);
+  }
+}
+
+namespace {
+
+// A sink whose health is a function of the (fake) time: answers `retry` while down, a
+// success while up. It records each delivery it accepted, so a duplicate shows.
+class OutageSink final : public Notifier {
+public:
+  OutageSink(const FakeClock& clock, std::function<bool(TimePoint)> up, DeliveryResult failure)
+      : m_clock(clock), m_up(std::move(up)), m_failure(std::move(failure)) {}
+
+  DeliveryResult deliver(const Notification& n, creditwatch::http::Client&) override {
+    ++m_attempts;
+    if (!m_up(m_clock.now())) return m_failure;
+    m_accepted.push_back(n.dedup_key);
+    return {Outcome::delivered, "ok", 200, std::nullopt};
+  }
+
+  int attempts() const { return m_attempts; }
+  const std::vector<std::string>& accepted() const { return m_accepted; }
+
+private:
+  const FakeClock& m_clock;
+  std::function<bool(TimePoint)> m_up;
+  DeliveryResult m_failure;
+  int m_attempts = 0;
+  std::vector<std::string> m_accepted;
+};
+
+// Drives one notifier's deliveries the way its thread does, jumping the fake clock to
+// each next due time, until nothing is pending or `until` is reached.
+void drive(Outbox& outbox, const std::string& notifier, Notifier& sink, FakeClock& clock, CurlClient& client,
+           TimePoint until) {
+  while (clock.now() <= until) {
+    const auto next = outbox.deliver_due(notifier, sink, client);
+    if (!next) return;
+    clock.set(std::max(*next, clock.now() + 1ms));
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("notify.outbox.sink_faults") {
+  TEST_CASE("a sink down for an hour loses nothing and delivers each notification once it is back") {
+    Fixture f;
+    const RetryPolicy policy{1s, 5min, 24h, 0.2};
+    Outbox outbox(f.store, f.clock, policy);
+    const TimePoint t0 = f.clock.now();
+    const TimePoint back = t0 + 1h;
+    OutageSink sink(
+        f.clock, [&](TimePoint now) { return now >= back; }, retry("HTTP 503: upstream down"));
+
+    // Alerts keep arriving during the outage.
+    std::vector<std::string> expected;
+    for (int i = 0; i < 6; ++i) {
+      const std::string account = "acct" + std::to_string(i);
+      enqueue(f.store, f.clock.now(), account, {"pagerduty"});
+      expected.push_back("creditwatch-" + account + "-runway");
+      drive(outbox, "pagerduty", sink, f.clock, f.client, t0 + (i + 1) * 10min - 1ms);
+      f.clock.set(std::max(f.clock.now(), t0 + (i + 1) * 10min));
+    }
+    CHECK(sink.accepted().empty());
+    for (const auto& row : rows_of(f.store, "pagerduty")) CHECK(row.state == OutboxState::pending);
+
+    drive(outbox, "pagerduty", sink, f.clock, f.client, back + 10min);
+    auto accepted = sink.accepted();
+    std::sort(accepted.begin(), accepted.end());
+    CHECK(accepted == expected);  // each exactly once
+    for (const auto& row : rows_of(f.store, "pagerduty")) CHECK(row.state == OutboxState::delivered);
+    // The backoff reached its 5 min ceiling: an hour down costs each row a bounded number
+    // of attempts, not one per second, and the last one lands within retry_max of recovery.
+    CHECK(sink.attempts() < 6 * 25);
+    CHECK(f.clock.now() - back <= 5min + 5min / 5);
+    CHECK(outbox.counts()["pagerduty"].delivered == 6);
+    CHECK(outbox.counts()["pagerduty"].dead == 0);
+  }
+
+  TEST_CASE("a flapping sink delivers every notification exactly once") {
+    Fixture f;
+    const RetryPolicy policy{1s, 1min, 24h, 0.2};
+    Outbox outbox(f.store, f.clock, policy);
+    const TimePoint t0 = f.clock.now();
+    // Up for 7 s, down for 13 s, over and over.
+    OutageSink sink(
+        f.clock, [&](TimePoint now) { return (now - t0) % 20s < 7s; }, retry("HTTP 502: bad gateway"));
+    std::vector<std::string> expected;
+    for (int i = 0; i < 20; ++i) {
+      const std::string account = "flap" + std::to_string(i);
+      enqueue(f.store, f.clock.now(), account, {"webhook"});
+      expected.push_back("creditwatch-" + account + "-runway");
+      const TimePoint next_alert = t0 + (i + 1) * 3s;
+      drive(outbox, "webhook", sink, f.clock, f.client, next_alert - 1ms);
+      f.clock.set(std::max(f.clock.now(), next_alert));
+    }
+    drive(outbox, "webhook", sink, f.clock, f.client, f.clock.now() + 1h);
+    auto accepted = sink.accepted();
+    std::sort(accepted.begin(), accepted.end());
+    std::sort(expected.begin(), expected.end());
+    CHECK(accepted == expected);
+    CHECK(sink.attempts() > 20);  // it really did fail some of the time
+    for (const auto& row : rows_of(f.store, "webhook")) CHECK(row.state == OutboxState::delivered);
+  }
+
+  TEST_CASE("429 answers are retried after Retry-After and a 400 dead letter stays in the database") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier sink;
+    for (int i = 0; i < 3; ++i) sink.then({Outcome::retry, "HTTP 429: Too Many Requests", 429, 30s});
+    sink.then({Outcome::permanent, "HTTP 400: invalid event: routing_key", 400, std::nullopt});
+    enqueue(f.store, f.clock.now(), "limited", {"pagerduty"});
+    enqueue(f.store, f.clock.now(), "broken", {"pagerduty"});
+    const TimePoint t0 = f.clock.now();
+
+    drive(outbox, "pagerduty", sink, f.clock, f.client, t0 + 1h);
+    std::map<std::string, OutboxRow> by_key;
+    for (const auto& row : rows_of(f.store, "pagerduty")) by_key[row.dedup_key] = row;
+    REQUIRE(by_key.size() == 2);
+    // The two 429s each pushed the next attempt 30 s out (not the 1 s backoff).
+    CHECK(f.clock.now() - t0 >= 60s);
+    const auto limited = by_key["creditwatch-limited-runway"];
+    const auto broken = by_key["creditwatch-broken-runway"];
+    CHECK(limited.state != OutboxState::pending);
+    CHECK(broken.state != OutboxState::pending);
+    // One of them took the 400 and is kept as a dead letter with the sink's answer.
+    const auto& dead = limited.state == OutboxState::dead ? limited : broken;
+    const auto& delivered = limited.state == OutboxState::dead ? broken : limited;
+    CHECK(dead.state == OutboxState::dead);
+    CHECK(dead.last_error.find("400") != std::string::npos);
+    CHECK(dead.payload_json.find("runway") != std::string::npos);
+    CHECK(delivered.state == OutboxState::delivered);
+    CHECK(outbox.counts()["pagerduty"].dead == 1);
+    CHECK(outbox.counts()["pagerduty"].delivered == 1);
   }
 }
