@@ -28,18 +28,22 @@ std::string detail_of(const scheduler::Assessment& a) {
 }
 
 void print_table(const std::vector<scheduler::Assessment>& results) {
-  Table table({"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "STATE", "DETAIL"});
+  Table table(
+      {"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "P10(d)", "TOP-UP", "STATE", "DETAIL"});
   for (const auto& a : results) {
     const auto& f = a.forecast;
     table.add({a.account, a.provider, f ? f->balance.to_string() : "-", a.currency.empty() ? "-" : a.currency,
                f ? format_rate(f->burn_per_day) : "-", f ? format_days(f->runway_days) : "-",
+               f ? format_days(f->runway_p10_days) : "-",
+               f && f->recommended_topup > Decimal() ? f->recommended_topup.to_string() : "-",
                scheduler::to_string(a.state), detail_of(a)});
   }
   table.print(std::cout);
 }
 
 // Probes accounts in parallel with a few threads, each with its own HTTP client.
-std::vector<scheduler::Assessment> probe_all(scheduler::Runtime& runtime, const std::vector<const config::AccountConfig*>& accounts,
+std::vector<scheduler::Assessment> probe_all(scheduler::Runtime& runtime,
+                                             const std::vector<const config::AccountConfig*>& accounts,
                                              scheduler::Assessor& assessor) {
   std::vector<scheduler::Assessment> results(accounts.size());
   std::atomic<std::size_t> next{0};

@@ -29,7 +29,7 @@ bool use_colour() { return isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == n
 
 std::string coloured(const std::string& text, scheduler::CheckState state) {
   if (!use_colour()) return text;
-  const char* code = state == scheduler::CheckState::critical ? "\033[31m"
+  const char* code = state == scheduler::CheckState::critical  ? "\033[31m"
                      : state == scheduler::CheckState::warning ? "\033[33m"
                      : state == scheduler::CheckState::unknown ? "\033[35m"
                                                                : "\033[32m";
@@ -43,16 +43,17 @@ std::string alert_list(const std::vector<storage::AlertRow>& alerts) {
 }
 
 void print_table(const std::vector<AccountStatus>& rows) {
-  Table table({"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "EXHAUSTION", "TOP-UP", "STATE",
-               "ALERTS", "LAST 7 DAYS"});
+  Table table({"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "P10(d)", "EXHAUSTION", "TOP-UP",
+               "STATE", "ALERTS", "LAST 7 DAYS"});
   for (const auto& r : rows) {
     const auto& a = r.assessment;
     const auto& f = a.forecast;
     table.add({a.account, a.provider, f ? f->balance.to_string() : "-", a.currency.empty() ? "-" : a.currency,
                f ? format_rate(f->burn_per_day) : "-", f ? format_days(f->runway_days) : "-",
-               f && f->exhausted_at ? format_rfc3339(*f->exhausted_at) : "-",
+               f ? format_days(f->runway_p10_days) : "-", f && f->exhausted_at ? format_rfc3339(*f->exhausted_at) : "-",
                f && f->recommended_topup > Decimal() ? f->recommended_topup.to_string() : "-",
-               coloured(scheduler::to_string(a.state), a.state), alert_list(r.alerts), r.trend.empty() ? "-" : r.trend});
+               coloured(scheduler::to_string(a.state), a.state), alert_list(r.alerts),
+               r.trend.empty() ? "-" : r.trend});
   }
   table.print(std::cout);
 }

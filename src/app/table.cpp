@@ -32,7 +32,8 @@ void Table::print(std::ostream& out) const {
 std::string format_days(const std::optional<double>& days) {
   if (!days) return "-";
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f", *days);
+  // One decimal hides a runway of minutes as "0.0": below ten days show three digits.
+  std::snprintf(buffer, sizeof buffer, *days < 10.0 ? "%.3g" : "%.1f", *days);
   return buffer;
 }
 
