@@ -136,17 +136,50 @@ def demand_path(rng, steps, kind):
     return out, info
 
 
+def place_surge(rng, kind, demand, steps, balance, info):
+    """Starts a sustained surge when the balance left lasts `lead` days at the surged rate."""
+    factor = rng.uniform(3, 8) if kind == "jump" else rng.uniform(8, 25)
+    lead = rng.uniform(0.25, 2.0)
+    level = info["base_per_day"]
+    cum = 0.0
+    at = None
+    for i in range(steps):
+        cum += demand[i]
+        lo = max(0, i - 144 * 3)
+        recent = sum(demand[lo:i]) / max(1, i - lo) * 144 if i > 0 else level
+        if i > 144 * 8 and balance - cum <= lead * factor * max(recent, 0.3 * level):
+            at = i
+            break
+    if at is None:
+        at = rng.randrange(steps // 2, steps)
+    for i in range(at, len(demand)):
+        if kind == "jump":
+            demand[i] *= factor
+        else:
+            demand[i] += level * (factor - 1) / 144 * rng.uniform(0.8, 1.2)
+    info["surge"] = (rfc3339(START + at * STEP), round(factor, 1), round(lead, 2))
+
+
 def simulate(rng, name, kind, days, future_days):
     steps = days * 144
     total = steps + future_days * 144
     demand, info = demand_path(rng, total, kind)
+    surge_balance = None
+    if kind in ("jump", "drain"):
+        avg = sum(demand[: 144 * 7]) / 7 or info["base_per_day"]
+        surge_balance = round_amount(avg * rng.uniform(20, 40))
+        place_surge(rng, kind, demand, steps, surge_balance, info)
 
     policy = kind if kind in ("never", "late", "ontime") else rng.choice(["ontime", "ontime", "late", "mixed", "never"])
+    if kind in ("jump", "drain"):
+        policy = "late"
     info["topup_policy"] = policy
     avg7 = sum(demand[: 144 * 7]) / 7 or info["base_per_day"]
     balance = round_amount(avg7 * rng.uniform(8, 35))
     if kind == "dormant":
         balance = round_amount(info["base_per_day"] * rng.uniform(8, 25))
+    if surge_balance is not None:
+        balance = surge_balance
     balance_true = balance
     trigger_days = rng.uniform(2, 8)
     pending = None  # (step at which the top-up lands, amount)
@@ -201,7 +234,8 @@ def simulate(rng, name, kind, days, future_days):
     return rows, demand, true_balances, info
 
 
-KINDS = ["steady", "bursty", "batch", "leak", "level", "growth", "dormant", "tiny", "never", "late", "ontime"]
+KINDS = ["steady", "bursty", "batch", "leak", "level", "growth", "dormant", "tiny", "never", "late", "ontime", "jump",
+         "drain"]
 
 
 def main():

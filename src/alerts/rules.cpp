@@ -16,16 +16,29 @@ bool below(double value, double threshold, bool currently, double margin) {
   return currently ? value < threshold * (1 + margin) : value < threshold;
 }
 
-// A new critical alert needs the settled burn to agree (its P10 under critical_days and its
-// median under twice that), so neither a short-lived surge nor the spread of a lumpy account
-// pages on its own; a surge that would empty the account within a third of critical_days
-// (a day by default, at the median: the surge is being measured as it happens) pages at once.
-// A firing critical stays while the P10 is under critical_days plus the hysteresis margin.
+// Share of critical_days under which a surge (a leaked key, measured as it happens) pages
+// without waiting for the day-scale windows: a day by default.
+constexpr double k_surge_share = 1.0 / 3;
+// A surge pages only once it has lasted a quarter of the runway it leaves: most leaks stop
+// within hours, and one that empties the account sooner than that leaves no time to act anyway.
+constexpr double k_surge_age_factor = 4;
+// The settled median must be under this multiple of critical_days too, so the spread of a
+// lumpy account (a P10 far below its median) does not page on its own.
+constexpr double k_settled_median_factor = 1.25;
+
+// A new critical alert needs the settled burn to agree (P10 under critical_days, median close
+// to it), or a surge that would empty the account within a day and has lasted long enough to
+// be believed. A firing critical stays while the P10 is under critical_days plus the
+// hysteresis margin, so the way out is the plain P10.
 bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
-  if (f.runway_days.value_or(p10) < t.critical_days / 3) return true;
+  const double runway = f.runway_days.value_or(p10);
+  const bool surging = f.surge_hours > 0;
+  if (runway < k_surge_share * t.critical_days && (!surging || runway < k_surge_age_factor * f.surge_hours / 24)) {
+    return true;
+  }
   const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
-  const double settled_p50 = f.settled_runway_days ? *f.settled_runway_days : f.runway_days.value_or(p10);
-  return settled_p10 < t.critical_days && settled_p50 < 1.5 * t.critical_days;
+  const double settled_p50 = f.settled_runway_days.value_or(runway);
+  return settled_p10 < t.critical_days && settled_p50 < k_settled_median_factor * t.critical_days;
 }
 
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {

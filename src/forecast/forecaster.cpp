@@ -63,7 +63,13 @@ std::optional<double> day_to_day_spread(const SpendLedger& ledger, TimePoint end
 struct Estimate {
   double burn = 0;     // what the runway is projected with
   double settled = 0;  // the same without a surge of the last hours
+  double surge_hours = 0;
   std::string note;
+};
+
+struct Surge {
+  double rate = 0;
+  double hours = 0;  // how long it has run without a break
 };
 
 // Spend per day over [from, to) with each UTC hour capped at the larger of `usual_peak` and
@@ -133,11 +139,11 @@ double settled_burn(const SpendLedger& ledger, const Settings& settings, TimePoi
 }
 
 // A sustained jump in the last hours (a leaked key), followed at once: over the last two hours
-// at least 80 % of the observed time, spread over at least four separate readings, must run
-// far above the settled burn, so a lump (a batch job, even one that dropped probes or an
-// outage smeared over hours) is not taken for a new level. A provider that refreshes its
-// balance only every half hour or hour is followed by the 24 h window instead, later.
-std::optional<double> surge_rate(const SpendLedger& ledger, TimePoint end, double settled) {
+// at least 80 % of the observed time, spread over at least three separate balance changes,
+// must run far above the settled burn, so a lump (a batch job, even one that dropped probes or
+// an outage smeared over hours) is not taken for a new level. A provider that refreshes its
+// balance only hourly is followed by the 24 h window instead, later.
+std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double settled) {
   const auto from_ms = to_unix_ms(end - Hours(2));
   const auto to_ms = to_unix_ms(end);
   double covered_ms = 0;
@@ -153,13 +159,22 @@ std::optional<double> surge_rate(const SpendLedger& ledger, TimePoint end, doubl
       ++hot_readings;
     }
   }
-  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < 4) return std::nullopt;
+  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < 3) return std::nullopt;
   const auto two_hours = ledger.recent(end - Hours(2), end);
   const auto six_hours = ledger.recent(end - Hours(6), end);
   const double r2 = two_hours.spend / two_hours.covered_days;
   const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
   if (r6 <= 2 * settled) return std::nullopt;
-  return std::min(r2, r6 * 1.5);
+  // Its age: the unbroken run of hot readings back from the latest one.
+  double hot_run_ms = 0;
+  for (auto s = ledger.segments().rbegin(); s != ledger.segments().rend(); ++s) {
+    if (s->to_ms <= s->from_ms) continue;
+    const double rate = s->spend / (static_cast<double>(s->to_ms - s->from_ms) / 86'400'000.0);
+    if (rate <= 3 * settled) break;
+    hot_run_ms += static_cast<double>(s->to_ms - s->from_ms);
+  }
+  if (hot_run_ms <= 0) return std::nullopt;  // the latest reading is back to normal: it is over
+  return Surge{std::min(r2, r6 * 1.5), hot_run_ms / 3'600'000.0};
 }
 
 Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
@@ -168,11 +183,12 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     // Until a day is observed the settled burn is what was spent so far counted as a day's
     // spend: a first day that opens with a lump does not page as if it were the level.
     const double recent = plain_rate(long_window).value_or(0);
-    return {recent, long_window.spend, "less than a day observed: using the recent rate"};
+    return {recent, long_window.spend, 0, "less than a day observed: using the recent rate"};
   }
   const double settled = settled_burn(ledger, settings, end);
   const auto surge = surge_rate(ledger, end, settled);
-  return {std::max(settled, surge.value_or(0)), settled, ""};
+  if (!surge || surge->rate <= settled) return {settled, settled, 0, ""};
+  return {surge->rate, settled, surge->hours, ""};
 }
 
 // Day-to-day spread of spend. With fewer than four observed days, the spread of the recent
@@ -242,13 +258,14 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
     return f;
   }
   const auto day_spread = day_to_day_spread(ledger, end);
-  const auto [burn, settled, note] = estimate_burn(ledger, settings, end);
+  const auto [burn, settled, surge_hours, note] = estimate_burn(ledger, settings, end);
   if (burn <= 0) {
     f.note = "no spend yet";
     return f;
   }
   f.note = note;
   f.burn_per_day = burn;
+  f.surge_hours = surge_hours;
   const double balance = std::max(0.0, last->balance.to_double());
   const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;

@@ -70,22 +70,30 @@ double SpendLedger::recent_rate_per_ms() const {
 void SpendLedger::add(const Point& p) {
   if (m_last && p.at <= m_last->at) return;
   m_last_deposit = Decimal();
-  if (m_last) {
-    const std::int64_t from = to_unix_ms(m_last->at);
+  const bool counters = m_anchor && m_anchor->spend_total && p.spend_total;
+  const bool repeated = m_anchor && !counters && p.balance == m_anchor->balance;
+  if (repeated && to_unix_ms(p.at) - to_unix_ms(m_anchor->at) < k_max_hold_ms) {
+    m_previous = m_last;
+    m_last = p;
+    ++m_points;
+    return;
+  }
+  if (m_anchor) {
+    const std::int64_t from = to_unix_ms(m_anchor->at);
     const std::int64_t to = to_unix_ms(p.at);
     double spend = 0;
     Decimal deposit;
-    if (m_last->spend_total && p.spend_total && *p.spend_total >= *m_last->spend_total) {
+    if (counters && *p.spend_total >= *m_anchor->spend_total) {
       // The counter is authoritative; balance = before - spend + deposit.
-      const Decimal counted = *p.spend_total - *m_last->spend_total;
+      const Decimal counted = *p.spend_total - *m_anchor->spend_total;
       spend = counted.to_double();
-      deposit = p.balance - m_last->balance + counted;
-    } else if (p.balance <= m_last->balance) {
-      spend = (m_last->balance - p.balance).to_double();
+      deposit = p.balance - m_anchor->balance + counted;
+    } else if (p.balance <= m_anchor->balance) {
+      spend = (m_anchor->balance - p.balance).to_double();
     } else {
       // A deposit: the spend it hides is estimated from the recent rate.
       spend = recent_rate_per_ms() * static_cast<double>(to - from);
-      deposit = p.balance - m_last->balance + Decimal::from_double(spend);
+      deposit = p.balance - m_anchor->balance + Decimal::from_double(spend);
     }
     if (deposit > Decimal()) {
       m_last_deposit = deposit;
@@ -97,6 +105,7 @@ void SpendLedger::add(const Point& p) {
   }
   m_previous = m_last;
   m_last = p;
+  m_anchor = p;
   ++m_points;
 }
 

@@ -110,11 +110,53 @@ TEST_SUITE("alerts_rules") {
       CHECK(f->summary == "no spend yet");
     }
     SUBCASE("the conservative runway decides") {
-      auto o = ok_observation("100", 5);
+      auto o = ok_observation("100", 3.5);
       o.forecast->runway_p10_days = 2;
       auto f = find(evaluate(o, {}, {}), Rule::runway);
       REQUIRE(f);
       CHECK(f->severity == Severity::critical);
+    }
+    SUBCASE("a P10 far below the median is only a warning") {
+      // The spread of a lumpy account alone does not page: the median must be within 25 %
+      // of critical_days too. (It used to page at P50 5 / P10 2; on the forecast benchmark
+      // most such onsets came with a true runway over twice critical_days.)
+      auto o = ok_observation("100", 5);
+      o.forecast->runway_p10_days = 2;
+      auto f = find(evaluate(o, {}, {}), Rule::runway);
+      REQUIRE(f);
+      CHECK(f->firing);
+      CHECK(f->severity == Severity::warning);
+    }
+  }
+
+  TEST_CASE("a surge pages critical only when the account would be dry within a day") {
+    // The burn follows a surge (a leaked key) that the settled burn does not show yet.
+    auto surging = [](double runway, double settled_runway, double surge_hours) {
+      auto o = ok_observation("100", runway);
+      o.forecast->settled_runway_days = settled_runway;
+      o.forecast->settled_runway_p10_days = settled_runway;
+      o.forecast->surge_hours = surge_hours;
+      return *find(evaluate(o, {}, {}), Rule::runway);
+    };
+    SUBCASE("two days at the surge rate: a warning, not a page") {
+      const auto f = surging(2, 20, 6);
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::warning);
+    }
+    SUBCASE("under a day at the surge rate, lasting long enough: critical") {
+      CHECK(surging(0.8, 20, 6).severity == Severity::critical);
+      CHECK(surging(0.3, 20, 2).severity == Severity::critical);
+    }
+    SUBCASE("a surge younger than a quarter of the runway it leaves waits") {
+      CHECK(surging(0.8, 20, 2).severity == Severity::warning);
+    }
+    SUBCASE("once critical, the plain P10 decides the way out") {
+      const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
+      auto o = ok_observation("100", 2);
+      o.forecast->settled_runway_days = 20;
+      o.forecast->settled_runway_p10_days = 20;
+      o.forecast->surge_hours = 6;
+      CHECK(find(evaluate(o, {}, critical), Rule::runway)->severity == Severity::critical);
     }
   }
 

@@ -29,6 +29,8 @@ struct Forecast {
   // short-lived surge pages only when it would empty the account within hours.
   std::optional<double> settled_runway_days;
   std::optional<double> settled_runway_p10_days;
+  // How long the surge has run without a break (0 without one); at most six hours are seen.
+  double surge_hours = 0;
   Decimal recommended_topup;                // brings the P10 runway to target_days plus lead time
   Decimal deposits;                         // deposits in the burn window
   bool topped_up_last = false;              // the latest reading carried a deposit

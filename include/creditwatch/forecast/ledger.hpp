@@ -21,6 +21,9 @@ struct Point {
 // them (a dropped probe loses nothing, it just blurs), and the time those readings cover is
 // tracked so rates divide by observed time, not wall time. A rise in balance is a deposit,
 // never negative spend; the spend hidden under a deposit is estimated from the recent rate.
+// A repeated balance is not taken for an interval without spend until it has stood for
+// `k_max_hold`: providers that refresh the balance every 30-60 minutes repeat it between
+// refreshes, and the drop at the next refresh belongs to the whole time since the last change.
 class SpendLedger {
 public:
   static constexpr std::int64_t k_bucket_ms = 3'600'000;  // one hour
@@ -29,6 +32,7 @@ public:
   // probe intervals under ~80 s the newest 128 readings keep full resolution and older
   // ones get coarser with age (spend and covered time are kept exactly).
   static constexpr std::size_t k_max_segments = 256;
+  static constexpr std::int64_t k_max_hold_ms = 70 * 60'000;
 
   struct Bucket {
     std::int64_t start_ms = 0;
@@ -83,6 +87,7 @@ private:
   std::deque<std::pair<std::int64_t, Decimal>> m_deposits;
   std::optional<Point> m_last;
   std::optional<Point> m_previous;
+  std::optional<Point> m_anchor;  // where the interval not yet attributed starts
   Decimal m_last_deposit;
   double m_total_spend = 0;
   std::size_t m_points = 0;
