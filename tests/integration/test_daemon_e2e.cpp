@@ -1,7 +1,10 @@
 // End-to-end: the real `creditwatch run` daemon against loopback fakes of DeepSeek's
 // GET /user/balance (shared/reference/providers.md section 1) and a Slack incoming webhook
 // (shared/reference/sinks.md section 1.1). Every scenario uses its own temp dir, its own
-// fakes on kernel-chosen ports, a 1 s probe interval and bounded waits.
+// fakes on kernel-chosen ports, a 1 s probe interval and bounded waits. The DeepSeek fake,
+// the daemon and the outbox helpers are in daemon_fixture.hpp.
+#include "daemon_fixture.hpp"
+
 #include "fakes/fake_http_server.hpp"
 #include "fakes/process.hpp"
 #include "fakes/real_peers.hpp"
@@ -40,98 +43,6 @@ namespace {
 // Distinctive secrets: any leak into the log is unmistakable.
 constexpr const char* k_key = "sk-SECRET-deadbeef42";
 constexpr const char* k_webhook_path = "/services/T000/B000/XXXXSECRETTOKEN";
-
-// Documented DeepSeek error bodies (providers.md section 1). The 401 body echoes the key's
-// last four characters, as DeepSeek does.
-constexpr const char* k_auth_failed =
-    R"({"error":{"message":"Authentication Fails, Your api key: ****ef42 is invalid","type":"authentication_error","param":null,"code":"invalid_request_error"}})";
-constexpr const char* k_insufficient =
-    R"({"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}})";
-
-std::string balance_body(const std::string& total) {
-  return R"({"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":")" + total +
-         R"(","granted_balance":"0.00","topped_up_balance":")" + total + R"("}]})";
-}
-
-std::string two_decimals(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.2f", value);
-  return buffer;
-}
-
-// --- DeepSeek fake -------------------------------------------------------------------------
-
-// Serves {prefix}/user/balance for each prefix given. Each prefix has a mode; the
-// falling balance loses 0.5 per second since the fake was created.
-class DeepSeekFake {
-public:
-  enum class Mode { falling, topped_up, unauthorized, insufficient, hang };
-
-  explicit DeepSeekFake(std::vector<std::string> prefixes = {""}) {
-    for (const auto& prefix : prefixes) {
-      m_modes[prefix] = Mode::falling;
-      m_server.get(prefix + "/user/balance", [this, prefix](const httplib::Request&, httplib::Response& res) {
-        Mode mode;
-        {
-          std::unique_lock lock(m_mutex);
-          mode = m_modes[prefix];
-          if (mode == Mode::hang) {
-            ++m_hanging;
-            m_release.wait_for(lock, 30s, [&] { return m_modes[prefix] != Mode::hang || m_closing; });
-            --m_hanging;
-            mode = Mode::falling;
-          }
-        }
-        switch (mode) {
-          case Mode::falling: {
-            const double elapsed = std::chrono::duration<double>(SteadyClock::now() - m_started).count();
-            reply_json(res, 200, balance_body(two_decimals(100.0 - 0.5 * elapsed)));
-            return;
-          }
-          case Mode::topped_up: reply_json(res, 200, balance_body("1000000.00")); return;
-          case Mode::unauthorized: reply_json(res, 401, k_auth_failed); return;
-          case Mode::insufficient: reply_json(res, 402, k_insufficient); return;
-          case Mode::hang: return;
-        }
-      });
-    }
-    m_server.start();
-  }
-
-  ~DeepSeekFake() {
-    std::lock_guard lock(m_mutex);
-    m_closing = true;
-    m_release.notify_all();
-  }
-
-  void set_mode(Mode mode, const std::string& prefix = "") {
-    std::lock_guard lock(m_mutex);
-    m_modes[prefix] = mode;
-    m_release.notify_all();
-  }
-  int hanging() const {
-    std::lock_guard lock(m_mutex);
-    return m_hanging;
-  }
-  std::string url(const std::string& prefix = "") const { return m_server.url() + prefix; }
-  std::size_t count(const std::string& prefix = "") const {
-    std::size_t n = 0;
-    for (const auto& r : m_server.requests()) {
-      if (r.path == prefix + "/user/balance") ++n;
-    }
-    return n;
-  }
-  std::vector<RecordedRequest> requests() const { return m_server.requests(); }
-
-private:
-  const SteadyClock::time_point m_started = SteadyClock::now();
-  mutable std::mutex m_mutex;
-  std::condition_variable m_release;
-  bool m_closing = false;
-  int m_hanging = 0;
-  std::map<std::string, Mode> m_modes;
-  FakeHttpServer m_server;  // last: stops before the state its handlers use goes away
-};
 
 // --- Slack fake ----------------------------------------------------------------------------
 
@@ -246,13 +157,9 @@ private:
   FakeHttpServer m_server;  // last: stops before the state its handlers use goes away
 };
 
-// --- config and daemon ---------------------------------------------------------------------
+// --- config -------------------------------------------------------------------------------
 
-struct AccountSpec {
-  std::string name;
-  std::string base_url;
-};
-
+// The shared daemon config with a Slack notifier first (unless `slack` is false).
 struct ConfigSpec {
   std::vector<AccountSpec> accounts;
   bool slack = true;
@@ -270,109 +177,20 @@ ConfigSpec with_accounts(std::vector<AccountSpec> accounts) {
 }
 
 std::string config_yaml(const TempDir& dir, const ConfigSpec& spec) {
-  std::ostringstream y;
-  y << "storage:\n  path: " << dir.file("creditwatch.db") << "\n";
-  y << "http:\n  listen: \"off\"\n";
-  y << "defaults:\n  interval: 1s\n  timeout: 5s\n  burn_window: 30s\n  warn_days: 14\n  critical_days: 3\n"
-    << spec.extra_defaults;
-  y << "alerting:\n  repeat_interval: 24h\n  send_resolved: true\n  retry_initial: 200ms\n  retry_max: 1s\n";
-  y << "logging:\n  level: " << spec.log_level << "\n  format: " << spec.log_format << "\n";
-  y << "accounts:\n";
-  for (const auto& a : spec.accounts) {
-    y << "  - name: " << a.name << "\n    provider: deepseek\n    api_key: ${CW_E2E_DEEPSEEK_KEY}\n    base_url: "
-      << a.base_url << "\n";
-  }
-  if (spec.slack || !spec.extra_notifiers.empty()) y << "notifiers:\n";
+  DaemonConfig config{spec.accounts, spec.log_format, spec.log_level, spec.extra_defaults, ""};
   if (spec.slack) {
-    y << "  - name: slack-ops\n    type: slack\n    webhook_url: ${CW_E2E_SLACK_URL}\n"
-      << "    min_severity: " << spec.min_severity << "\n";
+    config.notifiers =
+        "  - name: slack-ops\n    type: slack\n    webhook_url: ${CW_E2E_SLACK_URL}\n    min_severity: " +
+        spec.min_severity + "\n";
   }
-  y << spec.extra_notifiers;
-  return y.str();
+  config.notifiers += spec.extra_notifiers;
+  return daemon_config_yaml(dir, config);
 }
-
-// One daemon process over one config and database; restartable.
-class Daemon {
-public:
-  Daemon(const TempDir& dir, std::map<std::string, std::string> env)
-      : m_config(dir.file("creditwatch.yaml")), m_db(dir.file("creditwatch.db")), m_log(dir.file("daemon.log")),
-        m_env(std::move(env)) {}
-
-  void start() {
-    m_process = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{CREDITWATCH_BINARY, "run", "-c", m_config}, m_env, m_log);
-    // The database exists and is migrated once the start line is logged.
-    REQUIRE_MESSAGE(eventually([&] { return count_in_log(" watching ") > m_starts_ready; }, 15s),
-                    "the daemon did not start:\n" << log());
-    m_starts_ready = count_in_log(" watching ");
-  }
-
-  // SIGTERM; returns the exit code (-2: still running after `timeout`).
-  int terminate(std::chrono::milliseconds timeout = 10s) {
-    m_process->signal(SIGTERM);
-    return m_process->wait(timeout);
-  }
-  void signal(int sig) { m_process->signal(sig); }
-  int wait(std::chrono::milliseconds timeout) { return m_process->wait(timeout); }
-  bool running() { return m_process && m_process->running(); }
-
-  std::string log() const { return read_file(m_log); }
-  std::size_t count_in_log(const std::string& needle) const {
-    const auto text = log();
-    std::size_t n = 0;
-    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
-    return n;
-  }
-  const std::string& config_path() const { return m_config; }
-  const std::string& db_path() const { return m_db; }
-  const std::string& log_path() const { return m_log; }
-
-  std::vector<OutboxRow> outbox() const {
-    creditwatch::storage::Store store(m_db);
-    return store.notifications();
-  }
-  std::vector<creditwatch::storage::AlertRow> alerts() const {
-    creditwatch::storage::Store store(m_db);
-    return store.alerts();
-  }
-
-private:
-  std::string m_config;
-  std::string m_db;
-  std::string m_log;
-  std::map<std::string, std::string> m_env;
-  std::unique_ptr<BackgroundProcess> m_process;
-  std::size_t m_starts_ready = 0;
-};
 
 std::map<std::string, std::string> daemon_env(const SlackFake* slack) {
-  std::map<std::string, std::string> env = {{"CW_E2E_DEEPSEEK_KEY", k_key}};
+  std::map<std::string, std::string> env = {{k_deepseek_key_env, k_key}};
   env["CW_E2E_SLACK_URL"] = slack ? slack->url() : "http://127.0.0.1:9/unused";
   return env;
-}
-
-const std::string k_runway_key = "creditwatch-ds-main-runway";
-
-std::vector<OutboxRow> rows_for(const std::vector<OutboxRow>& rows, const std::string& dedup_key) {
-  std::vector<OutboxRow> out;
-  for (const auto& r : rows) {
-    if (r.dedup_key == dedup_key) out.push_back(r);
-  }
-  return out;
-}
-
-std::string status_of(const json& payload) {
-  return payload.is_object() ? payload.value("status", "") : "";
-}
-
-std::string describe(const std::vector<OutboxRow>& rows) {
-  std::ostringstream s;
-  for (const auto& r : rows) {
-    s << "  #" << r.id << " " << r.notifier << " " << r.dedup_key << " "
-      << status_of(json::parse(r.payload_json, nullptr, false)) << " state=" << creditwatch::storage::to_string(r.state)
-      << " attempts=" << r.attempts << " last_error=" << r.last_error << "\n";
-  }
-  return s.str();
 }
 
 std::string describe(const std::vector<SlackHit>& hits) {
@@ -384,13 +202,6 @@ std::string describe(const std::vector<SlackHit>& hits) {
       << (h.body.is_object() ? h.body.value("text", "").substr(0, 120) : h.raw.substr(0, 120)) << "\n";
   }
   return s.str();
-}
-
-// Waits until the DeepSeek fake has seen `more` requests beyond what it has now.
-bool probes_continue(const DeepSeekFake& fake, std::size_t more, const std::string& prefix = "",
-                     std::chrono::milliseconds timeout = 15s) {
-  const auto start = fake.count(prefix);
-  return eventually([&] { return fake.count(prefix) >= start + more; }, timeout);
 }
 
 }  // namespace
