@@ -12,6 +12,9 @@ namespace {
 constexpr double k_max_projection_days = 36500;
 constexpr double k_z90 = 1.2816;  // one-sided 90 % normal quantile
 constexpr std::size_t k_days_for_spread = 28;
+// How far the last 24 h and 72 h must both stand from the burn window before the level counts
+// as moved: smaller differences are noise more often than news.
+constexpr double k_shift_ratio = 1.5;
 
 using Hours = std::chrono::hours;
 
@@ -61,8 +64,8 @@ std::optional<double> day_to_day_spread(const SpendLedger& ledger, TimePoint end
 }
 
 struct Estimate {
-  double burn = 0;     // what the runway is projected with
-  double settled = 0;  // the same without a surge of the last hours
+  double burn = 0;     // the median projection, or a surge
+  double settled = 0;  // what a critical alert is judged on (see level_burns)
   double surge_hours = 0;
   std::string note;
 };
@@ -103,39 +106,44 @@ std::optional<double> lump_capped_rate(const SpendLedger& ledger, TimePoint from
   return spend / (covered / 24);
 }
 
-// The settled burn: the burn window, moved towards the last 24 h and 72 h when both agree that
-// the level moved (judged with lumps capped, so a lump is not a level), plus week-over-week
-// growth.
-double settled_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
-  const auto long_window = ledger.window(end - settings.burn_window, end);
-  const double usual_peak = usual_daily_peak(ledger, end, 7);
-  const double base = trimmed_rate(long_window, usual_peak).value_or(0);
-  double burn = base;
+struct LevelBurns {
+  double median = 0;   // the median projection
+  double settled = 0;  // what a critical alert is judged on
+};
 
+// The level shift the last 24 h and 72 h agree on, per day (0 when they disagree), measured
+// with lumps capped in both the recent windows and the burn window, so it is added to a base
+// whose lumps are neither doubled nor removed. Upward it follows faster than downward, since
+// a late alert costs more than an early one.
+double level_shift(const SpendLedger& ledger, const Settings& settings, TimePoint end, double usual_peak) {
   const auto day = ledger.window(end - Hours(24), end);
   const auto three_days = ledger.window(end - Hours(72), end);
-  // The shift is measured with lumps capped in both the recent windows and the burn window
-  // and added to the plain base, so the lumps the base holds are neither doubled nor removed.
   const auto reference = lump_capped_rate(ledger, end - settings.burn_window, end, usual_peak);
   auto short_rate = day.covered_days >= 0.5 ? lump_capped_rate(ledger, end - Hours(24), end, usual_peak) : std::nullopt;
   auto mid_rate = three_days.covered_days >= 1.5 ? lump_capped_rate(ledger, end - Hours(72), end, usual_peak) : short_rate;
-  if (short_rate && mid_rate && reference) {
-    if (*short_rate > *reference && *mid_rate > *reference) {
-      burn = base + 0.75 * (std::min(*short_rate, *mid_rate) - *reference);
-    } else if (*short_rate < *reference && *mid_rate < *reference) {
-      burn = std::max(0.5 * base, base + 0.5 * (std::max(*short_rate, *mid_rate) - *reference));
-    }
-  }
+  if (!short_rate || !mid_rate || !reference) return 0;
+  const double low = std::min(*short_rate, *mid_rate);
+  const double high = std::max(*short_rate, *mid_rate);
+  if (low > k_shift_ratio * *reference) return 0.75 * (low - *reference);
+  if (high * k_shift_ratio < *reference) return 0.5 * (high - *reference);
+  return 0;
+}
 
-  // Week-over-week growth, projected half a week ahead.
-  const auto earlier = ledger.window(end - 2 * settings.burn_window, end - settings.burn_window);
-  const double window_days = std::chrono::duration<double>(settings.burn_window).count() / 86400.0;
-  if (earlier.covered_days >= 0.7 * window_days) {
-    if (auto previous = trimmed_rate(earlier, usual_peak); previous && *previous > 0 && base > *previous * 1.05) {
-      burn *= std::min(std::sqrt(base / *previous), 1.5);
-    }
-  }
-  return burn;
+// Both bases are the burn-window mean moved by the level shift. The settled one trims the
+// window's largest hour back to four times the others' average (never below a typical day's
+// peak), so a one-off lump does not page. The median one trims only a record: an hour larger
+// than any of the three weeks before. Lumps that recur are part of what an account spends,
+// and on both benchmark generators keeping them made the median error smaller. Week-over-week
+// growth is not projected: there it amplified noise more than it caught trends.
+LevelBurns level_burns(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
+  const auto long_window = ledger.window(end - settings.burn_window, end);
+  const double usual_peak = usual_daily_peak(ledger, end, 7);
+  const auto before = ledger.window(end - settings.burn_window - Hours(24 * 21), end - settings.burn_window);
+  const double record = before.covered_days >= 3 ? before.largest_hour : 0;
+  const double shift = level_shift(ledger, settings, end, usual_peak);
+  auto shifted = [shift](double base) { return std::max(0.5 * base, base + shift); };
+  return {shifted(trimmed_rate(long_window, std::max(usual_peak, record)).value_or(0)),
+          shifted(trimmed_rate(long_window, usual_peak).value_or(0))};
 }
 
 // A sustained jump in the last hours (a leaked key), followed at once: over the last two hours
@@ -177,17 +185,18 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
   return Surge{std::min(r2, r6 * 1.5), hot_run_ms / 3'600'000.0};
 }
 
+// The burn-window levels (see level_burns), or a surge of the last hours when one runs.
 Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
   const auto long_window = ledger.window(end - settings.burn_window, end);
+  const double mean = plain_rate(long_window).value_or(0);
   if (long_window.covered_days < 1.0) {
     // Until a day is observed the settled burn is what was spent so far counted as a day's
     // spend: a first day that opens with a lump does not page as if it were the level.
-    const double recent = plain_rate(long_window).value_or(0);
-    return {recent, long_window.spend, 0, "less than a day observed: using the recent rate"};
+    return {mean, long_window.spend, 0, "less than a day observed: using the recent rate"};
   }
-  const double settled = settled_burn(ledger, settings, end);
-  const auto surge = surge_rate(ledger, end, settled);
-  if (!surge || surge->rate <= settled) return {settled, settled, 0, ""};
+  const auto [median, settled] = level_burns(ledger, settings, end);
+  const auto surge = surge_rate(ledger, end, std::max(median, settled));
+  if (!surge || surge->rate <= median) return {median, settled, 0, ""};
   return {surge->rate, settled, surge->hours, ""};
 }
 
@@ -269,14 +278,15 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   const double balance = std::max(0.0, last->balance.to_double());
   const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;
-  f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
-  if (settled < burn && settled > 0) {
+  // The conservative runway takes the higher of the two burns, so it never exceeds either
+  // median (nor the P50).
+  const double cautious_burn = std::max(burn, settled);
+  const double cautious_sigma = daily_spread(ledger, day_spread, cautious_burn);
+  f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, cautious_burn, cautious_sigma));
+  if (settled > 0) {
     f.settled_runway_days = balance / settled;
     const double settled_p10 = p10_runway(balance, settled, daily_spread(ledger, day_spread, settled));
     f.settled_runway_p10_days = std::min(*f.settled_runway_days, settled_p10);
-  } else {
-    f.settled_runway_days = f.runway_days;
-    f.settled_runway_p10_days = f.runway_p10_days;
   }
   if (*f.runway_days < k_max_projection_days) {
     f.exhausted_at = last->at + std::chrono::duration_cast<TimePoint::duration>(
