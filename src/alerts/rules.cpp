@@ -20,14 +20,16 @@ bool below(double value, double threshold, bool currently, double margin) {
 // without waiting for the day-scale windows: a day by default.
 constexpr double k_surge_share = 1.0 / 3;
 // A surge pages only once it has lasted a quarter of the runway it leaves: most leaks stop
-// within hours, and one that empties the account sooner than that leaves no time to act anyway.
+// within hours, and the longer one has run, the likelier it is to run on.
 constexpr double k_surge_age_factor = 4;
 // The settled median must be under this multiple of critical_days too, so the spread of a
 // lumpy account (a P10 far below its median) does not page on its own.
-constexpr double k_settled_median_factor = 1.25;
+constexpr double k_settled_median_factor = 1.1;
+// ... unless the P10 alone is far under critical_days.
+constexpr double k_settled_p10_share = 0.75;
 
-// A new critical alert needs the settled burn to agree (P10 under critical_days, median close
-// to it), or a surge that would empty the account within a day and has lasted long enough to
+// A new critical alert needs the settled burn to agree (P10 under critical_days, and the median
+// within 10 % of it or the P10 well under it), or a surge that would empty the account within a day and has lasted long enough to
 // be believed. A firing critical stays while the P10 is under critical_days plus the
 // hysteresis margin, so the way out is the plain P10.
 bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
@@ -38,7 +40,8 @@ bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& 
   }
   const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
   const double settled_p50 = f.settled_runway_days.value_or(runway);
-  return settled_p10 < t.critical_days && settled_p50 < k_settled_median_factor * t.critical_days;
+  return settled_p10 < t.critical_days &&
+         (settled_p50 < k_settled_median_factor * t.critical_days || settled_p10 < k_settled_p10_share * t.critical_days);
 }
 
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
