@@ -14,7 +14,7 @@ constexpr double k_z90 = 1.2816;  // one-sided 90 % normal quantile
 constexpr std::size_t k_days_for_spread = 28;
 // How far the last 24 h and 72 h must both stand from the burn window before the level counts
 // as moved: smaller differences are noise more often than news.
-constexpr double k_shift_ratio = 1.5;
+constexpr double k_shift_ratio = 1.3;
 
 using Hours = std::chrono::hours;
 

@@ -72,7 +72,11 @@ void SpendLedger::add(const Point& p) {
   m_last_deposit = Decimal();
   const bool counters = m_anchor && m_anchor->spend_total && p.spend_total;
   const bool repeated = m_anchor && !counters && p.balance == m_anchor->balance;
-  if (repeated && to_unix_ms(p.at) - to_unix_ms(m_anchor->at) < k_max_hold_ms) {
+  // While the account is dry its demand is refused, so the time says nothing about the level
+  // it will spend at once topped up: it is left unobserved rather than counted as no spend.
+  const bool dry = m_anchor && !counters && m_anchor->balance <= Decimal() && p.balance <= m_anchor->balance;
+  if (dry) m_anchor = p;
+  if (dry || (repeated && to_unix_ms(p.at) - to_unix_ms(m_anchor->at) < k_max_hold_ms)) {
     m_previous = m_last;
     m_last = p;
     ++m_points;
