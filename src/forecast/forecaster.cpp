@@ -147,10 +147,9 @@ LevelBurns level_burns(const SpendLedger& ledger, const Settings& settings, Time
 }
 
 // A sustained jump in the last hours (a leaked key), followed at once: over the last two hours
-// at least 80 % of the observed time, spread over at least three separate balance changes,
-// must run far above the settled burn, so a lump (a batch job, even one that dropped probes or
-// an outage smeared over hours) is not taken for a new level. A provider that refreshes its
-// balance only hourly is followed by the 24 h window instead, later.
+// at least 80 % of the observed time, spread over at least three separate balance changes (two
+// hourly ones), must run far above the settled burn, so a lump (a batch job, even one that
+// dropped probes or an outage smeared over hours) is not taken for a new level.
 std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double settled) {
   const auto from_ms = to_unix_ms(end - Hours(2));
   const auto to_ms = to_unix_ms(end);
@@ -167,7 +166,10 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
       ++hot_readings;
     }
   }
-  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < 3) return std::nullopt;
+  // Three changes, or two for a provider that refreshes hourly (whose changes the ledger
+  // spreads over the hour since the previous one).
+  const int least_readings = hot_ms >= 1.5 * 3'600'000 ? 2 : 3;
+  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < least_readings) return std::nullopt;
   const auto two_hours = ledger.recent(end - Hours(2), end);
   const auto six_hours = ledger.recent(end - Hours(6), end);
   const double r2 = two_hours.spend / two_hours.covered_days;
