@@ -151,11 +151,15 @@ LevelBurns level_burns(const SpendLedger& ledger, const Settings& settings, Time
 // hourly ones), must run far above the settled burn, so a lump (a batch job, even one that
 // dropped probes or an outage smeared over hours) is not taken for a new level.
 std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double settled) {
-  const auto from_ms = to_unix_ms(end - Hours(2));
-  const auto to_ms = to_unix_ms(end);
+  if (ledger.segments().empty()) return std::nullopt;
+  // Measured up to the latest balance change: a provider that refreshes hourly repeats the
+  // balance in between, and the ledger holds those readings until the next change.
+  const auto to_ms = std::min(to_unix_ms(end), ledger.segments().back().to_ms);
+  const auto from_ms = to_ms - 2 * 3'600'000;
+  const TimePoint to = from_unix_ms(to_ms);
   double covered_ms = 0;
   double hot_ms = 0;
-  int hot_readings = 0;
+  std::vector<double> hot_rates;
   for (const auto& s : ledger.segments()) {
     const auto overlap = std::min(to_ms, s.to_ms) - std::max(from_ms, s.from_ms);
     if (overlap <= 0 || s.to_ms <= s.from_ms) continue;
@@ -163,18 +167,24 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
     const double rate = s.spend / (static_cast<double>(s.to_ms - s.from_ms) / 86'400'000.0);
     if (rate > 3 * settled) {
       hot_ms += static_cast<double>(overlap);
-      ++hot_readings;
+      hot_rates.push_back(rate);
     }
   }
   // Three changes, or two for a provider that refreshes hourly (whose changes the ledger
   // spreads over the hour since the previous one).
-  const int least_readings = hot_ms >= 1.5 * 3'600'000 ? 2 : 3;
-  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_readings < least_readings) return std::nullopt;
-  const auto two_hours = ledger.recent(end - Hours(2), end);
-  const auto six_hours = ledger.recent(end - Hours(6), end);
+  const std::size_t least_readings = hot_ms >= 1.5 * 3'600'000 ? 2 : 3;
+  if (covered_ms < 1.5 * 3'600'000 || hot_ms < 0.8 * covered_ms || hot_rates.size() < least_readings) {
+    return std::nullopt;
+  }
+  const auto two_hours = ledger.recent(to - Hours(2), to);
+  const auto six_hours = ledger.recent(to - Hours(6), to);
   const double r2 = two_hours.spend / two_hours.covered_days;
   const double r6 = six_hours.spend / std::max(six_hours.covered_days, 1e-9);
   if (r6 <= 2 * settled) return std::nullopt;
+  // A lump on top of a leak is not its rate: the typical hot reading bounds it.
+  const auto mid = hot_rates.begin() + static_cast<std::ptrdiff_t>((hot_rates.size() - 1) / 2);
+  std::nth_element(hot_rates.begin(), mid, hot_rates.end());
+  const double typical = *mid;
   // Its age: the unbroken run of hot readings back from the latest one.
   double hot_run_ms = 0;
   for (auto s = ledger.segments().rbegin(); s != ledger.segments().rend(); ++s) {
@@ -184,10 +194,9 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
     hot_run_ms += static_cast<double>(s->to_ms - s->from_ms);
   }
   if (hot_run_ms <= 0) return std::nullopt;  // the latest reading is back to normal: it is over
-  return Surge{std::min(r2, r6 * 1.5), hot_run_ms / 3'600'000.0};
+  return Surge{std::min({r2, r6 * 1.5, typical * 1.5}), hot_run_ms / 3'600'000.0};
 }
 
-// The burn-window levels (see level_burns), or a surge of the last hours when one runs.
 Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {
   const auto long_window = ledger.window(end - settings.burn_window, end);
   const double mean = plain_rate(long_window).value_or(0);

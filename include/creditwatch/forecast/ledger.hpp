@@ -32,7 +32,7 @@ public:
   // probe intervals under ~80 s the newest 128 readings keep full resolution and older
   // ones get coarser with age (spend and covered time are kept exactly).
   static constexpr std::size_t k_max_segments = 256;
-  static constexpr std::int64_t k_max_hold_ms = 70 * 60'000;
+  static constexpr std::int64_t k_max_hold_ms = 90 * 60'000;
 
   struct Bucket {
     std::int64_t start_ms = 0;
