@@ -161,10 +161,12 @@ TEST_SUITE("forecast_scenarios") {
           // The leak reaction follows the jump within hours.
           CHECK(*f.burn_per_day >= 0.7 * 50);
         } else {
-          // Known weakness: once the leak reaction lets go, the blend takes the lower of the
-          // 24 h and 72 h rates, which still hold quiet days, so the burn sags to about a
-          // third of the new level until the 7-day window fills (see bench/forecast/README.md).
-          CHECK(*f.burn_per_day >= 0.3 * 50);
+          // Once the settled burn has climbed past a third of the new level, the new level no
+          // longer counts as a surge and the level shift takes over: it follows the lower of
+          // the 24 h and 72 h rates, which still hold quiet days, so the burn dips to about
+          // 60 % of the new level for a day before it climbs back (it sagged to about a third
+          // before the shift was measured with lumps capped and added to the plain mean).
+          CHECK(*f.burn_per_day >= 0.55 * 50);
         }
       }
     });
