@@ -45,16 +45,18 @@ struct Forecast {
 
 // Projects the runway from what the ledger holds, as of `now`. Pure: no I/O, no clock.
 //
-// The burn rate is the spend over `burn_window` (a whole weekly cycle by default), with a
-// single outlying hour trimmed so one batch job does not move it; when the last 24 h and
-// 72 h agree that the level moved, it follows them (faster upward than downward, since a
-// late alert costs more than an early one); a sustained jump within the last hours (a leaked
-// key) is followed at once; week-over-week growth is projected half a week ahead.
+// The burn rate (P50) is the mean spend over `burn_window` (a whole weekly cycle by default)
+// with only a record hour trimmed (recurring lumps are part of what an account spends); when
+// the last 24 h and 72 h both stand well off it, it follows them (faster upward than
+// downward, since a late alert costs more than an early one); a sustained jump within the
+// last hours (a leaked key) is followed at once. The settled burn, which a new critical alert
+// needs, is the same with the window's largest hour trimmed and without the surge.
 // With less than a day observed it falls back to the plain recent rate and says so.
 //
 // P10 treats daily spend as independent draws with the observed day-to-day spread (a normal
 // approximation of resampling the observed days): the runway such that the chance of running
-// out sooner is 10 %. `runway` alerts use P10 (see alerts/rules.cpp).
+// out sooner is 10 %, at the higher of the two burns. `runway` warnings use P10; critical
+// alerts also need the settled runways (see alerts/rules.cpp).
 Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now);
 
 // Convenience for a batch of readings (oldest first).
