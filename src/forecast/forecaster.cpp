@@ -201,9 +201,20 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
   const auto long_window = ledger.window(end - settings.burn_window, end);
   const double mean = plain_rate(long_window).value_or(0);
   if (long_window.covered_days < 1.0) {
-    // Until a day is observed the settled burn is what was spent so far counted as a day's
-    // spend: a first day that opens with a lump does not page as if it were the level.
-    return {mean, long_window.spend, 0, "less than a day observed: using the recent rate"};
+    // Until a day is observed, the settled burn counts what was spent so far as a day's
+    // spend: a first day that opens with a lump or a busy morning does not page as if it were
+    // the level. A burn window configured shorter than a day asks for the recent rate, and
+    // gets it unless one reading holds most of the spend.
+    double largest = 0;
+    double total = 0;
+    for (const auto& s : ledger.segments()) {
+      largest = std::max(largest, s.spend);
+      total += s.spend;
+    }
+    const bool short_window = settings.burn_window < Hours(24);
+    const bool lump = largest >= 0.5 * total;
+    const double settled = short_window && !lump ? mean : mean * long_window.covered_days;
+    return {mean, settled, 0, "less than a day observed: using the recent rate"};
   }
   const auto [median, settled] = level_burns(ledger, settings, end);
   const auto surge = surge_rate(ledger, end, std::max(median, settled));
