@@ -293,6 +293,27 @@ TEST_SUITE("forecast_forecaster") {
     CHECK(round_up_topup(-50) == Decimal());
   }
 
+  TEST_CASE("the first day: the settled runway counts the spend so far as a day's") {
+    // 10/day for six hours (2.5 spent). The median follows the rate; a new critical alert
+    // needs the settled runway, which counts the 2.5 as a whole day's spend, so a busy first
+    // morning does not page.
+    std::vector<Point> history;
+    for (int i = 0; i <= 36; ++i) history.push_back(at_day(i / 144.0, 100 - 10.0 * i / 144));
+    const auto f = run(history);
+    REQUIRE(f.runway_days);
+    CHECK(*f.runway_days == doctest::Approx(97.5 / 10).epsilon(0.01));
+    REQUIRE(f.settled_runway_days);
+    CHECK(*f.settled_runway_days == doctest::Approx(97.5 / 2.5).epsilon(0.01));
+    SUBCASE("a burn window shorter than a day asks for the recent rate") {
+      Settings settings;
+      settings.burn_window = std::chrono::minutes(10);
+      const auto g = run(history, settings);
+      REQUIRE(g.settled_runway_days);
+      REQUIRE(g.runway_days);
+      CHECK(*g.settled_runway_days == doctest::Approx(*g.runway_days).epsilon(0.01));
+    }
+  }
+
   TEST_CASE("a tiny burn does not overflow the exhaustion date") {
     const auto f = run({at_day(0, 1'000'000), at_day(1, 999'999.99)});
     REQUIRE(f.runway_days);
