@@ -30,7 +30,9 @@ constexpr double k_settled_p10_share = 0.75;
 
 // A new critical alert needs the settled burn to agree (P10 under critical_days, and the median
 // within 10 % of it or the P10 well under it), or a surge that would empty the account within a day and has lasted long enough to
-// be believed. A firing critical stays while the P10 is under critical_days plus the
+// be believed. On the first day of a day-scale burn window the settled burn is only the spend
+// so far (a bursty key's first hours say little about its days), so only a runway under a
+// third of critical_days pages. A firing critical stays while the P10 is under critical_days plus the
 // hysteresis margin, so the way out is the plain P10.
 bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
   const double runway = f.runway_days.value_or(p10);
@@ -38,6 +40,7 @@ bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& 
   if (runway < k_surge_share * t.critical_days && (!surging || runway < k_surge_age_factor * f.surge_hours / 24)) {
     return true;
   }
+  if (f.first_day) return false;
   const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
   const double settled_p50 = f.settled_runway_days.value_or(runway);
   return settled_p10 < t.critical_days &&

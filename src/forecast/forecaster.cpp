@@ -68,6 +68,7 @@ struct Estimate {
   double settled = 0;  // what a critical alert is judged on (see level_burns)
   double surge_hours = 0;
   std::string note;
+  bool first_day = false;  // under a day observed with a burn window of a day or more
 };
 
 struct Surge {
@@ -214,7 +215,7 @@ Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, Time
     const bool short_window = settings.burn_window < Hours(24);
     const bool lump = largest >= 0.5 * total;
     const double settled = short_window && !lump ? mean : mean * long_window.covered_days;
-    return {mean, settled, 0, "less than a day observed: using the recent rate"};
+    return {mean, settled, 0, "less than a day observed: using the recent rate", !short_window};
   }
   const auto [median, settled] = level_burns(ledger, settings, end);
   const auto surge = surge_rate(ledger, end, std::max(median, settled));
@@ -289,7 +290,7 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
     return f;
   }
   const auto day_spread = day_to_day_spread(ledger, end);
-  const auto [burn, settled, surge_hours, note] = estimate_burn(ledger, settings, end);
+  const auto [burn, settled, surge_hours, note, first_day] = estimate_burn(ledger, settings, end);
   if (burn <= 0) {
     f.note = "no spend yet";
     return f;
@@ -297,6 +298,7 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   f.note = note;
   f.burn_per_day = burn;
   f.surge_hours = surge_hours;
+  f.first_day = first_day;
   const double balance = std::max(0.0, last->balance.to_double());
   const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;

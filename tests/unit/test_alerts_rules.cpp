@@ -161,6 +161,27 @@ TEST_SUITE("alerts_rules") {
     }
   }
 
+  TEST_CASE("on the first day only a runway under a third of critical_days pages") {
+    // Under a day observed with a day-scale burn window: the settled burn is the spend so far.
+    auto first_day = [](double runway, const std::map<Rule, Severity>& firing = {}) {
+      auto o = ok_observation("100", runway);
+      o.forecast->first_day = true;
+      return *find(evaluate(o, {}, firing), Rule::runway);
+    };
+    SUBCASE("two days left: a warning, not a page") {
+      const auto f = first_day(2);
+      CHECK(f.firing);
+      CHECK(f.severity == Severity::warning);
+    }
+    SUBCASE("under a day left: critical") { CHECK(first_day(0.5).severity == Severity::critical); }
+    SUBCASE("a firing critical stays while the P10 is under critical_days") {
+      CHECK(first_day(2, {{Rule::runway, Severity::critical}}).severity == Severity::critical);
+    }
+    SUBCASE("after the first day the settled burn decides as before") {
+      CHECK(runway(2).severity == Severity::critical);
+    }
+  }
+
   TEST_CASE("runway hysteresis keeps a wobbling alert from flapping") {
     const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
     const std::map<Rule, Severity> warning = {{Rule::runway, Severity::warning}};

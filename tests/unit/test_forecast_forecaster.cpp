@@ -304,6 +304,7 @@ TEST_SUITE("forecast_forecaster") {
     CHECK(*f.runway_days == doctest::Approx(97.5 / 10).epsilon(0.01));
     REQUIRE(f.settled_runway_days);
     CHECK(*f.settled_runway_days == doctest::Approx(97.5 / 2.5).epsilon(0.01));
+    CHECK(f.first_day);
     SUBCASE("a burn window shorter than a day asks for the recent rate") {
       Settings settings;
       settings.burn_window = std::chrono::minutes(10);
@@ -311,6 +312,11 @@ TEST_SUITE("forecast_forecaster") {
       REQUIRE(g.settled_runway_days);
       REQUIRE(g.runway_days);
       CHECK(*g.settled_runway_days == doctest::Approx(*g.runway_days).epsilon(0.01));
+      CHECK_FALSE(g.first_day);
+    }
+    SUBCASE("a full day observed is no longer the first day") {
+      for (int i = 37; i <= 150; ++i) history.push_back(at_day(i / 144.0, 100 - 10.0 * i / 144));
+      CHECK_FALSE(run(history).first_day);
     }
   }
 

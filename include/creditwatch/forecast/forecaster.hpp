@@ -29,6 +29,10 @@ struct Forecast {
   // short-lived surge pages only when it would empty the account within hours.
   std::optional<double> settled_runway_days;
   std::optional<double> settled_runway_p10_days;
+  // Less than a day observed with a burn window of a day or more: the settled burn is only
+  // the spend so far, so a new critical alert needs the runway under a third of
+  // critical_days (see alerts/rules.cpp).
+  bool first_day = false;
   // How long the surge has run without a break (0 without one); at most six hours are seen.
   double surge_hours = 0;
   Decimal recommended_topup;                // brings the P10 runway to target_days plus lead time
