@@ -8,7 +8,6 @@
 namespace creditwatch::alerts {
 namespace {
 
-
 bool is_firing(const std::map<Rule, Severity>& firing, Rule rule) { return firing.count(rule) > 0; }
 
 // Below `threshold` enters; a firing alert leaves only above threshold * (1 + margin).
@@ -29,11 +28,10 @@ constexpr double k_settled_median_factor = 1.1;
 constexpr double k_settled_p10_share = 0.75;
 
 // A new critical alert needs the settled burn to agree (P10 under critical_days, and the median
-// within 10 % of it or the P10 well under it), or a surge that would empty the account within a day and has lasted long enough to
-// be believed. On the first day of a day-scale burn window the settled burn is only the spend
-// so far (a bursty key's first hours say little about its days), so only a runway under a
-// third of critical_days pages. A firing critical stays while the P10 is under critical_days plus the
-// hysteresis margin, so the way out is the plain P10.
+// within 10 % of it or the P10 well under it), or a surge that would empty the account within a day and has lasted long
+// enough to be believed. On the first day of a day-scale burn window the settled burn is only the spend so far (a
+// bursty key's first hours say little about its days), so only a runway under a third of critical_days pages. A firing
+// critical stays while the P10 is under critical_days plus the hysteresis margin, so the way out is the plain P10.
 bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
   const double runway = f.runway_days.value_or(p10);
   const bool surging = f.surge_hours > 0;
@@ -43,8 +41,8 @@ bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& 
   if (f.first_day) return false;
   const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
   const double settled_p50 = f.settled_runway_days.value_or(runway);
-  return settled_p10 < t.critical_days &&
-         (settled_p50 < k_settled_median_factor * t.critical_days || settled_p10 < k_settled_p10_share * t.critical_days);
+  return settled_p10 < t.critical_days && (settled_p50 < k_settled_median_factor * t.critical_days ||
+                                           settled_p10 < k_settled_p10_share * t.critical_days);
 }
 
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
@@ -59,8 +57,8 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   auto current = firing.find(Rule::runway);
   const bool was_critical = current != firing.end() && current->second == Severity::critical;
   const bool was_firing = current != firing.end();
-  const bool critical = was_critical ? below(*runway, t.critical_days, true, t.hysteresis)
-                                     : enters_critical(*o.forecast, *runway, t);
+  const bool critical =
+      was_critical ? below(*runway, t.critical_days, true, t.hysteresis) : enters_critical(*o.forecast, *runway, t);
   if (critical) {
     f.firing = true;
     f.severity = Severity::critical;

@@ -121,7 +121,8 @@ double level_shift(const SpendLedger& ledger, const Settings& settings, TimePoin
   const auto three_days = ledger.window(end - Hours(72), end);
   const auto reference = lump_capped_rate(ledger, end - settings.burn_window, end, usual_peak);
   auto short_rate = day.covered_days >= 0.5 ? lump_capped_rate(ledger, end - Hours(24), end, usual_peak) : std::nullopt;
-  auto mid_rate = three_days.covered_days >= 1.5 ? lump_capped_rate(ledger, end - Hours(72), end, usual_peak) : short_rate;
+  auto mid_rate =
+      three_days.covered_days >= 1.5 ? lump_capped_rate(ledger, end - Hours(72), end, usual_peak) : short_rate;
   if (!short_rate || !mid_rate || !reference) return 0;
   const double low = std::min(*short_rate, *mid_rate);
   const double high = std::max(*short_rate, *mid_rate);
@@ -165,7 +166,7 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
     const auto overlap = std::min(to_ms, s.to_ms) - std::max(from_ms, s.from_ms);
     if (overlap <= 0 || s.to_ms <= s.from_ms) continue;
     covered_ms += static_cast<double>(overlap);
-    const double rate = s.spend / (static_cast<double>(s.to_ms - s.from_ms) / 86'400'000.0);
+    const double rate = s.rate_per_day();
     if (rate > 3 * settled) {
       hot_ms += static_cast<double>(overlap);
       hot_rates.push_back(rate);
@@ -190,8 +191,7 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
   double hot_run_ms = 0;
   for (auto s = ledger.segments().rbegin(); s != ledger.segments().rend(); ++s) {
     if (s->to_ms <= s->from_ms) continue;
-    const double rate = s->spend / (static_cast<double>(s->to_ms - s->from_ms) / 86'400'000.0);
-    if (rate <= 3 * settled) break;
+    if (s->rate_per_day() <= 3 * settled) break;
     hot_run_ms += static_cast<double>(s->to_ms - s->from_ms);
   }
   if (hot_run_ms <= 0) return std::nullopt;  // the latest reading is back to normal: it is over
@@ -302,11 +302,10 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   const double balance = std::max(0.0, last->balance.to_double());
   const double sigma = daily_spread(ledger, day_spread, burn);
   f.runway_days = balance / burn;
-  // The conservative runway takes the higher of the two burns, so it never exceeds either
-  // median (nor the P50).
-  const double cautious_burn = std::max(burn, settled);
-  const double cautious_sigma = daily_spread(ledger, day_spread, cautious_burn);
-  f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, cautious_burn, cautious_sigma));
+  // The settled burn trims more than the median one and leaves out a surge, so it is never
+  // above `burn`: P10 at `burn` is the more cautious of the two, and the top-up below brings
+  // exactly that runway back to the target.
+  f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
   if (settled > 0) {
     f.settled_runway_days = balance / settled;
     const double settled_p10 = p10_runway(balance, settled, daily_spread(ledger, day_spread, settled));
@@ -317,7 +316,8 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
                                     std::chrono::duration<double>(*f.runway_days * 86400.0));
   }
   // Enough to make the P10 runway reach the target plus the time a person needs to pay.
-  const double horizon = settings.target_days + std::chrono::duration<double>(settings.topup_lead_time).count() / 86400.0;
+  const double horizon =
+      settings.target_days + std::chrono::duration<double>(settings.topup_lead_time).count() / 86400.0;
   const double needed = burn * horizon + k_z90 * sigma * std::sqrt(horizon);
   f.recommended_topup = round_up_topup(needed - balance);
   add_spike_rates(f, ledger, settings, end);

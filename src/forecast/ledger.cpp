@@ -17,7 +17,8 @@ std::int64_t floor_to(std::int64_t value, std::int64_t step) {
 
 SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
   if (m_buckets.empty()) m_buckets.push_back(Bucket{start_ms, 0, 0});
-  while (m_buckets.back().start_ms < start_ms) m_buckets.push_back(Bucket{m_buckets.back().start_ms + k_bucket_ms, 0, 0});
+  while (m_buckets.back().start_ms < start_ms)
+    m_buckets.push_back(Bucket{m_buckets.back().start_ms + k_bucket_ms, 0, 0});
   while (m_buckets.size() > k_max_buckets) m_buckets.pop_front();
   const auto index = (start_ms - m_buckets.front().start_ms) / k_bucket_ms;
   return m_buckets[static_cast<std::size_t>(std::max<std::int64_t>(0, index))];
@@ -129,10 +130,10 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
   const auto to_ms = to_unix_ms(to);
   const std::int64_t first = m_buckets.front().start_ms;
   // Buckets are consecutive hours, so the window maps straight to an index range.
-  const auto lo = static_cast<std::size_t>(std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0,
-                                                                    static_cast<std::int64_t>(m_buckets.size())));
-  const auto hi = static_cast<std::size_t>(std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0,
-                                                                    static_cast<std::int64_t>(m_buckets.size())));
+  const auto lo = static_cast<std::size_t>(
+      std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0, static_cast<std::int64_t>(m_buckets.size())));
+  const auto hi = static_cast<std::size_t>(
+      std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0, static_cast<std::int64_t>(m_buckets.size())));
   double covered_ms = 0;
   for (std::size_t i = lo; i < hi; ++i) {
     const auto& b = m_buckets[i];
@@ -168,7 +169,7 @@ SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
 std::vector<double> SpendLedger::segment_rates() const {
   std::vector<double> rates;
   for (const auto& s : m_segments) {
-    if (s.to_ms > s.from_ms) rates.push_back(s.spend / (static_cast<double>(s.to_ms - s.from_ms) / k_day_ms));
+    if (s.to_ms > s.from_ms) rates.push_back(s.rate_per_day());
   }
   return rates;
 }

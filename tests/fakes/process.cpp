@@ -133,4 +133,10 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+std::size_t count_occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
 }  // namespace creditwatch::testing

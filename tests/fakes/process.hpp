@@ -50,6 +50,8 @@ template <typename Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds timeout);
 
 std::string read_file(const std::string& path);
+// How many times `needle` occurs in `text` (overlapping occurrences count).
+std::size_t count_occurrences(const std::string& text, const std::string& needle);
 
 }  // namespace creditwatch::testing
 

@@ -194,12 +194,7 @@ public:
   }
 
   std::string log() const { return read_file(m_log); }
-  std::size_t count_in_log(const std::string& needle) const {
-    const auto text = log();
-    std::size_t n = 0;
-    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
-    return n;
-  }
+  std::size_t count_in_log(const std::string& needle) const { return count_occurrences(log(), needle); }
   const std::string& config_path() const { return m_config; }
   const std::string& db_path() const { return m_db; }
 

@@ -17,12 +17,12 @@ struct Settings {
 };
 
 struct Forecast {
-  Decimal balance;                          // the latest reading
-  TimePoint at;                             // when it was taken
-  std::optional<double> burn_per_day;       // nullopt: no spend seen
-  std::optional<double> runway_days;        // median (P50) estimate
-  std::optional<double> runway_p10_days;    // conservative estimate: 1 in 10 chance of running out sooner
-  std::optional<TimePoint> exhausted_at;    // at + runway_days
+  Decimal balance;                        // the latest reading
+  TimePoint at;                           // when it was taken
+  std::optional<double> burn_per_day;     // nullopt: no spend seen
+  std::optional<double> runway_days;      // median (P50) estimate
+  std::optional<double> runway_p10_days;  // conservative estimate: 1 in 10 chance of running out sooner
+  std::optional<TimePoint> exhausted_at;  // at + runway_days
   // The same two runways at the settled burn: what the day-scale windows confirm, leaving out
   // a surge of the last hours (a leaked key) that they do not yet show. Equal to the above
   // when there is no surge. A critical `runway` alert needs these (see alerts/rules.cpp), so a
@@ -35,11 +35,11 @@ struct Forecast {
   bool first_day = false;
   // How long the surge has run without a break (0 without one); at most six hours are seen.
   double surge_hours = 0;
-  Decimal recommended_topup;                // brings the P10 runway to target_days plus lead time
-  Decimal deposits;                         // deposits in the burn window
-  bool topped_up_last = false;              // the latest reading carried a deposit
+  Decimal recommended_topup;    // brings the P10 runway to target_days plus lead time
+  Decimal deposits;             // deposits in the burn window
+  bool topped_up_last = false;  // the latest reading carried a deposit
   std::size_t samples_used = 0;
-  std::string note;                         // why there is no projection, or why it is rough
+  std::string note;  // why there is no projection, or why it is rough
   // For the spend_spike rule: burn over the last 15 minutes and the last hour, and the
   // long-window baseline they are compared with (all per day; nullopt without data).
   std::optional<double> spike_short_rate;
@@ -59,8 +59,8 @@ struct Forecast {
 //
 // P10 treats daily spend as independent draws with the observed day-to-day spread (a normal
 // approximation of resampling the observed days): the runway such that the chance of running
-// out sooner is 10 %, at the higher of the two burns. `runway` warnings use P10; critical
-// alerts also need the settled runways (see alerts/rules.cpp).
+// out sooner is 10 %, at the median burn (the settled one never exceeds it). `runway`
+// warnings use P10; critical alerts also need the settled runways (see alerts/rules.cpp).
 Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now);
 
 // Convenience for a batch of readings (oldest first).

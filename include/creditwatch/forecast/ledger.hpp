@@ -36,14 +36,18 @@ public:
 
   struct Bucket {
     std::int64_t start_ms = 0;
-    double spend = 0;      // spend attributed to this hour
-    double covered_ms = 0; // how much of this hour lies between two readings
+    double spend = 0;       // spend attributed to this hour
+    double covered_ms = 0;  // how much of this hour lies between two readings
   };
   // A recent interval between two readings, kept for sub-hour windows (spike detection).
   struct Segment {
     std::int64_t from_ms;
     std::int64_t to_ms;
     double spend;
+    // Spend per day over the interval (0 for an empty one).
+    double rate_per_day() const {
+      return to_ms > from_ms ? spend / (static_cast<double>(to_ms - from_ms) / 86'400'000.0) : 0.0;
+    }
   };
 
   // Adds a reading; readings must come in time order (older ones are ignored).
