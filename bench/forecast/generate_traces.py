@@ -31,6 +31,8 @@ import math
 import os
 import random
 
+from trace_files import write_trace
+
 STEP = 600  # seconds
 START = int(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc).timestamp())
 
@@ -254,19 +256,8 @@ def main():
         kind = KINDS[n % len(KINDS)]
         name = f"trace{n:02d}"
         rows, demand, true_balances, info = simulate(rng, name, kind, args.days, args.future_days)
-        with open(os.path.join(args.out, name + ".csv"), "w") as f:
-            f.write("timestamp,balance\n")
-            for ts, b in rows:
-                f.write(f"{ts if args.epoch else rfc3339(ts)},{b:.2f}\n")
-        with open(os.path.join(args.out, name + ".truth.csv"), "w") as f:
-            # demand in step i is spent over [START + i*STEP, START + (i+1)*STEP).
-            f.write("step_start,demand,true_balance\n")
-            for i, d in enumerate(demand):
-                tb = f"{true_balances[i]:.6f}" if i < len(true_balances) else ""
-                f.write(f"{START + i * STEP},{d:.6f},{tb}\n")
-        info["name"] = name
-        with open(os.path.join(args.out, name + ".meta.json"), "w") as f:
-            json.dump(info, f, indent=1)
+        write_trace(args.out, name, rows, demand, true_balances, info, START, STEP,
+                    (lambda ts: ts) if args.epoch else rfc3339)
         manifest.append({"name": name, "kind": info["kind"], "policy": info["topup_policy"]})
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump({"seed": args.seed, "days": args.days, "future_days": args.future_days, "step_seconds": STEP,

@@ -37,6 +37,8 @@ import math
 import os
 import random
 
+from trace_files import write_trace
+
 STEP = 300  # truth resolution, seconds
 START = int(dt.datetime(2025, 3, 3, tzinfo=dt.timezone.utc).timestamp())  # a Monday
 KINDS = ["bots", "lumpy", "growth", "decline", "holiday", "jump", "drain", "autorecharge", "hourly", "mixed"]
@@ -259,18 +261,7 @@ def main():
         kind = KINDS[n % len(KINDS)]
         name = f"trace{n:02d}"
         rows, demand, true_balances, info = simulate(rng, kind, args.days, args.future_days)
-        with open(os.path.join(args.out, name + ".csv"), "w") as f:
-            f.write("timestamp,balance\n")
-            for ts, b in rows:
-                f.write(f"{rfc3339(ts)},{b:.2f}\n")
-        with open(os.path.join(args.out, name + ".truth.csv"), "w") as f:
-            f.write("step_start,demand,true_balance\n")
-            for i, d in enumerate(demand):
-                tb = f"{true_balances[i]:.6f}" if i < len(true_balances) else ""
-                f.write(f"{START + i * STEP},{d:.6f},{tb}\n")
-        info["name"] = name
-        with open(os.path.join(args.out, name + ".meta.json"), "w") as f:
-            json.dump(info, f, indent=1)
+        write_trace(args.out, name, rows, demand, true_balances, info, START, STEP, rfc3339)
         manifest.append({"name": name, "kind": kind, "policy": info["topup_policy"]})
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump({"generator": "alt", "seed": args.seed, "days": args.days, "future_days": args.future_days,
