@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace creditwatch::scheduler {
 namespace {
 
@@ -17,8 +19,7 @@ void log_probe(const config::AccountConfig& account, const Assessment& a) {
     return;
   }
   spdlog::debug("account {}: balance {} {} in {:.3f}s, state {}", account.name,
-                a.forecast ? a.forecast->balance.to_string() : "-", a.currency, a.latency_seconds,
-                to_string(a.state));
+                a.forecast ? a.forecast->balance.to_string() : "-", a.currency, a.latency_seconds, to_string(a.state));
 }
 
 }  // namespace
@@ -59,7 +60,6 @@ void Monitor::on_probe(std::function<void(const Assessment&)> callback) {
 
 void Monitor::start() {
   m_last_tick_ms = to_unix_ms(m_clock.now());
-  for (std::size_t i = 0; i < m_options.max_in_flight; ++i) m_workers.emplace_back([this] { worker(); });
   m_loop_thread = std::thread([this] { loop(); });
 }
 
@@ -102,6 +102,7 @@ void Monitor::loop() {
       auto target = m_targets.find(account);
       if (target == m_targets.end() || !m_in_flight.insert(account).second) continue;
       m_jobs.push_back(Job{std::move(account), m_runtime, target->second.config, target->second.provider});
+      ensure_worker_for_job();
       // One worker per job: waking them all for each would have most go back to sleep.
       m_jobs_cv.notify_one();
     }
@@ -128,6 +129,15 @@ void Monitor::loop() {
   }
 }
 
+// Called with m_mutex held, from the loop thread (the only one that starts workers, and it
+// is joined before stop() joins them).
+void Monitor::ensure_worker_for_job() {
+  if (m_jobs.size() <= m_idle_workers || m_workers.size() >= std::max<std::size_t>(1, m_options.max_in_flight)) {
+    return;
+  }
+  m_workers.emplace_back([this] { worker(); });
+}
+
 void Monitor::worker() {
   http::CurlClient client;
   client.set_cancel_flag(&m_cancel);
@@ -135,7 +145,9 @@ void Monitor::worker() {
     Job job;
     {
       std::unique_lock lock(m_mutex);
+      ++m_idle_workers;
       m_jobs_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+      --m_idle_workers;
       if (m_jobs.empty()) return;  // stopping and nothing left
       job = std::move(m_jobs.front());
       m_jobs.pop_front();

@@ -21,7 +21,10 @@
 namespace creditwatch::scheduler {
 
 struct MonitorOptions {
-  std::size_t max_in_flight = 16;  // probe threads; no thread per account
+  // Upper bound on probe threads (no thread per account). Threads are started only when a
+  // job finds every existing one busy, so a handful of accounts keeps one or two threads
+  // while thousands on a short interval get enough requests in flight to keep up.
+  std::size_t max_in_flight = 64;
   Duration housekeeping_every = std::chrono::hours(1);
 };
 
@@ -63,6 +66,7 @@ private:
   };
   void loop();
   void worker();
+  void ensure_worker_for_job();
   void run_job(const Job& job, http::Client& client);
   void housekeeping(TimePoint now);
   void refresh_alerts(const Runtime& runtime);
@@ -91,7 +95,8 @@ private:
   std::atomic<std::size_t> m_probes_done{0};
   TimePoint m_next_housekeeping{};
   std::thread m_loop_thread;
-  std::vector<std::thread> m_workers;
+  std::vector<std::thread> m_workers;  // grown by the loop thread only
+  std::size_t m_idle_workers = 0;      // workers waiting for a job
 };
 
 }  // namespace creditwatch::scheduler
