@@ -31,6 +31,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 DEEPSEEK_BODY = ('{"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":"110.00",'
@@ -45,7 +46,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def write_nginx_conf(prefix, port, workers):
+def write_balance(path, total):
+    body = DEEPSEEK_BODY.replace('"total_balance":"110.00"', f'"total_balance":"{total:.2f}"')
+    with open(path + ".tmp", "w") as f:
+        f.write(body)
+    os.chmod(path + ".tmp", 0o644)
+    os.replace(path + ".tmp", path)  # nginx opens the file per request: never half-written
+
+
+def spend_forever(path, per_second, stop):
+    """Lowers the served balance every second, so every account spends (the ledger grows)."""
+    total = 1_000_000.0
+    while not stop.wait(1.0):
+        total = max(0.0, total - per_second)
+        write_balance(path, total)
+
+
+def write_nginx_conf(prefix, port, workers, balance_file=None):
     conf = f"""
 worker_processes {workers};
 pid {prefix}/nginx.pid;
@@ -64,7 +81,7 @@ http {{
     listen 127.0.0.1:{port};
     location = /user/balance {{
       default_type application/json;
-      return 200 '{DEEPSEEK_BODY}';
+      {f"alias {balance_file};" if balance_file else f"return 200 '{DEEPSEEK_BODY}';"}
     }}
   }}
 }}
@@ -75,8 +92,8 @@ http {{
     return path
 
 
-def start_nginx(prefix, port, workers):
-    conf = write_nginx_conf(prefix, port, workers)
+def start_nginx(prefix, port, workers, balance_file=None):
+    conf = write_nginx_conf(prefix, port, workers, balance_file)
     proc = subprocess.Popen(["nginx", "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "error.log"),
                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 5
@@ -256,8 +273,11 @@ def main():
     p.add_argument("--kills", type=int, default=0, help="SIGKILL rounds (0: skip)")
     p.add_argument("--kill-accounts", type=int, default=5000, help="the N whose run gets the SIGKILL rounds")
     p.add_argument("--nginx-workers", type=int, default=1)
-    p.add_argument("--wrk-connections", type=int, default=16, help="default: the daemon's probe threads")
+    p.add_argument("--wrk-connections", type=int, default=64, help="default: the most probe threads the daemon starts")
     p.add_argument("--wrk-threads", type=int, default=2)
+    p.add_argument("--wrk-duration", type=float, help="seconds for wrk (default: --duration)")
+    p.add_argument("--spend", type=float, default=0,
+                   help="lower the served balance by this much every second (default 0: a static body)")
     p.add_argument("--hyperfine", action="store_true", help="also time `check` cold start with hyperfine")
     p.add_argument("--log-level", default="info")
     p.add_argument("--seed", type=int, default=1)
@@ -268,7 +288,14 @@ def main():
 
     work = tempfile.mkdtemp(prefix="creditwatch-load-")
     port = free_port()
-    nginx = start_nginx(work, port, args.nginx_workers)
+    stop_spending = threading.Event()
+    balance_file = None
+    if args.spend > 0:
+        os.chmod(work, 0o755)  # nginx's workers run as www-data when started by root
+        balance_file = os.path.join(work, "balance.json")
+        write_balance(balance_file, 1_000_000.0)
+        threading.Thread(target=spend_forever, args=(balance_file, args.spend, stop_spending), daemon=True).start()
+    nginx = start_nginx(work, port, args.nginx_workers, balance_file)
     results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release()},
                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "command": " ".join(sys.argv), "runs": []}
     try:
@@ -280,7 +307,7 @@ def main():
             with open(os.path.join(run_dir, "daemon.log"), "wb") as log:
                 run = measure_daemon(args, binary, conf, db, log)
             total, size, per_million = db_bytes_per_million(db)
-            wrk_rate = run_wrk(port, int(args.duration), args.wrk_connections, args.wrk_threads)
+            wrk_rate = run_wrk(port, int(args.wrk_duration or args.duration), args.wrk_connections, args.wrk_threads)
             run.update({"accounts": n, "db_samples": total, "db_bytes": size, "db_bytes_per_million": per_million,
                         "wrk_rate": wrk_rate, "ratio_to_wrk": run["rate"] / wrk_rate if wrk_rate else None})
             if args.kills and n == args.kill_accounts:
@@ -295,6 +322,7 @@ def main():
             print("check (1 account, hyperfine): {mean_ms:.1f} ms ± {stddev_ms:.1f} (min {min_ms:.1f})".format(
                 **results["check_cold_start"]))
     finally:
+        stop_spending.set()
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
         if not args.keep:
