@@ -1,13 +1,21 @@
-// Disk full, end to end: `storage.max_size` caps the database (SQLite's max_page_count), so
-// the daemon's writes fail with SQLITE_FULL. It must log and count the failures, turn
-// /healthz 503 with the reason, keep running and serving, and recover by itself once a
-// reload (SIGHUP) gives it room again.
+// Disk full, end to end, two ways: `storage.max_size` caps the database (SQLite's
+// max_page_count), and a real file system runs out of space (a small tmpfs, where the test
+// may mount one). Either way the daemon's writes fail with SQLITE_FULL; it must log and count
+// the failures, turn /healthz 503 with the reason, keep running and serving, and recover by
+// itself once there is room again: after a reload that raises max_size, or as soon as
+// space is freed on the file system, with no signal at all.
 #include "http_daemon.hpp"
 
 #include "creditwatch/storage/database.hpp"
 
 #include <doctest/doctest.h>
 
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -38,9 +46,97 @@ std::int64_t sample_count(const std::string& db_path) {
   return s.int64(0);
 }
 
+// A tmpfs of `size` mounted on a fresh directory, unmounted on destruction. Mounting needs
+// CAP_SYS_ADMIN (root in the CI container); without it `mounted()` is false.
+class SmallFileSystem {
+public:
+  SmallFileSystem(const std::string& path, const std::string& size) : m_path(path) {
+    std::filesystem::create_directories(path);
+    const std::string options = "size=" + size + ",mode=0755";
+    m_mounted = ::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+    if (!m_mounted) m_error = std::strerror(errno);
+  }
+  ~SmallFileSystem() {
+    if (m_mounted) ::umount2(m_path.c_str(), MNT_DETACH);
+  }
+  SmallFileSystem(const SmallFileSystem&) = delete;
+  SmallFileSystem& operator=(const SmallFileSystem&) = delete;
+
+  bool mounted() const { return m_mounted; }
+  const std::string& error() const { return m_error; }
+
+  // Fills what is left with one file, in 4 KiB writes until the file system refuses.
+  void fill(const std::string& name) const {
+    std::ofstream ballast(m_path + "/" + name, std::ios::binary);
+    const std::string block(4096, 'x');
+    while (ballast.write(block.data(), static_cast<std::streamsize>(block.size())) && ballast.flush()) {
+    }
+  }
+
+private:
+  std::string m_path;
+  bool m_mounted = false;
+  std::string m_error;
+};
+
 }  // namespace
 
 TEST_SUITE("disk_full") {
+  TEST_CASE("a file system that runs out of space: 503 while full, recovery by itself once space is freed") {
+    TempDir dir;
+    SmallFileSystem fs(dir.file("fs"), "2m");
+    if (!fs.mounted()) {
+      // Not root here: the max_size case below covers the same code path through SQLite.
+      MESSAGE("cannot mount a tmpfs (" << fs.error() << "): skipped");
+      return;
+    }
+    const std::string db_path = dir.file("fs") + "/creditwatch.db";
+    std::string accounts;
+    for (int i = 0; i < 8; ++i) accounts += simulated_account("sim-" + std::to_string(i), "500", "50");
+    dir.write("creditwatch.yaml", "storage:\n  path: " + db_path +
+                                      "\nhttp:\n  listen: 127.0.0.1:0\ndefaults:\n  interval: 100ms\n"
+                                      "logging:\n  level: info\naccounts:\n" +
+                                      accounts);
+    HttpDaemon daemon(dir, {});
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    REQUIRE(eventually([&] { return sample_count(db_path) > 16; }, std::chrono::seconds(10)));
+
+    fs.fill("ballast");
+    std::string reason;
+    REQUIRE(eventually(
+        [&] {
+          auto res = daemon.get("/healthz");
+          if (!res || res->status != 503) return false;
+          reason = res->body;
+          return true;
+        },
+        std::chrono::seconds(20)));
+    CHECK(reason.find("database write failed") != std::string::npos);
+    CHECK(reason.find("full") != std::string::npos);
+    CHECK(write_failures(daemon) > 0);
+    CHECK(daemon.running());
+    CHECK(daemon.get("/api/v1/accounts")->status == 200);
+
+    // An operator frees space; nobody signals the daemon.
+    std::filesystem::remove(dir.file("fs") + "/ballast");
+    const auto before = sample_count(db_path);
+    REQUIRE(eventually(
+        [&] {
+          auto res = daemon.get("/healthz");
+          return res && res->status == 200;
+        },
+        std::chrono::seconds(10)));
+    CHECK(eventually([&] { return sample_count(db_path) > before + 8; }, std::chrono::seconds(10)));
+    CHECK(daemon.running());
+    CHECK(daemon.terminate() == 0);
+
+    creditwatch::storage::Database db(db_path);
+    auto check = db.prepare("PRAGMA integrity_check");
+    REQUIRE(check.step());
+    CHECK(check.text(0) == "ok");
+  }
+
   TEST_CASE("a full database turns healthz 503 and the daemon recovers when max_size is raised") {
     TempDir dir;
     dir.write("creditwatch.yaml", full_config(dir, "64KiB"));
@@ -89,13 +185,13 @@ TEST_SUITE("disk_full") {
 
   TEST_CASE("storage.max_size rejects sizes it cannot honour") {
     TempDir dir;
-    for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
-             {"12 parsecs", "max_size: invalid size \"12 parsecs\""},
-             {"1KiB", "max_size must be at least 64KiB"},
-             {"99999999999GiB", "max_size: invalid size"}}) {
+    for (const auto& [value, message] :
+         std::vector<std::pair<std::string, std::string>>{{"12 parsecs", "max_size: invalid size \"12 parsecs\""},
+                                                          {"1KiB", "max_size must be at least 64KiB"},
+                                                          {"99999999999GiB", "max_size: invalid size"}}) {
       CAPTURE(value);
-      auto config = dir.write("c.yaml", "storage:\n  max_size: " + value +
-                                            "\naccounts:\n  - name: a\n    provider: simulated\n");
+      auto config =
+          dir.write("c.yaml", "storage:\n  max_size: " + value + "\naccounts:\n  - name: a\n    provider: simulated\n");
       auto r = run_creditwatch({"validate", "-c", config});
       CHECK(r.exit_code == 1);
       CHECK((r.out + r.err).find(config + ":2:13: " + message) != std::string::npos);
