@@ -55,8 +55,11 @@ std::vector<scheduler::Assessment> probe_all(scheduler::Runtime& runtime,
       results[i] = assessor.probe(account, *runtime.providers.at(account.name), client, no_history);
     }
   };
+  // The calling thread probes too: a one-account check (a cron or Nagios run) then starts
+  // no thread and pays no hand-off, which on a busy host costs more than the request.
   std::vector<std::jthread> threads;
-  for (std::size_t t = 0; t < std::min(k_max_parallel_probes, accounts.size()); ++t) threads.emplace_back(worker);
+  for (std::size_t t = 1; t < std::min(k_max_parallel_probes, accounts.size()); ++t) threads.emplace_back(worker);
+  worker();
   threads.clear();  // joins
   return results;
 }
