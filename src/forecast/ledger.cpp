@@ -16,11 +16,17 @@ std::int64_t floor_to(std::int64_t value, std::int64_t step) {
 }  // namespace
 
 SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
-  if (m_buckets.empty()) m_buckets.push_back(Bucket{start_ms, 0, 0});
-  while (m_buckets.back().start_ms < start_ms)
-    m_buckets.push_back(Bucket{m_buckets.back().start_ms + k_bucket_ms, 0, 0});
-  while (m_buckets.size() > k_max_buckets) m_buckets.pop_front();
-  const auto index = (start_ms - m_buckets.front().start_ms) / k_bucket_ms;
+  if (m_buckets.empty()) {
+    m_buckets.emplace_back();
+    m_first_bucket_ms = start_ms;
+  }
+  auto last_start = [&] { return m_first_bucket_ms + static_cast<std::int64_t>(m_buckets.size() - 1) * k_bucket_ms; };
+  while (last_start() < start_ms) m_buckets.emplace_back();
+  while (m_buckets.size() > k_max_buckets) {
+    m_buckets.pop_front();
+    m_first_bucket_ms += k_bucket_ms;
+  }
+  const auto index = (start_ms - m_first_bucket_ms) / k_bucket_ms;
   return m_buckets[static_cast<std::size_t>(std::max<std::int64_t>(0, index))];
 }
 
@@ -42,24 +48,35 @@ void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spe
 }
 
 void SpendLedger::thin_segments() {
-  // Halve the resolution of the older half: the newest readings stay exact for spike
-  // detection, and a 1 s probe interval cannot grow six hours to 21,600 segments per
-  // account (memory, and a scan of all of them in every forecast).
-  const std::size_t older = m_segments.size() / 2;
-  std::deque<Segment> thinned;
-  std::size_t i = 0;
-  while (i < older) {
-    Segment merged = m_segments[i++];
-    // Only neighbours that touch: merging across a gap would count the gap as observed.
-    if (i < older && m_segments[i].from_ms == merged.to_ms) {
-      merged.to_ms = m_segments[i].to_ms;
-      merged.spend += m_segments[i++].spend;
+  // Resolution that falls with age: merge, one pair at a time, the touching neighbours whose
+  // merged length is smallest against their age, until a quarter of the room is free. Each
+  // segment then spans about a tenth of its age: seconds for the last minutes (a spike is
+  // seen at full size), minutes hours back. A 1 s probe interval cannot grow six hours to
+  // 21,600 segments per account (memory, and a scan of all of them in every forecast).
+  const std::int64_t now_ms = m_segments.back().to_ms;
+  while (m_segments.size() > k_max_segments * 3 / 4) {
+    std::size_t best = m_segments.size();
+    double best_score = 0;
+    for (std::size_t i = 0; i + 1 < m_segments.size(); ++i) {
+      const Segment& older = m_segments[i];
+      const Segment& newer = m_segments[i + 1];
+      // Only neighbours that touch: merging across a gap would count the gap as observed.
+      if (newer.from_ms != older.to_ms) continue;
+      const auto age_ms = static_cast<double>(std::max<std::int64_t>(1, now_ms - newer.to_ms));
+      const double score = static_cast<double>(newer.to_ms - older.from_ms) / age_ms;
+      if (best == m_segments.size() || score < best_score) {
+        best = i;
+        best_score = score;
+      }
     }
-    thinned.push_back(merged);
+    if (best == m_segments.size()) {
+      m_segments.pop_front();  // nothing touches: drop the oldest
+      continue;
+    }
+    m_segments[best].to_ms = m_segments[best + 1].to_ms;
+    m_segments[best].spend += m_segments[best + 1].spend;
+    m_segments.erase(m_segments.begin() + static_cast<std::ptrdiff_t>(best + 1));
   }
-  thinned.insert(thinned.end(), m_segments.begin() + static_cast<std::ptrdiff_t>(older), m_segments.end());
-  m_segments.swap(thinned);
-  while (m_segments.size() > k_max_segments) m_segments.pop_front();  // nothing touched: drop the oldest
 }
 
 double SpendLedger::recent_rate_per_ms() const {
@@ -103,7 +120,7 @@ void SpendLedger::add(const Point& p) {
     if (deposit > Decimal()) {
       m_last_deposit = deposit;
       m_deposits.emplace_back(to, deposit);
-      while (m_deposits.size() > 1000) m_deposits.pop_front();
+      if (m_deposits.size() > 1000) m_deposits.erase(m_deposits.begin());
     }
     attribute(from, to, spend);
     m_total_spend += spend;
@@ -128,7 +145,7 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
   if (m_buckets.empty()) return w;
   const auto from_ms = to_unix_ms(from);
   const auto to_ms = to_unix_ms(to);
-  const std::int64_t first = m_buckets.front().start_ms;
+  const std::int64_t first = m_first_bucket_ms;
   // Buckets are consecutive hours, so the window maps straight to an index range.
   const auto lo = static_cast<std::size_t>(
       std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0, static_cast<std::int64_t>(m_buckets.size())));
@@ -137,7 +154,8 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
   double covered_ms = 0;
   for (std::size_t i = lo; i < hi; ++i) {
     const auto& b = m_buckets[i];
-    const auto overlap_ms = std::min(to_ms, b.start_ms + k_bucket_ms) - std::max(from_ms, b.start_ms);
+    const std::int64_t start_ms = first + static_cast<std::int64_t>(i) * k_bucket_ms;
+    const auto overlap_ms = std::min(to_ms, start_ms + k_bucket_ms) - std::max(from_ms, start_ms);
     if (overlap_ms <= 0) continue;
     // Partial buckets at the edges count in proportion to their overlap.
     const double overlap = static_cast<double>(overlap_ms) / static_cast<double>(k_bucket_ms);
@@ -181,7 +199,7 @@ std::vector<double> SpendLedger::daily_spend(TimePoint to, std::size_t max_days)
   for (std::size_t d = 1; d <= max_days; ++d) {
     const std::int64_t day_end = end - static_cast<std::int64_t>(d - 1) * k_day_ms;
     const std::int64_t day_start = day_end - k_day_ms;
-    if (day_end <= m_buckets.front().start_ms) break;
+    if (day_end <= m_first_bucket_ms) break;
     const auto w = window(from_unix_ms(day_start), from_unix_ms(day_end));
     if (w.covered_days < 0.75) continue;  // mostly unobserved: not a fair sample of a day
     days.push_back(w.spend / w.covered_days);

@@ -45,11 +45,32 @@ TEST_SUITE("forecast_ledger") {
     // The newest readings are exact: the spike is seen at full size.
     const auto last_five = ledger.recent(end - 5min, end);
     CHECK(last_five.spend == doctest::Approx(5 * 60 * 0.01).epsilon(0.001));
-    // Hours back, merged segments may straddle the spike's start and smear a little of it
-    // backwards (2.4 % here); the total above is still exact.
+    // Segments span about a tenth of their age, so the spike's start (ten minutes back)
+    // is not smeared into the hour before it.
     const auto before_spike = ledger.recent(end - 2h, end - 1h);
-    CHECK(before_spike.spend == doctest::Approx(3600 * 0.001).epsilon(0.05));
+    CHECK(before_spike.spend == doctest::Approx(3600 * 0.001).epsilon(0.001));
     CHECK(before_spike.covered_days * 24 == doctest::Approx(1).epsilon(0.001));
+  }
+
+  TEST_CASE("at a 1 s interval resolution falls with age: exact seconds now, minutes hours back") {
+    const auto ledger = fast_ledger(1s, 6h, 6h);
+    const auto end_ms = creditwatch::to_unix_ms(k_t0 + 6h);
+    std::size_t newest_exact = 0;
+    for (const auto& s : ledger.segments()) {
+      const auto age_ms = end_ms - s.to_ms;
+      const auto length_ms = s.to_ms - s.from_ms;
+      CAPTURE(age_ms);
+      CAPTURE(length_ms);
+      if (age_ms < 10'000) {
+        CHECK(length_ms == 1'000);
+        ++newest_exact;
+      } else {
+        CHECK(length_ms <= age_ms / 4);
+      }
+    }
+    CHECK(newest_exact == 10);
+    // Six hours are still covered.
+    CHECK(ledger.segments().front().from_ms <= end_ms - 5 * 3'600'000);
   }
 
   TEST_CASE("five-minute readings are never thinned") {
