@@ -47,6 +47,7 @@ def free_port():
 
 
 def write_balance(path, total):
+    assert '"total_balance":"110.00"' in DEEPSEEK_BODY
     body = DEEPSEEK_BODY.replace('"total_balance":"110.00"', f'"total_balance":"{total:.2f}"')
     with open(path + ".tmp", "w") as f:
         f.write(body)
@@ -294,7 +295,8 @@ def main():
         os.chmod(work, 0o755)  # nginx's workers run as www-data when started by root
         balance_file = os.path.join(work, "balance.json")
         write_balance(balance_file, 1_000_000.0)
-        threading.Thread(target=spend_forever, args=(balance_file, args.spend, stop_spending), daemon=True).start()
+        spender = threading.Thread(target=spend_forever, args=(balance_file, args.spend, stop_spending), daemon=True)
+        spender.start()
     nginx = start_nginx(work, port, args.nginx_workers, balance_file)
     results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release()},
                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "command": " ".join(sys.argv), "runs": []}
@@ -323,6 +325,8 @@ def main():
                 **results["check_cold_start"]))
     finally:
         stop_spending.set()
+        if balance_file:
+            spender.join()  # before the temp dir goes: it may be writing there
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
         if not args.keep:

@@ -54,7 +54,11 @@ bool notify_systemd(const std::string& state) {
 
 std::chrono::microseconds systemd_watchdog_period() {
   const auto usec = parse_unsigned(std::getenv("WATCHDOG_USEC"));
-  if (!usec || *usec == 0) return std::chrono::microseconds(0);
+  // Zero and values past the signed range (USEC_INFINITY among them) mean no watchdog, as
+  // for sd_watchdog_enabled(3).
+  if (!usec || *usec == 0 || *usec > static_cast<std::uint64_t>(std::chrono::microseconds::max().count())) {
+    return std::chrono::microseconds(0);
+  }
   // WATCHDOG_PID names the process the watchdog is meant for; a child that inherited the
   // environment must not answer for its parent.
   if (const char* pid = std::getenv("WATCHDOG_PID")) {

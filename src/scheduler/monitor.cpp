@@ -68,7 +68,10 @@ void Monitor::stop(Duration grace) {
     std::lock_guard lock(m_mutex);
     if (m_stopping && !m_loop_thread.joinable()) return;
     m_stopping = true;
-    m_jobs.clear();  // queued but not started: they will run again after restart
+    // Queued but not started: they will run again after restart, and stop() must not wait
+    // for them as if they were on the wire.
+    for (const auto& job : m_jobs) m_in_flight.erase(job.account);
+    m_jobs.clear();
   }
   m_loop_cv.notify_all();
   m_jobs_cv.notify_all();
@@ -79,10 +82,14 @@ void Monitor::stop(Duration grace) {
   }
   m_cancel = true;  // abort whatever is still on the wire
   m_jobs_cv.notify_all();
-  for (auto& t : m_workers) {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(m_mutex);  // probe_threads() may read the list meanwhile
+    workers.swap(m_workers);
+  }
+  for (auto& t : workers) {
     if (t.joinable()) t.join();
   }
-  m_workers.clear();
 }
 
 TimePoint Monitor::last_tick() const { return from_unix_ms(m_last_tick_ms.load()); }
@@ -102,10 +109,12 @@ void Monitor::loop() {
       auto target = m_targets.find(account);
       if (target == m_targets.end() || !m_in_flight.insert(account).second) continue;
       m_jobs.push_back(Job{std::move(account), m_runtime, target->second.config, target->second.provider});
-      ensure_worker_for_job();
       // One worker per job: waking them all for each would have most go back to sleep.
       m_jobs_cv.notify_one();
     }
+    // Also on ticks without new jobs: a thread that could not be started last time is
+    // retried while jobs wait.
+    ensure_workers();
     if (m_runtime) {
       auto runtime = m_runtime;
       lock.unlock();
@@ -130,22 +139,37 @@ void Monitor::loop() {
 }
 
 // Called with m_mutex held, from the loop thread (the only one that starts workers, and it
-// is joined before stop() joins them).
-void Monitor::ensure_worker_for_job() {
-  if (m_jobs.size() <= m_idle_workers || m_workers.size() >= std::max<std::size_t>(1, m_options.max_in_flight)) {
-    return;
+// is joined before stop() joins them). A thread just started counts as idle at once, so a
+// second job queued before it runs does not start another.
+void Monitor::ensure_workers() {
+  const std::size_t most = std::max<std::size_t>(1, m_options.max_in_flight);
+  while (m_jobs.size() > m_idle_workers && m_workers.size() < most) {
+    try {
+      m_workers.emplace_back([this] { worker(); });
+    } catch (const std::system_error& e) {
+      // Out of threads (TasksMax, pids.max): carry on with those we have; jobs wait.
+      spdlog::warn("cannot start another probe thread ({} running): {}", m_workers.size(), e.what());
+      return;
+    }
+    ++m_idle_workers;
   }
-  m_workers.emplace_back([this] { worker(); });
+}
+
+std::size_t Monitor::probe_threads() const {
+  std::lock_guard lock(m_mutex);
+  return m_workers.size();
 }
 
 void Monitor::worker() {
   http::CurlClient client;
   client.set_cancel_flag(&m_cancel);
+  bool first = true;
   while (true) {
     Job job;
     {
       std::unique_lock lock(m_mutex);
-      ++m_idle_workers;
+      if (!first) ++m_idle_workers;  // a new thread was counted idle when it was started
+      first = false;
       m_jobs_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
       --m_idle_workers;
       if (m_jobs.empty()) return;  // stopping and nothing left

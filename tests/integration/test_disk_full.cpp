@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <sched.h>
 #include <sys/mount.h>
 
 #include <cerrno>
@@ -46,12 +47,18 @@ std::int64_t sample_count(const std::string& db_path) {
   return s.int64(0);
 }
 
-// A tmpfs of `size` mounted on a fresh directory, unmounted on destruction. Mounting needs
-// CAP_SYS_ADMIN (root in the CI container); without it `mounted()` is false.
+// A tmpfs of `size` mounted on a fresh directory, unmounted on destruction. The mount is
+// made in a mount namespace of this thread's own (the daemon it forks inherits it), so a
+// test killed halfway leaves nothing mounted on the host. Needs CAP_SYS_ADMIN (root in the
+// CI container); without it `mounted()` is false.
 class SmallFileSystem {
 public:
   SmallFileSystem(const std::string& path, const std::string& size) : m_path(path) {
     std::filesystem::create_directories(path);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      m_error = std::strerror(errno);
+      return;
+    }
     const std::string options = "size=" + size + ",mode=0755";
     m_mounted = ::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
     if (!m_mounted) m_error = std::strerror(errno);

@@ -136,7 +136,7 @@ TEST_SUITE("app.systemd") {
       ScopedEnv pid("WATCHDOG_PID", std::to_string(::getpid() + 1));
       CHECK(systemd_watchdog_period().count() == 0);
     }
-    for (const char* bad : {"", "0", "abc", "30s", "-5"}) {
+    for (const char* bad : {"", "0", "abc", "30s", "-5", "18446744073709551615", "9223372036854775808"}) {
       CAPTURE(bad);
       ScopedEnv usec("WATCHDOG_USEC", std::string(bad));
       ScopedEnv pid("WATCHDOG_PID", std::nullopt);

@@ -12,7 +12,6 @@
 #include <httplib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -22,12 +21,6 @@ using creditwatch::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
-  return n;
-}
 
 // A DeepSeek balance endpoint that answers after `delay`.
 void serve_balance(FakeHttpServer& fake, std::chrono::milliseconds delay) {
@@ -50,11 +43,11 @@ std::string config_yaml(const TempDir& dir, const FakeHttpServer& fake, int acco
   return yaml;
 }
 
-// Runs a monitor over `accounts` accounts until `done(monitor, threads added so far)` holds
-// (or `limit` passes) and returns how many threads it added to the process at most.
+// Runs a monitor over `accounts` accounts until `done(monitor)` holds (or `limit` passes)
+// and returns how many probe threads it had started by then.
 template <typename Done>
-std::size_t threads_added(int accounts, std::chrono::milliseconds delay, scheduler::MonitorOptions options, Done done,
-                          std::chrono::seconds limit = 10s) {
+std::size_t probe_threads_used(int accounts, std::chrono::milliseconds delay, scheduler::MonitorOptions options,
+                               Done done, std::chrono::seconds limit = 20s) {
   TempDir dir;
   FakeHttpServer fake;
   serve_balance(fake, delay);
@@ -62,49 +55,41 @@ std::size_t threads_added(int accounts, std::chrono::milliseconds delay, schedul
   const auto runtime = scheduler::load_runtime(dir.write("creditwatch.yaml", config_yaml(dir, fake, accounts)), clock);
   storage::Store store(dir.file("cw.db"));
   notify::Outbox outbox(store, clock, notify::RetryPolicy{});
-  const std::size_t before = thread_count();
-  std::size_t most = 0;
-  {
-    scheduler::Monitor monitor(store, clock, outbox, options);
-    monitor.set_runtime(runtime);
-    monitor.start();
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done(monitor, most) && std::chrono::steady_clock::now() < deadline) {
-      most = std::max(most, thread_count() - before);
-      std::this_thread::sleep_for(20ms);
-    }
-    most = std::max(most, thread_count() - before);
-    REQUIRE(done(monitor, most));
-    monitor.stop(1s);
-  }
-  return most;
+  scheduler::Monitor monitor(store, clock, outbox, options);
+  monitor.set_runtime(runtime);
+  monitor.start();
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done(monitor) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  REQUIRE(done(monitor));
+  const auto used = monitor.probe_threads();
+  monitor.stop(1s);
+  return used;
 }
 
 }  // namespace
 
 TEST_SUITE("scheduler.monitor") {
   TEST_CASE("a few accounts keep a few probe threads, not a fixed pool") {
-    // Two rounds of three quick probes: at most one thread per account plus the loop.
-    const auto added =
-        threads_added(3, 0ms, {}, [](const scheduler::Monitor& m, std::size_t) { return m.probes_done() >= 6; });
-    CHECK(added >= 2);  // the loop and at least one probe thread
-    CHECK(added <= 4);
+    // Three rounds of three quick probes: never more than one thread per account.
+    const auto used = probe_threads_used(3, 0ms, {}, [](const scheduler::Monitor& m) { return m.probes_done() >= 9; });
+    CHECK(used >= 1);
+    CHECK(used <= 3);
   }
 
   TEST_CASE("slow answers grow the pool past sixteen so many accounts stay in flight") {
-    // 40 accounts on 1 s against a provider taking 1.5 s: all of them become due before the
-    // first answer, so each needs its own thread (the old fixed pool had sixteen).
-    const auto added =
-        threads_added(40, 1500ms, {}, [](const scheduler::Monitor&, std::size_t most) { return most >= 41; });
-    CHECK(added > 17);  // more than sixteen probe threads and the loop
-    CHECK(added <= 41);
+    // 40 accounts on 1 s against a provider taking 3 s: each becomes due while the others
+    // still wait for their answer, so each needs its own thread (the old fixed pool had 16).
+    const auto used =
+        probe_threads_used(40, 3000ms, {}, [](const scheduler::Monitor& m) { return m.probe_threads() >= 40; });
+    CHECK(used > 16);
+    CHECK(used <= 40);  // one per account at most: an account is never probed twice at once
   }
 
   TEST_CASE("the pool never exceeds max_in_flight") {
     scheduler::MonitorOptions options;
     options.max_in_flight = 4;
-    const auto added = threads_added(40, 300ms, options,
-                                     [](const scheduler::Monitor& m, std::size_t) { return m.probes_done() >= 12; });
-    CHECK(added <= 5);  // four probe threads and the loop
+    const auto used =
+        probe_threads_used(40, 300ms, options, [](const scheduler::Monitor& m) { return m.probes_done() >= 12; });
+    CHECK(used == 4);
   }
 }

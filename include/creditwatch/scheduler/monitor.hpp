@@ -48,6 +48,8 @@ public:
   // The last time the loop went round (for /healthz and the systemd watchdog).
   TimePoint last_tick() const;
   std::size_t probes_done() const { return m_probes_done.load(); }
+  // Probe threads started so far (they are started on demand, up to max_in_flight).
+  std::size_t probe_threads() const;
   // The latest assessment of every account, for the API and metrics.
   std::map<std::string, Assessment> latest() const;
   // Called after each probe (from a probe thread), e.g. to update metrics.
@@ -66,7 +68,7 @@ private:
   };
   void loop();
   void worker();
-  void ensure_worker_for_job();
+  void ensure_workers();
   void run_job(const Job& job, http::Client& client);
   void housekeeping(TimePoint now);
   void refresh_alerts(const Runtime& runtime);
