@@ -27,11 +27,13 @@ constexpr double k_settled_median_factor = 1.1;
 // ... unless the P10 alone is far under critical_days.
 constexpr double k_settled_p10_share = 0.75;
 
-// A new critical alert needs the settled burn to agree (P10 under critical_days, and the median
-// within 10 % of it or the P10 well under it), or a surge that would empty the account within a day and has lasted long
-// enough to be believed. On the first day of a day-scale burn window the settled burn is only the spend so far (a
-// bursty key's first hours say little about its days), so only a runway under a third of critical_days pages. A firing
-// critical stays while the P10 is under critical_days plus the hysteresis margin, so the way out is the plain P10.
+// A new critical alert needs the settled burn to agree (P10 under critical_days, and the
+// median within 10 % of it or the P10 well under it), or a surge that would empty the account
+// within a day and has lasted long enough to be believed. On the first day of a day-scale
+// burn window the settled burn is only the spend so far (a bursty key's first hours say
+// little about its days), so only a runway under a third of critical_days pages. A firing
+// critical stays while the P10 is under critical_days plus the hysteresis margin, so the way
+// out is the plain P10.
 bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& t) {
   const double runway = f.runway_days.value_or(p10);
   const bool surging = f.surge_hours > 0;

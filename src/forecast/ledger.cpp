@@ -7,7 +7,6 @@ namespace creditwatch::forecast {
 namespace {
 
 constexpr std::int64_t k_segment_memory_ms = 6 * 3'600'000;
-constexpr std::int64_t k_day_ms = 86'400'000;
 
 std::int64_t floor_to(std::int64_t value, std::int64_t step) {
   return value >= 0 ? value / step * step : ((value - step + 1) / step) * step;

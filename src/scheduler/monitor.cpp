@@ -163,13 +163,11 @@ std::size_t Monitor::probe_threads() const {
 void Monitor::worker() {
   http::CurlClient client;
   client.set_cancel_flag(&m_cancel);
-  bool first = true;
+  // Idle from the moment ensure_workers() counted it, and again after each job.
   while (true) {
     Job job;
     {
       std::unique_lock lock(m_mutex);
-      if (!first) ++m_idle_workers;  // a new thread was counted idle when it was started
-      first = false;
       m_jobs_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
       --m_idle_workers;
       if (m_jobs.empty()) return;  // stopping and nothing left
@@ -183,6 +181,7 @@ void Monitor::worker() {
       spdlog::error("account {}: probe failed internally: {}", job.account, e.what());
     }
     std::lock_guard lock(m_mutex);
+    ++m_idle_workers;
     m_in_flight.erase(job.account);
     if (m_in_flight.empty()) m_idle_cv.notify_all();
   }

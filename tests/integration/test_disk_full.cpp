@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 
@@ -24,12 +25,32 @@ using namespace creditwatch::testing;
 
 namespace {
 
-std::string full_config(const TempDir& dir, const std::string& max_size) {
+// Eight simulated accounts on 100 ms writing to `db_path`; `max_size` empty: no cap.
+std::string full_config(const std::string& db_path, const std::string& max_size = "") {
   std::string accounts;
   for (int i = 0; i < 8; ++i) accounts += simulated_account("sim-" + std::to_string(i), "500", "50");
-  return "storage:\n  path: " + dir.file("creditwatch.db") + "\n  max_size: " + max_size +
+  return "storage:\n  path: " + db_path + (max_size.empty() ? "" : "\n  max_size: " + max_size) +
          "\nhttp:\n  listen: 127.0.0.1:0\ndefaults:\n  interval: 100ms\nlogging:\n  level: info\naccounts:\n" +
          accounts;
+}
+
+// Waits until /healthz answers `status`; returns its body then, or nullopt after `timeout`.
+std::optional<std::string> wait_for_health(const HttpDaemon& daemon, int status, std::chrono::seconds timeout) {
+  std::optional<std::string> body;
+  eventually(
+      [&] {
+        auto res = daemon.get("/healthz");
+        if (res && res->status == status) body = res->body;
+        return body.has_value();
+      },
+      timeout);
+  return body;
+}
+
+bool integrity_ok(const std::string& db_path) {
+  creditwatch::storage::Database db(db_path);
+  auto check = db.prepare("PRAGMA integrity_check");
+  return check.step() && check.text(0) == "ok";
 }
 
 double write_failures(const HttpDaemon& daemon) {
@@ -98,70 +119,45 @@ TEST_SUITE("disk_full") {
       return;
     }
     const std::string db_path = dir.file("fs") + "/creditwatch.db";
-    std::string accounts;
-    for (int i = 0; i < 8; ++i) accounts += simulated_account("sim-" + std::to_string(i), "500", "50");
-    dir.write("creditwatch.yaml", "storage:\n  path: " + db_path +
-                                      "\nhttp:\n  listen: 127.0.0.1:0\ndefaults:\n  interval: 100ms\n"
-                                      "logging:\n  level: info\naccounts:\n" +
-                                      accounts);
+    dir.write("creditwatch.yaml", full_config(db_path));
     HttpDaemon daemon(dir, {});
     daemon.start();
     INFO("daemon log:\n" << daemon.log());
     REQUIRE(eventually([&] { return sample_count(db_path) > 16; }, std::chrono::seconds(10)));
 
     fs.fill("ballast");
-    std::string reason;
-    REQUIRE(eventually(
-        [&] {
-          auto res = daemon.get("/healthz");
-          if (!res || res->status != 503) return false;
-          reason = res->body;
-          return true;
-        },
-        std::chrono::seconds(20)));
-    CHECK(reason.find("database write failed") != std::string::npos);
-    CHECK(reason.find("full") != std::string::npos);
+    const auto reason = wait_for_health(daemon, 503, std::chrono::seconds(20));
+    REQUIRE(reason);
+    CHECK(reason->find("database write failed") != std::string::npos);
+    CHECK(reason->find("full") != std::string::npos);
     CHECK(write_failures(daemon) > 0);
+    CHECK(daemon.log().find("database or disk is full") != std::string::npos);
     CHECK(daemon.running());
-    CHECK(daemon.get("/api/v1/accounts")->status == 200);
+    const auto accounts = daemon.get("/api/v1/accounts");
+    REQUIRE(accounts);
+    CHECK(accounts->status == 200);
 
     // An operator frees space; nobody signals the daemon.
     std::filesystem::remove(dir.file("fs") + "/ballast");
     const auto before = sample_count(db_path);
-    REQUIRE(eventually(
-        [&] {
-          auto res = daemon.get("/healthz");
-          return res && res->status == 200;
-        },
-        std::chrono::seconds(10)));
+    REQUIRE(wait_for_health(daemon, 200, std::chrono::seconds(10)));
     CHECK(eventually([&] { return sample_count(db_path) > before + 8; }, std::chrono::seconds(10)));
     CHECK(daemon.running());
     CHECK(daemon.terminate() == 0);
-
-    creditwatch::storage::Database db(db_path);
-    auto check = db.prepare("PRAGMA integrity_check");
-    REQUIRE(check.step());
-    CHECK(check.text(0) == "ok");
+    CHECK(integrity_ok(db_path));
   }
 
   TEST_CASE("a full database turns healthz 503 and the daemon recovers when max_size is raised") {
     TempDir dir;
-    dir.write("creditwatch.yaml", full_config(dir, "64KiB"));
+    dir.write("creditwatch.yaml", full_config(dir.file("creditwatch.db"), "64KiB"));
     HttpDaemon daemon(dir, {});
     daemon.start();
+    INFO("daemon log:\n" << daemon.log());
 
-    std::string reason;
-    REQUIRE_MESSAGE(eventually(
-                        [&] {
-                          auto res = daemon.get("/healthz");
-                          if (!res || res->status != 503) return false;
-                          reason = res->body;
-                          return true;
-                        },
-                        std::chrono::seconds(20)),
-                    daemon.log());
-    CHECK(reason.find("database write failed") != std::string::npos);
-    CHECK(reason.find("full") != std::string::npos);
+    const auto reason = wait_for_health(daemon, 503, std::chrono::seconds(20));
+    REQUIRE(reason);
+    CHECK(reason->find("database write failed") != std::string::npos);
+    CHECK(reason->find("full") != std::string::npos);
     CHECK(write_failures(daemon) > 0);
     CHECK(daemon.log().find("database or disk is full") != std::string::npos);
     // Still alive and serving what it has.
@@ -171,23 +167,13 @@ TEST_SUITE("disk_full") {
     CHECK(accounts->status == 200);
     const auto stuck = sample_count(daemon.db_path());
 
-    dir.write("creditwatch.yaml", full_config(dir, "64MiB"));
+    dir.write("creditwatch.yaml", full_config(dir.file("creditwatch.db"), "64MiB"));
     daemon.signal(SIGHUP);
-    REQUIRE_MESSAGE(eventually(
-                        [&] {
-                          auto res = daemon.get("/healthz");
-                          return res && res->status == 200;
-                        },
-                        std::chrono::seconds(10)),
-                    daemon.log());
+    REQUIRE(wait_for_health(daemon, 200, std::chrono::seconds(10)));
     CHECK(eventually([&] { return sample_count(daemon.db_path()) > stuck + 8; }, std::chrono::seconds(10)));
     CHECK(daemon.running());
     CHECK(daemon.terminate() == 0);
-
-    creditwatch::storage::Database db(daemon.db_path());
-    auto check = db.prepare("PRAGMA integrity_check");
-    REQUIRE(check.step());
-    CHECK(check.text(0) == "ok");
+    CHECK(integrity_ok(daemon.db_path()));
   }
 
   TEST_CASE("storage.max_size rejects sizes it cannot honour") {

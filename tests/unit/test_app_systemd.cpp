@@ -1,5 +1,5 @@
 // The sd_notify protocol spoken without libsystemd: datagrams to a path or an abstract
-// NOTIFY_SOCKET, and the watchdog period from WATCHDOG_USEC / WATCHDOG_PID.
+// NOTIFY_SOCKET.
 #include "creditwatch/app/systemd.hpp"
 #include "fakes/temp_dir.hpp"
 
@@ -16,7 +16,6 @@
 #include <string>
 
 using creditwatch::app::notify_systemd;
-using creditwatch::app::systemd_watchdog_period;
 using creditwatch::testing::TempDir;
 
 namespace {
@@ -112,35 +111,5 @@ TEST_SUITE("app.systemd") {
     TempDir dir;
     ScopedEnv socket("NOTIFY_SOCKET", dir.file("nobody-listens.sock"));
     CHECK_FALSE(notify_systemd("READY=1"));
-  }
-
-  TEST_CASE("the watchdog period comes from WATCHDOG_USEC, for this process only") {
-    {
-      ScopedEnv usec("WATCHDOG_USEC", std::nullopt);
-      ScopedEnv pid("WATCHDOG_PID", std::nullopt);
-      CHECK(systemd_watchdog_period().count() == 0);
-    }
-    {
-      ScopedEnv usec("WATCHDOG_USEC", std::string("30000000"));
-      ScopedEnv pid("WATCHDOG_PID", std::nullopt);
-      CHECK(systemd_watchdog_period() == std::chrono::seconds(30));
-    }
-    {
-      ScopedEnv usec("WATCHDOG_USEC", std::string("30000000"));
-      ScopedEnv pid("WATCHDOG_PID", std::to_string(::getpid()));
-      CHECK(systemd_watchdog_period() == std::chrono::seconds(30));
-    }
-    {
-      // Inherited from a parent that systemd watches: not ours to answer.
-      ScopedEnv usec("WATCHDOG_USEC", std::string("30000000"));
-      ScopedEnv pid("WATCHDOG_PID", std::to_string(::getpid() + 1));
-      CHECK(systemd_watchdog_period().count() == 0);
-    }
-    for (const char* bad : {"", "0", "abc", "30s", "-5", "18446744073709551615", "9223372036854775808"}) {
-      CAPTURE(bad);
-      ScopedEnv usec("WATCHDOG_USEC", std::string(bad));
-      ScopedEnv pid("WATCHDOG_PID", std::nullopt);
-      CHECK(systemd_watchdog_period().count() == 0);
-    }
   }
 }

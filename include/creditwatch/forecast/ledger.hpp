@@ -27,7 +27,8 @@ struct Point {
 class SpendLedger {
 public:
   static constexpr std::int64_t k_bucket_ms = 3'600'000;  // one hour
-  static constexpr std::size_t k_max_buckets = 24 * 35;   // five weeks of hours
+  static constexpr std::int64_t k_day_ms = 86'400'000;
+  static constexpr std::size_t k_max_buckets = 24 * 35;  // five weeks of hours
   // Recent segments kept at most. Beyond it neighbours are merged so that each spans about
   // a tenth of its age (spend and covered time are kept exactly); probe intervals over six
   // hours / 96 = 3.75 min never reach it. Each segment is 24 bytes per account: at 5,000
@@ -48,7 +49,7 @@ public:
     double spend;
     // Spend per day over the interval (0 for an empty one).
     double rate_per_day() const {
-      return to_ms > from_ms ? spend / (static_cast<double>(to_ms - from_ms) / 86'400'000.0) : 0.0;
+      return to_ms > from_ms ? spend / (static_cast<double>(to_ms - from_ms) / k_day_ms) : 0.0;
     }
   };
 
