@@ -1,6 +1,7 @@
 // `creditwatch backtest`: replays a balance trace through the daemon's own path — the same
 // Assessor (storage, ledger, forecaster, rules), AlertEngine (lifecycle, hysteresis, routing)
 // and outbox — with an in-memory database, a replay clock and no network or sinks.
+#include "creditwatch/alerts/lifecycle.hpp"
 #include "creditwatch/app/commands.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
@@ -135,8 +136,11 @@ int backtest_command(const BacktestOptions& options) {
     if (!queued) continue;
     for (const auto& sent : store.notifications(storage::OutboxState::pending)) {
       store.mark_delivered(sent.id, row.at);
-      ++notifications;
       const auto n = nlohmann::json::parse(sent.payload_json);
+      // A reminder re-sends an alert already printed; left out by default so each line is a
+      // change of alert state, which is what a replay is read for.
+      if (!options.repeats && n.value("reason", "") == alerts::to_string(alerts::Reason::repeat)) continue;
+      ++notifications;
       if (options.json) {
         std::cout << nlohmann::json{{"ts", format_rfc3339(row.at)},
                                     {"event", n["status"]},

@@ -59,6 +59,8 @@ int run(int argc, char** argv) {
   backtest->add_option("--csv", backtest_options.csv_path, "the trace: header timestamp,balance")->required();
   backtest->add_flag("--json", backtest_options.json, "one JSON object per line");
   backtest->add_flag("--series", backtest_options.series, "with --json, also one line per sample");
+  backtest->add_flag("--repeats", backtest_options.repeats,
+                     "also print the reminders a still-firing alert re-sends every repeat_interval");
 
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);

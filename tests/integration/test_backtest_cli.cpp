@@ -147,4 +147,43 @@ TEST_SUITE("backtest_cli") {
     REQUIRE(from_unix.exit_code == 0);
     CHECK(from_unix.out == first.out);
   }
+
+  TEST_CASE("backtest prints changes of alert state; --repeats adds the daily reminders") {
+    // 100 spent at 10 a day for ten days: a runway warning from the start, critical for the
+    // last three days, so a still-firing warning is re-sent every repeat_interval (24 h).
+    std::ostringstream csv;
+    csv << "timestamp,balance\n";
+    for (long i = 0; i <= 9 * 144; ++i) {
+      char amount[32];
+      std::snprintf(amount, sizeof amount, "%.2f", 100.0 - 10.0 * i / 144);
+      csv << (k_t0 + i * 600) << "," << amount << "\n";
+    }
+    TempDir dir;
+    const auto config = dir.write("creditwatch.yaml", k_config);
+    const auto path = dir.write("steady.csv", csv.str());
+    const auto run = [&](bool repeats) {
+      std::vector<std::string> args{"backtest", "-c", config, "--account", "acct", "--csv", path, "--json"};
+      if (repeats) args.push_back("--repeats");
+      const auto result = run_creditwatch(args);
+      INFO(result.err);
+      REQUIRE(result.exit_code == 0);
+      std::vector<nlohmann::json> notes;
+      for (const auto& line : lines_of(result.out)) notes.push_back(nlohmann::json::parse(line));
+      CHECK(notes.back()["notifications"] == notes.size() - 1);
+      notes.pop_back();
+      return notes;
+    };
+    const auto count_runway = [](const std::vector<nlohmann::json>& notes, const char* severity) {
+      std::size_t n = 0;
+      for (const auto& j : notes) n += j["rule"] == "runway" && j["event"] == "firing" && j["severity"] == severity;
+      return n;
+    };
+
+    const auto changes = run(false);
+    CHECK(count_runway(changes, "warning") == 1);
+    CHECK(count_runway(changes, "critical") == 1);
+    const auto with_reminders = run(true);
+    CHECK(count_runway(with_reminders, "warning") >= 5);  // about six days at warning
+    CHECK(with_reminders.size() > changes.size());
+  }
 }

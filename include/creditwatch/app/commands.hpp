@@ -32,6 +32,7 @@ struct BacktestOptions {
   std::string csv_path;
   bool json = false;
   bool series = false;
+  bool repeats = false;  // also the reminders alerting.repeat_interval re-sends
 };
 int backtest_command(const BacktestOptions& options);
 
