@@ -121,13 +121,21 @@ std::optional<Finding> stale_rule(const Observation& o, const Thresholds& t) {
   return f;
 }
 
+// The usual busiest hour at this time of day counts at this share in the spike baseline: a
+// recurring job's hour then stands at most 2x its baseline (a spike needs 3x), with room for
+// a job that runs somewhat bigger than usual, while a 10x leak on top of a 2-4x daily peak
+// still fires.
+constexpr double k_usual_hour_share = 0.5;
+
 // The multi-window burn-rate idea of the SRE workbook: the last 15 minutes AND the last hour
-// must both run far above the long-window baseline, so a 10x jump fires within minutes while
-// a 2x daily peak never does. It clears once the last hour is back under twice the baseline.
+// must both run far above the baseline (the long-window burn, or half the usual busiest hour
+// at this time of day when higher), so a 10x jump fires within minutes while a daily peak or
+// a nightly batch job never does. It clears once the last hour is back under twice the
+// baseline.
 std::optional<Finding> spend_spike_rule(const Observation& o, const std::map<Rule, Severity>& firing) {
   if (o.status != ProbeStatus::ok || !o.forecast || !o.forecast->baseline_rate) return std::nullopt;
   const auto& f = *o.forecast;
-  const double baseline = *f.baseline_rate;
+  const double baseline = std::max(*f.baseline_rate, k_usual_hour_share * f.usual_rate_this_hour.value_or(0));
   Finding finding{Rule::spend_spike, false, Severity::warning, ""};
   if (baseline <= 0 || !f.spike_long_rate) return finding;
   const double hour = *f.spike_long_rate;

@@ -249,6 +249,25 @@ double p10_runway(double balance, double mu, double sigma) {
   return balance / (mu + k_z90 * sigma / std::sqrt(days));
 }
 
+// For each of the last seven days, the largest hourly spend within 90 minutes of this time of
+// day (the slack absorbs a job that starts a little earlier or later); the median of those,
+// or the same hours a week ago when larger (a weekly job).
+std::optional<double> usual_rate_this_hour(const SpendLedger& ledger, TimePoint end) {
+  std::vector<double> peaks;
+  double week_ago = 0;
+  for (int d = 1; d <= 7; ++d) {
+    const auto centre = end - Hours(24 * d);
+    const auto w = ledger.window(centre - std::chrono::minutes(90), centre + std::chrono::minutes(90));
+    if (w.covered_days * 24 < 1.5) continue;
+    peaks.push_back(w.largest_hour * 24);
+    if (d == 7) week_ago = peaks.back();
+  }
+  if (peaks.size() < 3) return std::nullopt;
+  const auto mid = peaks.begin() + static_cast<std::ptrdiff_t>(peaks.size() / 2);
+  std::nth_element(peaks.begin(), mid, peaks.end());
+  return std::max(*mid, week_ago);
+}
+
 void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& settings, TimePoint end) {
   const auto quarter = ledger.recent(end - std::chrono::minutes(15), end);
   const auto hour = ledger.recent(end - Hours(1), end);
@@ -256,6 +275,7 @@ void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& set
   if (quarter.covered_days * 1440 >= 5) f.spike_short_rate = quarter.spend / quarter.covered_days;
   if (hour.covered_days * 1440 >= 15) f.spike_long_rate = hour.spend / hour.covered_days;
   if (baseline.covered_days >= 1.0) f.baseline_rate = trimmed_rate(baseline);
+  f.usual_rate_this_hour = usual_rate_this_hour(ledger, end);
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ struct Forecast {
   std::optional<double> spike_short_rate;
   std::optional<double> spike_long_rate;
   std::optional<double> baseline_rate;
+  // The busiest hour around this time of day on a usual day of the last week (per day), so
+  // a recurring nightly or weekday job is not taken for a spike; nullopt under three days.
+  std::optional<double> usual_rate_this_hour;
 };
 
 // Projects the runway from what the ledger holds, as of `now`. Pure: no I/O, no clock.
