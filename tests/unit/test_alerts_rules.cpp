@@ -144,12 +144,13 @@ TEST_SUITE("alerts_rules") {
       CHECK(f.firing);
       CHECK(f.severity == Severity::warning);
     }
-    SUBCASE("under a day at the surge rate, lasting long enough: critical") {
-      CHECK(surging(0.8, 20, 6).severity == Severity::critical);
-      CHECK(surging(0.3, 20, 2).severity == Severity::critical);
+    SUBCASE("a surge that has lasted as long as the runway it leaves: critical") {
+      CHECK(surging(0.2, 20, 6).severity == Severity::critical);    // 4.8 h left after 6 h
+      CHECK(surging(0.075, 20, 2).severity == Severity::critical);  // 1.8 h left after 2 h
     }
-    SUBCASE("a surge younger than a quarter of the runway it leaves waits") {
-      CHECK(surging(0.8, 20, 2).severity == Severity::warning);
+    SUBCASE("a surge younger than the runway it leaves waits") {
+      CHECK(surging(0.8, 20, 6).severity == Severity::warning);  // 19 h left after 6 h
+      CHECK(surging(0.2, 20, 2).severity == Severity::warning);  // 4.8 h left after 2 h
     }
     SUBCASE("once critical, the plain P10 decides the way out") {
       const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
