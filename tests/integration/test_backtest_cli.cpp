@@ -148,7 +148,7 @@ TEST_SUITE("backtest_cli") {
     CHECK(from_unix.out == first.out);
   }
 
-  TEST_CASE("backtest prints changes of alert state; --repeats adds the daily reminders") {
+  TEST_CASE("backtest prints changes of alert state, and --repeats adds the daily reminders") {
     // 100 spent at 10 a day for ten days: a runway warning from the start, critical for the
     // last three days, so a still-firing warning is re-sent every repeat_interval (24 h).
     std::ostringstream csv;
