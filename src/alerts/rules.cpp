@@ -30,11 +30,14 @@ constexpr double k_surge_age_factor = 1;
 // The settled median must be under this multiple of critical_days too, so the spread of a
 // lumpy account (a P10 far below its median) does not page on its own.
 constexpr double k_settled_median_factor = 1.1;
-// ... unless the P10 alone is far under critical_days.
+// ... or the P10 far under critical_days and the median not far above it: a P10 far below a
+// median of a week is the spread of a lumpy account (eval runs, runaway days inside the
+// spread window), whose big days may come or not.
 constexpr double k_settled_p10_share = 0.75;
+constexpr double k_settled_median_factor_low_p10 = 1.3;
 
 // A new critical alert needs the settled burn to agree (P10 under critical_days, and the
-// median within 10 % of it or the P10 well under it), or a surge that would empty the account
+// median within 10 % of it, or within 30 % with the P10 well under it), or a surge that would empty the account
 // within a day and has lasted as long as the runway it leaves. On the first day of a day-scale
 // burn window the settled burn is only the spend so far (a bursty key's first hours say
 // little about its days), so only a runway under a third of critical_days pages. A firing
@@ -50,7 +53,8 @@ bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& 
   const double settled_p10 = f.settled_runway_p10_days.value_or(p10);
   const double settled_p50 = f.settled_runway_days.value_or(runway);
   return settled_p10 < t.critical_days && (settled_p50 < k_settled_median_factor * t.critical_days ||
-                                           settled_p10 < k_settled_p10_share * t.critical_days);
+                                           (settled_p10 < k_settled_p10_share * t.critical_days &&
+                                            settled_p50 < k_settled_median_factor_low_p10 * t.critical_days));
 }
 
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
