@@ -278,6 +278,12 @@ void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& set
   f.usual_rate_this_hour = usual_rate_this_hour(ledger, end);
 }
 
+void set_zero_runway(Forecast& f) {
+  f.note = "the balance is zero";
+  f.runway_days = f.runway_p10_days = f.settled_runway_days = f.settled_runway_p10_days = 0.0;
+  f.exhausted_at = f.at;
+}
+
 }  // namespace
 
 Decimal round_up_topup(double amount) {
@@ -305,14 +311,20 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   }
   const TimePoint end = last->at;
   const auto recent = ledger.window(end - settings.burn_window, end);
+  // An account that has spent and now shows nothing left has no runway, whatever its recent
+  // burn: time at zero is unobserved (demand is refused), so a week at zero leaves no burn to
+  // divide by, yet the next tiny deposit would be gone at once.
+  const bool spent_to_zero = ledger.spend_seen() && last->balance <= Decimal();
   if (!ledger.spend_seen() || recent.spend <= 0) {
     f.note = "no spend yet";
+    if (spent_to_zero) set_zero_runway(f);
     return f;
   }
   const auto day_spread = day_to_day_spread(ledger, end);
   const auto [burn, settled, surge_hours, note, first_day] = estimate_burn(ledger, settings, end);
   if (burn <= 0) {
     f.note = "no spend yet";
+    if (spent_to_zero) set_zero_runway(f);
     return f;
   }
   f.note = note;

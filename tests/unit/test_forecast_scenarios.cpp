@@ -267,6 +267,29 @@ TEST_SUITE("forecast_scenarios") {
     replay(s, [](const Forecast& f, double) { check_p10_not_above_p50(f); });
   }
 
+  TEST_CASE("an account that spent down to zero has no runway, however long it sits there") {
+    Scenario s;
+    s.start_balance = 30;  // 10 a day: empty on day 3, then at zero past a whole burn window
+    const auto f = replay(s);
+    REQUIRE(f.runway_days.has_value());
+    CHECK(*f.runway_days == 0);
+    CHECK(*f.runway_p10_days == 0);
+    Observation o;
+    o.at = f.at;
+    o.forecast = f;
+    o.last_success = f.at;
+    bool critical = false;
+    for (const auto& finding : evaluate(o, Thresholds{}, {})) {
+      if (finding.rule == Rule::runway) critical = finding.firing && finding.severity == Severity::critical;
+    }
+    CHECK(critical);
+
+    Scenario never_spent;
+    never_spent.start_balance = 0;
+    never_spent.rate = [](double) { return 0.0; };
+    CHECK_FALSE(replay(never_spent).runway_days.has_value());  // no spend: no runway at all
+  }
+
   TEST_CASE("spend_spike fires within 30 minutes of a sustained 10x jump") {
     Scenario s;
     s.days = 8;
