@@ -21,11 +21,10 @@ constexpr double k_surge_share = 1.0 / 3;
 // A surge pages only once it has lasted as long as the runway it leaves. Most surges (a batch
 // job, an eval run, a retry storm, a leak someone notices) stop by themselves, and the longer
 // one has run, the likelier it is to run on: if a surge of age a lasts beyond a + t with odds
-// a / (a + t) (Lindy), it is even odds that it empties the account. Its age is seen up to six
-// hours, so a longer surge pages once it leaves under six hours, or earlier through the level
-// shift of the day-scale windows. Scored on four independently written trace generators
-// (bench/forecast), a quarter of the runway paged on too many surges that then stopped:
-// more critical alerts with a week of money left than predict_linear in total.
+// a / (a + t) (Lindy), it is even odds that it empties the account. Scored on three
+// independently written trace generators (bench/forecast), a quarter of the runway paged on
+// too many surges that then stopped: more critical alerts with a week of money left than
+// predict_linear in total.
 constexpr double k_surge_age_factor = 1;
 // The settled median must be under this multiple of critical_days too, so the spread of a
 // lumpy account (a P10 far below its median) does not page on its own.

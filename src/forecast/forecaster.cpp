@@ -195,7 +195,19 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
     hot_run_ms += static_cast<double>(s->to_ms - s->from_ms);
   }
   if (hot_run_ms <= 0) return std::nullopt;  // the latest reading is back to normal: it is over
-  return Surge{std::min({r2, r6 * 1.5, typical * 1.5}), hot_run_ms / 3'600'000.0};
+  double hours = hot_run_ms / 3'600'000.0;
+  // Hot all the way back through the readings kept (six hours): the hourly buckets before
+  // them tell how much longer it has run, up to two days.
+  const auto oldest_ms = ledger.segments().front().from_ms;
+  if (ledger.segments().front().rate_per_day() > 3 * settled) {
+    for (int h = 1; h <= 48; ++h) {
+      const auto from = from_unix_ms(oldest_ms) - Hours(h);
+      const auto hour = ledger.window(from, from + Hours(1));
+      if (hour.covered_days * 24 < 0.5 || hour.spend / hour.covered_days <= 3 * settled) break;
+      hours = static_cast<double>(to_ms - oldest_ms) / 3'600'000.0 + h;
+    }
+  }
+  return Surge{std::min({r2, r6 * 1.5, typical * 1.5}), hours};
 }
 
 Estimate estimate_burn(const SpendLedger& ledger, const Settings& settings, TimePoint end) {

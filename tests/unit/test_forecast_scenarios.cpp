@@ -195,6 +195,15 @@ TEST_SUITE("forecast_scenarios") {
     });
   }
 
+  TEST_CASE("a surge's age is counted past the six hours of readings kept") {
+    Scenario s;
+    s.days = 8 + 10.0 / 24;  // 20 a day for a week, then 15x for the last ten hours
+    s.start_balance = 5000;
+    s.rate = [](double day) { return day < 8 ? 20.0 : 300.0; };
+    const auto f = replay(s);
+    CHECK(f.surge_hours == doctest::Approx(10).epsilon(0.1));
+  }
+
   TEST_CASE("a burst that is over does not move the burn the next day") {
     Scenario s;
     s.days = 14;

@@ -33,7 +33,8 @@ struct Forecast {
   // the spend so far, so a new critical alert needs the runway under a third of
   // critical_days (see alerts/rules.cpp).
   bool first_day = false;
-  // How long the surge has run without a break (0 without one); at most six hours are seen.
+  // How long the surge has run without a break (0 without one): the recent readings, then
+  // the hourly buckets before them, up to two days more.
   double surge_hours = 0;
   Decimal recommended_topup;    // brings the P10 runway to target_days plus lead time
   Decimal deposits;             // deposits in the burn window
