@@ -104,6 +104,12 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
   // payloads (a JSON dump per firing alert per probe was the backtest's largest cost).
   const bool refreshing = std::any_of(runtime.notifiers.begin(), runtime.notifiers.end(),
                                       [](const auto& n) { return n.second && n.second->refresh_interval(); });
+  // An empty account pages as `exhausted`; its runway alert (zero days) stays firing, but its
+  // reminders would only say the same thing twice a day, so the exhausted one stands for both
+  // (Alertmanager calls this inhibition).
+  const bool exhausted = std::any_of(a.findings.begin(), a.findings.end(), [](const alerts::Finding& f) {
+    return f.rule == alerts::Rule::exhausted && f.firing;
+  });
   std::lock_guard lock(m_mutex);
   for (const auto& finding : a.findings) {
     const Key key{account.name, finding.rule};
@@ -111,6 +117,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     std::optional<alerts::AlertState> before;
     if (current != m_states.end()) before = current->second;
     auto t = alerts::step(before, finding, now, policy);
+    if (exhausted && finding.rule == alerts::Rule::runway && t.notify == alerts::Reason::repeat) t.notify.reset();
     // Refreshes carry the latest figures of a firing alert, not those of when it started.
     if (refreshing && (t.changed ? t.next.firing : before && before->firing)) {
       auto latest = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::repeat, now);

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -185,5 +186,33 @@ TEST_SUITE("backtest_cli") {
     const auto with_reminders = run(true);
     CHECK(count_runway(with_reminders, "warning") >= 5);  // about six days at warning
     CHECK(with_reminders.size() > changes.size());
+  }
+
+  TEST_CASE("an empty account is reminded of once a day, as exhausted, not also as a runway") {
+    // 30 spent at 10 a day: empty on day 3, then five more days at zero.
+    std::ostringstream csv;
+    csv << "timestamp,balance\n";
+    for (long i = 0; i <= 8 * 144; ++i) {
+      char amount[32];
+      std::snprintf(amount, sizeof amount, "%.2f", std::max(0.0, 30.0 - 10.0 * i / 144));
+      csv << (k_t0 + i * 600) << "," << amount << "\n";
+    }
+    TempDir dir;
+    const auto config = dir.write("creditwatch.yaml", k_config);
+    const auto path = dir.write("empty.csv", csv.str());
+    const auto result =
+        run_creditwatch({"backtest", "-c", config, "--account", "acct", "--csv", path, "--json", "--repeats"});
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    std::size_t exhausted = 0;
+    std::size_t runway_after_empty = 0;
+    for (const auto& line : lines_of(result.out)) {
+      const auto j = nlohmann::json::parse(line);
+      if (!j.contains("event") || j["event"] != "firing") continue;
+      if (j["rule"] == "exhausted") ++exhausted;
+      if (j["rule"] == "runway" && exhausted > 0) ++runway_after_empty;
+    }
+    CHECK(exhausted >= 5);  // the first page and a reminder for each day at zero
+    CHECK(runway_after_empty == 0);
   }
 }
