@@ -189,23 +189,32 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
   const double typical = *mid;
   // Its age: the unbroken run of hot readings back from the latest one.
   double hot_run_ms = 0;
+  bool hot_throughout = true;  // no reading kept is back to normal
   for (auto s = ledger.segments().rbegin(); s != ledger.segments().rend(); ++s) {
     if (s->to_ms <= s->from_ms) continue;
-    if (s->rate_per_day() <= 3 * settled) break;
+    if (s->rate_per_day() <= 3 * settled) {
+      hot_throughout = false;
+      break;
+    }
     hot_run_ms += static_cast<double>(s->to_ms - s->from_ms);
   }
   if (hot_run_ms <= 0) return std::nullopt;  // the latest reading is back to normal: it is over
   double hours = hot_run_ms / 3'600'000.0;
-  // Hot all the way back through the readings kept (six hours): the hourly buckets before
-  // them tell how much longer it has run, up to two days.
-  const auto oldest_ms = ledger.segments().front().from_ms;
-  if (ledger.segments().front().rate_per_day() > 3 * settled) {
-    for (int h = 1; h <= 48; ++h) {
-      const auto from = from_unix_ms(oldest_ms) - Hours(h);
+  // Hot through every reading kept (six hours): the whole hourly buckets before them tell how
+  // much longer it has run, up to two days. The bucket the oldest reading falls in also holds
+  // what came before it, so counting starts below that bucket.
+  if (hot_throughout) {
+    constexpr std::int64_t hour_ms = 3'600'000;
+    const auto oldest_ms = ledger.segments().front().from_ms;
+    const auto below_ms = oldest_ms - ((oldest_ms % hour_ms) + hour_ms) % hour_ms;
+    int hot_hours = 0;
+    while (hot_hours < 48) {
+      const auto from = from_unix_ms(below_ms) - Hours(hot_hours + 1);
       const auto hour = ledger.window(from, from + Hours(1));
       if (hour.covered_days * 24 < 0.5 || hour.spend / hour.covered_days <= 3 * settled) break;
-      hours = static_cast<double>(to_ms - oldest_ms) / 3'600'000.0 + h;
+      ++hot_hours;
     }
+    if (hot_hours > 0) hours = static_cast<double>(to_ms - below_ms) / 3'600'000.0 + hot_hours;
   }
   return Surge{std::min({r2, r6 * 1.5, typical * 1.5}), hours};
 }
@@ -291,7 +300,7 @@ void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& set
 }
 
 void set_zero_runway(Forecast& f) {
-  f.note = "the balance is zero";
+  f.note = "no balance left";
   f.runway_days = f.runway_p10_days = f.settled_runway_days = f.settled_runway_p10_days = 0.0;
   f.exhausted_at = f.at;
 }
@@ -322,24 +331,33 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
     return f;
   }
   const TimePoint end = last->at;
-  const auto recent = ledger.window(end - settings.burn_window, end);
-  // An account that has spent and now shows nothing left has no runway, whatever its recent
-  // burn: time at zero is unobserved (demand is refused), so a week at zero leaves no burn to
-  // divide by, yet the next tiny deposit would be gone at once.
+  // Time at zero is unobserved (demand is refused), so an account dry for a whole burn window
+  // has no recent spend to measure: it is projected at the burn it had before it ran dry, so a
+  // tiny top-up reads as the hours it buys and the top-up figure stays.
+  TimePoint burn_end = end;
+  auto recent = ledger.window(end - settings.burn_window, end);
+  if (ledger.spend_seen() && recent.spend <= 0 && recent.covered_days < 1.0) {
+    if (const auto dry_from = ledger.last_spend_end()) {
+      burn_end = *dry_from;
+      recent = ledger.window(burn_end - settings.burn_window, burn_end);
+    }
+  }
+  // An account that has spent and now shows nothing left has no runway, even with no burn
+  // left to measure (dry for longer than the buckets kept).
   const bool spent_to_zero = ledger.spend_seen() && last->balance <= Decimal();
   if (!ledger.spend_seen() || recent.spend <= 0) {
     f.note = "no spend yet";
     if (spent_to_zero) set_zero_runway(f);
     return f;
   }
-  const auto day_spread = day_to_day_spread(ledger, end);
-  const auto [burn, settled, surge_hours, note, first_day] = estimate_burn(ledger, settings, end);
+  const auto day_spread = day_to_day_spread(ledger, burn_end);
+  const auto [burn, settled, surge_hours, note, first_day] = estimate_burn(ledger, settings, burn_end);
   if (burn <= 0) {
     f.note = "no spend yet";
     if (spent_to_zero) set_zero_runway(f);
     return f;
   }
-  f.note = note;
+  f.note = burn_end < end ? "the burn before the balance ran out" : note;
   f.burn_per_day = burn;
   f.surge_hours = surge_hours;
   f.first_day = first_day;

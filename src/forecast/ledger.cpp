@@ -167,6 +167,15 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
   return w;
 }
 
+std::optional<TimePoint> SpendLedger::last_spend_end() const {
+  for (std::size_t i = m_buckets.size(); i-- > 0;) {
+    if (m_buckets[i].spend > 0) {
+      return from_unix_ms(m_first_bucket_ms + static_cast<std::int64_t>(i + 1) * k_bucket_ms);
+    }
+  }
+  return std::nullopt;
+}
+
 SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
   Window w;
   const auto from_ms = to_unix_ms(from);

@@ -106,10 +106,13 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
                                       [](const auto& n) { return n.second && n.second->refresh_interval(); });
   // An empty account pages as `exhausted`; its runway alert (zero days) stays firing, but its
   // reminders would only say the same thing twice a day, so the exhausted one stands for both
-  // (Alertmanager calls this inhibition).
-  const bool exhausted = std::any_of(a.findings.begin(), a.findings.end(), [](const alerts::Finding& f) {
-    return f.rule == alerts::Rule::exhausted && f.firing;
-  });
+  // (Alertmanager calls this inhibition). Only at a balance of zero or less: a provider that
+  // refuses service with money left is a different story from the runway. The reminder left
+  // out still counts as sent, so a top-up does not set one off at once.
+  const bool empty = a.forecast && a.forecast->balance <= Decimal();
+  const bool exhausted = empty && std::any_of(a.findings.begin(), a.findings.end(), [](const alerts::Finding& f) {
+                           return f.rule == alerts::Rule::exhausted && f.firing;
+                         });
   std::lock_guard lock(m_mutex);
   for (const auto& finding : a.findings) {
     const Key key{account.name, finding.rule};

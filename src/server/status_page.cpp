@@ -52,6 +52,7 @@ const std::string& status_page_html() {
 const fmt = (v, d) => (v === null || v === undefined) ? "–" : Number(v).toLocaleString(undefined, {minimumFractionDigits: d, maximumFractionDigits: d});
 function runwayText(days) {
   if (days === null || days === undefined) return "no spend yet";
+  if (days <= 0) return "none left";
   if (days >= 1) return fmt(days, 1) + " days";
   if (days * 24 >= 1) return fmt(days * 24, 1) + " hours";
   return fmt(days * 1440, 0) + " minutes";

@@ -206,13 +206,17 @@ TEST_SUITE("backtest_cli") {
     REQUIRE(result.exit_code == 0);
     std::size_t exhausted = 0;
     std::size_t runway_after_empty = 0;
+    std::string runway_state;
     for (const auto& line : lines_of(result.out)) {
       const auto j = nlohmann::json::parse(line);
-      if (!j.contains("event") || j["event"] != "firing") continue;
+      if (!j.contains("event")) continue;
+      if (j["rule"] == "runway") runway_state = j["event"].get<std::string>() + " " + j["severity"].get<std::string>();
+      if (j["event"] != "firing") continue;
       if (j["rule"] == "exhausted") ++exhausted;
       if (j["rule"] == "runway" && exhausted > 0) ++runway_after_empty;
     }
     CHECK(exhausted >= 5);  // the first page and a reminder for each day at zero
     CHECK(runway_after_empty == 0);
+    CHECK(runway_state == "firing critical");  // still firing, only quiet
   }
 }

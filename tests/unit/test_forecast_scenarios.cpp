@@ -73,6 +73,18 @@ Forecast replay(const Scenario& s, const std::function<void(const Forecast&, dou
   return last;
 }
 
+// The runway alert's severity for a forecast, given what fires (nullopt when it is quiet).
+std::optional<Severity> runway_severity(const Forecast& f, const std::map<Rule, Severity>& firing) {
+  Observation o;
+  o.at = f.at;
+  o.forecast = f;
+  o.last_success = f.at;
+  for (const auto& finding : evaluate(o, Thresholds{}, firing)) {
+    if (finding.rule == Rule::runway && finding.firing) return finding.severity;
+  }
+  return std::nullopt;
+}
+
 // Replays a scenario through the rules and returns the day of each spend_spike onset.
 std::vector<double> spike_onsets(const Scenario& s) {
   std::map<Rule, Severity> firing;
@@ -197,11 +209,28 @@ TEST_SUITE("forecast_scenarios") {
 
   TEST_CASE("a surge's age is counted past the six hours of readings kept") {
     Scenario s;
-    s.days = 8 + 10.0 / 24;  // 20 a day for a week, then 15x for the last ten hours
+    s.days = 8 + 10.0 / 24;  // 20 a day for eight days, then 15x for the last ten hours
     s.start_balance = 5000;
     s.rate = [](double day) { return day < 8 ? 20.0 : 300.0; };
     const auto f = replay(s);
     CHECK(f.surge_hours == doctest::Approx(10).epsilon(0.1));
+  }
+
+  TEST_CASE("an earlier burst with normal spend after it does not age a new surge") {
+    Scenario s;
+    const double end = 8 + 10.0 / 24;
+    s.days = end;
+    s.start_balance = 5000;
+    // A 300/day job from 8.5 to 5.5 hours before the end, back to 20/day, then 600/day for
+    // the last 2.5 hours.
+    s.rate = [=](double day) {
+      const double hours_left = (end - day) * 24;
+      if (hours_left < 2.5) return 600.0;
+      if (hours_left >= 5.5 && hours_left < 8.5) return 300.0;
+      return 20.0;
+    };
+    const auto f = replay(s);
+    CHECK(f.surge_hours == doctest::Approx(2.5).epsilon(0.15));
   }
 
   TEST_CASE("a burst that is over does not move the burn the next day") {
@@ -276,27 +305,44 @@ TEST_SUITE("forecast_scenarios") {
     replay(s, [](const Forecast& f, double) { check_p10_not_above_p50(f); });
   }
 
-  TEST_CASE("an account that spent down to zero has no runway, however long it sits there") {
+  TEST_CASE("an account that spent down to zero has a runway of zero, however long it sits there") {
+    // 10 a day: empty on day 3, then at zero past a whole burn window.
     Scenario s;
-    s.start_balance = 30;  // 10 a day: empty on day 3, then at zero past a whole burn window
+    s.start_balance = 30;
     const auto f = replay(s);
     REQUIRE(f.runway_days.has_value());
     CHECK(*f.runway_days == 0);
     CHECK(*f.runway_p10_days == 0);
-    Observation o;
-    o.at = f.at;
-    o.forecast = f;
-    o.last_success = f.at;
-    bool critical = false;
-    for (const auto& finding : evaluate(o, Thresholds{}, {})) {
-      if (finding.rule == Rule::runway) critical = finding.firing && finding.severity == Severity::critical;
-    }
-    CHECK(critical);
+    // The burn is the one before it ran dry, so the top-up figure is still there.
+    REQUIRE(f.burn_per_day.has_value());
+    CHECK(*f.burn_per_day == doctest::Approx(10).epsilon(0.2));
+    CHECK(f.recommended_topup > Decimal::from_double(300));
+    CHECK(runway_severity(f, {}) == Severity::critical);
 
     Scenario never_spent;
     never_spent.start_balance = 0;
     never_spent.rate = [](double) { return 0.0; };
     CHECK_FALSE(replay(never_spent).runway_days.has_value());  // no spend: no runway at all
+  }
+
+  TEST_CASE("a tiny top-up after nine days at zero buys hours, and the runway alert stays critical") {
+    Scenario s;
+    s.start_balance = 30;  // 10 a day: empty on day 3
+    s.days = 12.5;
+    s.deposit = [](double day) { return std::abs(day - 12) < 1e-9 ? 0.5 : 0.0; };
+    std::map<Rule, Severity> firing;
+    bool left_critical = false;
+    std::optional<double> runway_after_topup;
+    replay(s, [&](const Forecast& f, double day) {
+      if (day < 3.5) return;
+      if (std::abs(day - 12) < 1e-9) runway_after_topup = f.runway_days;
+      const auto severity = runway_severity(f, firing);
+      if (firing.count(Rule::runway) && severity != Severity::critical) left_critical = true;
+      if (severity) firing[Rule::runway] = *severity; else firing.erase(Rule::runway);
+    });
+    REQUIRE(runway_after_topup.has_value());
+    CHECK(*runway_after_topup == doctest::Approx(0.05).epsilon(0.3));  // 0.5 at 10 a day
+    CHECK_FALSE(left_critical);
   }
 
   TEST_CASE("spend_spike fires within 30 minutes of a sustained 10x jump") {

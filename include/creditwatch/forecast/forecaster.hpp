@@ -46,8 +46,9 @@ struct Forecast {
   std::optional<double> spike_short_rate;
   std::optional<double> spike_long_rate;
   std::optional<double> baseline_rate;
-  // The busiest hour around this time of day on a usual day of the last week (per day), so
-  // a recurring nightly or weekday job is not taken for a spike; nullopt under three days.
+  // The busiest hour around this time of day on a usual day of the last week, or the same
+  // hours a week ago when higher (per day), so a recurring nightly, weekday or weekly job is
+  // not taken for a spike; nullopt under three days.
   std::optional<double> usual_rate_this_hour;
 };
 

@@ -63,6 +63,8 @@ public:
   // The deposit carried by the latest reading (zero when it did not rise).
   Decimal last_deposit() const { return m_last_deposit; }
   bool spend_seen() const { return m_total_spend > 0; }
+  // The end of the last hour with spend in it (nullopt if the buckets kept hold none).
+  std::optional<TimePoint> last_spend_end() const;
 
   // Spend and covered time in [from, to), from the hourly buckets.
   struct Window {
