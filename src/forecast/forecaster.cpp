@@ -32,6 +32,13 @@ std::optional<double> trimmed_rate(const SpendLedger::Window& w, double usual_pe
   return trimmed / w.covered_days;
 }
 
+// The middle value (the upper one of an even count); `values` must not be empty.
+double upper_median(std::vector<double> values) {
+  const auto mid = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), mid, values.end());
+  return *mid;
+}
+
 // The largest hour of a typical day: the median of each of the last `days` days' largest
 // hour (0 with fewer than three observed days).
 double usual_daily_peak(const SpendLedger& ledger, TimePoint end, int days) {
@@ -40,10 +47,7 @@ double usual_daily_peak(const SpendLedger& ledger, TimePoint end, int days) {
     const auto w = ledger.window(end - Hours(24 * (d + 1)), end - Hours(24 * d));
     if (w.covered_days >= 0.5) peaks.push_back(w.largest_hour);
   }
-  if (peaks.size() < 3) return 0;
-  const auto mid = peaks.begin() + static_cast<std::ptrdiff_t>(peaks.size() / 2);
-  std::nth_element(peaks.begin(), mid, peaks.end());
-  return *mid;
+  return peaks.size() < 3 ? 0 : upper_median(std::move(peaks));
 }
 
 std::optional<double> plain_rate(const SpendLedger::Window& w) {
@@ -204,9 +208,9 @@ std::optional<Surge> surge_rate(const SpendLedger& ledger, TimePoint end, double
   // much longer it has run, up to two days. The bucket the oldest reading falls in also holds
   // what came before it, so counting starts below that bucket.
   if (hot_throughout) {
-    constexpr std::int64_t hour_ms = 3'600'000;
+    constexpr std::int64_t hour_ms = SpendLedger::k_bucket_ms;
     const auto oldest_ms = ledger.segments().front().from_ms;
-    const auto below_ms = oldest_ms - ((oldest_ms % hour_ms) + hour_ms) % hour_ms;
+    const auto below_ms = oldest_ms - ((oldest_ms % hour_ms) + hour_ms) % hour_ms;  // its bucket's start
     int hot_hours = 0;
     while (hot_hours < 48) {
       const auto from = from_unix_ms(below_ms) - Hours(hot_hours + 1);
@@ -284,9 +288,7 @@ std::optional<double> usual_rate_this_hour(const SpendLedger& ledger, TimePoint 
     if (d == 7) week_ago = peaks.back();
   }
   if (peaks.size() < 3) return std::nullopt;
-  const auto mid = peaks.begin() + static_cast<std::ptrdiff_t>(peaks.size() / 2);
-  std::nth_element(peaks.begin(), mid, peaks.end());
-  return std::max(*mid, week_ago);
+  return std::max(upper_median(std::move(peaks)), week_ago);
 }
 
 void add_spike_rates(Forecast& f, const SpendLedger& ledger, const Settings& settings, TimePoint end) {
@@ -342,21 +344,17 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
       recent = ledger.window(burn_end - settings.burn_window, burn_end);
     }
   }
-  // An account that has spent and now shows nothing left has no runway, even with no burn
-  // left to measure (dry for longer than the buckets kept).
-  const bool spent_to_zero = ledger.spend_seen() && last->balance <= Decimal();
-  if (!ledger.spend_seen() || recent.spend <= 0) {
+  // No burn to project: no runway, except that an account that has spent and now shows
+  // nothing left has a runway of zero (dry for longer than the buckets kept, say).
+  const auto without_burn = [&] {
     f.note = "no spend yet";
-    if (spent_to_zero) set_zero_runway(f);
+    if (ledger.spend_seen() && last->balance <= Decimal()) set_zero_runway(f);
     return f;
-  }
+  };
+  if (!ledger.spend_seen() || recent.spend <= 0) return without_burn();
   const auto day_spread = day_to_day_spread(ledger, burn_end);
   const auto [burn, settled, surge_hours, note, first_day] = estimate_burn(ledger, settings, burn_end);
-  if (burn <= 0) {
-    f.note = "no spend yet";
-    if (spent_to_zero) set_zero_runway(f);
-    return f;
-  }
+  if (burn <= 0) return without_burn();
   f.note = burn_end < end ? "the burn before the balance ran out" : note;
   f.burn_per_day = burn;
   f.surge_hours = surge_hours;
