@@ -107,6 +107,21 @@ private:
   std::string m_error;
 };
 
+// A full database: /healthz says 503 and why, the failure is counted and logged, and the
+// daemon stays up serving what it has.
+void check_full_but_serving(HttpDaemon& daemon) {
+  const auto reason = wait_for_health(daemon, 503, std::chrono::seconds(20));
+  REQUIRE(reason);
+  CHECK(reason->find("database write failed") != std::string::npos);
+  CHECK(reason->find("full") != std::string::npos);
+  CHECK(write_failures(daemon) > 0);
+  CHECK(daemon.log().find("database or disk is full") != std::string::npos);
+  CHECK(daemon.running());
+  const auto accounts = daemon.get("/api/v1/accounts");
+  REQUIRE(accounts);
+  CHECK(accounts->status == 200);
+}
+
 }  // namespace
 
 TEST_SUITE("disk_full") {
@@ -126,16 +141,7 @@ TEST_SUITE("disk_full") {
     REQUIRE(eventually([&] { return sample_count(db_path) > 16; }, std::chrono::seconds(10)));
 
     fs.fill("ballast");
-    const auto reason = wait_for_health(daemon, 503, std::chrono::seconds(20));
-    REQUIRE(reason);
-    CHECK(reason->find("database write failed") != std::string::npos);
-    CHECK(reason->find("full") != std::string::npos);
-    CHECK(write_failures(daemon) > 0);
-    CHECK(daemon.log().find("database or disk is full") != std::string::npos);
-    CHECK(daemon.running());
-    const auto accounts = daemon.get("/api/v1/accounts");
-    REQUIRE(accounts);
-    CHECK(accounts->status == 200);
+    check_full_but_serving(daemon);
 
     // An operator frees space; nobody signals the daemon.
     std::filesystem::remove(dir.file("fs") + "/ballast");
@@ -154,17 +160,7 @@ TEST_SUITE("disk_full") {
     daemon.start();
     INFO("daemon log:\n" << daemon.log());
 
-    const auto reason = wait_for_health(daemon, 503, std::chrono::seconds(20));
-    REQUIRE(reason);
-    CHECK(reason->find("database write failed") != std::string::npos);
-    CHECK(reason->find("full") != std::string::npos);
-    CHECK(write_failures(daemon) > 0);
-    CHECK(daemon.log().find("database or disk is full") != std::string::npos);
-    // Still alive and serving what it has.
-    CHECK(daemon.running());
-    auto accounts = daemon.get("/api/v1/accounts");
-    REQUIRE(accounts);
-    CHECK(accounts->status == 200);
+    check_full_but_serving(daemon);
     const auto stuck = sample_count(daemon.db_path());
 
     dir.write("creditwatch.yaml", full_config(dir.file("creditwatch.db"), "64MiB"));
