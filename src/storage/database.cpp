@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace creditwatch::storage {
 namespace {
@@ -14,6 +16,25 @@ namespace {
 
 // SQLite's own default ceiling (SQLITE_MAX_PAGE_COUNT before 3.45): "no cap" for us.
 constexpr std::int64_t k_unlimited_pages = 1073741823;
+
+// How long a connection waits for another one's lock before SQLITE_BUSY.
+constexpr auto k_busy_timeout = std::chrono::milliseconds(5000);
+
+// Switching a new file to WAL takes an exclusive lock that SQLite does not wait for with the
+// busy handler: a second process opening the same new file at that moment (`check` racing a
+// first `run`) would get SQLITE_BUSY at once. So wait here, as long as the busy timeout.
+void enter_wal_mode(Database& db) {
+  const auto deadline = std::chrono::steady_clock::now() + k_busy_timeout;
+  while (true) {
+    try {
+      db.exec("PRAGMA journal_mode=WAL");
+      return;
+    } catch (const DatabaseError& e) {
+      if (e.code() != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 }  // namespace
 
@@ -84,8 +105,8 @@ Database::Database(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   m_db.reset(raw);
   if (rc != SQLITE_OK) fail(raw, "cannot open database " + path);
-  sqlite3_busy_timeout(raw, 5000);
-  exec("PRAGMA journal_mode=WAL");
+  sqlite3_busy_timeout(raw, static_cast<int>(k_busy_timeout.count()));
+  enter_wal_mode(*this);
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
 }
@@ -137,6 +158,16 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   m_db.cached("COMMIT").run();
   m_done = true;
+}
+
+// Not cached statements: SQLite applies PRAGMA synchronous when it prepares it.
+DurableCommits::DurableCommits(Database& db) : m_db(db) { m_db.exec("PRAGMA synchronous=FULL"); }
+
+DurableCommits::~DurableCommits() {
+  try {
+    m_db.exec("PRAGMA synchronous=NORMAL");
+  } catch (...) {  // a destructor must not throw; the next DurableCommits sets it again anyway
+  }
 }
 
 std::string sqlite_version_text() { return sqlite3_libversion(); }

@@ -9,7 +9,7 @@ namespace creditwatch::storage {
 namespace {
 
 // Append new steps; never edit a released one. Index i upgrades user_version i -> i+1.
-constexpr std::array<const char*, 1> k_steps = {
+constexpr std::array<const char*, 2> k_steps = {
     R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('heartbeat', '');
@@ -57,6 +57,11 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);
 )sql",
+    // The outbox sends the states of one alert in order: it looks up the oldest pending row
+    // of each (notifier, dedup_key).
+    R"sql(
+CREATE INDEX outbox_pending_by_key ON outbox (notifier, dedup_key, id) WHERE state = 'pending';
+)sql",
 };
 
 int user_version(Database& db) {
@@ -69,17 +74,20 @@ int user_version(Database& db) {
 
 void apply_migrations(Database& db) {
   static_assert(k_steps.size() == Store::k_schema_version);
-  int version = user_version(db);
-  if (version > static_cast<int>(k_steps.size())) {
+  const auto newest = static_cast<int>(k_steps.size());
+  if (user_version(db) == newest) return;  // the usual open: no write lock taken
+  // The version is read again and bumped under one write lock: two processes opening a new
+  // database at once (`check` racing a first `run`) take turns, and the second finds the
+  // schema already current instead of creating its tables a second time.
+  Transaction tx(db);
+  const int version = user_version(db);
+  if (version > newest) {
     throw DatabaseError("database schema version " + std::to_string(version) +
-                        " is newer than this creditwatch understands (" + std::to_string(k_steps.size()) + ")");
+                        " is newer than this creditwatch understands (" + std::to_string(newest) + ")");
   }
-  for (auto step = static_cast<std::size_t>(version); step < k_steps.size(); ++step) {
-    Transaction tx(db);
-    db.exec(k_steps[step]);
-    db.exec("PRAGMA user_version = " + std::to_string(step + 1));
-    tx.commit();
-  }
+  for (auto step = static_cast<std::size_t>(version); step < k_steps.size(); ++step) db.exec(k_steps[step]);
+  db.exec("PRAGMA user_version = " + std::to_string(newest));
+  tx.commit();
 }
 
 }  // namespace creditwatch::storage

@@ -164,6 +164,9 @@ std::vector<AlertRow> Store::alerts(const std::string& account) {
 void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                        const std::vector<std::string>& replace_pending) try {
   std::lock_guard lock(m_mutex);
+  // A page the daemon has logged as queued must not vanish with the power: this commit
+  // alone pays for an fsync of the WAL (samples and probes keep the cheaper NORMAL).
+  DurableCommits durable(m_db);
   Transaction tx(m_db);
   for (const auto& n : notifications) {
     if (std::find(replace_pending.begin(), replace_pending.end(), n.notifier) == replace_pending.end()) continue;
@@ -200,8 +203,9 @@ void Store::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& noti
   write_failed(e);
 }
 
-bool Store::enqueue_refresh(const OutboxRow& n) {
+bool Store::enqueue_refresh(const OutboxRow& n) try {
   std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
   auto& insert = m_db.cached(
       "INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error) "
       "SELECT ?1, ?2, ?3, ?4, 0, ?5, 'pending', '' WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' "
@@ -212,13 +216,19 @@ bool Store::enqueue_refresh(const OutboxRow& n) {
       .bind(4, n.payload_json)
       .bind(5, to_unix_ms(n.next_attempt))
       .run();
-  return m_db.changes() > 0;
+  const bool added = m_db.changes() > 0;
+  wrote();
+  return added;
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
 std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {
   std::lock_guard lock(m_mutex);
   auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +
-                        " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?1 AND (?3 = '' OR notifier = ?3)"
+                        " FROM outbox o WHERE state = 'pending' AND next_attempt_ms <= ?1 AND (?3 = '' OR notifier = ?3)"
+                        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.notifier = o.notifier"
+                        " AND p.dedup_key = o.dedup_key AND p.id < o.id)"
                         " ORDER BY next_attempt_ms, id LIMIT ?2");
   s.bind(1, to_unix_ms(now)).bind(2, static_cast<std::int64_t>(limit)).bind(3, notifier);
   std::vector<OutboxRow> out;
@@ -226,14 +236,40 @@ std::vector<OutboxRow> Store::due_notifications(TimePoint now, std::size_t limit
   return out;
 }
 
-std::optional<TimePoint> Store::next_attempt(const std::string& notifier) {
+std::vector<OutboxRow> Store::next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent) {
+  std::string sent_ids = "[";
+  for (const auto id : sent) sent_ids += (sent_ids.size() > 1 ? "," : "") + std::to_string(id);
+  sent_ids += "]";
   std::lock_guard lock(m_mutex);
-  auto& s = m_db.cached("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND notifier = ?1");
-  s.bind(1, notifier);
-  std::optional<TimePoint> result;
-  if (s.step() && !s.is_null(0)) result = from_unix_ms(s.int64(0));
-  s.reset();
-  return result;
+  auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +
+                        " FROM outbox o WHERE state = 'pending' AND notifier = ?1"
+                        " AND id NOT IN (SELECT value FROM json_each(?2))"
+                        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.notifier = ?1"
+                        " AND p.dedup_key = o.dedup_key AND p.id < o.id AND p.id NOT IN (SELECT value FROM json_each(?2)))"
+                        " ORDER BY next_attempt_ms, id");
+  s.bind(1, notifier).bind(2, sent_ids);
+  std::vector<OutboxRow> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::vector<std::string> Store::notifiers_with_pending() {
+  std::lock_guard lock(m_mutex);
+  auto& s = m_db.cached("SELECT DISTINCT notifier FROM outbox WHERE state = 'pending' ORDER BY notifier");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::size_t Store::abandon_pending(const std::string& notifier, const std::string& reason) try {
+  std::lock_guard lock(m_mutex);
+  m_db.cached("UPDATE outbox SET state = 'dead', last_error = ?2 WHERE state = 'pending' AND notifier = ?1")
+      .bind(1, notifier)
+      .bind(2, reason)
+      .run();
+  return static_cast<std::size_t>(m_db.changes());
+} catch (const DatabaseError& e) {
+  write_failed(e);
 }
 
 std::vector<OutboxRow> Store::notifications(std::optional<OutboxState> state) {

@@ -3,19 +3,28 @@
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/storage/store.hpp"
 
+#include "creditwatch/storage/database.hpp"
+
 #include "fakes/fake_clock.hpp"
+#include "fakes/notify_fixtures.hpp"
 #include "fakes/process.hpp"
 #include "fakes/temp_dir.hpp"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using creditwatch::Duration;
@@ -531,5 +540,652 @@ TEST_SUITE("notify.outbox.sink_faults") {
     CHECK(delivered.state == OutboxState::delivered);
     CHECK(outbox.counts()["pagerduty"].dead == 1);
     CHECK(outbox.counts()["pagerduty"].delivered == 1);
+  }
+}
+
+namespace {
+
+// Queues `n` for `notifiers` as the alert engine does (the alert state and its rows in one
+// transaction), at the notification's own time.
+void enqueue_notification(Store& store, const Notification& n, const std::vector<std::string>& notifiers) {
+  const std::string payload = creditwatch::notify::to_json(n).dump();
+  std::vector<OutboxRow> rows;
+  for (const auto& notifier : notifiers) {
+    rows.push_back(OutboxRow{0, n.at, notifier, n.dedup_key, payload, 0, n.at, OutboxState::pending, ""});
+  }
+  const bool firing = n.event == creditwatch::alerts::Event::firing;
+  store.save_alert(AlertRow{n.account, "runway", firing ? "firing" : "resolved", "critical", n.at, n.at, "{}"}, rows);
+}
+
+Notification firing_at(TimePoint at, const std::string& account = "deepseek-prod") {
+  auto n = creditwatch::testing::critical_runway();
+  n.account = account;
+  n.dedup_key = "creditwatch-" + account + "-runway";
+  n.at = at;
+  return n;
+}
+
+Notification resolved_at(TimePoint at, const std::string& account = "deepseek-prod") {
+  return creditwatch::testing::resolved(firing_at(at, account));
+}
+
+OutboxRow row_with_key(Store& store, const std::string& dedup_key) {
+  for (auto& row : store.notifications()) {
+    if (row.dedup_key == dedup_key) return row;
+  }
+  FAIL("no outbox row with dedup key " << dedup_key);
+  return {};
+}
+
+// deliver_due as the notifier thread runs it: an exception that escapes is logged and the
+// thread carries on (old outboxes let a bad row's exception escape every time).
+std::optional<TimePoint> deliver_as_worker(Outbox& outbox, const std::string& notifier, Notifier& sink,
+                                           CurlClient& client) {
+  try {
+    return outbox.deliver_due(notifier, sink, client);
+  } catch (const std::exception& e) {
+    MESSAGE("deliver_due threw: " << e.what());
+    return std::nullopt;
+  }
+}
+
+// A sink that throws (a bug, a JSON error on odd text) for one dedup key and accepts the rest.
+class ThrowingNotifier final : public Notifier {
+public:
+  explicit ThrowingNotifier(std::string poisoned) : m_poisoned(std::move(poisoned)) {}
+  DeliveryResult deliver(const Notification& n, creditwatch::http::Client&) override {
+    ++m_attempts[n.dedup_key];
+    if (n.dedup_key == m_poisoned) throw std::runtime_error("[json.exception.type_error.316] invalid UTF-8 byte");
+    return {Outcome::delivered, "ok", 200, std::nullopt};
+  }
+  int attempts(const std::string& key) { return m_attempts[key]; }
+
+private:
+  std::string m_poisoned;
+  std::map<std::string, int> m_attempts;
+};
+
+}  // namespace
+
+TEST_SUITE("notify.outbox.poison") {
+  TEST_CASE("a stored notification that cannot be built is a dead letter and the rows behind it go out") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{});
+    ScriptedNotifier sink;
+    const TimePoint now = f.clock.now();
+    // Valid JSON, but a status that is not a string: building the notification throws.
+    f.store.save_alert(AlertRow{"bad", "runway", "firing", "critical", now, now, "{}"},
+                       {OutboxRow{0, now, "slack", "creditwatch-bad-runway",
+                                  R"({"dedup_key":"creditwatch-bad-runway","status":1})", 0, now,
+                                  OutboxState::pending, ""}});
+    enqueue(f.store, now, "good", {"slack"});
+    enqueue_notification(f.store, resolved_at(now, "bad"), {"slack"});  // the same alert, behind it
+
+    deliver_as_worker(outbox, "slack", sink, f.client);
+    CHECK(sink.sent() == std::vector<std::string>{"creditwatch-good-runway", "creditwatch-bad-runway"});
+    const auto rows = rows_of(f.store, "slack");
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].state == OutboxState::dead);
+    CHECK(rows[0].last_error.find("not a notification") != std::string::npos);
+    CHECK(rows[0].last_error.find("type_error") != std::string::npos);
+    CHECK(rows[1].state == OutboxState::delivered);
+    CHECK(rows[2].state == OutboxState::delivered);
+    CHECK(outbox.counts()["slack"].dead == 1);
+  }
+
+  TEST_CASE("a sink that throws fails that attempt only: backoff, then a dead letter with the error") {
+    Fixture f;
+    const RetryPolicy policy{1s, 1min, 1h, 0.2};
+    Outbox outbox(f.store, f.clock, policy);
+    ThrowingNotifier sink("creditwatch-bad-runway");
+    const TimePoint t0 = f.clock.now();
+    enqueue(f.store, t0, "bad", {"slack"});
+    enqueue(f.store, t0, "good", {"slack"});
+
+    deliver_as_worker(outbox, "slack", sink, f.client);
+    CHECK(sink.attempts("creditwatch-good-runway") == 1);
+    CHECK(row_with_key(f.store, "creditwatch-good-runway").state == OutboxState::delivered);
+    auto bad = row_with_key(f.store, "creditwatch-bad-runway");
+    CHECK(bad.state == OutboxState::pending);
+    CHECK(bad.attempts == 1);
+    CHECK(bad.last_error.find("invalid UTF-8 byte") != std::string::npos);
+    CHECK(bad.next_attempt >= t0 + 800ms);  // backed off, not retried at once
+    CHECK(sink.attempts("creditwatch-bad-runway") == 1);
+
+    // A good notification queued later is not held up by the failing one either.
+    f.clock.advance(100ms);
+    enqueue(f.store, f.clock.now(), "later", {"slack"});
+    deliver_as_worker(outbox, "slack", sink, f.client);
+    CHECK(row_with_key(f.store, "creditwatch-later-runway").state == OutboxState::delivered);
+
+    drive(outbox, "slack", sink, f.clock, f.client, t0 + 3h);
+    bad = row_with_key(f.store, "creditwatch-bad-runway");
+    CHECK(bad.state == OutboxState::dead);
+    CHECK(bad.last_error.find("gave up") != std::string::npos);
+    CHECK(bad.last_error.find("invalid UTF-8 byte") != std::string::npos);
+    CHECK(sink.attempts("creditwatch-bad-runway") > 3);
+    CHECK(sink.attempts("creditwatch-bad-runway") < 200);  // backed off all along
+  }
+}
+
+TEST_SUITE("notify.outbox.order") {
+  TEST_CASE("a resolve never overtakes its trigger while the trigger waits for a retry") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier sink(500ms);  // PagerDuty's gap, so the delivery times tell the order
+    sink.then(retry("HTTP 429: Too Many Requests", 20s));
+    const TimePoint t0 = f.clock.now();
+    enqueue_notification(f.store, firing_at(t0), {"pd"});
+    outbox.deliver_due("pd", sink, f.client);
+    CHECK(sink.sent().size() == 1);
+
+    f.clock.advance(5s);
+    enqueue_notification(f.store, resolved_at(f.clock.now()), {"pd"});
+    enqueue(f.store, f.clock.now(), "other", {"pd"});  // another alert: not held up by this one's order
+    outbox.deliver_due("pd", sink, f.client);
+    CHECK(sink.sent().size() == 1);  // the 429 paused the notifier
+
+    f.clock.set(t0 + 19s);
+    outbox.deliver_due("pd", sink, f.client);
+    CHECK(sink.sent().size() == 1);
+    drive(outbox, "pd", sink, f.clock, f.client, t0 + 2min);
+    const auto sent = sink.sent();
+    REQUIRE(sent.size() == 4);
+    // The other alert may go before or after; the runway alert's trigger goes before its resolve.
+    std::vector<OutboxRow> runway;
+    for (const auto& row : rows_of(f.store, "pd")) {
+      CHECK(row.state == OutboxState::delivered);
+      if (row.dedup_key == "creditwatch-deepseek-prod-runway") runway.push_back(row);
+    }
+    REQUIRE(runway.size() == 2);
+    CHECK(runway[0].payload_json.find(R"("status":"firing")") != std::string::npos);
+    CHECK(runway[1].payload_json.find(R"("status":"resolved")") != std::string::npos);
+    // Delivered in that order: the trigger's delivery time is not after the resolve's.
+    auto delivered_at = [&](std::int64_t id) {
+      creditwatch::storage::Database db(f.dir.file("creditwatch.db"));
+      auto s = db.prepare("SELECT delivered_ms FROM outbox WHERE id = " + std::to_string(id));
+      REQUIRE(s.step());
+      return s.int64(0);
+    };
+    CHECK(delivered_at(runway[0].id) < delivered_at(runway[1].id));
+    CHECK(delivered_at(runway[0].id) >= creditwatch::to_unix_ms(t0 + 20s));
+  }
+
+  TEST_CASE("a severity change never overtakes the start of its alert") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier sink;
+    sink.then(retry("connect: refused"));  // no Retry-After: only this row backs off
+    const TimePoint t0 = f.clock.now();
+    auto start = firing_at(t0);
+    start.severity = creditwatch::alerts::Severity::warning;
+    enqueue_notification(f.store, start, {"mail"});
+    outbox.deliver_due("mail", sink, f.client);
+    auto change = firing_at(t0 + 100ms);
+    change.reason = creditwatch::alerts::Reason::severity_changed;
+    f.clock.advance(100ms);
+    enqueue_notification(f.store, change, {"mail"});
+    outbox.deliver_due("mail", sink, f.client);
+    CHECK(sink.sent().size() == 1);
+    drive(outbox, "mail", sink, f.clock, f.client, t0 + 1min);
+    const auto rows = rows_of(f.store, "mail");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].payload_json.find(R"("severity":"warning")") != std::string::npos);
+    CHECK(rows[0].attempts == 2);
+    CHECK(rows[1].attempts == 1);
+    for (const auto& row : rows) CHECK(row.state == OutboxState::delivered);
+  }
+}
+
+namespace {
+
+// What a receiver did with one request: the (fake) time, the answer and the body.
+struct Received {
+  TimePoint at;
+  int status = 0;
+  std::string path;
+  nlohmann::json body;
+};
+
+// A loopback sink that answers the first `throttled` requests with `busy` (a 429 in the
+// sink's documented shape) and every later one with `ok`, stamping each with the fake time.
+class ThrottlingReceiver {
+public:
+  struct Answer {
+    int status;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string content_type = "application/json";
+  };
+
+  ThrottlingReceiver(const FakeClock& clock, const std::string& pattern, Answer busy, Answer ok, int throttled = 1)
+      : m_clock(clock), m_busy(std::move(busy)), m_ok(std::move(ok)), m_throttled(throttled) {
+    m_server.post(pattern, [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(m_mutex);
+      const Answer& answer = static_cast<int>(m_received.size()) < m_throttled ? m_busy : m_ok;
+      for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+      res.status = answer.status;
+      res.set_content(answer.body, answer.content_type);
+      m_received.push_back({m_clock.now(), answer.status, req.path, nlohmann::json::parse(req.body, nullptr, false)});
+    });
+    m_server.start();
+  }
+
+  std::string url() const { return m_server.url(); }
+  std::vector<Received> received() const {
+    std::lock_guard lock(m_mutex);
+    return m_received;
+  }
+  std::vector<Received> accepted() const {
+    std::vector<Received> out;
+    for (const auto& r : received()) {
+      if (r.status < 300) out.push_back(r);
+    }
+    return out;
+  }
+
+private:
+  const FakeClock& m_clock;
+  Answer m_busy;
+  Answer m_ok;
+  int m_throttled;
+  mutable std::mutex m_mutex;
+  std::vector<Received> m_received;
+  creditwatch::testing::FakeHttpServer m_server;  // last: stops before the state its handler uses
+};
+
+using creditwatch::testing::build_notifier;
+using creditwatch::testing::notifier_config;
+using creditwatch::testing::scalar_setting;
+using creditwatch::testing::secret_setting;
+
+constexpr const char* k_routing_key = "e93facc04764012d7bfb002500d5d1a6";
+
+// sinks.md 1.2: 202 with the success body; a 429 is "Too many API calls at a time".
+ThrottlingReceiver::Answer pagerduty_throttled(int seconds) {
+  return {429, R"({"status":"throttle event","message":"Requests for this service are arriving too quickly"})",
+          {{"Retry-After", std::to_string(seconds)}}};
+}
+const ThrottlingReceiver::Answer k_pagerduty_ok{
+    202, R"({"status":"success","message":"Event processed","dedup_key":"creditwatch-deepseek-prod-runway"})", {}};
+// sinks.md 1.8: 202 "Request will be processed"; 429 on rate limiting.
+const ThrottlingReceiver::Answer k_opsgenie_ok{
+    202, R"({"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"})", {}};
+// sinks.md 1.1: 200 "ok"; 429 with Retry-After and {"retry_after":1,"ok":false,"error":"rate_limited"}.
+const ThrottlingReceiver::Answer k_slack_ok{200, "ok", {}, "text/plain"};
+
+std::unique_ptr<Notifier> pagerduty_sink(const std::string& url) {
+  return build_notifier(notifier_config(
+      "pagerduty", {{"routing_key", secret_setting(k_routing_key, 21)}, {"url", scalar_setting(url + "/v2/enqueue", 22)}}));
+}
+std::unique_ptr<Notifier> opsgenie_sink(const std::string& url) {
+  return build_notifier(notifier_config(
+      "opsgenie", {{"api_key", secret_setting("eb243592-faa2-4ba2-a551q-1afdf565c889", 21)}, {"url", scalar_setting(url, 22)}}));
+}
+std::unique_ptr<Notifier> slack_sink(const std::string& url) {
+  return build_notifier(
+      notifier_config("slack", {{"webhook_url", secret_setting(url + "/services/T0001/B0002/XyZsEcReT", 21)}}));
+}
+
+// The alert's lifecycle as a receiver applied it: "trigger"/"resolve" for each accepted request.
+using EventOf = std::function<std::string(const Received&)>;
+
+std::vector<std::string> events(const std::vector<Received>& received, const EventOf& event_of) {
+  std::vector<std::string> out;
+  for (const auto& r : received) out.push_back(event_of(r));
+  return out;
+}
+
+// PagerDuty (sinks.md 1.2): a trigger opens the incident; a resolve closes an open one and is
+// dropped when none is open. Whether the incident is open at the end.
+bool pagerduty_incident_open(const std::vector<std::string>& accepted) {
+  bool open = false;
+  for (const auto& e : accepted) open = e == "trigger" ? true : (e == "resolve" ? false : open);
+  return open;
+}
+
+// The throttled-first-send scenario: the trigger meets a 429 with Retry-After 20 s, the
+// account recovers 5 s later, and the outbox is driven until nothing is pending. The
+// receiver must have accepted the trigger, then the resolve, after the 20 s.
+void throttled_trigger_then_resolve(FakeClock& clock, const std::string& notifier, Notifier& sink,
+                                    const ThrottlingReceiver& receiver, const EventOf& event_of) {
+  TempDir dir;
+  Store store(dir.file("creditwatch.db"));
+  CurlClient client;
+  Outbox outbox(store, clock, RetryPolicy{1s, 5min, 24h, 0.2});
+  const TimePoint t0 = clock.now();
+  enqueue_notification(store, firing_at(t0), {notifier});
+  outbox.deliver_due(notifier, sink, client);
+  REQUIRE(receiver.received().size() == 1);
+  CHECK(receiver.received().front().status == 429);
+
+  clock.advance(5s);  // the account is topped up
+  enqueue_notification(store, resolved_at(clock.now()), {notifier});
+  drive(outbox, notifier, sink, clock, client, t0 + 5min);
+
+  INFO("received: " << nlohmann::json(events(receiver.received(), event_of)).dump());
+  const auto accepted = receiver.accepted();
+  CHECK(events(accepted, event_of) == std::vector<std::string>{"trigger", "resolve"});
+  REQUIRE_FALSE(accepted.empty());
+  CHECK(accepted.front().at >= t0 + 20s);  // Retry-After honoured
+  for (const auto& row : store.notifications()) CHECK(row.state == OutboxState::delivered);
+}
+
+}  // namespace
+
+TEST_SUITE("notify.outbox.order_at_sinks") {
+  TEST_CASE("PagerDuty throttling the first trigger ends with the incident resolved") {
+    FakeClock clock;
+    ThrottlingReceiver pd(clock, "/v2/enqueue", pagerduty_throttled(20), k_pagerduty_ok);
+    auto sink = pagerduty_sink(pd.url());
+    const EventOf event_of = [](const Received& r) { return r.body.value("event_action", std::string("?")); };
+    throttled_trigger_then_resolve(clock, "pd", *sink, pd, event_of);
+    CHECK_FALSE(pagerduty_incident_open(events(pd.accepted(), event_of)));
+  }
+
+  TEST_CASE("Opsgenie throttling the first create ends with the alert closed") {
+    FakeClock clock;
+    ThrottlingReceiver opsgenie(
+        clock, "/v2/alerts.*",
+        {429, R"({"message":"Rate limit exceeded","took":0.001,"requestId":"r-1"})", {{"Retry-After", "20"}}},
+        k_opsgenie_ok);
+    auto sink = opsgenie_sink(opsgenie.url());
+    // Create is POST /v2/alerts, close POST /v2/alerts/{alias}/close (sinks.md 1.8). A close
+    // before the create fails in Opsgenie, and the alert created after it would stay open.
+    const EventOf event_of = [](const Received& r) {
+      if (r.path == "/v2/alerts") return std::string("trigger");
+      return r.path.find("/close") != std::string::npos ? std::string("resolve") : r.path;
+    };
+    throttled_trigger_then_resolve(clock, "og", *sink, opsgenie, event_of);
+  }
+
+  TEST_CASE("Slack throttling the first message shows the alert firing then resolved") {
+    FakeClock clock;
+    ThrottlingReceiver slack(clock, "/services/.*",
+                             {429, R"({"retry_after":20,"ok":false,"error":"rate_limited"})", {{"Retry-After", "20"}}},
+                             k_slack_ok);
+    auto sink = slack_sink(slack.url());
+    const std::string firing_title = firing_at(TimePoint{}).title();
+    const std::string resolved_title = resolved_at(TimePoint{}).title();
+    REQUIRE(firing_title != resolved_title);
+    // The channel's last word on the alert must be that it resolved.
+    const EventOf event_of = [&](const Received& r) {
+      const auto text = r.body.value("text", std::string());
+      if (text.rfind(resolved_title, 0) == 0) return std::string("resolve");
+      return text.rfind(firing_title, 0) == 0 ? std::string("trigger") : text;
+    };
+    throttled_trigger_then_resolve(clock, "slack", *sink, slack, event_of);
+  }
+}
+
+TEST_SUITE("notify.outbox.throttle") {
+  TEST_CASE("a Retry-After pauses every notification of that notifier, and no other notifier") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier limited;
+    limited.then(retry("HTTP 429: Too Many Requests", 30s));
+    ScriptedNotifier other;
+    const TimePoint t0 = f.clock.now();
+    for (const auto* account : {"a", "b", "c"}) enqueue(f.store, t0, account, {"limited", "other"});
+
+    const auto next = outbox.deliver_due("limited", limited, f.client);
+    CHECK(limited.sent() == std::vector<std::string>{"creditwatch-a-runway"});  // b and c wait too
+    CHECK(next == t0 + 30s);
+    outbox.deliver_due("other", other, f.client);
+    CHECK(other.sent().size() == 3);
+
+    f.clock.set(t0 + 29s);
+    CHECK(outbox.deliver_due("limited", limited, f.client) == t0 + 30s);
+    CHECK(limited.sent().size() == 1);
+    drive(outbox, "limited", limited, f.clock, f.client, t0 + 5min);
+    CHECK(limited.sent().size() == 4);
+    for (const auto& row : rows_of(f.store, "limited")) CHECK(row.state == OutboxState::delivered);
+  }
+
+  // Each sink's 429 in its documented shape (sinks.md), with its own field for the wait.
+  struct Throttle {
+    const char* name;
+    const char* pattern;
+    ThrottlingReceiver::Answer busy;
+    ThrottlingReceiver::Answer ok;
+    std::function<std::unique_ptr<Notifier>(const std::string&)> make;
+    Duration wait;
+  };
+
+  TEST_CASE("each sink's rate-limit answer pauses the whole notifier for the time it asks") {
+    const std::vector<Throttle> sinks = {
+        {"pagerduty Retry-After header", "/v2/enqueue", pagerduty_throttled(7), k_pagerduty_ok, pagerduty_sink, 7s},
+        {"slack retry_after in the body", "/services/.*",
+         {429, R"({"retry_after":7,"ok":false,"error":"rate_limited"})", {}}, k_slack_ok, slack_sink, 7s},
+        {"discord retry_after in the body (float seconds)", "/api/webhooks/.*",
+         {429, R"({"message":"You are being rate limited.","retry_after":6.5,"global":false})", {}},
+         {200, R"({"id":"1180000000000000000","type":0,"channel_id":"1100000000000000000"})", {}},
+         [](const std::string& url) {
+           return build_notifier(notifier_config(
+               "discord", {{"webhook_url", secret_setting(url + "/api/webhooks/1234567890/wHtOkEn-abcdef", 21)}}));
+         },
+         6500ms},
+        {"telegram parameters.retry_after", "/bot.*/sendMessage",
+         {429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}})", {}},
+         {200, R"({"ok":true,"result":{"message_id":42,"date":1777593600,"chat":{"id":-1001234567890,"type":"supergroup"}}})", {}},
+         [](const std::string& url) {
+           return build_notifier(notifier_config("telegram",
+                                                 {{"bot_token", secret_setting("7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", 21)},
+                                                  {"chat_id", scalar_setting("-1001234567890", 22)},
+                                                  {"api_url", scalar_setting(url, 23)}}));
+         },
+         7s},
+    };
+    for (const auto& throttle : sinks) {
+      CAPTURE(throttle.name);
+      FakeClock clock;
+      ThrottlingReceiver receiver(clock, throttle.pattern, throttle.busy, throttle.ok);
+      auto sink = throttle.make(receiver.url());
+      TempDir dir;
+      Store store(dir.file("creditwatch.db"));
+      CurlClient client;
+      Outbox outbox(store, clock, RetryPolicy{1s, 5min, 24h, 0.2});
+      const TimePoint t0 = clock.now();
+      enqueue(store, t0, "a", {"sink"});
+      enqueue(store, t0, "b", {"sink"});
+
+      outbox.deliver_due("sink", *sink, client);
+      CHECK(receiver.received().size() == 1);
+      clock.set(t0 + throttle.wait - 1ms);
+      outbox.deliver_due("sink", *sink, client);
+      CHECK(receiver.received().size() == 1);  // b waited as well
+      drive(outbox, "sink", *sink, clock, client, t0 + 5min);
+      const auto received = receiver.received();
+      CHECK(received.size() == 3);
+      for (std::size_t i = 1; i < received.size(); ++i) CHECK(received[i].at >= t0 + throttle.wait);
+      for (const auto& row : store.notifications()) CHECK(row.state == OutboxState::delivered);
+    }
+  }
+}
+
+TEST_SUITE("notify.outbox.lifecycle") {
+  TEST_CASE("pending notifications of a notifier removed from the config are dead letters, never sent") {
+    for (const bool on_reload : {false, true}) {
+      CAPTURE(on_reload);
+      Fixture f;
+      Outbox outbox(f.store, f.clock, RetryPolicy{});
+      auto kept = std::make_shared<ScriptedNotifier>();
+      auto removed = std::make_shared<ScriptedNotifier>(Duration(0), retry("connect: refused"));
+      enqueue(f.store, f.clock.now(), "a", {"kept", "removed"});
+      if (on_reload) {
+        outbox.set_notifiers({{"kept", kept}, {"removed", removed}}, RetryPolicy{});
+        REQUIRE(creditwatch::testing::eventually([&] { return removed->sent().size() == 1; }, 5s));
+        enqueue(f.store, f.clock.now(), "b", {"removed"});
+      }
+      outbox.set_notifiers({{"kept", kept}}, RetryPolicy{});
+      outbox.wake();
+      CHECK(creditwatch::testing::eventually(
+          [&] { return rows_of(f.store, "kept").front().state == OutboxState::delivered; }, 5s));
+      outbox.stop(1s);
+      const auto rows = rows_of(f.store, "removed");
+      REQUIRE(rows.size() == (on_reload ? 2U : 1U));
+      for (const auto& row : rows) {
+        CHECK(row.state == OutboxState::dead);
+        CHECK(row.last_error == "notifier removed is no longer configured");
+      }
+      CHECK(removed->sent().size() == (on_reload ? 1U : 0U));
+
+      // A notifier of that name that comes back later does not send them as news.
+      auto back = std::make_shared<ScriptedNotifier>();
+      outbox.set_notifiers({{"kept", kept}, {"removed", back}}, RetryPolicy{});
+      outbox.wake();
+      std::this_thread::sleep_for(300ms);
+      outbox.stop(1s);
+      CHECK(back->sent().empty());
+    }
+  }
+
+  TEST_CASE("a delivery the store fails to record is recorded later and never sent again") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier sink;
+    enqueue(f.store, f.clock.now(), "a", {"slack"});
+    enqueue(f.store, f.clock.now(), "b", {"slack"});
+    // Real SQLite refusing exactly that write (as a full disk would refuse it).
+    creditwatch::storage::Database admin(f.dir.file("creditwatch.db"));
+    admin.exec(
+        "CREATE TRIGGER refuse_delivered BEFORE UPDATE OF state ON outbox WHEN NEW.state = 'delivered' "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+
+    for (int second = 0; second < 10; ++second) {
+      deliver_as_worker(outbox, "slack", sink, f.client);
+      f.clock.advance(1s);
+    }
+    CHECK(sink.sent() == std::vector<std::string>{"creditwatch-a-runway", "creditwatch-b-runway"});
+    CHECK(outbox.counts()["slack"].delivered == 2);
+    for (const auto& row : rows_of(f.store, "slack")) CHECK(row.state == OutboxState::pending);
+
+    admin.exec("DROP TRIGGER refuse_delivered");  // room again
+    deliver_as_worker(outbox, "slack", sink, f.client);
+    for (const auto& row : rows_of(f.store, "slack")) CHECK(row.state == OutboxState::delivered);
+    CHECK(sink.sent().size() == 2);
+
+    SUBCASE("the next state of the same alert still goes out after it") {
+      admin.exec(
+          "CREATE TRIGGER refuse_delivered BEFORE UPDATE OF state ON outbox WHEN NEW.state = 'delivered' "
+          "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+      enqueue_notification(f.store, firing_at(f.clock.now(), "c"), {"slack"});
+      deliver_as_worker(outbox, "slack", sink, f.client);
+      f.clock.advance(1s);
+      enqueue_notification(f.store, resolved_at(f.clock.now(), "c"), {"slack"});
+      deliver_as_worker(outbox, "slack", sink, f.client);
+      CHECK(sink.sent().size() == 4);
+      CHECK(sink.sent().back() == "creditwatch-c-runway");
+    }
+  }
+
+  TEST_CASE("a stopping worker finishes the delivery in hand and attempts no more") {
+    TempDir dir;
+    creditwatch::SystemClock clock;
+    Store store(dir.file("creditwatch.db"));
+    Outbox outbox(store, clock, RetryPolicy{});
+
+    // Holds the first delivery until released.
+    class SlowSink final : public Notifier {
+    public:
+      DeliveryResult deliver(const Notification& n, creditwatch::http::Client&) override {
+        std::unique_lock lock(m_mutex);
+        m_sent.push_back(n.dedup_key);
+        m_cv.notify_all();
+        m_cv.wait(lock, [&] { return m_released; });
+        return {Outcome::delivered, "ok", 200, std::nullopt};
+      }
+      void wait_for_first() {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return !m_sent.empty(); });
+      }
+      void release() {
+        std::lock_guard lock(m_mutex);
+        m_released = true;
+        m_cv.notify_all();
+      }
+      std::size_t sent() {
+        std::lock_guard lock(m_mutex);
+        return m_sent.size();
+      }
+
+    private:
+      std::mutex m_mutex;
+      std::condition_variable m_cv;
+      bool m_released = false;
+      std::vector<std::string> m_sent;
+    };
+    auto sink = std::make_shared<SlowSink>();
+    for (const auto* account : {"a", "b", "c"}) enqueue(store, clock.now(), account, {"slow"});
+    outbox.set_notifiers({{"slow", sink}}, RetryPolicy{});
+    outbox.wake();
+    sink->wait_for_first();
+    std::thread stopper([&] { outbox.stop(10s); });
+    std::this_thread::sleep_for(300ms);  // stop() has told the worker by now
+    sink->release();
+    stopper.join();
+    CHECK(sink->sent() == 1);
+    const auto rows = rows_of(store, "slow");
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].state == OutboxState::delivered);
+    CHECK(rows[1].state == OutboxState::pending);
+    CHECK(rows[2].state == OutboxState::pending);
+  }
+}
+
+TEST_SUITE("notify.outbox.wall_clock_steps") {
+  TEST_CASE("a wall clock stepped back an hour does not stall a retry") {
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+    ScriptedNotifier sink;
+    sink.then(retry());
+    enqueue(f.store, f.clock.now(), "a", {"slack"});
+    outbox.deliver_due("slack", sink, f.client);
+    REQUIRE(only_row(f.store).state == OutboxState::pending);
+
+    f.clock.step_wall(-1h);
+    f.clock.advance(1200ms);  // the longest the first backoff can be
+    const auto next = outbox.deliver_due("slack", sink, f.client);
+    CHECK_FALSE(next);
+    CHECK(sink.sent().size() == 2);
+    CHECK(only_row(f.store).state == OutboxState::delivered);
+
+    SUBCASE("nor does it stall what was queued before a restart") {
+      Outbox restarted(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+      ScriptedNotifier slow;
+      slow.then(retry("HTTP 503", 5min));
+      enqueue(f.store, f.clock.now(), "b", {"mail"});
+      restarted.deliver_due("mail", slow, f.client);  // retry in about 5 minutes
+      Outbox after(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});
+      f.clock.step_wall(-2h);  // further back than any delay the outbox schedules
+      after.deliver_due("mail", slow, f.client);
+      CHECK(slow.sent().size() == 2);
+      CHECK(rows_of(f.store, "mail").front().state == OutboxState::delivered);
+    }
+  }
+
+  TEST_CASE("a wall clock stepped forward a day fires no storm and gives nothing up") {
+    Fixture f;
+    const RetryPolicy policy{1s, 5min, 24h, 0.2};
+    Outbox outbox(f.store, f.clock, policy);
+    bool up = false;
+    OutageSink sink(
+        f.clock, [&](TimePoint) { return up; }, retry("HTTP 503: upstream down"));
+    for (int i = 0; i < 5; ++i) enqueue(f.store, f.clock.now(), "acct" + std::to_string(i), {"pagerduty"});
+    drive(outbox, "pagerduty", sink, f.clock, f.client, f.clock.now() + 10min);
+    outbox.deliver_due("pagerduty", sink, f.client);  // whatever is due at this instant
+    const int attempts = sink.attempts();
+    REQUIRE(attempts > 5);
+
+    f.clock.step_wall(24h);
+    outbox.deliver_due("pagerduty", sink, f.client);
+    CHECK(sink.attempts() == attempts);  // nothing became due: no storm
+    for (const auto& row : rows_of(f.store, "pagerduty")) CHECK(row.state == OutboxState::pending);
+
+    up = true;
+    drive(outbox, "pagerduty", sink, f.clock, f.client, f.clock.now() + 10min);
+    CHECK(sink.accepted().size() == 5);
+    for (const auto& row : rows_of(f.store, "pagerduty")) CHECK(row.state == OutboxState::delivered);
+    CHECK(outbox.counts()["pagerduty"].dead == 0);
   }
 }

@@ -1,12 +1,15 @@
 #include "creditwatch/storage/database.hpp"
 #include "creditwatch/storage/store.hpp"
 
+#include "fakes/sync_counter.hpp"
 #include "fakes/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 using creditwatch::Decimal;
@@ -287,14 +290,15 @@ TEST_SUITE("storage_store") {
       CHECK(due[0].notifier == "slack");
       CHECK(store.due_notifications(k_t0 + 2h, 10, "nobody").empty());
     }
-    SUBCASE("next_attempt is the earliest pending time of a notifier") {
-      CHECK(store.next_attempt("mail") == k_t0 + 1h);
-      CHECK_FALSE(store.next_attempt("nobody").has_value());
-      const auto mail = store.due_notifications(k_t0 + 1h, 10, "mail").at(0);
-      store.mark_retry(mail.id, k_t0 + 3h, "timeout");
-      CHECK(store.next_attempt("mail") == k_t0 + 3h);
-      store.mark_delivered(mail.id, k_t0 + 3h);
-      CHECK_FALSE(store.next_attempt("mail").has_value());
+    SUBCASE("next_in_line lists a notifier's pending rows whenever due, soonest first") {
+      auto mail = store.next_in_line("mail");
+      REQUIRE(mail.size() == 1);
+      CHECK(mail[0].next_attempt == k_t0 + 1h);
+      CHECK(store.next_in_line("nobody").empty());
+      store.mark_retry(mail[0].id, k_t0 + 3h, "timeout");
+      CHECK(store.next_in_line("mail").at(0).next_attempt == k_t0 + 3h);
+      store.mark_delivered(mail[0].id, k_t0 + 3h);
+      CHECK(store.next_in_line("mail").empty());
     }
     SUBCASE("mark_retry pushes the next attempt and records the error") {
       const auto pd = store.due_notifications(k_t0, 10).at(0);
@@ -336,6 +340,155 @@ TEST_SUITE("storage_store") {
       CHECK(std::string(to_string(OutboxState::delivered)) == "delivered");
       CHECK(std::string(to_string(OutboxState::dead)) == "dead");
     }
+  }
+
+  TEST_CASE("the outbox offers only the oldest pending notification of each alert per notifier") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    // The runway alert fired, then resolved; PagerDuty's trigger was throttled for 20 s.
+    store.save_alert(alert("a", "runway", "firing", k_t0),
+                     {notification("pd", k_t0, k_t0), notification("slack", k_t0, k_t0)});
+    const auto trigger = store.due_notifications(k_t0, 10, "pd").at(0);
+    store.mark_retry(trigger.id, k_t0 + 20s, "HTTP 429");
+    store.save_alert(alert("a", "runway", "resolved", k_t0 + 5s),
+                     {notification("pd", k_t0 + 5s, k_t0 + 5s), notification("slack", k_t0 + 5s, k_t0 + 5s)});
+    store.save_alert(alert("b", "runway", "firing", k_t0 + 5s), {notification("pd", k_t0 + 5s, k_t0 + 5s, "b/runway")});
+
+    auto keys = [](const std::vector<OutboxRow>& rows) {
+      std::vector<std::string> out;
+      for (const auto& r : rows) out.push_back(r.notifier + " " + r.dedup_key + " #" + std::to_string(r.id));
+      return out;
+    };
+    // At +5 s the resolve is due, but its trigger is still pending: only the other alert may go.
+    auto due = store.due_notifications(k_t0 + 5s, 10, "pd");
+    INFO("due: " << doctest::toString(keys(due)));
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].dedup_key == "b/runway");
+    // Slack's trigger went nowhere yet either: its resolve waits behind it.
+    due = store.due_notifications(k_t0 + 5s, 10, "slack");
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].created == k_t0);
+
+    due = store.due_notifications(k_t0 + 20s, 10, "pd");
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].dedup_key == "b/runway");  // soonest first
+    CHECK(due[1].id == trigger.id);
+
+    store.mark_delivered(trigger.id, k_t0 + 20s);
+    due = store.due_notifications(k_t0 + 20s, 10, "pd");
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].dedup_key == "sim/runway");  // now the resolve (queued before b's row)
+    CHECK(due[0].created == k_t0 + 5s);
+  }
+
+  TEST_CASE("next_in_line is the oldest pending notification of each alert, due or not") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    store.save_alert(alert("a", "runway", "firing", k_t0),
+                     {notification("pd", k_t0, k_t0 + 20s), notification("slack", k_t0, k_t0)});
+    store.save_alert(alert("a", "runway", "resolved", k_t0 + 5s),
+                     {notification("pd", k_t0 + 5s, k_t0 + 5s), notification("slack", k_t0 + 5s, k_t0 + 5s)});
+    store.save_alert(alert("b", "runway", "firing", k_t0 + 5s), {notification("pd", k_t0 + 5s, k_t0 + 5s, "b/runway")});
+
+    const auto line = store.next_in_line("pd");
+    REQUIRE(line.size() == 2);
+    CHECK(line[0].dedup_key == "b/runway");  // soonest next_attempt first
+    CHECK(line[1].dedup_key == "sim/runway");
+    CHECK(line[1].created == k_t0);  // the trigger, not its resolve
+
+    // Rows passed over as sent (delivered, not yet marked so) put the next state in line.
+    const auto slack = store.next_in_line("slack");
+    REQUIRE(slack.size() == 1);
+    const auto behind = store.next_in_line("slack", {slack[0].id});
+    REQUIRE(behind.size() == 1);
+    CHECK(behind[0].created == k_t0 + 5s);
+    CHECK(store.next_in_line("slack", {slack[0].id, behind[0].id}).empty());
+  }
+
+  TEST_CASE("pending notifications of one notifier can be abandoned with a reason") {
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    store.save_alert(alert("a", "runway", "firing", k_t0),
+                     {notification("pd", k_t0, k_t0), notification("old", k_t0, k_t0),
+                      notification("old", k_t0, k_t0, "other/runway")});
+    store.mark_delivered(store.notifications().at(0).id, k_t0);
+    store.save_alert(alert("a", "runway", "resolved", k_t0), {notification("pd", k_t0, k_t0)});
+    CHECK(store.notifiers_with_pending() == std::vector<std::string>{"old", "pd"});
+    CHECK(store.abandon_pending("old", "notifier old is no longer configured") == 2);
+    CHECK(store.notifiers_with_pending() == std::vector<std::string>{"pd"});
+    for (const auto& row : store.notifications(OutboxState::dead)) {
+      CHECK(row.notifier == "old");
+      CHECK(row.last_error == "notifier old is no longer configured");
+    }
+    CHECK(store.notifications(OutboxState::delivered).size() == 1);
+    CHECK(store.abandon_pending("nobody", "gone") == 0);
+  }
+
+  TEST_CASE("a queued notification is on disk when save_alert or enqueue_refresh returns") {
+    creditwatch::testing::SyncCounter counter;
+    TempDir dir;
+    Store store(dir.file("cw.db"));
+    store.add_samples({sample("a", k_t0, "10")}, ok_probe("a", k_t0));
+    counter.reset();
+
+    // Samples and probes keep synchronous=NORMAL: their commits do not sync the WAL.
+    for (int i = 1; i <= 5; ++i) store.add_samples({sample("a", k_t0 + i * 1s, "10")}, ok_probe("a", k_t0 + i * 1s));
+    CHECK(counter.syncs("/cw.db-wal") == 0);
+
+    store.save_alert(alert("a", "runway", "firing", k_t0), {notification("pd", k_t0, k_t0)});
+    CHECK(counter.syncs("/cw.db-wal") >= 1);
+    counter.reset();
+    CHECK(store.enqueue_refresh(notification("am", k_t0, k_t0)));
+    CHECK(counter.syncs("/cw.db-wal") >= 1);
+
+    // And back to NORMAL for the writes after them.
+    counter.reset();
+    store.add_samples({sample("a", k_t0 + 1h, "9")}, ok_probe("a", k_t0 + 1h));
+    store.mark_retry(store.notifications(OutboxState::pending).at(0).id, k_t0 + 1min, "HTTP 503");
+    CHECK(counter.syncs("/cw.db-wal") == 0);
+  }
+
+  TEST_CASE("two stores opening one new database at once both find it migrated") {
+    // `creditwatch check` racing the first `creditwatch run` on a fresh path.
+    for (int round = 0; round < 100; ++round) {
+      CAPTURE(round);
+      TempDir dir;
+      const auto path = dir.file("cw.db");
+      std::atomic<int> ready{0};
+      std::string errors[2];
+      auto open = [&](int who) {
+        ++ready;
+        while (ready < 2) std::this_thread::yield();
+        try {
+          Store store(path);
+          if (store.schema_version() != Store::k_schema_version) errors[who] = "schema version " + std::to_string(store.schema_version());
+        } catch (const std::exception& e) {
+          errors[who] = e.what();
+        }
+      };
+      std::thread first(open, 0);
+      std::thread second(open, 1);
+      first.join();
+      second.join();
+      CHECK(errors[0] == "");
+      CHECK(errors[1] == "");
+      Database db(path);
+      CHECK(pragma_text(db, "SELECT COUNT(*) FROM meta") == "1");
+    }
+  }
+
+  TEST_CASE("a version 1 database is upgraded in place") {
+    TempDir dir;
+    const auto path = dir.file("cw.db");
+    { Store store(path); }
+    {
+      Database db(path);
+      db.exec("DROP INDEX outbox_pending_by_key; PRAGMA user_version = 1");
+    }
+    Store store(path);
+    CHECK(store.schema_version() == Store::k_schema_version);
+    Database db(path);
+    CHECK(pragma_text(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_pending_by_key'") == "1");
   }
 
   TEST_CASE("the outbox survives a restart") {

@@ -28,8 +28,11 @@ struct DeliveryCounts {
 };
 
 // Delivers the durable outbox. Notifications are already in SQLite when they get here;
-// this only moves them to the sinks, with exponential backoff and jitter, honouring
-// Retry-After, marking them dead after `dead_after` or a permanent rejection.
+// this only moves them to the sinks, with exponential backoff and jitter, marking them dead
+// after `dead_after` or a permanent rejection. Per notifier and alert (dedup key) the
+// notifications go out in the order they were queued: a resolve never overtakes its trigger.
+// A sink's Retry-After pauses that whole notifier. Waits run on the monotonic clock; the
+// wall times in the database only carry the schedule across a restart.
 // Each notifier gets its own thread, so a slow or dead sink delays nobody else.
 class Outbox {
 public:
@@ -41,24 +44,54 @@ public:
   Outbox& operator=(const Outbox&) = delete;
 
   // Replaces the set of notifiers (at start and on reload) and starts their threads.
+  // `notifiers` is every configured notifier: what is pending for any other (one removed
+  // from the config) is marked dead, never sent.
   void set_notifiers(Notifiers notifiers, RetryPolicy policy);
   // Tells the threads that new notifications are waiting.
   void wake();
   // Stops the threads; an in-flight delivery is abandoned after at most `grace`.
   void stop(Duration grace);
 
-  // Attempts every notification of `notifier` that is due at `now`, one after the other,
-  // and returns when the next one will be due. Used by the threads, and by tests to drive
-  // delivery with a fake clock.
-  std::optional<TimePoint> deliver_due(const std::string& notifier, Notifier& sink, http::Client& client);
+  // Attempts every notification of `notifier` that is due and next in line for its alert,
+  // one after the other, and returns when the next one will be due (nullopt: nothing is
+  // pending). Returns early, between two notifications, once `*stopping` is true. Used by
+  // the threads, and by tests to drive delivery with a fake clock.
+  std::optional<TimePoint> deliver_due(const std::string& notifier, Notifier& sink, http::Client& client,
+                                       const std::atomic<bool>* stopping = nullptr);
 
   std::map<std::string, DeliveryCounts> counts() const;
 
 private:
   struct Worker;
+  // A pending row as this process has seen it, on the monotonic clock.
+  struct Tracked {
+    SteadyPoint due;
+    SteadyPoint first_seen;
+    Duration age_when_seen{0};  // its wall-clock age then
+  };
+  // What the outbox remembers of one notifier between attempts.
+  struct Lane {
+    SteadyPoint quiet_until;                  // no delivery before this (min_interval, Retry-After)
+    std::map<std::int64_t, Tracked> rows;     // by outbox id
+    std::map<std::int64_t, TimePoint> sent;   // delivered, but the store failed to record it yet
+  };
+  // The row to attempt now, or (wall-clock time) when the next one is due.
+  struct Pick {
+    std::optional<storage::OutboxRow> row;
+    std::optional<TimePoint> next;
+  };
+
   void run_worker(const std::string& name, std::shared_ptr<Notifier> sink, std::shared_ptr<Worker> worker);
+  void abandon_removed(const Notifiers& notifiers);
+  Pick pick(const std::string& notifier);
+  Tracked& track(Lane& lane, const storage::OutboxRow& row, SteadyPoint mono, TimePoint wall);
+  DeliveryResult attempt(const storage::OutboxRow& row, Notifier& sink, http::Client& client);
+  void pause(const std::string& notifier, Duration gap, const DeliveryResult& result);
   Duration backoff(int attempts, std::optional<Duration> retry_after);
   void settle(const storage::OutboxRow& row, const DeliveryResult& result);
+  void record_delivered(const storage::OutboxRow& row, TimePoint at);
+  void record_sent(const std::string& notifier);
+  void count(const std::string& notifier, std::uint64_t DeliveryCounts::*member);
 
   storage::Store& m_store;
   const Clock& m_clock;
@@ -66,7 +99,7 @@ private:
   RetryPolicy m_policy;
   std::map<std::string, std::shared_ptr<Worker>> m_workers;
   std::map<std::string, DeliveryCounts> m_counts;
-  std::map<std::string, TimePoint> m_quiet_until;  // per notifier: no delivery before this
+  std::map<std::string, Lane> m_lanes;  // per notifier
   std::mt19937_64 m_random{std::random_device{}()};
 };
 

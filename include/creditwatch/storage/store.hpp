@@ -83,7 +83,7 @@ public:
   // own auto-checkpoint stays as a backstop, at 10,000 pages instead of 1,000.
   void checkpoint_in_background(Duration every);
 
-  static constexpr int k_schema_version = 1;
+  static constexpr int k_schema_version = 2;
   // At most this many probe writes share one transaction.
   static constexpr std::size_t k_max_batch = 256;
   int schema_version();
@@ -107,18 +107,27 @@ public:
   std::vector<AlertRow> alerts(const std::string& account = "");
   // Writes the alert state and enqueues its notifications in one transaction. For each
   // notifier in `replace_pending`, older pending rows of the same dedup key are dropped
-  // first: state-sync sinks (Alertmanager) only need the latest state.
+  // first: state-sync sinks (Alertmanager) only need the latest state. The commit is
+  // durable (synchronous=FULL): once this returns, the notifications survive a power loss.
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                   const std::vector<std::string>& replace_pending = {});
   // Enqueues a refresh of a firing alert unless that notifier already has one of the same
   // dedup key pending (a sink that is down collects one row, not one per interval).
-  // Returns whether a row was added.
+  // Returns whether a row was added; durable as save_alert.
   bool enqueue_refresh(const OutboxRow& notification);
 
-  // Pending notifications due at `now`, oldest first; only `notifier`'s when it is given.
+  // The pending notifications that may be sent next: per (notifier, dedup key) only the
+  // oldest pending one, so the states of one alert go out in the order they changed.
+  // Those due at `now`, soonest next_attempt first; only `notifier`'s when it is given.
   std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "");
-  // When the earliest pending notification of `notifier` is due, if any is pending.
-  std::optional<TimePoint> next_attempt(const std::string& notifier);
+  // The oldest pending notification of each dedup key of `notifier`, whenever due, soonest
+  // next_attempt first. Rows in `sent` (delivered, not yet marked so) are passed over, as
+  // if marked: the next state of their alert is the one in line.
+  std::vector<OutboxRow> next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent = {});
+  // Notifiers that have pending notifications.
+  std::vector<std::string> notifiers_with_pending();
+  // Marks every pending notification of `notifier` dead with `reason`; returns how many.
+  std::size_t abandon_pending(const std::string& notifier, const std::string& reason);
   std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt);
   void mark_delivered(std::int64_t id, TimePoint at);
   void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error);
