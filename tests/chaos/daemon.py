@@ -19,7 +19,8 @@ def write_config(path, workdir, settings, accounts, sinks, secrets):
     """YAML by hand (stdlib only): every value we write is quoted JSON, which YAML reads as is.
     Secrets reach the daemon three ways, as users give them: inline ${VAR} from the
     environment, KEY_file, and plain values."""
-    q = json.dumps
+    def q(value):
+        return json.dumps(value, ensure_ascii=False)   # YAML reads raw UTF-8; not \ud83d surrogate escapes
     lines = [
         "storage:", "  path: %s" % q(os.path.join(workdir, "creditwatch.db")),
         "http:", "  listen: 127.0.0.1:0", "  auth_token_file: %s" % q(secrets.file("http-token")),
