@@ -118,18 +118,6 @@ std::optional<Finding> key_invalid_rule(const Observation& o) {
   return f;
 }
 
-std::optional<Finding> stale_rule(const Observation& o, const Thresholds& t) {
-  Finding f{Rule::stale, false, Severity::warning, ""};
-  // A provider that answers "key invalid" or "out of money" is not silent: those rules speak.
-  if (o.status != ProbeStatus::failed) return f;
-  if (!o.last_success) return std::nullopt;  // never succeeded: nothing to be stale against yet
-  const Duration limit = std::max<Duration>(t.interval * 3, t.stale_after);
-  const auto silent = std::chrono::duration_cast<Duration>(o.at - *o.last_success);
-  f.firing = silent >= limit;
-  f.summary = "no successful probe for " + std::to_string(silent.count() / 1000) + "s: " + o.error_message;
-  return f;
-}
-
 // The usual busiest hour at this time of day counts at this share in the spike baseline: a
 // recurring job's hour then stands at most 2x its baseline (a spike needs 3x), with room for
 // a job that runs somewhat bigger than usual, while a 10x leak on top of a 2-4x daily peak
@@ -215,11 +203,26 @@ std::vector<Finding> evaluate(const Observation& observation, const Thresholds& 
                               const std::map<Rule, Severity>& firing) {
   std::vector<Finding> out;
   for (auto finding : {runway_rule(observation, thresholds, firing), min_balance_rule(observation, thresholds, firing),
-                       exhausted_rule(observation), key_invalid_rule(observation), stale_rule(observation, thresholds),
+                       exhausted_rule(observation), key_invalid_rule(observation),
                        spend_spike_rule(observation, firing), topped_up_rule(observation)}) {
     if (finding) out.push_back(std::move(*finding));
   }
   return out;
+}
+
+Finding stale(const Silence& silence, const Thresholds& thresholds) {
+  Finding f{Rule::stale, false, Severity::warning, ""};
+  const Duration limit = std::max<Duration>(thresholds.interval * 3, thresholds.stale_after);
+  f.firing = silence.silent >= limit;
+  const auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silence.silent).count());
+  if (!f.firing) {
+    f.summary = "answered " + seconds + "s ago";
+    return f;
+  }
+  f.summary = silence.ever_answered ? "no successful probe for " + seconds + "s"
+                                    : "no successful probe in the " + seconds + "s since monitoring began";
+  if (!silence.last_error.empty()) f.summary += ": " + silence.last_error;
+  return f;
 }
 
 }  // namespace creditwatch::alerts

@@ -112,7 +112,7 @@ private:
   }
 
   std::pair<bool, std::string> health() {
-    const auto silent = m_clock.now() - m_monitor.last_tick();
+    const auto silent = m_clock.monotonic() - m_monitor.last_tick();
     if (silent > k_loop_silence_limit) return {false, "scheduler loop stalled"};
     if (auto error = m_store.write_error()) return {false, "database write failed: " + *error};
     if (!m_store.writable()) return {false, "database not writable"};
@@ -176,7 +176,7 @@ private:
 
   // The watchdog is fed only while the scheduler loop is really going round.
   void heartbeat() {
-    const auto silent = m_clock.now() - m_monitor.last_tick();
+    const auto silent = m_clock.monotonic() - m_monitor.last_tick();
     if (silent < std::chrono::seconds(10)) {
       notify_systemd("WATCHDOG=1\n" + status_line(*m_runtime, m_monitor));
     } else {

@@ -55,6 +55,8 @@ std::optional<alerts::Severity> stored_peak(const std::string& context_json) {
 }  // namespace
 
 AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {
+  const TimePoint wall_now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
   for (const auto& row : m_store.alerts()) {
     auto rule = alerts::parse_rule(row.rule);
     if (!rule) continue;
@@ -63,6 +65,8 @@ AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(st
                                    row.since, row.last_notified};
     m_states[{row.account, *rule}] = state;
     m_peaks[{row.account, *rule}] = std::max(state.severity, stored_peak(row.context_json).value_or(state.severity));
+    const auto age = std::max<Duration>(std::chrono::duration_cast<Duration>(wall_now - row.last_notified), Duration(0));
+    m_notified[{row.account, *rule}] = steady_now - age;
   }
 }
 
@@ -74,6 +78,12 @@ std::map<alerts::Rule, alerts::Severity> AlertEngine::firing(const std::string& 
     if (it->second.firing) out[it->first.second] = it->second.severity;
   }
   return out;
+}
+
+bool AlertEngine::is_firing(const std::string& account, alerts::Rule rule) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_states.find({account, rule});
+  return it != m_states.end() && it->second.firing;
 }
 
 std::optional<Duration> AlertEngine::refresh_interval(const Runtime& runtime, const std::string& notifier) const {
@@ -98,6 +108,7 @@ std::vector<std::string> AlertEngine::route(const config::AccountConfig& account
 
 std::size_t AlertEngine::apply(const config::AccountConfig& account, const Assessment& a, const Runtime& runtime) {
   const TimePoint now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
   const alerts::Policy policy{runtime.config.alerting.repeat_interval, runtime.config.alerting.send_resolved};
   std::size_t queued = 0;
   // Only sinks like Alertmanager re-post firing alerts; without one, skip building their
@@ -119,6 +130,11 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     auto current = m_states.find(key);
     std::optional<alerts::AlertState> before;
     if (current != m_states.end()) before = current->second;
+    if (auto notified = m_notified.find(key); before && notified != m_notified.end()) {
+      // The lifecycle compares wall times: give it the one the last notification would
+      // have had on today's wall clock.
+      before->last_notified = now - std::chrono::duration_cast<TimePoint::duration>(steady_now - notified->second);
+    }
     auto t = alerts::step(before, finding, now, policy);
     if (exhausted && finding.rule == alerts::Rule::runway && t.notify == alerts::Reason::repeat) t.notify.reset();
     // Refreshes carry the latest figures of a firing alert, not those of when it started.
@@ -155,7 +171,9 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows, replace_pending);
     m_states[key] = t.next;
     m_peaks[key] = peak;
-    for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = now;
+    // Also a reminder left out above: it counts as sent.
+    if (t.next.last_notified == now) m_notified[key] = steady_now;
+    for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = steady_now;
     queued += rows.size();
   }
   return queued;
@@ -163,6 +181,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
 
 std::size_t AlertEngine::refresh(const Runtime& runtime) {
   const TimePoint now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
   std::size_t queued = 0;
   std::lock_guard lock(m_mutex);
   for (const auto& [key, payload] : m_refresh_payloads) {
@@ -172,9 +191,9 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
     for (const auto& notifier : route(*account, state->second.severity, runtime)) {
       const auto interval = refresh_interval(runtime, notifier);
       if (!interval) continue;
-      auto& last = m_refreshed[{key.first, key.second, notifier}];
-      if (now - last < *interval) continue;
-      last = now;
+      auto [last, first] = m_refreshed.try_emplace({key.first, key.second, notifier}, steady_now);
+      if (!first && steady_now - last->second < *interval) continue;
+      last->second = steady_now;
       auto json = nlohmann::json::parse(payload);
       json["ts"] = format_rfc3339(now);
       json["ts_ms"] = to_unix_ms(now);

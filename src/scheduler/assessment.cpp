@@ -52,6 +52,17 @@ void store(const config::AccountConfig& account, Write&& write) {
   }
 }
 
+// A provider's exception is a failed probe of kind `internal`, recorded and judged like any
+// other: thrown past here it would leave no outcome in the store and nothing for the API.
+providers::ProbeResult probe_or_internal_error(providers::Provider& provider, http::Client& client) {
+  try {
+    return provider.probe(client);
+  } catch (const std::exception& e) {
+    return providers::ProbeError{providers::ErrorKind::internal,
+                                 "probe failed internally: " + std::string(e.what()), 0, std::nullopt};
+  }
+}
+
 alerts::ProbeStatus status_of(const std::optional<providers::ProbeError>& error) {
   if (!error) return alerts::ProbeStatus::ok;
   if (error->kind == providers::ErrorKind::key_invalid) return alerts::ProbeStatus::key_invalid;
@@ -109,10 +120,10 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
   Assessment a;
   a.account = account.name;
   a.provider = account.provider;
-  const TimePoint started = m_clock.now();
-  auto result = provider.probe(client);
+  const SteadyPoint started = m_clock.monotonic();
+  auto result = probe_or_internal_error(provider, client);
   const TimePoint finished = m_clock.now();
-  a.latency_seconds = std::chrono::duration<double>(finished - started).count();
+  a.latency_seconds = std::chrono::duration<double>(m_clock.monotonic() - started).count();
 
   storage::ProbeRow probe_row{account.name, finished, "ok", 0, a.latency_seconds, ""};
   if (result) {
@@ -139,10 +150,6 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
   const providers::BalanceEntry* fresh = nullptr;
   for (const auto& b : a.balances) {
     if (b.currency == currency) fresh = &b;
-  }
-  {
-    std::lock_guard lock(m_ledgers_mutex);
-    if (!a.error) m_last_success[account.name] = finished;
   }
   judge(account, a, firing, fresh);
   return a;
@@ -175,16 +182,6 @@ forecast::SpendLedger Assessor::load_ledger(const config::AccountConfig& account
 
 void Assessor::judge(const config::AccountConfig& account, Assessment& a,
                      const std::map<alerts::Rule, alerts::Severity>& firing, const providers::BalanceEntry* fresh) {
-  {
-    std::lock_guard lock(m_ledgers_mutex);
-    if (auto it = m_last_success.find(account.name); it != m_last_success.end())
-      a.observation.last_success = it->second;
-  }
-  if (!a.observation.last_success) {
-    a.observation.last_success = m_store.last_success(account.name);
-    std::lock_guard lock(m_ledgers_mutex);
-    if (a.observation.last_success) m_last_success[account.name] = *a.observation.last_success;
-  }
   if (a.balances.empty()) {
     if (auto latest = m_store.latest_sample(account.name, account.currency.value_or(""))) {
       a.balances.push_back({latest->currency, latest->balance, latest->spend_total, nlohmann::json::object()});

@@ -22,6 +22,18 @@ void log_probe(const config::AccountConfig& account, const Assessment& a) {
                 a.forecast ? a.forecast->balance.to_string() : "-", a.currency, a.latency_seconds, to_string(a.state));
 }
 
+// How often the loop judges every account's silence. An answer from a stale account is
+// judged at once (the loop is woken), so this only bounds how late `stale` starts.
+constexpr Duration k_stale_check_every = std::chrono::seconds(1);
+
+bool answered(const Assessment& a) { return a.observation.status != alerts::ProbeStatus::failed; }
+
+// The store keeps wall-clock times; their age is the best guess of how long ago they were on
+// the monotonic clock (a time in the future, after the wall clock stepped back, counts as now).
+SteadyPoint steady_from_wall(TimePoint at, TimePoint wall_now, SteadyPoint steady_now) {
+  return steady_now - std::max(std::chrono::duration_cast<Duration>(wall_now - at), Duration(0));
+}
+
 }  // namespace
 
 Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outbox, MonitorOptions options)
@@ -35,8 +47,9 @@ Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outb
 Monitor::~Monitor() { stop(std::chrono::seconds(1)); }
 
 void Monitor::set_runtime(std::shared_ptr<const Runtime> runtime) {
+  seed_contacts(*runtime);
   std::lock_guard lock(m_mutex);
-  const TimePoint now = m_clock.now();
+  const SteadyPoint now = m_clock.monotonic();
   std::set<std::string> names;
   m_targets.clear();
   for (const auto& account : runtime->config.accounts) {
@@ -49,7 +62,55 @@ void Monitor::set_runtime(std::shared_ptr<const Runtime> runtime) {
   }
   m_schedule.retain(names);
   std::erase_if(m_latest, [&](const auto& entry) { return names.count(entry.first) == 0; });
+  std::erase_if(m_contacts, [&](const auto& entry) { return names.count(entry.first) == 0; });
   m_runtime = std::move(runtime);
+  m_woken = true;
+  m_loop_cv.notify_all();
+}
+
+// New accounts start with what the store knows of their last answer, so a restart neither
+// forgets a long silence nor, before the first probe, counts the downtime against them.
+// The store is read before the lock is taken: probes go on meanwhile.
+void Monitor::seed_contacts(const Runtime& runtime) {
+  std::vector<std::string> fresh;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& account : runtime.config.accounts) {
+      if (m_contacts.count(account.name) == 0) fresh.push_back(account.name);
+    }
+  }
+  std::vector<std::pair<std::string, std::optional<TimePoint>>> last_answers;
+  for (const auto& name : fresh) {
+    std::optional<TimePoint> last;
+    try {
+      // The latest probe is one indexed row; only an account failing at the time needs the
+      // longer search for its last success.
+      if (auto probe = m_store.latest_probe(name)) {
+        last = probe->outcome == "ok" || probe->outcome == "key_invalid" || probe->outcome == "exhausted"
+                   ? std::optional<TimePoint>(probe->at)
+                   : m_store.last_success(name);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("account {}: cannot read its last answer; counting its silence from now: {}", name, e.what());
+    }
+    last_answers.emplace_back(name, last);
+  }
+  const TimePoint wall_now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
+  std::lock_guard lock(m_mutex);
+  for (const auto& [name, last] : last_answers) {
+    auto [contact, added] = m_contacts.try_emplace(name);
+    if (!added) continue;
+    contact->second.watched_since = steady_now;
+    if (last) contact->second.answered = steady_from_wall(*last, wall_now, steady_now);
+  }
+}
+
+void Monitor::wake() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_woken = true;
+  }
   m_loop_cv.notify_all();
 }
 
@@ -59,7 +120,7 @@ void Monitor::on_probe(std::function<void(const Assessment&)> callback) {
 }
 
 void Monitor::start() {
-  m_last_tick_ms = to_unix_ms(m_clock.now());
+  m_last_tick = m_clock.monotonic().time_since_epoch().count();
   m_loop_thread = std::thread([this] { loop(); });
 }
 
@@ -92,7 +153,7 @@ void Monitor::stop(Duration grace) {
   }
 }
 
-TimePoint Monitor::last_tick() const { return from_unix_ms(m_last_tick_ms.load()); }
+SteadyPoint Monitor::last_tick() const { return SteadyPoint(SteadyPoint::duration(m_last_tick.load())); }
 
 std::map<std::string, Assessment> Monitor::latest() const {
   std::lock_guard lock(m_mutex);
@@ -102,8 +163,9 @@ std::map<std::string, Assessment> Monitor::latest() const {
 void Monitor::loop() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
-    const TimePoint now = m_clock.now();
-    m_last_tick_ms = to_unix_ms(now);
+    const SteadyPoint now = m_clock.monotonic();
+    m_last_tick = now.time_since_epoch().count();
+    m_woken = false;
     for (auto& account : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
       auto target = m_targets.find(account);
@@ -117,13 +179,19 @@ void Monitor::loop() {
     ensure_workers();
     if (m_runtime) {
       auto runtime = m_runtime;
+      std::vector<StaleCheck> checks;
+      if (now >= m_next_stale_check) {
+        checks = stale_checks(now);
+        m_next_stale_check = now + k_stale_check_every;
+      }
       lock.unlock();
+      judge_stale(*runtime, checks);
       refresh_alerts(*runtime);
       lock.lock();
     }
     if (now >= m_next_housekeeping) {
       lock.unlock();
-      housekeeping(now);
+      housekeeping();
       lock.lock();
       m_next_housekeeping = now + m_options.housekeeping_every;
     }
@@ -131,10 +199,10 @@ void Monitor::loop() {
     // watchdog and /healthz see the loop alive.
     auto wait = std::chrono::milliseconds(1000);
     if (auto next = m_schedule.next_due()) {
-      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - m_clock.now()),
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - m_clock.monotonic()),
                         std::chrono::milliseconds(1), wait);
     }
-    m_loop_cv.wait_for(lock, wait);
+    m_loop_cv.wait_for(lock, wait, [&] { return m_stopping || m_woken; });
   }
 }
 
@@ -177,8 +245,15 @@ void Monitor::worker() {
     try {
       run_job(job, client);
     } catch (const std::exception& e) {
-      // One bad probe (a full disk, a provider bug) must not take the daemon down.
-      spdlog::error("account {}: probe failed internally: {}", job.account, e.what());
+      // One bad probe (a full disk, a provider bug) must not take the daemon down. The
+      // loop still judges the account's silence, so it goes stale if this goes on.
+      const auto message = "probe failed internally: " + std::string(e.what());
+      spdlog::error("account {}: {}", job.account, message);
+      std::lock_guard lock(m_mutex);
+      if (auto contact = m_contacts.find(job.account); contact != m_contacts.end()) {
+        contact->second.probed = true;
+        contact->second.last_error = message;
+      }
     }
     std::lock_guard lock(m_mutex);
     ++m_idle_workers;
@@ -197,6 +272,7 @@ void Monitor::run_job(const Job& job, http::Client& client) {
     return;
   }
   ++m_probes_done;
+  record_contact(account->name, assessment);
   log_probe(*account, assessment);
   if (m_alerts.apply(*account, assessment, *job.runtime) > 0) m_outbox.wake();
   std::function<void(const Assessment&)> callback;
@@ -206,7 +282,91 @@ void Monitor::run_job(const Job& job, http::Client& client) {
   }
   if (callback) callback(assessment);
   std::lock_guard lock(m_mutex);
-  m_latest[account->name] = std::move(assessment);
+  auto& latest = m_latest[account->name];
+  if (!answered(assessment)) {
+    // Still silent: the loop's stale verdict stands until it judges again.
+    for (const auto& f : latest.findings) {
+      if (f.rule == alerts::Rule::stale && f.firing) {
+        assessment.findings.push_back(f);
+        assessment.state = worse(assessment.state, CheckState::warning);
+      }
+    }
+  }
+  latest = std::move(assessment);
+}
+
+// Before the probe's alerts are applied, so a failure there still counts the answer.
+void Monitor::record_contact(const std::string& account, const Assessment& assessment) {
+  const bool heard = answered(assessment);
+  const bool recheck = heard && m_alerts.is_firing(account, alerts::Rule::stale);
+  std::lock_guard lock(m_mutex);
+  auto contact = m_contacts.find(account);
+  if (contact == m_contacts.end()) return;  // removed by a reload meanwhile
+  contact->second.probed = true;
+  if (heard) contact->second.answered = m_clock.monotonic();
+  contact->second.last_error = assessment.error ? assessment.error->message : "";
+  if (recheck) {
+    // A stale account answered: resolve now rather than at the next round.
+    m_next_stale_check = {};
+    m_woken = true;
+    m_loop_cv.notify_all();
+  }
+}
+
+std::vector<Monitor::StaleCheck> Monitor::stale_checks(SteadyPoint now) const {
+  std::vector<StaleCheck> checks;
+  checks.reserve(m_targets.size());
+  for (const auto& [name, target] : m_targets) {
+    auto found = m_contacts.find(name);
+    if (found == m_contacts.end()) continue;
+    const Contact& contact = found->second;
+    const auto watched = std::chrono::duration_cast<Duration>(now - contact.watched_since);
+    auto silent = contact.answered ? std::chrono::duration_cast<Duration>(now - *contact.answered) : watched;
+    // Until a probe has finished since watching began, time the daemon was not running does
+    // not count against the account: a restart after a week off must not page at once.
+    if (!contact.probed) silent = std::min(silent, watched);
+    checks.push_back(StaleCheck{name, target.config, alerts::Silence{silent, contact.answered.has_value(), ""}});
+    if (contact.probed) checks.back().silence.last_error = contact.last_error;
+  }
+  return checks;
+}
+
+// The one place `stale` is decided. Only a firing verdict or a firing alert reaches the
+// engine (which then starts, repeats or resolves it); an alert is resolved only on the
+// evidence of a probe since watching began.
+void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>& checks) {
+  std::size_t queued = 0;
+  for (const auto& check : checks) {
+    try {
+      auto finding = alerts::stale(check.silence, thresholds_for(*check.config));
+      if (!finding.firing && !m_alerts.is_firing(check.account, alerts::Rule::stale)) continue;
+      Assessment figures;
+      {
+        std::lock_guard lock(m_mutex);
+        auto contact = m_contacts.find(check.account);
+        if (contact == m_contacts.end()) continue;  // removed by a reload meanwhile
+        if (!finding.firing && !contact->second.probed) continue;
+        if (auto latest = m_latest.find(check.account); latest != m_latest.end()) figures = latest->second;
+      }
+      figures.account = check.account;
+      figures.provider = check.config->provider;
+      figures.findings = {finding};
+      queued += m_alerts.apply(*check.config, figures, runtime);
+      // The API shows the verdict beside the latest probe's findings.
+      std::lock_guard lock(m_mutex);
+      if (auto latest = m_latest.find(check.account); latest != m_latest.end()) {
+        auto& findings = latest->second.findings;
+        std::erase_if(findings, [](const alerts::Finding& f) { return f.rule == alerts::Rule::stale; });
+        if (finding.firing) {
+          findings.push_back(finding);
+          latest->second.state = worse(latest->second.state, CheckState::warning);
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("account {}: judging stale: {}", check.account, e.what());
+    }
+  }
+  if (queued > 0) m_outbox.wake();
 }
 
 void Monitor::refresh_alerts(const Runtime& runtime) {
@@ -217,7 +377,7 @@ void Monitor::refresh_alerts(const Runtime& runtime) {
   }
 }
 
-void Monitor::housekeeping(TimePoint now) {
+void Monitor::housekeeping() {
   std::shared_ptr<const Runtime> runtime;
   {
     std::lock_guard lock(m_mutex);
@@ -225,7 +385,7 @@ void Monitor::housekeeping(TimePoint now) {
   }
   if (!runtime) return;
   try {
-    const auto removed = m_store.prune(now - runtime->config.storage.retention);
+    const auto removed = m_store.prune(m_clock.now() - runtime->config.storage.retention);
     if (removed > 0) spdlog::info("retention: removed {} rows older than the retention period", removed);
   } catch (const std::exception& e) {
     spdlog::error("retention: {}", e.what());

@@ -39,7 +39,7 @@ void Schedule::free_slot(std::uint32_t slot) {
   m_free.push_back(slot);
 }
 
-void Schedule::set(const std::string& account, Duration interval, TimePoint now) {
+void Schedule::set(const std::string& account, Duration interval, SteadyPoint now) {
   if (auto it = m_index.find(account); it != m_index.end()) {
     Slot& s = m_slots[it->second];
     s.interval = interval;
@@ -92,7 +92,7 @@ void Schedule::retain(const std::set<std::string>& accounts) {
   tidy();
 }
 
-std::vector<std::string> Schedule::take_due(TimePoint now) {
+std::vector<std::string> Schedule::take_due(SteadyPoint now) {
   std::vector<std::string> due;
   while (!m_heap.empty() && m_heap.front().due <= now) {
     std::pop_heap(m_heap.begin(), m_heap.end(), later);
@@ -113,7 +113,7 @@ std::vector<std::string> Schedule::take_due(TimePoint now) {
   return due;
 }
 
-std::optional<TimePoint> Schedule::next_due() const {
+std::optional<SteadyPoint> Schedule::next_due() const {
   if (m_heap.empty()) return std::nullopt;
   return m_heap.front().due;
 }

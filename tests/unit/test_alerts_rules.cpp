@@ -45,16 +45,14 @@ Observation ok_observation(const char* balance, std::optional<double> runway_day
   o.at = k_t0;
   o.status = ProbeStatus::ok;
   o.forecast = forecast_with(balance, runway_days);
-  o.last_success = k_t0;
   return o;
 }
 
-Observation failed_observation(ProbeStatus status, TimePoint last_success, const char* message = "boom") {
+Observation failed_observation(ProbeStatus status, const char* message = "boom") {
   Observation o;
   o.at = k_t0;
   o.status = status;
   o.error_message = message;
-  o.last_success = last_success;
   return o;
 }
 
@@ -261,7 +259,7 @@ TEST_SUITE("alerts_rules") {
 
   TEST_CASE("exhausted") {
     SUBCASE("from the probe status (HTTP 402)") {
-      Observation o = failed_observation(ProbeStatus::exhausted, k_t0, "Insufficient Balance");
+      Observation o = failed_observation(ProbeStatus::exhausted, "Insufficient Balance");
       auto f = find(evaluate(o, {}, {}), Rule::exhausted);
       REQUIRE(f);
       CHECK(f->firing);
@@ -298,7 +296,7 @@ TEST_SUITE("alerts_rules") {
   TEST_CASE("key_invalid") {
     SUBCASE("401/403 fires critical") {
       auto f =
-          find(evaluate(failed_observation(ProbeStatus::key_invalid, k_t0, "HTTP 401"), {}, {}), Rule::key_invalid);
+          find(evaluate(failed_observation(ProbeStatus::key_invalid, "HTTP 401"), {}, {}), Rule::key_invalid);
       REQUIRE(f);
       CHECK(f->firing);
       CHECK(f->severity == Severity::critical);
@@ -310,7 +308,7 @@ TEST_SUITE("alerts_rules") {
       CHECK_FALSE(f->firing);
     }
     SUBCASE("a failed probe says nothing about the key") {
-      CHECK_FALSE(find(evaluate(failed_observation(ProbeStatus::failed, k_t0), {}, {}), Rule::key_invalid));
+      CHECK_FALSE(find(evaluate(failed_observation(ProbeStatus::failed), {}, {}), Rule::key_invalid));
     }
   }
 
@@ -318,12 +316,11 @@ TEST_SUITE("alerts_rules") {
     Thresholds t;
     t.interval = 5min;
     auto stale = [&](Duration silent, const Thresholds& th) {
-      auto f = find(evaluate(failed_observation(ProbeStatus::failed, k_t0 - silent, "timeout"), th, {}), Rule::stale);
-      REQUIRE(f.has_value());
-      return *f;
+      return creditwatch::alerts::stale({silent, true, "timeout"}, th);
     };
     SUBCASE("fires after three intervals without success") {
       const auto f = stale(15min, t);
+      CHECK(f.rule == Rule::stale);
       CHECK(f.firing);
       CHECK(f.severity == Severity::warning);
       CHECK(f.summary == "no successful probe for 900s: timeout");
@@ -332,6 +329,7 @@ TEST_SUITE("alerts_rules") {
     SUBCASE("not before") {
       CHECK_FALSE(stale(14min + 59s, t).firing);
       CHECK_FALSE(stale(5min, t).firing);
+      CHECK_FALSE(stale(0s, t).firing);
     }
     SUBCASE("stale_after raises the bar") {
       Thresholds longer = t;
@@ -344,15 +342,15 @@ TEST_SUITE("alerts_rules") {
       shorter.stale_after = 1min;
       CHECK_FALSE(stale(10min, shorter).firing);
     }
-    SUBCASE("a successful probe clears it") {
-      auto f = find(evaluate(ok_observation("10", 20), t, {}), Rule::stale);
-      REQUIRE(f);
-      CHECK_FALSE(f->firing);
+    SUBCASE("never answered: silent since monitoring began, and it says so") {
+      const auto f = creditwatch::alerts::stale({20min, false, ""}, t);
+      CHECK(f.firing);
+      CHECK(f.summary == "no successful probe in the 1200s since monitoring began");
     }
-    SUBCASE("never succeeded: nothing to judge") {
-      auto o = failed_observation(ProbeStatus::failed, k_t0);
-      o.last_success.reset();
-      CHECK_FALSE(find(evaluate(o, t, {}), Rule::stale));
+    SUBCASE("a single probe's rules never judge it: the scheduler does, from the silence") {
+      CHECK_FALSE(find(evaluate(failed_observation(ProbeStatus::failed, "timeout"), t, {}), Rule::stale));
+      CHECK_FALSE(find(evaluate(ok_observation("10", 20), t, {}), Rule::stale));
+      CHECK_FALSE(find(evaluate(failed_observation(ProbeStatus::key_invalid), t, {}), Rule::stale));
     }
   }
 
@@ -361,17 +359,15 @@ TEST_SUITE("alerts_rules") {
                                              {Rule::min_balance, Severity::critical}};
     Thresholds t;
     t.min_balance = *Decimal::parse("5");
-    const auto findings = evaluate(failed_observation(ProbeStatus::failed, k_t0 - 1min), t, firing);
+    const auto findings = evaluate(failed_observation(ProbeStatus::failed), t, firing);
     CHECK_FALSE(find(findings, Rule::runway));
     CHECK_FALSE(find(findings, Rule::min_balance));
     CHECK_FALSE(find(findings, Rule::exhausted));
     CHECK_FALSE(find(findings, Rule::key_invalid));
     CHECK_FALSE(find(findings, Rule::topped_up));
-    auto stale = find(findings, Rule::stale);
-    REQUIRE(stale);
-    CHECK_FALSE(stale->firing);
+    CHECK_FALSE(find(findings, Rule::stale));  // the scheduler's to judge
     SUBCASE("even when a stale forecast is attached") {
-      auto o = failed_observation(ProbeStatus::failed, k_t0 - 1min);
+      auto o = failed_observation(ProbeStatus::failed);
       o.forecast = forecast_with("1", 0.5);
       const auto with_forecast = evaluate(o, t, firing);
       CHECK_FALSE(find(with_forecast, Rule::runway));

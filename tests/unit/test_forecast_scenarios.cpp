@@ -78,7 +78,6 @@ std::optional<Severity> runway_severity(const Forecast& f, const std::map<Rule, 
   Observation o;
   o.at = f.at;
   o.forecast = f;
-  o.last_success = f.at;
   for (const auto& finding : evaluate(o, Thresholds{}, firing)) {
     if (finding.rule == Rule::runway && finding.firing) return finding.severity;
   }
@@ -94,7 +93,6 @@ std::vector<double> spike_onsets(const Scenario& s) {
     Observation o;
     o.at = f.at;
     o.forecast = f;
-    o.last_success = f.at;
     for (const auto& finding : evaluate(o, thresholds, firing)) {
       if (finding.rule != Rule::spend_spike) continue;
       if (finding.firing) {

@@ -253,6 +253,36 @@ TEST_SUITE("scheduler.alert_engine") {
     CHECK(f.store.alerts("acct")[0].last_notified == f.clock.now());
   }
 
+  TEST_CASE("a wall-clock step neither brings reminders forward nor holds them back") {
+    Fixture f;
+    AlertEngine engine(f.store, f.clock);
+    auto runtime = make_runtime({account("acct", {"slack"})});
+    const auto& acct = runtime.config.accounts[0];
+    auto again = [&] { return engine.apply(acct, assessment("acct", f.clock.now(), {runway(Severity::warning)}), runtime); };
+    REQUIRE(again() == 1);
+
+    f.clock.step_wall(24h);  // NTP or an operator: no time has passed
+    CHECK(again() == 0);
+    f.clock.advance(1h);  // repeat_interval of real time
+    CHECK(again() == 1);
+    CHECK(f.store.alerts("acct")[0].last_notified == f.clock.now());  // stored as wall time
+
+    f.clock.step_wall(-2h);
+    f.clock.advance(59min);
+    CHECK(again() == 0);
+    f.clock.advance(1min);
+    CHECK(again() == 1);
+
+    SUBCASE("after a restart the reminder counts from the stored notification's age") {
+      new_rows(f.store, f.seen);
+      f.clock.advance(30min);
+      AlertEngine restarted(f.store, f.clock);
+      CHECK(restarted.apply(acct, assessment("acct", f.clock.now(), {runway(Severity::warning)}), runtime) == 0);
+      f.clock.advance(30min);
+      CHECK(restarted.apply(acct, assessment("acct", f.clock.now(), {runway(Severity::warning)}), runtime) == 1);
+    }
+  }
+
   TEST_CASE("state survives a new engine on the same database") {
     Fixture f;
     auto runtime = make_runtime({account("acct", {"slack"}), account("other", {"slack"})});
@@ -358,6 +388,15 @@ TEST_SUITE("scheduler.alert_engine") {
     CHECK(rows_of(f.store, "slack").size() == 1);  // the others hear nothing more
     CHECK(rows_of(f.store, "pd").size() == 1);
 
+    SUBCASE("a wall clock stepped back an hour does not hold refreshes back") {
+      f.store.mark_delivered(pending[0].id, f.clock.now());
+      f.clock.step_wall(-1h);
+      f.clock.advance(61s);
+      CHECK(engine.refresh(runtime) == 1);
+      f.store.mark_delivered(rows_of(f.store, "am", OutboxState::pending).at(0).id, f.clock.now());
+      f.clock.step_wall(24h);
+      CHECK(engine.refresh(runtime) == 0);  // nor does one a day forward bring one early
+    }
     SUBCASE("a sink that is down collects one pending refresh, not one per interval") {
       f.clock.advance(61s);
       CHECK(engine.refresh(runtime) == 0);

@@ -11,7 +11,7 @@
 #include <vector>
 
 using creditwatch::Duration;
-using creditwatch::TimePoint;
+using creditwatch::SteadyPoint;
 using creditwatch::scheduler::Schedule;
 using creditwatch::testing::FakeClock;
 using namespace std::chrono_literals;
@@ -20,12 +20,22 @@ namespace {
 
 std::string name(int i) { return "account-" + std::to_string(i); }
 
+// Due times are on the monotonic clock: time passes (both clocks move) up to `t`.
+void advance_to(FakeClock& clock, SteadyPoint t) {
+  REQUIRE(t >= clock.monotonic());
+  clock.advance(std::chrono::duration_cast<Duration>(t - clock.monotonic()));
+}
+
+std::int64_t ms_of(SteadyPoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 // Steps the clock one millisecond at a time until `account` comes due; returns when it did.
-TimePoint first_due(Schedule& schedule, FakeClock& clock, const std::string& account, Duration limit) {
-  const TimePoint end = clock.now() + limit;
-  while (clock.now() <= end) {
-    auto due = schedule.take_due(clock.now());
-    if (std::find(due.begin(), due.end(), account) != due.end()) return clock.now();
+SteadyPoint first_due(Schedule& schedule, FakeClock& clock, const std::string& account, Duration limit) {
+  const SteadyPoint end = clock.monotonic() + limit;
+  while (clock.monotonic() <= end) {
+    auto due = schedule.take_due(clock.monotonic());
+    if (std::find(due.begin(), due.end(), account) != due.end()) return clock.monotonic();
     clock.advance(1ms);
   }
   FAIL("account " << account << " never came due");
@@ -37,11 +47,11 @@ TimePoint first_due(Schedule& schedule, FakeClock& clock, const std::string& acc
 TEST_SUITE("scheduler.schedule") {
   TEST_CASE("first probes are spread within min(interval, 5s)") {
     FakeClock clock;
-    const TimePoint t0 = clock.now();
+    const SteadyPoint t0 = clock.monotonic();
 
     SUBCASE("a long interval splays over the first 5 seconds") {
       Schedule s;
-      std::set<TimePoint> firsts;
+      std::set<SteadyPoint> firsts;
       for (int i = 0; i < 50; ++i) {
         s.set(name(i), 5min, t0);
       }
@@ -75,7 +85,7 @@ TEST_SUITE("scheduler.schedule") {
     SUBCASE("nothing is due before its first slot") {
       Schedule s;
       s.set("deepseek-prod", 5min, t0);
-      const TimePoint first = *s.next_due();
+      const SteadyPoint first = *s.next_due();
       if (first > t0) CHECK(s.take_due(first - 1ms).empty());
       CHECK(s.take_due(first) == std::vector<std::string>{"deepseek-prod"});
     }
@@ -84,22 +94,22 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("next due is the previous due plus the interval, without drift") {
     FakeClock clock;
     Schedule s;
-    s.set("acct", 1min, clock.now());
-    const TimePoint first = *s.next_due();
-    clock.set(first);
-    REQUIRE(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
+    s.set("acct", 1min, clock.monotonic());
+    const SteadyPoint first = *s.next_due();
+    advance_to(clock, first);
+    REQUIRE(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
     CHECK(*s.next_due() == first + 1min);
 
     SUBCASE("late by a few ms each time keeps the phase") {
       for (int i = 1; i <= 10; ++i) {
-        clock.set(first + i * 1min + 7ms);  // the loop woke up a little late
-        CHECK(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
+        advance_to(clock, first + i * 1min + 7ms);  // the loop woke up a little late
+        CHECK(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
         CHECK(*s.next_due() == first + (i + 1) * 1min);
       }
     }
     SUBCASE("not due again before the next slot") {
-      clock.set(first + 1min - 1ms);
-      CHECK(s.take_due(clock.now()).empty());
+      advance_to(clock, first + 1min - 1ms);
+      CHECK(s.take_due(clock.monotonic()).empty());
       CHECK(*s.next_due() == first + 1min);
     }
   }
@@ -107,18 +117,18 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("falling far behind skips the missed slots instead of bursting") {
     FakeClock clock;
     Schedule s;
-    s.set("acct", 1min, clock.now());
-    const TimePoint first = *s.next_due();
-    clock.set(first + 10min + 30s);  // asleep for ten intervals
-    CHECK(s.take_due(clock.now()) == std::vector<std::string>{"acct"});
-    CHECK(s.take_due(clock.now()).empty());
+    s.set("acct", 1min, clock.monotonic());
+    const SteadyPoint first = *s.next_due();
+    advance_to(clock, first + 10min + 30s);  // asleep for ten intervals
+    CHECK(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
+    CHECK(s.take_due(clock.monotonic()).empty());
     // Still on the original phase, at the first slot after now.
     CHECK(*s.next_due() == first + 11min);
 
     SUBCASE("behind by exactly one interval still probes once") {
       Schedule t;
       t.set("acct", 1min, first);
-      const TimePoint due = *t.next_due();
+      const SteadyPoint due = *t.next_due();
       CHECK(t.take_due(due + 1min) == std::vector<std::string>{"acct"});
       CHECK(t.take_due(due + 1min).empty());
       CHECK(*t.next_due() > due + 1min);
@@ -128,21 +138,21 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("set on a known account keeps its phase") {
     FakeClock clock;
     Schedule s;
-    s.set("acct", 10min, clock.now());
-    const TimePoint first = *s.next_due();
+    s.set("acct", 10min, clock.monotonic());
+    const SteadyPoint first = *s.next_due();
 
     SUBCASE("a longer interval does not move the next slot") {
-      s.set("acct", 1h, clock.now());
+      s.set("acct", 1h, clock.monotonic());
       CHECK(*s.next_due() == first);
       CHECK(s.size() == 1);
-      clock.set(first);
-      s.take_due(clock.now());
+      advance_to(clock, first);
+      s.take_due(clock.monotonic());
       CHECK(*s.next_due() == first + 1h);
     }
     SUBCASE("a shorter interval takes effect at once") {
-      clock.set(first);
-      s.take_due(clock.now());  // next at first + 10 min
-      s.set("acct", 1min, clock.now());
+      advance_to(clock, first);
+      s.take_due(clock.monotonic());  // next at first + 10 min
+      s.set("acct", 1min, clock.monotonic());
       CHECK(*s.next_due() == first + 1min);
     }
   }
@@ -151,13 +161,13 @@ TEST_SUITE("scheduler.schedule") {
     FakeClock clock;
     Schedule s;
     CHECK_FALSE(s.next_due());
-    CHECK(s.take_due(clock.now() + 1h).empty());
-    for (int i = 0; i < 5; ++i) s.set(name(i), 1min, clock.now());
+    CHECK(s.take_due(clock.monotonic() + 1h).empty());
+    for (int i = 0; i < 5; ++i) s.set(name(i), 1min, clock.monotonic());
 
-    std::map<std::string, TimePoint> due_at;
+    std::map<std::string, SteadyPoint> due_at;
     for (int i = 0; i < 5; ++i) {
       Schedule one;
-      one.set(name(i), 1min, clock.now());
+      one.set(name(i), 1min, clock.monotonic());
       due_at[name(i)] = *one.next_due();
     }
     CHECK(*s.next_due() ==
@@ -167,7 +177,7 @@ TEST_SUITE("scheduler.schedule") {
       s.remove(name(2));
       s.remove("never-added");
       CHECK(s.size() == 4);
-      auto due = s.take_due(clock.now() + 10s);
+      auto due = s.take_due(clock.monotonic() + 10s);
       CHECK(due.size() == 4);
       CHECK(std::find(due.begin(), due.end(), name(2)) == due.end());
     }
@@ -175,7 +185,7 @@ TEST_SUITE("scheduler.schedule") {
       s.retain({name(1), name(3), "not-scheduled"});
       CHECK(s.size() == 2);
       CHECK(*s.next_due() == std::min(due_at[name(1)], due_at[name(3)]));
-      auto due = s.take_due(clock.now() + 10s);
+      auto due = s.take_due(clock.monotonic() + 10s);
       std::sort(due.begin(), due.end());
       CHECK(due == std::vector<std::string>{name(1), name(3)});
     }
@@ -189,14 +199,14 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("1000 accounts with a 1 s interval are not all due in the same millisecond") {
     FakeClock clock;
     Schedule s;
-    for (int i = 0; i < 1000; ++i) s.set(name(i), 1s, clock.now());
+    for (int i = 0; i < 1000; ++i) s.set(name(i), 1s, clock.monotonic());
 
     std::map<std::int64_t, int> per_ms;
     std::set<std::string> seen;
-    const TimePoint start = clock.now();
-    while (clock.now() < start + 1s) {
-      auto due = s.take_due(clock.now());
-      if (!due.empty()) per_ms[creditwatch::to_unix_ms(clock.now())] = static_cast<int>(due.size());
+    const SteadyPoint start = clock.monotonic();
+    while (clock.monotonic() < start + 1s) {
+      auto due = s.take_due(clock.monotonic());
+      if (!due.empty()) per_ms[ms_of(clock.monotonic())] = static_cast<int>(due.size());
       seen.insert(due.begin(), due.end());
       clock.advance(1ms);
     }
@@ -208,9 +218,9 @@ TEST_SUITE("scheduler.schedule") {
 
     SUBCASE("each keeps its own phase in the next interval") {
       std::map<std::int64_t, int> second;
-      while (clock.now() < start + 2s) {
-        auto due = s.take_due(clock.now());
-        if (!due.empty()) second[creditwatch::to_unix_ms(clock.now()) - 1000] = static_cast<int>(due.size());
+      while (clock.monotonic() < start + 2s) {
+        auto due = s.take_due(clock.monotonic());
+        if (!due.empty()) second[ms_of(clock.monotonic()) - 1000] = static_cast<int>(due.size());
         clock.advance(1ms);
       }
       CHECK(second == per_ms);
@@ -220,22 +230,22 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("take_due returns an account at its first slot, not a millisecond earlier") {
     FakeClock clock;
     Schedule s;
-    s.set("acct", 3s, clock.now());
-    const TimePoint expected = *s.next_due();
+    s.set("acct", 3s, clock.monotonic());
+    const SteadyPoint expected = *s.next_due();
     CHECK(first_due(s, clock, "acct", 3s) == expected);
   }
 
   TEST_CASE("take_due returns accounts earliest first") {
     FakeClock clock;
     Schedule s;
-    std::map<std::string, TimePoint> first;
+    std::map<std::string, SteadyPoint> first;
     for (int i = 0; i < 200; ++i) {
-      s.set(name(i), 1min, clock.now());
+      s.set(name(i), 1min, clock.monotonic());
       Schedule one;
-      one.set(name(i), 1min, clock.now());
+      one.set(name(i), 1min, clock.monotonic());
       first[name(i)] = *one.next_due();
     }
-    const auto due = s.take_due(clock.now() + 10s);
+    const auto due = s.take_due(clock.monotonic() + 10s);
     REQUIRE(due.size() == 200);
     for (std::size_t i = 1; i < due.size(); ++i) CHECK(first[due[i - 1]] <= first[due[i]]);
   }
@@ -243,13 +253,13 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("10000 accounts on 1 s: each is due exactly once per second") {
     FakeClock clock;
     Schedule s;
-    for (int i = 0; i < 10'000; ++i) s.set(name(i), 1s, clock.now());
+    for (int i = 0; i < 10'000; ++i) s.set(name(i), 1s, clock.monotonic());
     std::map<std::string, int> times;
-    const TimePoint start = clock.now();
+    const SteadyPoint start = clock.monotonic();
     // Stepping 7 ms at a time, as a loop that wakes late would.
-    while (clock.now() < start + 3s) {
-      for (const auto& a : s.take_due(clock.now())) ++times[a];
-      CHECK(*s.next_due() > clock.now());
+    while (clock.monotonic() < start + 3s) {
+      for (const auto& a : s.take_due(clock.monotonic())) ++times[a];
+      CHECK(*s.next_due() > clock.monotonic());
       clock.advance(7ms);
     }
     // The last millisecond of the third second, which the 7 ms steps jumped over.
@@ -263,28 +273,28 @@ TEST_SUITE("scheduler.schedule") {
   TEST_CASE("removed or replaced entries never come due") {
     FakeClock clock;
     Schedule s;
-    s.set("gone", 1s, clock.now());
-    s.set("kept", 1s, clock.now());
+    s.set("gone", 1s, clock.monotonic());
+    s.set("kept", 1s, clock.monotonic());
     s.remove("gone");
-    s.set("again", 10min, clock.now());
+    s.set("again", 10min, clock.monotonic());
     s.retain({"kept"});
     // Churn well beyond the live size: stale heap entries must not leak out or pile up.
     for (int i = 0; i < 1000; ++i) {
-      s.set("churn", 1h, clock.now());
+      s.set("churn", 1h, clock.monotonic());
       s.remove("churn");
     }
     CHECK(s.size() == 1);
     std::set<std::string> seen;
     for (int i = 0; i < 20; ++i) {
-      for (const auto& a : s.take_due(clock.now())) seen.insert(a);
+      for (const auto& a : s.take_due(clock.monotonic())) seen.insert(a);
       clock.advance(500ms);
     }
     CHECK(seen == std::set<std::string>{"kept"});
 
     SUBCASE("an account removed and added again starts a fresh schedule") {
-      s.set("gone", 1min, clock.now());
+      s.set("gone", 1min, clock.monotonic());
       Schedule fresh;
-      fresh.set("gone", 1min, clock.now());
+      fresh.set("gone", 1min, clock.monotonic());
       s.remove("kept");
       CHECK(*s.next_due() == *fresh.next_due());
       CHECK(s.take_due(*fresh.next_due()) == std::vector<std::string>{"gone"});

@@ -30,7 +30,6 @@ struct Observation {
   bool available = true;                    // provider's own "can serve" flag
   std::string unavailable_reason;           // why not, when the provider said
   std::optional<forecast::Forecast> forecast;  // present when a balance is known
-  std::optional<TimePoint> last_success;
 };
 
 struct Thresholds {
@@ -52,10 +51,24 @@ struct Finding {
   std::string summary;  // one line for humans
 };
 
-// Evaluates every rule. `firing` holds the severity of each rule currently firing, for
-// hysteresis. Rules that cannot be judged from this observation (e.g. runway while the
-// probe failed) are left out, so their alerts keep their state.
+// Evaluates every rule that one probe can judge. `firing` holds the severity of each rule
+// currently firing, for hysteresis. Rules that cannot be judged from this observation (e.g.
+// runway while the probe failed) are left out, so their alerts keep their state. `stale` is
+// not among them: see stale() below.
 std::vector<Finding> evaluate(const Observation& observation, const Thresholds& thresholds,
                               const std::map<Rule, Severity>& firing);
+
+// How long an account has gone without an answer, as the scheduler measures it.
+struct Silence {
+  Duration silent{0};       // since the last answer, or since watching began if none came
+  bool ever_answered = false;
+  std::string last_error;   // what the latest probe said, if it failed
+};
+
+// `stale`: no answer for max(3 intervals, stale_after). Judged by the scheduler for every
+// account on the monotonic clock, not from one probe's result, so an account whose probes
+// fail in any way (an internal error, a probe that never returns, one that never succeeded)
+// still goes stale, and a wall-clock step makes nothing stale.
+Finding stale(const Silence& silence, const Thresholds& thresholds);
 
 }  // namespace creditwatch::alerts

@@ -23,6 +23,7 @@ public:
 
   // Severities of the rules currently firing for `account` (for hysteresis).
   std::map<alerts::Rule, alerts::Severity> firing(const std::string& account) const;
+  bool is_firing(const std::string& account, alerts::Rule rule) const;
 
   // Returns how many notifications were queued.
   std::size_t apply(const config::AccountConfig& account, const Assessment& assessment, const Runtime& runtime);
@@ -44,8 +45,14 @@ private:
   mutable std::mutex m_mutex;
   std::map<Key, alerts::AlertState> m_states;
   std::map<Key, alerts::Severity> m_peaks;  // highest severity of each alert's current episode
+  // When each alert was last notified, on the monotonic clock, so repeat_interval counts
+  // real time: a wall clock stepped forward a day must not remind of every firing alert at
+  // once, nor one stepped back hold reminders back. Seeded from the store by wall-clock age.
+  std::map<Key, SteadyPoint> m_notified;
   std::map<Key, std::string> m_refresh_payloads;  // firing alerts: the latest figures, as outbox JSON
-  std::map<RefreshKey, TimePoint> m_refreshed;    // when each refreshing notifier was last queued an alert
+  // When each refreshing notifier was last queued an alert, on the monotonic clock: a wall
+  // clock stepped back must not hold refreshes back (Alertmanager would resolve the alert).
+  std::map<RefreshKey, SteadyPoint> m_refreshed;
 };
 
 }  // namespace creditwatch::scheduler

@@ -44,6 +44,8 @@ class Assessor {
 public:
   Assessor(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
 
+  // A provider that throws (a parser bug, bytes a serialiser refuses) yields an `internal`
+  // error like any other failure: it is stored as the probe's outcome and judged.
   Assessment probe(const config::AccountConfig& account, providers::Provider& provider, http::Client& client,
                    const std::map<alerts::Rule, alerts::Severity>& firing);
 
@@ -67,7 +69,6 @@ private:
   };
   std::mutex m_ledgers_mutex;
   std::map<std::string, std::shared_ptr<CachedLedger>> m_ledgers;
-  std::map<std::string, TimePoint> m_last_success;
 };
 
 alerts::Thresholds thresholds_for(const config::AccountConfig& account);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -31,6 +32,11 @@ struct MonitorOptions {
 // The daemon's heart: owns time. A loop thread hands due accounts to a bounded pool of
 // probe threads; each probe is stored, judged and turned into alert transitions, and the
 // outbox is woken. The loop never waits on the network.
+//
+// Timing runs on the monotonic clock (schedules, waits, the loop's heartbeat, how long an
+// account has been silent); the wall clock only stamps what is stored and shown. The loop
+// also decides `stale` for every account, from the time since its last answer, so an
+// account whose probes fail in any way, hang or never succeeded still goes stale.
 class Monitor {
 public:
   Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outbox, MonitorOptions options = {});
@@ -45,8 +51,12 @@ public:
   // Stops taking new work; in-flight probes get `grace`, then their transfers are aborted.
   void stop(Duration grace);
 
-  // The last time the loop went round (for /healthz and the systemd watchdog).
-  TimePoint last_tick() const;
+  // When the loop last went round, on the monotonic clock (for /healthz and the systemd
+  // watchdog): a wall-clock step never makes the loop look stalled.
+  SteadyPoint last_tick() const;
+  // Makes the loop look at the schedule and the silences now rather than at its next
+  // wake-up (a test that moved its fake clock).
+  void wake();
   std::size_t probes_done() const { return m_probes_done.load(); }
   // Probe threads started so far (they are started on demand, up to max_in_flight).
   std::size_t probe_threads() const;
@@ -66,11 +76,30 @@ private:
     const config::AccountConfig* config;
     providers::Provider* provider;
   };
+  // What the loop knows of an account's answers, for `stale`. An answer is a probe the
+  // provider responded to in a way a rule can judge: a reading, or "key invalid" or "out of
+  // money" (those rules speak for the account, so it is not silent).
+  struct Contact {
+    SteadyPoint watched_since;            // when this monitor began watching the account
+    std::optional<SteadyPoint> answered;  // the last answer; at start, the store's, by its wall-clock age
+    bool probed = false;                  // a probe has finished since watching began
+    std::string last_error;               // the latest failure, for the alert's summary
+  };
+  struct StaleCheck {
+    std::string account;
+    const config::AccountConfig* config;
+    alerts::Silence silence;
+  };
   void loop();
+  void seed_contacts(const Runtime& runtime);
+  void record_contact(const std::string& account, const Assessment& assessment);
+  // Called with m_mutex held: the accounts whose silence can be judged now.
+  std::vector<StaleCheck> stale_checks(SteadyPoint now) const;
+  void judge_stale(const Runtime& runtime, const std::vector<StaleCheck>& checks);
   void worker();
   void ensure_workers();
   void run_job(const Job& job, http::Client& client);
-  void housekeeping(TimePoint now);
+  void housekeeping();
   void refresh_alerts(const Runtime& runtime);
 
   storage::Store& m_store;
@@ -90,12 +119,15 @@ private:
   std::deque<Job> m_jobs;
   std::unordered_set<std::string> m_in_flight;
   std::map<std::string, Assessment> m_latest;
+  std::unordered_map<std::string, Contact> m_contacts;  // m_runtime's accounts by name
+  SteadyPoint m_next_stale_check{};
   std::function<void(const Assessment&)> m_on_probe;
   bool m_stopping = false;
+  bool m_woken = false;  // set_runtime(), wake() or an answer from a stale account: go round now
   std::atomic<bool> m_cancel{false};
-  std::atomic<std::int64_t> m_last_tick_ms{0};
+  std::atomic<SteadyPoint::rep> m_last_tick{0};  // SteadyPoint ticks
   std::atomic<std::size_t> m_probes_done{0};
-  TimePoint m_next_housekeeping{};
+  SteadyPoint m_next_housekeeping{};
   std::thread m_loop_thread;
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job

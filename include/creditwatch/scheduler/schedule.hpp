@@ -11,7 +11,9 @@
 
 namespace creditwatch::scheduler {
 
-// When each account is next due. Pure timing: no threads, no I/O.
+// When each account is next due. Pure timing: no threads, no I/O. Due times are on the
+// monotonic clock (Clock::monotonic()), so stepping the wall clock back an hour does not stall
+// probing and stepping it forward a day does not make every account due at once.
 // First probes are spread over a slice of the interval by a hash of the name (splay), so
 // hundreds of accounts never fire in the same millisecond, and each keeps its phase after.
 // Next due = previous due + interval (no drift); if the loop fell behind, it skips ahead
@@ -24,26 +26,26 @@ namespace creditwatch::scheduler {
 class Schedule {
 public:
   // Adds or updates an account. A new account is first due within min(interval, 5s).
-  void set(const std::string& account, Duration interval, TimePoint now);
+  void set(const std::string& account, Duration interval, SteadyPoint now);
   void remove(const std::string& account);
   // Keeps only the named accounts.
   void retain(const std::set<std::string>& accounts);
 
   // Returns every account due at `now`, earliest first, and moves each to its next slot.
-  std::vector<std::string> take_due(TimePoint now);
-  std::optional<TimePoint> next_due() const;
+  std::vector<std::string> take_due(SteadyPoint now);
+  std::optional<SteadyPoint> next_due() const;
   std::size_t size() const { return m_index.size(); }
 
 private:
   struct Slot {
     std::string account;
     Duration interval{0};
-    TimePoint due;
+    SteadyPoint due;
     std::uint32_t generation = 0;  // bumped whenever `due` moves or the slot is freed
     bool live = false;
   };
   struct Node {
-    TimePoint due;
+    SteadyPoint due;
     std::uint32_t slot;
     std::uint32_t generation;
   };
