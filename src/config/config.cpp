@@ -1,7 +1,9 @@
 #include "creditwatch/config/config.hpp"
 
 #include "config_reader.hpp"
+#include "value_checks.hpp"
 
+#include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 
 #include <cstdlib>
@@ -53,6 +55,12 @@ void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
   if (node["timeout"] && t.timeout < std::chrono::milliseconds(100)) {
     r.error(node["timeout"], "timeout must be at least 100ms");
   }
+  if (node["burn_window"] && t.burn_window <= Duration(0)) {
+    r.error(node["burn_window"], "burn_window must be more than 0");
+  } else if (node["burn_window"] && t.burn_window > k_max_burn_window) {
+    r.error(node["burn_window"], "burn_window must be at most " + format_duration(k_max_burn_window) +
+                                     ": the forecaster keeps that much spend history");
+  }
   if ((node["critical_days"] || node["warn_days"]) && t.critical_days > t.warn_days) {
     r.error(r.at(node, node["critical_days"] ? "critical_days" : "warn_days"), "critical_days must not exceed warn_days");
   }
@@ -87,6 +95,18 @@ void read_alerting(ConfigReader& r, const YAML::Node& node, AlertingConfig& a) {
   r.duration(node, "retry_initial", a.retry_initial);
   r.duration(node, "retry_max", a.retry_max);
   r.duration(node, "dead_after", a.dead_after);
+  using namespace std::chrono_literals;
+  if (node["retry_initial"] && a.retry_initial < 100ms) {
+    r.error(node["retry_initial"], "retry_initial must be at least 100ms");
+  } else if ((node["retry_initial"] || node["retry_max"]) && a.retry_max < a.retry_initial) {
+    r.error(r.at(node, node["retry_max"] ? "retry_max" : "retry_initial"),
+            "retry_max (" + format_duration(a.retry_max) + ") must not be less than retry_initial (" +
+                format_duration(a.retry_initial) + ")");
+  }
+  // Under a minute a firing alert would re-page on nearly every evaluation.
+  if (node["repeat_interval"] && a.repeat_interval < 1min) {
+    r.error(node["repeat_interval"], "repeat_interval must be at least 1m");
+  }
 }
 
 void read_logging(ConfigReader& r, const YAML::Node& node, LoggingConfig& l) {
@@ -124,7 +144,7 @@ AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning
   if (r.string(node, "currency", currency)) a.currency = currency;
   Decimal floor;
   if (r.decimal(node, "min_balance", floor)) a.min_balance = floor;
-  r.string_map(node, "labels", a.labels);
+  if (r.string_map(node, "labels", a.labels)) check_labels(r, node["labels"]);
   r.string_list(node, "notify", a.notify);
   read_tuning(r, node, a.tuning);
   r.collect_settings(node, concat(k_account_keys, k_tuning_keys), a.settings);
@@ -172,6 +192,28 @@ void check_routing(ConfigReader& r, const Config& c, const YAML::Node& accounts)
       r.error(notify.IsSequence() ? notify[i] : notify, message);
     }
     ++index;
+  }
+}
+
+// The burn rate reads samples burn_window back: retention must keep them. Reported at
+// retention for the defaults, at an account's own burn_window for that account.
+void check_retention(ConfigReader& r, const Config& c, const YAML::Node& root) {
+  const Duration retention = c.storage.retention;
+  auto message = [&](Duration burn_window) {
+    return "retention (" + format_duration(retention) + ") must not be shorter than burn_window (" +
+           format_duration(burn_window) + "): the burn rate is read from samples that far back";
+  };
+  if (retention < c.defaults.burn_window) {
+    const YAML::Node storage = root["storage"];
+    r.error(storage.IsMap() && storage["retention"] ? storage["retention"] : r.at(root["defaults"], "burn_window"),
+            message(c.defaults.burn_window));
+  }
+  const YAML::Node accounts = root["accounts"];
+  for (std::size_t i = 0; i < c.accounts.size() && i < accounts.size(); ++i) {
+    const YAML::Node node = accounts[i];
+    if (node["burn_window"] && retention < c.accounts[i].tuning.burn_window) {
+      r.error(node["burn_window"], message(c.accounts[i].tuning.burn_window));
+    }
   }
 }
 
@@ -244,6 +286,7 @@ Config load_config(const std::string& path) {
         return notifier;
       });
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
+      if (r.errors().empty()) check_retention(r, c, root);
     }
   }
   if (c.accounts.empty() && r.errors().empty()) r.error(root, "no accounts configured");

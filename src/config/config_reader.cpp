@@ -1,12 +1,23 @@
 #include "config_reader.hpp"
+#include "value_checks.hpp"
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -19,6 +30,42 @@ const std::set<std::string> k_secret_keys = {"api_key",   "password",    "secret
                                              "api_secret", "headers",   "url_token"};
 
 bool is_secret_key(const std::string& key) { return k_secret_keys.count(key) > 0; }
+
+// Owns one file descriptor.
+struct FileDescriptor {
+  explicit FileDescriptor(int descriptor) : fd(descriptor) {}
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  const int fd;
+};
+
+const char* file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a plain file";
+}
+
+// A secret others may read deserves a warning, but the config is read again on every
+// reload and by every CLI command: once per path per process is enough to be seen without
+// flooding the log. The path and mode are logged, never the content.
+void warn_readable_once(const std::string& path, mode_t mode) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard lock(mutex);
+    if (!warned.insert(path).second) return;
+  }
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+  const char* who = (mode & S_IROTH) != 0 ? "everyone" : "its group";
+  spdlog::warn("secret file \"{}\" is readable by {} (mode {}); chmod 600 it", path, who, octal);
+}
 
 std::string describe(const YAML::Node& node) {
   if (node.IsMap()) return "a mapping";
@@ -277,25 +324,47 @@ bool ConfigReader::string_map(const YAML::Node& map, const std::string& key, std
 }
 
 std::optional<std::string> ConfigReader::read_secret_file(const YAML::Node& node, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    error(node, "cannot read secret file \"" + path + "\"");
+  const std::string quoted = "\"" + path + "\"";
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+  if (file.fd < 0) {
+    error(node, "cannot read secret file " + quoted + ": " + std::strerror(errno));
     return std::nullopt;
   }
-  // Bounded: a path like /dev/zero or /dev/stdin must not hang or exhaust memory.
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0) {
+    error(node, "cannot read secret file " + quoted + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  // Checked on what was opened, not on the name, so a swap between the two cannot slip by.
+  if (!S_ISREG(info.st_mode)) {
+    error(node, "secret file " + quoted + " is not a regular file (it is " + file_type(info.st_mode) + ")");
+    return std::nullopt;
+  }
   constexpr std::size_t k_max_secret_bytes = 64 << 10;
   std::string raw(k_max_secret_bytes + 1, '\0');
-  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  raw.resize(static_cast<std::size_t>(in.gcount()));
+  std::size_t filled = 0;
+  while (filled < raw.size()) {
+    const ssize_t got = ::read(file.fd, raw.data() + filled, raw.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error(node, "cannot read secret file " + quoted + ": " + std::strerror(errno));
+      return std::nullopt;
+    }
+    if (got == 0) break;
+    filled += static_cast<std::size_t>(got);
+  }
+  raw.resize(filled);
   if (raw.size() > k_max_secret_bytes) {
-    error(node, "secret file \"" + path + "\" is larger than 64KiB");
+    error(node, "secret file " + quoted + " is larger than 64KiB");
     return std::nullopt;
   }
   std::string value = trim(raw);
-  if (value.empty()) {  // also what a directory reads as
-    error(node, "secret file \"" + path + "\" is empty");
+  if (value.empty()) {
+    error(node, "secret file " + quoted + " is empty");
     return std::nullopt;
   }
+  if ((info.st_mode & (S_IRGRP | S_IROTH)) != 0) warn_readable_once(path, info.st_mode);
   return value;
 }
 
@@ -348,6 +417,7 @@ void ConfigReader::collect_settings(const YAML::Node& map, const std::vector<std
       string_list(map, key, s.items);
     } else if (value.IsMap()) {
       string_map(map, key, s.entries);
+      if (key == "headers") check_headers(*this, value, s.entries);
     } else if (!value.IsNull()) {
       string(map, key, s.value);
     }

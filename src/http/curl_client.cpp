@@ -2,6 +2,8 @@
 
 #include "curl_handles.hpp"
 
+#include "creditwatch/http/redirect_policy.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -12,6 +14,7 @@ namespace {
 struct Transfer {
   Response response;
   std::size_t max_body_bytes = 0;
+  bool truncate_body = false;
   bool too_large = false;
 };
 
@@ -19,8 +22,13 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   auto* t = static_cast<Transfer*>(user);
   std::size_t bytes = size * count;
   if (t->response.body.size() + bytes > t->max_body_bytes) {
-    t->too_large = true;
-    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+    if (t->truncate_body) {
+      t->response.body.append(data, t->max_body_bytes - t->response.body.size());
+      t->response.body_truncated = true;
+    } else {
+      t->too_large = true;
+    }
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR: the rest is never read
   }
   t->response.body.append(data, bytes);
   return bytes;
@@ -96,12 +104,17 @@ CurlClient::CurlClient() : m_handle(std::make_unique<Handle>()) {
 
 CurlClient::~CurlClient() = default;
 
-Outcome CurlClient::send(const Request& request) {
-  CURL* h = m_handle->easy.get();
+namespace {
+
+// One request to `url` with no redirect followed. When the answer is a redirect,
+// `location` receives its target resolved against `url`.
+Outcome perform(CURL* h, const std::atomic<bool>* cancel, const Request& request, const std::string& url,
+                Duration total_timeout, std::string& location) {
   // Reset clears per-request options but keeps the connection cache, so keep-alive works.
   curl_easy_reset(h);
   Transfer transfer;
   transfer.max_body_bytes = request.max_body_bytes;
+  transfer.truncate_body = request.truncate_body;
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
   SlistPtr headers;
@@ -113,17 +126,20 @@ Outcome CurlClient::send(const Request& request) {
     headers.reset(curl_slist_append(headers.release(), "Expect:"));  // no 100-continue round trip
   }
 
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+  // Never CURLOPT_FOLLOWLOCATION: curl would resend our custom headers (x-api-key, ...)
+  // to whatever host the Location names. send() follows same-origin redirects itself.
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
+  // With truncate_body a declared length over the cap is no failure: on_body cuts it.
+  if (!request.truncate_body) {
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes));
+  }
   curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent().c_str());
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
@@ -132,10 +148,10 @@ Outcome CurlClient::send(const Request& request) {
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  if (m_cancel) {
+  if (cancel) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(m_cancel));
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
   }
   if (!request.basic_auth.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -164,14 +180,47 @@ Outcome CurlClient::send(const Request& request) {
     return Failure{FailureKind::body_too_large,
                    "response body exceeds " + std::to_string(request.max_body_bytes) + " bytes", elapsed};
   }
-  if (code != CURLE_OK) {
+  if (code != CURLE_OK && !transfer.response.body_truncated) {
     // error_buffer may name the host but never the headers, so no key reaches it.
     std::string message = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     return Failure{classify_curl_code(code), message, elapsed};
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &transfer.response.status);
   transfer.response.elapsed = elapsed;
+  if (is_redirect(transfer.response.status)) {
+    const char* target = nullptr;
+    if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &target) == CURLE_OK && target) location = target;
+  }
   return std::move(transfer.response);
+}
+
+}  // namespace
+
+Outcome CurlClient::send(const Request& request) {
+  std::string url = request.url;
+  Duration spent{0};
+  for (int redirects = 0;; ++redirects) {
+    std::string location;
+    auto outcome = perform(m_handle->easy.get(), m_cancel, request, url, request.total_timeout - spent, location);
+    if (!outcome) {
+      outcome.error().elapsed += spent;
+      return outcome;
+    }
+    outcome->elapsed += spent;
+    if (location.empty()) return outcome;  // not a redirect, or one without a Location
+    // Judged against the configured URL: every hop followed stays on its origin.
+    if (auto refusal = redirect_refusal(request.method, request.url, outcome->status, location)) {
+      return Failure{FailureKind::redirect, *refusal, outcome->elapsed};
+    }
+    spent = outcome->elapsed;
+    if (redirects == k_max_redirects) {
+      return Failure{FailureKind::redirect, "more than " + std::to_string(k_max_redirects) + " redirects", spent};
+    }
+    if (spent >= request.total_timeout) {  // a timeout of 0 would mean none to curl
+      return Failure{FailureKind::timeout, "timed out following redirects", spent};
+    }
+    url = std::move(location);
+  }
 }
 
 }  // namespace creditwatch::http

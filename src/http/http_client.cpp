@@ -15,6 +15,7 @@ const char* to_string(FailureKind kind) {
     case FailureKind::timeout: return "timeout";
     case FailureKind::body_too_large: return "body_too_large";
     case FailureKind::protocol: return "protocol";
+    case FailureKind::redirect: return "redirect";
     case FailureKind::internal: return "internal";
   }
   return "internal";

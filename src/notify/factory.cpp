@@ -38,6 +38,8 @@ http::Request sink_request(std::string url) {
   request.connect_timeout = std::chrono::seconds(3);
   request.total_timeout = std::chrono::seconds(5);
   request.max_body_bytes = 64 * 1024;
+  // The status decides a delivery: a 2xx with a huge body was delivered, never to be retried.
+  request.truncate_body = true;
   request.headers.push_back({"Content-Type", "application/json"});
   return request;
 }

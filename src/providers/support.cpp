@@ -76,6 +76,8 @@ ProbeError from_failure(const http::Failure& failure) {
     case http::FailureKind::timeout: kind = ErrorKind::timeout; break;
     case http::FailureKind::body_too_large: kind = ErrorKind::body_too_large; break;
     case http::FailureKind::protocol: kind = ErrorKind::bad_response; break;
+    // The host answered with a status we do not act on (a redirect we would not follow).
+    case http::FailureKind::redirect: kind = ErrorKind::http_status; break;
     case http::FailureKind::internal: kind = ErrorKind::internal; break;
   }
   return ProbeError{kind, clip(failure.message), 0, std::nullopt};

@@ -1,10 +1,13 @@
 #include "creditwatch/app/loaded_config.hpp"
 #include "creditwatch/config/config.hpp"
+#include "creditwatch/forecast/ledger.hpp"
 
 #include "fakes/fake_clock.hpp"
 #include "fakes/temp_dir.hpp"
 
 #include <doctest/doctest.h>
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -430,11 +433,20 @@ TEST_SUITE("config_config") {
     SUBCASE("an unreadable secret file") {
       const auto missing = dir.file("no-such-key");
       auto path = dir.write("c.yaml", k_one_account + "    api_key_file: " + missing + "\n");
-      CHECK(load_errors(path) == std::vector<std::string>{path + ":4:19: cannot read secret file \"" + missing + "\""});
+      CHECK(load_errors(path) == std::vector<std::string>{path + ":4:19: cannot read secret file \"" + missing +
+                                                          "\": No such file or directory"});
     }
     SUBCASE("a directory is not a secret file") {
       auto path = dir.write("c.yaml", k_one_account + "    api_key_file: " + dir.path() + "\n");
-      CHECK(load_errors(path) == std::vector<std::string>{path + ":4:19: secret file \"" + dir.path() + "\" is empty"});
+      CHECK(load_errors(path) == std::vector<std::string>{path + ":4:19: secret file \"" + dir.path() +
+                                                          "\" is not a regular file (it is a directory)"});
+    }
+    SUBCASE("a FIFO is not a secret file, and opening it does not wait for a writer") {
+      const auto fifo = dir.file("key.fifo");
+      REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+      auto path = dir.write("c.yaml", k_one_account + "    api_key_file: " + fifo + "\n");
+      CHECK(load_errors(path) ==
+            std::vector<std::string>{path + ":4:19: secret file \"" + fifo + "\" is not a regular file (it is a FIFO)"});
     }
     SUBCASE("an empty secret file") {
       const auto key_path = dir.write("key", " \n");
@@ -482,6 +494,19 @@ TEST_SUITE("config_config") {
                                           "    type: console\n");  // 8
       CHECK(load_errors(path) == std::vector<std::string>{path + ":7:11: duplicate notifier name \"ops\""});
     }
+  }
+
+  TEST_CASE("the longest burn_window is the spend history the forecaster keeps") {
+    using Ledger = creditwatch::forecast::SpendLedger;
+    CHECK(creditwatch::config::k_max_burn_window ==
+          std::chrono::milliseconds(static_cast<std::int64_t>(Ledger::k_max_buckets) * Ledger::k_bucket_ms));
+    TempDir dir;
+    auto at_most = dir.write("c.yaml", "defaults:\n  burn_window: 35d\n" + k_one_account);
+    CHECK(load_errors(at_most).empty());
+    auto longer = dir.write("d.yaml", "defaults:\n  burn_window: 841h\n" + k_one_account);
+    CHECK(load_errors(longer) ==
+          std::vector<std::string>{longer + ":2:16: burn_window must be at most 35d: the forecaster keeps that much "
+                                            "spend history"});
   }
 
   TEST_CASE("critical_days must not exceed warn_days") {

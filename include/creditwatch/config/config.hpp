@@ -25,6 +25,10 @@ struct Setting {
 };
 using Settings = std::map<std::string, Setting>;
 
+// The longest burn_window that can work: the forecaster keeps five weeks of hourly spend
+// (forecast::SpendLedger::k_max_buckets; test_config_config checks the two agree).
+inline constexpr Duration k_max_burn_window = std::chrono::hours(24 * 35);
+
 // Forecast and schedule knobs; `defaults:` sets them, each account may override them.
 struct Tuning {
   Duration interval = std::chrono::minutes(5);

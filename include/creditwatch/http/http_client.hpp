@@ -25,6 +25,10 @@ struct Request {
   Duration connect_timeout = std::chrono::seconds(5);
   Duration total_timeout = std::chrono::seconds(15);
   std::size_t max_body_bytes = 1 << 20;
+  // false: a longer body is a body_too_large failure (a provider's answer must be whole to
+  // be read). true: the status and the first max_body_bytes are kept and the rest is not
+  // read (a sink's 200 with a huge body is still a delivery, not a failure to retry).
+  bool truncate_body = false;
   // Basic auth "user:password" for APIs that use it (Twilio); never logged.
   std::string basic_auth;
 };
@@ -34,14 +38,16 @@ struct Response {
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased; last value wins
   Duration elapsed{0};
+  bool body_truncated = false;  // the body was cut at max_body_bytes (Request::truncate_body)
 
   // Seconds from a Retry-After header (delta-seconds or HTTP date), if any.
   std::optional<Duration> retry_after() const;
 };
 
 // Why a request produced no HTTP response. HTTP error statuses are not failures here:
-// they come back as a Response, and the caller decides what a 402 or 500 means.
-enum class FailureKind { dns, connect, tls, timeout, body_too_large, protocol, internal };
+// they come back as a Response, and the caller decides what a 402 or 500 means; a redirect
+// the client would not follow (see redirect_policy.hpp) is a failure of kind `redirect`.
+enum class FailureKind { dns, connect, tls, timeout, body_too_large, protocol, redirect, internal };
 
 struct Failure {
   FailureKind kind;
