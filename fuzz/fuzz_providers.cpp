@@ -1,7 +1,11 @@
 // Every provider's response parser on arbitrary bodies: each provider is built from a
 // minimal valid account and probed through a client that answers every request with the
 // fuzz input. The first byte picks the HTTP status (and whether Retry-After is sent); the
-// rest is the body. A probe must return a reading or an error, never crash or loop.
+// rest is the body. A probe must return a reading or an error, never crash or loop, and
+// what it says is text every consumer takes: an error message is one line of valid UTF-8
+// within the 200-byte limit (plus the few words a provider adds), an unavailable reason
+// valid UTF-8. A strict JSON dump of either used to throw and silence every alert.
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/factory.hpp"
 
 #include <cstddef>
@@ -83,6 +87,26 @@ std::vector<std::unique_ptr<cw::providers::Provider>> build_all(const cw::Clock&
   return out;
 }
 
+[[noreturn]] void fail(const char* what, const std::string& text) {
+  std::fprintf(stderr, "%s (%zu bytes): ", what, text.size());
+  for (unsigned char c : text) std::fprintf(stderr, c >= 0x20 && c < 0x7F ? "%c" : "\\x%02X", c);
+  std::fprintf(stderr, "\n");
+  std::abort();
+}
+
+void check_text(const cw::providers::ProbeResult& result) {
+  constexpr std::size_t k_max_message = 400;  // 200 bytes of outside text and our own words around it
+  if (result) {
+    const std::string& reason = result->unavailable_reason;
+    if (!cw::valid_utf8(reason)) fail("unavailable_reason is not valid UTF-8", reason);
+    return;
+  }
+  const std::string& message = result.error().message;
+  if (!cw::valid_utf8(message)) fail("ProbeError message is not valid UTF-8", message);
+  if (cw::safe_text(message, cw::LineBreaks::fold) != message) fail("ProbeError message is not one safe line", message);
+  if (message.size() > k_max_message) fail("ProbeError message is too long", message);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -96,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Providers keep state between probes (cost caches), so each input gets fresh ones.
   for (auto& provider : build_all(clock)) {
     CannedClient client(response);
-    (void)provider->probe(client);
+    check_text(provider->probe(client));
   }
   return 0;
 }

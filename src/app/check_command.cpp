@@ -87,7 +87,8 @@ int check_command(const CheckOptions& options) {
   if (options.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& a : results) out.push_back(scheduler::to_json(a));
-    std::cout << out.dump(2) << "\n";
+    // Replace rather than throw: whatever bytes a provider sent, the report is printed.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     print_table(results);
   }

@@ -93,7 +93,8 @@ int status_command(const StatusOptions& options) {
       j["sparkline"] = r.trend;
       out.push_back(std::move(j));
     }
-    std::cout << out.dump(2) << "\n";
+    // Replace rather than throw: a message stored by an older version may hold invalid UTF-8.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     print_table(rows);
   }

@@ -97,7 +97,7 @@ public:
   // a peer that missed this post gets the next refresh, and a missed resolution expires
   // there by endsAt. Retry only when no peer took it and one of them may later.
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
-    const std::string body = payload(n, m_settings, m_clock.now()).dump();
+    const std::string body = json_text(payload(n, m_settings, m_clock.now()));
     std::vector<DeliveryResult> results;
     for (const auto& url : m_settings.urls) results.push_back(post(url, body, client));
     DeliveryResult out = results.front();

@@ -2,21 +2,27 @@
 // per notification, text/plain then text/html (the preferred part last, RFC 2046), both
 // quoted-printable so every line stays short and 7-bit. The transport is http::send_mail.
 #include "builders.hpp"
+#include "sink_support.hpp"
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/http/smtp_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <string_view>
 
 namespace creditwatch::notify {
 namespace {
 
-constexpr std::size_t k_max_subject = 150;
+constexpr std::size_t k_max_subject = 150;  // characters
+// An RFC 2047 encoded-word is at most 75 characters: "=?UTF-8?B?" and "?=" leave 63, so 60
+// characters of base64, which carry 45 bytes.
+constexpr std::size_t k_encoded_word_bytes = 45;
 
 struct EmailSettings {
   std::string url;
@@ -49,28 +55,37 @@ std::string rfc5322_date(TimePoint t) {
   return buffer;
 }
 
-// Header values come partly from outside (provider error messages): no line breaks, and
-// RFC 2047 base64 encoding when anything is not plain ASCII.
-std::string header_value(const std::string& text) {
-  std::string flat;
-  bool ascii = true;
-  for (char c : text) {
-    flat += (c == '\r' || c == '\n') ? ' ' : c;
-    ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-  }
-  if (ascii) return flat;
+std::string base64(std::string_view bytes) {
   static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  for (std::size_t i = 0; i < flat.size(); i += 3) {
-    std::uint32_t n = static_cast<unsigned char>(flat[i]) << 16;
-    if (i + 1 < flat.size()) n |= static_cast<unsigned char>(flat[i + 1]) << 8;
-    if (i + 2 < flat.size()) n |= static_cast<unsigned char>(flat[i + 2]);
-    b64 += k_alphabet[(n >> 18) & 63];
-    b64 += k_alphabet[(n >> 12) & 63];
-    b64 += i + 1 < flat.size() ? k_alphabet[(n >> 6) & 63] : '=';
-    b64 += i + 2 < flat.size() ? k_alphabet[n & 63] : '=';
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? k_alphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? k_alphabet[n & 63] : '=';
   }
-  return "=?UTF-8?B?" + b64 + "?=";
+  return out;
+}
+
+// Header values come partly from outside (provider error messages): one line of safe text,
+// and RFC 2047 base64 encoded-words when anything is not plain ASCII. Each word holds whole
+// characters (RFC 2047 section 5) and stays within 75 characters, so a long subject is
+// several words on folded lines, which a mail client joins back into one.
+std::string header_value(const std::string& text) {
+  const std::string flat = safe_text(text, LineBreaks::fold);
+  const bool ascii = std::all_of(flat.begin(), flat.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return flat;
+  std::string out;
+  for (std::string_view rest = flat; !rest.empty();) {
+    const std::string word = cut_text(rest, k_encoded_word_bytes, "");
+    if (word.empty()) break;  // cannot happen on safe text: no character is longer than a word
+    out += (out.empty() ? "" : "\r\n ") + ("=?UTF-8?B?" + base64(word) + "?=");
+    rest.remove_prefix(word.size());
+  }
+  return out;
 }
 
 // Quoted-printable (RFC 2045 section 6.7) with CRLF line ends and soft breaks before 76 columns.
@@ -130,8 +145,7 @@ std::string subject(const Notification& n) {
   if (n.runway_days && n.summary.find("runway") == std::string::npos) {
     out += " (runway " + describe_days(*n.runway_days) + ")";
   }
-  if (out.size() > k_max_subject) out = out.substr(0, k_max_subject - 3) + "...";
-  return out;
+  return truncate_text(out, k_max_subject);
 }
 
 std::string html_body(const Notification& n) {
@@ -199,9 +213,11 @@ public:
     request.message = compose(n, m_settings, m_clock.now());
     auto outcome = http::send_mail(request, client.cancel_flag());
     using Outcome = DeliveryResult::Outcome;
-    if (outcome) return {Outcome::delivered, "SMTP " + std::to_string(outcome->code) + " " + outcome->text, 0, {}};
+    if (outcome) {
+      return {Outcome::delivered, "SMTP " + std::to_string(outcome->code) + " " + answer_text(outcome->text), 0, {}};
+    }
     const auto& failure = outcome.error();
-    std::string message = redact(failure.message, {m_settings.password.reveal()});
+    std::string message = answer_text(redact(failure.message, {m_settings.password.reveal()}));
     if (failure.reply.code >= 500) return {Outcome::permanent, "SMTP rejected: " + message, 0, {}};
     if (failure.reply.code >= 400) return {Outcome::retry, "SMTP deferred: " + message, 0, {}};
     return {Outcome::retry, std::string(http::to_string(failure.kind)) + ": " + message, 0, {}};

@@ -1,6 +1,7 @@
 #include "creditwatch/notify/notification.hpp"
 
 #include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 #include <cmath>
@@ -26,6 +27,21 @@ std::optional<Decimal> read_decimal(const nlohmann::json& j, const char* key) {
   return Decimal::parse(it->get<std::string>());
 }
 
+// Names, labels, summaries and currencies come from config files and provider answers: one
+// line of safe text each, so no payload, header or subject built from them can break.
+std::string line(const std::string& text) { return safe_text(text, LineBreaks::fold); }
+
+std::map<std::string, std::string> lines(const std::map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : labels) out[line(k)] = line(v);
+  return out;
+}
+
+std::string string_at(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? line(it->get<std::string>()) : "";
+}
+
 std::string upper(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
@@ -47,45 +63,47 @@ std::string make_dedup_key(const std::string& account, alerts::Rule rule) {
 std::string Notification::title() const {
   std::string prefix = test ? "[TEST] " : "";
   prefix += event == alerts::Event::resolved ? "[RESOLVED] " : "[" + upper(alerts::to_string(severity)) + "] ";
-  return prefix + account + " " + alerts::to_string(rule) + ": " + summary;
+  return line(prefix + account + " " + alerts::to_string(rule) + ": " + summary);
 }
 
 std::string Notification::body_text() const {
   std::string out;
-  auto line = [&out](const std::string& label, const std::string& value) { out += label + ": " + value + "\n"; };
-  if (test) line("Note", "this is a test notification from creditwatch test-notify");
-  line("Account", account + " (" + provider + ")");
-  line("Status", std::string(alerts::to_string(event)) + ", " + alerts::to_string(severity));
-  line("Rule", alerts::to_string(rule));
-  line("Balance", balance ? balance->to_string() + " " + currency : "-");
-  line("Burn per day", burn_per_day ? format_number(burn_per_day, 2) + " " + currency : "-");
-  line("Runway", (runway_days ? describe_days(*runway_days) : std::string("-")) +
-                            (runway_p10_days && runway_p10_days != runway_days
-                                 ? " (conservative " + describe_days(*runway_p10_days) + ")"
-                                 : ""));
-  line("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
-  line("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");
-  for (const auto& [k, v] : labels) line("Label " + k, v);
-  line("Time", format_rfc3339(at));
+  auto add = [&out](const std::string& label, const std::string& value) {
+    out += line(label) + ": " + line(value) + "\n";
+  };
+  if (test) add("Note", "this is a test notification from creditwatch test-notify");
+  add("Account", account + " (" + provider + ")");
+  add("Status", std::string(alerts::to_string(event)) + ", " + alerts::to_string(severity));
+  add("Rule", alerts::to_string(rule));
+  add("Balance", balance ? balance->to_string() + " " + currency : "-");
+  add("Burn per day", burn_per_day ? format_number(burn_per_day, 2) + " " + currency : "-");
+  add("Runway", (runway_days ? describe_days(*runway_days) : std::string("-")) +
+                   (runway_p10_days && runway_p10_days != runway_days
+                        ? " (conservative " + describe_days(*runway_p10_days) + ")"
+                        : ""));
+  add("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
+  add("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");
+  for (const auto& [k, v] : labels) add("Label " + k, v);
+  add("Time", format_rfc3339(at));
   return out;
 }
 
 nlohmann::json to_json(const Notification& n) {
   nlohmann::json j;
-  j["dedup_key"] = n.dedup_key;
+  j["dedup_key"] = line(n.dedup_key);
   j["status"] = alerts::to_string(n.event);
   j["reason"] = alerts::to_string(n.reason);
   j["test"] = n.test;
   j["ts"] = format_rfc3339(n.at);
   j["ts_ms"] = to_unix_ms(n.at);
-  j["account"] = n.account;
-  j["provider"] = n.provider;
-  j["labels"] = n.labels;
+  j["account"] = line(n.account);
+  j["provider"] = line(n.provider);
+  j["labels"] = lines(n.labels);
   j["rule"] = alerts::to_string(n.rule);
   j["severity"] = alerts::to_string(n.severity);
-  j["summary"] = n.summary;
+  j["summary"] = line(n.summary);
   j["balance"] = n.balance ? nlohmann::json(n.balance->to_string()) : nlohmann::json(nullptr);
-  j["currency"] = n.currency;
+  j["currency"] = line(n.currency);
   j["burn_per_day"] = optional_double(n.burn_per_day);
   j["runway_days"] = optional_double(n.runway_days);
   j["runway_p10_days"] = optional_double(n.runway_p10_days);
@@ -97,7 +115,7 @@ nlohmann::json to_json(const Notification& n) {
 
 Notification notification_from_json(const nlohmann::json& j) {
   Notification n;
-  n.dedup_key = j.value("dedup_key", "");
+  n.dedup_key = string_at(j, "dedup_key");
   n.event = j.value("status", "firing") == "resolved" ? alerts::Event::resolved : alerts::Event::firing;
   const std::string reason = j.value("reason", "started");
   for (auto r : {alerts::Reason::started, alerts::Reason::severity_changed, alerts::Reason::repeat,
@@ -106,14 +124,18 @@ Notification notification_from_json(const nlohmann::json& j) {
   }
   n.test = j.value("test", false);
   n.at = from_unix_ms(j.value("ts_ms", std::int64_t{0}));
-  n.account = j.value("account", "");
-  n.provider = j.value("provider", "");
-  if (j.contains("labels") && j["labels"].is_object()) n.labels = j["labels"].get<std::map<std::string, std::string>>();
+  n.account = string_at(j, "account");
+  n.provider = string_at(j, "provider");
+  if (auto labels = j.find("labels"); labels != j.end() && labels->is_object()) {
+    for (const auto& label : labels->items()) {
+      if (label.value().is_string()) n.labels[line(label.key())] = line(label.value().get<std::string>());
+    }
+  }
   n.rule = alerts::parse_rule(j.value("rule", "runway")).value_or(alerts::Rule::runway);
   n.severity = alerts::parse_severity(j.value("severity", "info")).value_or(alerts::Severity::info);
-  n.summary = j.value("summary", "");
+  n.summary = string_at(j, "summary");
   n.balance = read_decimal(j, "balance");
-  n.currency = j.value("currency", "");
+  n.currency = string_at(j, "currency");
   n.burn_per_day = read_double(j, "burn_per_day");
   n.runway_days = read_double(j, "runway_days");
   n.runway_p10_days = read_double(j, "runway_p10_days");
@@ -122,6 +144,10 @@ Notification notification_from_json(const nlohmann::json& j) {
   }
   n.recommended_topup = read_decimal(j, "recommended_topup");
   return n;
+}
+
+std::string json_text(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace creditwatch::notify

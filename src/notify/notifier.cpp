@@ -1,9 +1,11 @@
 #include "creditwatch/notify/notifier.hpp"
 
+#include "sink_support.hpp"
+
 namespace creditwatch::notify {
 namespace {
 
-std::string clip(const std::string& text) { return text.size() > 300 ? text.substr(0, 300) + "..." : text; }
+std::string clip(const std::string& text) { return answer_text(text); }
 
 }  // namespace
 

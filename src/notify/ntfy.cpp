@@ -42,11 +42,9 @@ std::string tags(const Notification& n) {
 }
 
 // Header values must be one line of ASCII; anything else goes RFC 2047-encoded, which ntfy
-// decodes.
+// decodes (one word of any length: an HTTP header has no 75-character rule).
 std::string header_value(const std::string& text) {
-  std::string line = text;
-  std::replace_if(
-      line.begin(), line.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  const std::string line = safe_text(text, LineBreaks::fold);
   const bool ascii = std::all_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return line;
   std::string base64(4 * ((line.size() + 2) / 3) + 1, '\0');

@@ -15,6 +15,7 @@ constexpr std::size_t k_max_message = 130;
 constexpr std::size_t k_max_alias = 512;
 constexpr std::size_t k_max_description = 15000;
 constexpr std::size_t k_max_tag = 50;
+constexpr std::size_t k_max_entity = 512;
 
 // critical pages (P1), warning is Opsgenie's default P3, info the lowest P5.
 const char* priority(alerts::Severity severity) {
@@ -33,7 +34,8 @@ nlohmann::json details(const Notification& n) {
 }
 
 nlohmann::json tags(const Notification& n, const std::vector<std::string>& extra) {
-  nlohmann::json out = {"creditwatch", alerts::to_string(n.rule), alerts::to_string(n.severity), n.provider};
+  nlohmann::json out = {"creditwatch", alerts::to_string(n.rule), alerts::to_string(n.severity),
+                        truncate_text(n.provider, k_max_tag)};
   if (n.test) out.push_back("test");
   for (const auto& tag : extra) out.push_back(truncate_text(tag, k_max_tag));
   return out;
@@ -47,7 +49,7 @@ nlohmann::json create_body(const Notification& n, const std::vector<std::string>
       {"priority", priority(n.severity)},
       {"details", details(n)},
       {"tags", tags(n, extra_tags)},
-      {"entity", n.account},
+      {"entity", truncate_text(n.account, k_max_entity)},
       {"source", "creditwatch"},
   };
 }

@@ -45,12 +45,12 @@ nlohmann::json trigger_payload(const Notification& n, const std::string& source)
       {"source", source},
       {"severity", pagerduty_severity(n.severity)},
       {"timestamp", format_rfc3339(n.at)},
-      {"component", n.provider},
-      {"group", n.account},
+      {"component", safe_text(n.provider, LineBreaks::fold)},
+      {"group", safe_text(n.account, LineBreaks::fold)},
       {"class", alerts::to_string(n.rule)},
       {"custom_details", figures_json(n)},
   };
-  payload["custom_details"]["summary"] = n.summary;
+  payload["custom_details"]["summary"] = safe_text(n.summary, LineBreaks::fold);
   return payload;
 }
 

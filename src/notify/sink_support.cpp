@@ -1,6 +1,7 @@
 #include "sink_support.hpp"
 
 #include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 #include <cctype>
@@ -34,6 +35,10 @@ std::string optional_decimal(const std::optional<Decimal>& value, const std::str
   return currency.empty() ? value->to_string() : value->to_string() + " " + currency;
 }
 
+// Names and labels as one line of safe text: a sink's detail fields are no place for a NUL
+// or a line break from a config file.
+std::string line(const std::string& text) { return safe_text(text, LineBreaks::fold); }
+
 nlohmann::json number_or_null(const std::optional<double>& value) {
   if (!value || !std::isfinite(*value)) return nullptr;
   return *value;
@@ -51,8 +56,12 @@ std::size_t text_length(std::string_view text, TextUnit unit) {
   return length;
 }
 
-std::string truncate_text(std::string_view text, std::size_t limit, TextUnit unit) {
-  if (text_length(text, unit) <= limit) return std::string(text);
+std::string truncate_text(std::string_view raw, std::size_t limit, TextUnit unit) {
+  // Counted on safe text: an invalid byte becomes a three-byte U+FFFD, and a sink's limit
+  // must hold for what is sent.
+  const std::string safe = safe_text(raw);
+  const std::string_view text = safe;
+  if (text_length(text, unit) <= limit) return safe;
   const std::size_t ellipsis_units = units_of(k_ellipsis.size(), unit);
   const bool room_for_ellipsis = limit >= ellipsis_units;
   const std::size_t budget = room_for_ellipsis ? limit - ellipsis_units : limit;
@@ -67,6 +76,11 @@ std::string truncate_text(std::string_view text, std::size_t limit, TextUnit uni
   std::string out(text.substr(0, end));
   if (room_for_ellipsis) out += k_ellipsis;
   return out;
+}
+
+std::string answer_text(std::string_view text) {
+  constexpr std::size_t k_max_answer = 300;  // bytes, the ellipsis included
+  return cut_text(safe_text(text, LineBreaks::fold), k_max_answer);
 }
 
 std::vector<std::string> url_secrets(const std::string& url) {
@@ -129,49 +143,47 @@ std::optional<Duration> header_seconds(const std::string& value) {
   }
 }
 
-std::string json_text(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 std::vector<std::pair<std::string, std::string>> figure_strings(const Notification& n) {
   std::vector<std::pair<std::string, std::string>> out = {
-      {"account", n.account},
-      {"provider", n.provider},
+      {"account", line(n.account)},
+      {"provider", line(n.provider)},
       {"rule", alerts::to_string(n.rule)},
       {"severity", alerts::to_string(n.severity)},
       {"status", alerts::to_string(n.event)},
-      {"balance", optional_decimal(n.balance, n.currency)},
+      {"balance", line(optional_decimal(n.balance, n.currency))},
       {"burn_per_day",
-       n.burn_per_day ? format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency) : "-"},
+       n.burn_per_day ? line(format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency)) : "-"},
       {"runway", n.runway_days ? describe_days(*n.runway_days) : "-"},
       {"runway_p10", n.runway_p10_days ? describe_days(*n.runway_p10_days) : "-"},
       {"exhausted_at", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"},
-      {"recommended_topup", optional_decimal(n.recommended_topup, n.currency)},
-      {"dedup_key", n.dedup_key},
+      {"recommended_topup", line(optional_decimal(n.recommended_topup, n.currency))},
+      {"dedup_key", line(n.dedup_key)},
       {"time", format_rfc3339(n.at)},
   };
   if (n.test) out.emplace_back("test", "this is a test notification from creditwatch test-notify");
-  for (const auto& [k, v] : n.labels) out.emplace_back("label." + k, v);
+  for (const auto& [k, v] : n.labels) out.emplace_back(line("label." + k), line(v));
   return out;
 }
 
 nlohmann::json figures_json(const Notification& n) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& [k, v] : n.labels) labels[line(k)] = line(v);
   return {
-      {"account", n.account},
-      {"provider", n.provider},
+      {"account", line(n.account)},
+      {"provider", line(n.provider)},
       {"rule", alerts::to_string(n.rule)},
       {"severity", alerts::to_string(n.severity)},
       {"status", alerts::to_string(n.event)},
       {"test", n.test},
       {"balance", n.balance ? nlohmann::json(n.balance->to_string()) : nlohmann::json(nullptr)},
-      {"currency", n.currency},
+      {"currency", line(n.currency)},
       {"burn_per_day", number_or_null(n.burn_per_day)},
       {"runway_days", number_or_null(n.runway_days)},
       {"runway_p10_days", number_or_null(n.runway_p10_days)},
       {"exhausted_at", n.exhausted_at ? nlohmann::json(format_rfc3339(*n.exhausted_at)) : nlohmann::json(nullptr)},
       {"recommended_topup",
        n.recommended_topup ? nlohmann::json(n.recommended_topup->to_string()) : nlohmann::json(nullptr)},
-      {"labels", n.labels},
+      {"labels", labels},
       {"time", format_rfc3339(n.at)},
   };
 }

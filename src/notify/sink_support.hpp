@@ -18,9 +18,15 @@ namespace creditwatch::notify {
 // Opsgenie), UTF-16 code units (Telegram), or bytes (ntfy).
 enum class TextUnit { code_points, utf16, bytes };
 
-// `text` cut to at most `limit` units, ending in "…" when cut. Never splits a UTF-8
+// `text` as safe text (common/text.hpp: valid UTF-8, no NUL or control characters but line
+// breaks and tabs) cut to at most `limit` units, ending in "…" when cut. Never splits a UTF-8
 // sequence, so the result stays valid JSON text.
 std::string truncate_text(std::string_view text, std::size_t limit, TextUnit unit = TextUnit::code_points);
+
+// A sink's answer (any bytes: an HTML error page, a proxy's binary junk, an SMTP reply) as one
+// line of safe text of at most 300 bytes, cut between characters: it is logged, stored with
+// the outbox row and shown by the API.
+std::string answer_text(std::string_view text);
 
 // Length of `text` in `unit`.
 std::size_t text_length(std::string_view text, TextUnit unit);
@@ -46,10 +52,6 @@ std::optional<Duration> json_seconds(const std::string& body, const nlohmann::js
 
 // Fractional seconds from a header value such as Discord's "X-RateLimit-Reset-After: 1.5".
 std::optional<Duration> header_seconds(const std::string& value);
-
-// The JSON text of a request body. Invalid UTF-8 (a provider's message quoted in a summary,
-// say) becomes U+FFFD instead of an exception in the middle of a delivery.
-std::string json_text(const nlohmann::json& body);
 
 // Every figure of a notification as text, in a stable order, for sinks whose detail
 // fields are string maps (Opsgenie details, Teams facts). Labels come last as "label.K".

@@ -10,7 +10,12 @@
 namespace creditwatch::notify {
 namespace {
 
-constexpr std::size_t k_max_header = 150;  // Block Kit header text limit
+// Block Kit limits, in characters (code points): header text, section text, one section
+// field, and the message's `text` (longer is cut by Slack with a warning).
+constexpr std::size_t k_max_header = 150;
+constexpr std::size_t k_max_section = 3000;
+constexpr std::size_t k_max_field = 2000;
+constexpr std::size_t k_max_text = 40000;
 
 std::string emoji(const Notification& n) {
   if (n.event == alerts::Event::resolved) return ":white_check_mark:";
@@ -23,12 +28,11 @@ std::string emoji(const Notification& n) {
 }
 
 nlohmann::json field(const std::string& label, const std::string& value) {
-  return {{"type", "mrkdwn"}, {"text", "*" + label + "*\n" + value}};
+  return {{"type", "mrkdwn"}, {"text", truncate_text("*" + label + "*\n" + value, k_max_field)}};
 }
 
 nlohmann::json payload(const Notification& n) {
-  std::string header = n.title();
-  if (header.size() > k_max_header) header = header.substr(0, k_max_header - 3) + "...";
+  const std::string header = truncate_text(n.title(), k_max_header);
   const std::string money_suffix = n.currency.empty() ? "" : " " + n.currency;
   nlohmann::json fields = nlohmann::json::array({
       field("Account", n.account + " (" + n.provider + ")"),
@@ -39,15 +43,17 @@ nlohmann::json payload(const Notification& n) {
       field("Projected exhaustion (UTC)", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"),
       field("Recommended top-up", n.recommended_topup ? n.recommended_topup->to_string() + money_suffix : "-"),
   });
+  const std::string section = truncate_text(emoji(n) + " " + n.summary, k_max_section);
   std::string context = "creditwatch · " + format_rfc3339(n.at) + " · " + n.dedup_key;
   for (const auto& [k, v] : n.labels) context += " · " + k + "=" + v;
+  context = truncate_text(context, k_max_section);
   nlohmann::json blocks = nlohmann::json::array({
       {{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", header}}}},
-      {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", emoji(n) + " " + n.summary}}}, {"fields", fields}},
+      {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", section}}}, {"fields", fields}},
       {{"type", "context"}, {"elements", nlohmann::json::array({{{"type", "mrkdwn"}, {"text", context}}})}},
   });
   // `text` is what notifications and old clients show: keep every figure in it too.
-  return {{"text", n.title() + "\n" + n.body_text()}, {"blocks", blocks}};
+  return {{"text", truncate_text(n.title() + "\n" + n.body_text(), k_max_text)}, {"blocks", blocks}};
 }
 
 class Slack final : public Notifier {
@@ -56,7 +62,7 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_webhook_url.reveal());
-    request.body = payload(n).dump();
+    request.body = json_text(payload(n));
     auto outcome = client.send(request);
     auto result = classify_http(outcome);
     if (result.outcome == DeliveryResult::Outcome::delivered && outcome->body != "ok") {

@@ -52,7 +52,7 @@ nlohmann::json payload(const Notification& n) {
   body["dedup_key"] = n.dedup_key;
   body["reason"] = alerts::to_string(n.reason);
   body["title"] = n.title();
-  body["summary"] = n.summary;
+  body["summary"] = safe_text(n.summary, LineBreaks::fold);
   return body;
 }
 

@@ -55,7 +55,7 @@ private:
     if (e.kind == ErrorKind::key_invalid) {
       e.message = "HTTP " + std::to_string(response.status) +
                   ": the cost report needs an Anthropic Admin key (sk-ant-admin...), not an API key";
-      std::string detail = provider_message(nlohmann::json::parse(response.body, nullptr, false));
+      std::string detail = provider_message(response);
       if (!detail.empty()) e.message += ": " + detail;
     }
     return e;

@@ -2,6 +2,7 @@
 // sections 0, 3 and 10).
 #include "builders.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
 #include <algorithm>
@@ -46,7 +47,7 @@ std::string currency_for(const config::AccountConfig& account, const std::string
 // Moonshot reports an empty wallet as 429 exceeded_current_quota_error, which must not be
 // retried like a rate limit; every other 429 is a real rate limit.
 ProbeError from_429(const http::Response& response) {
-  const auto body = Json::parse(response.body, nullptr, false);
+  const auto body = Json::parse(safe_text(response.body), nullptr, false);
   const std::string type = body.is_object() && body.contains("error") ? string_at(body["error"], "type") : "";
   const std::string said = provider_message(body);
   const std::string text = lower(said);
@@ -75,7 +76,7 @@ std::optional<ProbeError> business_error(const Json& body) {
   const std::string said = provider_message(body);
   ProbeError e{ErrorKind::http_status, "", 200, std::nullopt};
   if (number == 401 || lower(scode) == "unauthorized") e.kind = ErrorKind::key_invalid;
-  e.message = "HTTP 200 with code " + std::to_string(number) + (scode.empty() ? "" : " (" + scode + ")") +
+  e.message = "HTTP 200 with code " + std::to_string(number) + (scode.empty() ? "" : " (" + message_text(scode) + ")") +
               (said.empty() ? "" : ": " + said);
   return e;
 }

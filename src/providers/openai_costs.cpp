@@ -63,7 +63,7 @@ private:
     if (e.kind == ErrorKind::key_invalid) {
       e.message = "HTTP " + std::to_string(response.status) +
                   ": the costs API needs an OpenAI Admin key (sk-admin-...), not a project key";
-      std::string detail = provider_message(nlohmann::json::parse(response.body, nullptr, false));
+      std::string detail = provider_message(response);
       if (!detail.empty()) e.message += ": " + detail;
     }
     return e;

@@ -48,7 +48,7 @@ ProbeError classify(const http::Response& response) {
   if (response.status == 402 || out_of_credit(response)) {
     e.kind = ErrorKind::exhausted;
     e.retry_after.reset();  // never retry-loop on a balance error
-    std::string detail = provider_message(nlohmann::json::parse(response.body, nullptr, false));
+    std::string detail = provider_message(response);
     e.message = "HTTP " + std::to_string(response.status) + " out of credit" + (detail.empty() ? "" : ": " + detail);
   } else if (response.status == 400 && e.message.find("max_completion_tokens") != std::string::npos) {
     e.message += " (set max_tokens_field: max_completion_tokens)";
@@ -64,7 +64,7 @@ public:
                            {"messages", nlohmann::json::array({{{"role", "user"}, {"content", "ping"}}})},
                            {max_tokens_field, 1},
                            {"stream", false}};
-    m_body = body.dump();
+    m_body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
   ProbeResult probe(http::Client& client) override {

@@ -137,7 +137,7 @@ private:
     auto key = fetch_key(client);
     if (!key) return key.error();
     if (!key->remaining) {
-      const std::string said = provider_message(Json::parse(refused.body, nullptr, false));
+      const std::string said = provider_message(refused);
       return ProbeError{ErrorKind::key_invalid,
                         "HTTP 403: GET /api/v1/credits needs an OpenRouter management key" +
                             (said.empty() ? std::string() : " (\"" + said + "\")") +

@@ -45,7 +45,7 @@ std::string currency_for(const config::AccountConfig& account, const std::string
 // verification is a key that may not do this.
 ProbeError from_403(const http::Response& response) {
   ProbeError e = from_status(response);
-  const std::string said = provider_message(Json::parse(response.body, nullptr, false));
+  const std::string said = provider_message(response);
   const bool permission = !mentions(said, "balance") &&
                           (mentions(said, "permission") || mentions(said, "verif") || mentions(said, "real-name"));
   if (permission) return e;

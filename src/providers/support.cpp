@@ -1,16 +1,17 @@
 #include "creditwatch/providers/support.hpp"
 
+#include "creditwatch/common/text.hpp"
+
 #include <algorithm>
 
 namespace creditwatch::providers {
 namespace {
 
-constexpr std::size_t k_max_message = 200;
+constexpr std::size_t k_max_message = 200;  // bytes, the ellipsis included
 
-std::string clip(std::string text) {
-  if (text.size() > k_max_message) text = text.substr(0, k_max_message) + "...";
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return text;
+// JSON text that never throws (a value's dump is only ever quoted in a message).
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // provider_message() to a bounded depth: real error bodies nest two or three levels, and a
@@ -18,11 +19,11 @@ std::string clip(std::string text) {
 // the stack.
 std::string message_within(const nlohmann::json& body, int depth) {
   constexpr int k_max_depth = 4;
-  if (!body.is_object()) return body.is_string() ? clip(body.get<std::string>()) : "";
+  if (!body.is_object()) return body.is_string() ? message_text(body.get<std::string>()) : "";
   for (const char* key : {"error", "message", "msg", "detail", "error_msg"}) {
     auto it = body.find(key);
     if (it == body.end()) continue;
-    if (it->is_string()) return clip(it->get<std::string>());
+    if (it->is_string()) return message_text(it->get<std::string>());
     if (it->is_object() && depth < k_max_depth) {
       auto nested = message_within(*it, depth + 1);
       if (!nested.empty()) return nested;
@@ -80,18 +81,15 @@ ProbeError from_failure(const http::Failure& failure) {
     case http::FailureKind::redirect: kind = ErrorKind::http_status; break;
     case http::FailureKind::internal: kind = ErrorKind::internal; break;
   }
-  return ProbeError{kind, clip(failure.message), 0, std::nullopt};
+  return ProbeError{kind, message_text(failure.message), 0, std::nullopt};
 }
 
 ProbeError from_status(const http::Response& response) {
   ProbeError e;
   e.http_status = response.status;
-  std::string detail;
-  if (auto body = nlohmann::json::parse(response.body, nullptr, false); !body.is_discarded()) {
-    detail = provider_message(body);
-  }
+  const std::string detail = provider_message(response);
   auto with_detail = [&](std::string text) {
-    return clip(detail.empty() ? text : text + ": " + detail);
+    return message_text(detail.empty() ? text : text + ": " + detail);
   };
   const std::string status = "HTTP " + std::to_string(response.status);
   if (response.status == 401 || response.status == 403) {
@@ -129,8 +127,8 @@ Result<nlohmann::json, ProbeError> parse_object(const http::Response& response) 
 }
 
 std::optional<Decimal> amount(const nlohmann::json& value) {
-  if (value.is_number_integer() || value.is_number_unsigned()) return Decimal::parse(value.dump());
-  if (value.is_number_float()) return Decimal::parse(value.dump());
+  if (value.is_number_integer() || value.is_number_unsigned()) return Decimal::parse(json_text(value));
+  if (value.is_number_float()) return Decimal::parse(json_text(value));
   if (value.is_string()) return Decimal::parse(value.get<std::string>());
   return std::nullopt;
 }
@@ -144,15 +142,29 @@ Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const 
 
 std::string provider_message(const nlohmann::json& body) { return message_within(body, 0); }
 
+std::string provider_message(const http::Response& response) {
+  // Read from safe text: one stray byte or raw control character (a gateway that cuts or
+  // re-encodes the body) would make the JSON unreadable and hide the provider's words. Line
+  // breaks fold to spaces, which JSON takes between tokens, and inside strings where a raw
+  // line break is not allowed.
+  return provider_message(nlohmann::json::parse(safe_text(response.body, LineBreaks::fold), nullptr, false));
+}
+
+std::string message_text(std::string_view text) {
+  // "..." rather than "…": scheduler/assessment.cpp recognises a key cut by this limit by
+  // its start followed by "..." and scrubs it.
+  return cut_text(safe_text(text, LineBreaks::fold), k_max_message, "...");
+}
+
 ProbeError bad_response(std::string message) {
-  return ProbeError{ErrorKind::bad_response, clip(std::move(message)), 0, std::nullopt};
+  return ProbeError{ErrorKind::bad_response, message_text(message), 0, std::nullopt};
 }
 
 std::string describe(const nlohmann::json& value) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "a list";
   if (value.is_null()) return "null";
-  return clip(value.dump());
+  return message_text(json_text(value));
 }
 
 }  // namespace creditwatch::providers

@@ -17,7 +17,7 @@ constexpr Decimal k_minus_cent = Decimal::from_micros(-10'000);
 using Json = nlohmann::json;
 
 bool mentions_credit(const http::Response& response) {
-  std::string said = provider_message(Json::parse(response.body, nullptr, false));
+  std::string said = provider_message(response);
   std::transform(said.begin(), said.end(), said.begin(), [](unsigned char c) { return std::tolower(c); });
   return said.find("credit") != std::string::npos;
 }

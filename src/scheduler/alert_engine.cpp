@@ -41,7 +41,7 @@ storage::AlertRow to_row(const std::string& account, alerts::Rule rule, const al
                          const std::string& summary, alerts::Severity peak) {
   return storage::AlertRow{account,  alerts::to_string(rule), s.firing ? "firing" : "resolved",
                            alerts::to_string(s.severity), s.since, s.last_notified,
-                           nlohmann::json{{"summary", summary}, {"peak_severity", alerts::to_string(peak)}}.dump()};
+                           notify::json_text({{"summary", summary}, {"peak_severity", alerts::to_string(peak)}})};
 }
 
 std::optional<alerts::Severity> stored_peak(const std::string& context_json) {
@@ -140,7 +140,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     // Refreshes carry the latest figures of a firing alert, not those of when it started.
     if (refreshing && (t.changed ? t.next.firing : before && before->firing)) {
       auto latest = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::repeat, now);
-      m_refresh_payloads[key] = notify::to_json(latest).dump();
+      m_refresh_payloads[key] = notify::json_text(notify::to_json(latest));
     } else {
       m_refresh_payloads.erase(key);
     }
@@ -157,7 +157,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     std::vector<std::string> replace_pending;
     if (t.notify) {
       auto n = make_notification(account, a, finding, t.next, *t.notify, now);
-      const auto payload = notify::to_json(n).dump();
+      const auto payload = notify::json_text(notify::to_json(n));
       const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
       for (const auto& notifier : route(account, route_severity, runtime)) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
@@ -198,8 +198,8 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
       json["ts"] = format_rfc3339(now);
       json["ts_ms"] = to_unix_ms(now);
       const std::string dedup_key = json.value("dedup_key", "");
-      if (m_store.enqueue_refresh(
-              storage::OutboxRow{0, now, notifier, dedup_key, json.dump(), 0, now, storage::OutboxState::pending, ""})) {
+      if (m_store.enqueue_refresh(storage::OutboxRow{0, now, notifier, dedup_key, notify::json_text(json), 0, now,
+                                                     storage::OutboxState::pending, ""})) {
         ++queued;
       }
     }

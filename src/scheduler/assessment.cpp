@@ -1,6 +1,7 @@
 #include "creditwatch/scheduler/assessment.hpp"
 
 #include "creditwatch/common/text.hpp"
+#include "creditwatch/notify/notification.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -132,7 +133,7 @@ Assessment Assessor::probe(const config::AccountConfig& account, providers::Prov
     a.observation.unavailable_reason = result->unavailable_reason;
     std::vector<storage::SampleRow> rows;
     for (const auto& b : a.balances) {
-      rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, b.details.dump()});
+      rows.push_back({account.name, finished, b.currency, b.balance, b.spend_total, notify::json_text(b.details)});
     }
     store(account, [&] { m_store.add_samples(rows, probe_row); });
   } else {

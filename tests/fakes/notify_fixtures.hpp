@@ -2,6 +2,7 @@
 
 // What every sink test needs: notifier configs as the config layer builds them, a
 // notification with every figure set, and a loopback sink whose answer each test picks.
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/notify/factory.hpp"
 #include "creditwatch/notify/notification.hpp"
 
@@ -10,6 +11,7 @@
 
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -91,6 +93,65 @@ inline notify::Notification critical_runway() {
   n.exhausted_at = n.at + 60h;
   n.recommended_topup = *Decimal::parse("170");
   return n;
+}
+
+// Text from outside at its worst: a provider's long Chinese error (four sentences, as a
+// gateway in front of DeepSeek answers 401), emoji, a character cut in half (invalid UTF-8),
+// NULs, a terminal escape and line breaks, repeated `times`.
+inline std::string hostile_text(std::size_t times) {
+  const char piece[] =
+      "API 密钥无效或已过期，请检查您的密钥是否正确。如果您刚刚创建了新的密钥，请等待几分钟后重试。"
+      "您的账户余额不足，请前往控制台充值后继续使用。如有疑问，请联系我们的客服团队获取帮助。💸🔑"
+      "\xE4\xB8\0\x1B[31m\r\nBcc: victim@example.com\xFF\xC0\xAF\xED\xA0\x80\0";
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out.append(piece, sizeof piece - 1);
+  return out;
+}
+
+// critical_runway() whose account, labels, currency and summary (a provider's message quoted
+// in it) are hostile text, the summary far longer than any sink's limit (about 330,000 bytes,
+// 100,000 code points).
+inline notify::Notification hostile_notification() {
+  notify::Notification n = critical_runway();
+  n.account = "深度求索-prod-" + hostile_text(1);
+  n.labels = {{"团队", hostile_text(3)}, {std::string("team\0\n", 6), "机器人\xE4"}};
+  n.currency = std::string("CNY\0", 4);
+  n.summary = "key rejected: HTTP 401 key rejected: " + hostile_text(1000);
+  return n;
+}
+
+// Code points in valid UTF-8 text.
+inline std::size_t count_code_points(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// What a sink may send as text: valid UTF-8 without NULs or control characters (tab and line
+// feed allowed), checked on the raw bytes.
+inline void check_safe_text(std::string_view text) {
+  INFO("text starts: " << text.substr(0, 200));
+  CHECK(valid_utf8(text));
+  CHECK_MESSAGE(safe_text(text) == text, "not safe text");  // not the values: they can be huge
+}
+
+// A request body as a sink receives it: valid UTF-8 JSON (nlohmann's parser refuses invalid
+// UTF-8) whose every string value is safe text.
+inline nlohmann::json strict_json(const std::string& body) {
+  REQUIRE(valid_utf8(body));
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  REQUIRE_FALSE(parsed.is_discarded());
+  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
+    if (j.is_string()) check_safe_text(j.get<std::string>());
+    if (j.is_structured()) {
+      for (const auto& item : j.items()) {
+        if (j.is_object()) check_safe_text(item.key());
+        walk(item.value());
+      }
+    }
+  };
+  walk(parsed);
+  return parsed;
 }
 
 inline notify::Notification resolved(notify::Notification n) {

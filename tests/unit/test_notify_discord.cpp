@@ -218,4 +218,21 @@ TEST_SUITE("notify.discord") {
       CHECK(errors[0].message.find("discord.com") == std::string::npos);
     }
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within Discord's limits") {
+    FakeDiscord discord;
+    auto notifier = build_notifier(notifier_config("discord", discord_settings(discord.webhook_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto body = strict_json(discord.only_request().body);
+    CHECK(code_points(body["content"]) <= 2000);
+    const auto& embed = body["embeds"][0];
+    const std::string title = embed["title"];
+    const std::string description = embed["description"];
+    const std::string footer = embed["footer"]["text"];
+    CHECK(code_points(title) <= 256);
+    CHECK(code_points(description) <= 4096);
+    CHECK(code_points(title) + code_points(description) + code_points(footer) <= 6000);
+    CHECK(description.find("请检查您的密钥是否正确") != std::string::npos);  // the provider's words arrive
+  }
 }

@@ -4,6 +4,7 @@
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/notify/factory.hpp"
 
+#include "fakes/notify_fixtures.hpp"
 #include "fakes/real_peers.hpp"
 
 #include <doctest/doctest.h>
@@ -173,7 +174,9 @@ TEST_SUITE("notify.email") {
       n.event = creditwatch::alerts::Event::resolved;
       n.summary = "runway 40 days";
       n.runway_days = 40;
-      n.labels = {{"note", "\n.leading dot"}};
+      // A label line of 75 characters ends in a soft line break, so the next line on the
+      // wire starts with the dot (label values are one line each: no "\n" of their own).
+      n.labels = {{"note", std::string(63, 'x') + ".leading dot"}};
       REQUIRE(mail->deliver(n, client).outcome == Outcome::delivered);
       n.test = true;
       n.event = creditwatch::alerts::Event::firing;
@@ -184,7 +187,8 @@ TEST_SUITE("notify.email") {
       auto all = smtp.messages();
       REQUIRE(all.size() == 3);
       CHECK(all[1]["headers"]["Subject"] == "[RESOLVED] deepseek-prod: runway 40 days");
-      CHECK(std::string(all[1]["parts"]["text/plain"]).find("\n.leading dot") != std::string::npos);
+      CHECK(std::string(all[1]["raw"]).find("=\r\n.") != std::string::npos);
+      CHECK(std::string(all[1]["parts"]["text/plain"]).find(std::string(63, 'x') + ".leading dot") != std::string::npos);
       CHECK(all[2]["headers"]["Subject"] == "[TEST] [WARNING] deepseek-prod: key rejected (runway 40.0 days)");
     }
   }
@@ -261,5 +265,46 @@ TEST_SUITE("notify.email") {
       CHECK(errors.find("username needs password or password_file") != std::string::npos);
       CHECK(errors.find("did you mean \"from\"") != std::string::npos);
     }
+  }
+
+  TEST_CASE("email with hostile text keeps a one-line subject of whole characters in short encoded words") {
+    SmtpServer smtp({"alerts", k_password, {}, {}});
+    auto mail = build(mail_settings(smtp.url()));
+    CurlClient client;
+    auto n = creditwatch::testing::hostile_notification();
+    REQUIRE(mail->deliver(n, client).outcome == Outcome::delivered);
+    auto messages = smtp.messages();
+    REQUIRE(messages.size() == 1);
+    const auto& m = messages[0];
+    CHECK_FALSE(m["headers"].contains("Bcc"));  // the CR LF in the summary injected no header
+    const std::string subject = m["headers"]["Subject"];
+    INFO("subject: " << subject);
+    CHECK(subject.rfind("[CRITICAL] 深度求索-prod-API 密钥无效", 0) == 0);
+    CHECK(creditwatch::testing::count_code_points(subject) <= 150);
+    creditwatch::testing::check_safe_text(subject);
+    CHECK(subject.find_first_of("\r\n") == std::string::npos);
+
+    // The raw header: encoded-words of at most 75 characters (RFC 2047), on folded lines.
+    const std::string raw = m["raw"];
+    const auto start = raw.find("Subject: ");
+    REQUIRE(start != std::string::npos);
+    std::size_t end = start;
+    do {
+      end = raw.find("\r\n", end + 1);
+    } while (end != std::string::npos && raw[end + 2] == ' ');
+    const std::string header = raw.substr(start + 9, end - start - 9);
+    std::size_t words = 0;
+    for (std::size_t at = header.find("=?UTF-8?B?"); at != std::string::npos; at = header.find("=?UTF-8?B?", at + 1)) {
+      const auto close = header.find("?=", at + 10);
+      REQUIRE(close != std::string::npos);
+      CHECK(close + 2 - at <= 75);
+      ++words;
+    }
+    CHECK(words > 1);
+
+    std::string text = m["parts"]["text/plain"];
+    std::erase(text, '\r');  // the mail's own line ends
+    creditwatch::testing::check_safe_text(text);
+    CHECK(text.find("请检查您的密钥是否正确") != std::string::npos);
   }
 }

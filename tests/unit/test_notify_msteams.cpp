@@ -177,4 +177,19 @@ TEST_SUITE("notify.msteams") {
     CHECK(errors[0].where.line == 20);
     CHECK(errors[0].message.find("webhook_url") != std::string::npos);
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within Teams' limits") {
+    FakeTeams teams;
+    auto notifier = build_notifier(notifier_config("msteams", teams_settings(teams.webhook_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto raw = teams.only_request().body;
+    CHECK(raw.size() < 28'000);
+    const auto body = strict_json(raw);
+    const auto& card = body["attachments"][0]["content"]["body"];
+    CHECK(count_code_points(card[0]["text"].get<std::string>()) <= 512);
+    CHECK(count_code_points(card[1]["text"].get<std::string>()) <= 4000);
+    CHECK(card[1]["text"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
+    for (const auto& fact : card[2]["facts"]) CHECK(count_code_points(fact["value"].get<std::string>()) <= 512);
+  }
 }

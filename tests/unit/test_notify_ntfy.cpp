@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 using creditwatch::config::Settings;
 using creditwatch::http::CurlClient;
 using creditwatch::notify::DeliveryResult;
@@ -229,5 +231,19 @@ TEST_SUITE("notify.ntfy") {
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].where.line == 24);
     }
+  }
+
+  TEST_CASE("hostile text arrives as safe text within ntfy's 4096 bytes and a one-line ASCII title") {
+    FakeNtfy ntfy;
+    auto notifier = build_notifier(notifier_config("ntfy", ntfy_settings(ntfy.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto request = ntfy.only_request();
+    CHECK(request.body.size() <= 4096);
+    check_safe_text(request.body);
+    CHECK(request.body.find("请检查您的密钥是否正确") != std::string::npos);
+    const auto title = request.header("Title");
+    CHECK(title.rfind("=?UTF-8?B?", 0) == 0);
+    CHECK(std::all_of(title.begin(), title.end(), [](char c) { return c > 0x20 && c < 0x7F; }));
   }
 }

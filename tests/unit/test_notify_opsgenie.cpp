@@ -197,4 +197,18 @@ TEST_SUITE("notify.opsgenie") {
       CHECK(errors[0].where.line == 23);
     }
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within Opsgenie's limits") {
+    FakeOpsgenie opsgenie;
+    auto notifier = build_notifier(notifier_config("opsgenie", opsgenie_settings(opsgenie.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto body = strict_json(opsgenie.only_request().body);
+    CHECK(code_points(body["message"]) <= 130);
+    CHECK(code_points(body["alias"]) <= 512);
+    CHECK(code_points(body["description"]) <= 15000);
+    CHECK(code_points(body["entity"]) <= 512);
+    for (const auto& tag : body["tags"]) CHECK(code_points(tag) <= 50);
+    CHECK(body["description"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
+  }
 }

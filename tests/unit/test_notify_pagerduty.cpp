@@ -262,4 +262,17 @@ TEST_SUITE("notify.pagerduty") {
       CHECK(errors[0].message.find("sevrity") != std::string::npos);
     }
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within PagerDuty's limits") {
+    FakePagerDuty pd;
+    auto notifier = build_notifier(notifier_config("pagerduty", pagerduty_settings(pd.enqueue_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto raw = pd.only_request().body;
+    CHECK(raw.size() <= 512'000);
+    const auto body = strict_json(raw);
+    CHECK(code_points(body["payload"]["summary"]) <= 1024);
+    CHECK(code_points(body["dedup_key"]) <= 255);
+    CHECK(body["payload"]["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
+  }
 }

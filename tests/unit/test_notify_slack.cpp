@@ -6,6 +6,7 @@
 #include "creditwatch/notify/notification.hpp"
 
 #include "fakes/fake_http_server.hpp"
+#include "fakes/notify_fixtures.hpp"
 #include "fakes/process.hpp"
 
 #include <doctest/doctest.h>
@@ -323,5 +324,37 @@ TEST_SUITE("notify.console") {
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].where.line == 31);
     }
+  }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within Block Kit's limits") {
+    using creditwatch::testing::count_code_points;
+    FakeSlack slack;
+    auto notifier = build(slack_config({{"webhook_url", setting(slack.url(), 21)}}));
+    CurlClient client;
+    // The header is cut at 150 characters: before, at 147 bytes, which split a character
+    // and made the payload unserialisable.
+    CHECK(notifier->deliver(creditwatch::testing::hostile_notification(), client).outcome == Outcome::delivered);
+    const auto body = creditwatch::testing::strict_json(slack.requests(1).at(0).body);
+    const auto& blocks = body["blocks"];
+    CHECK(count_code_points(blocks[0]["text"]["text"].get<std::string>()) <= 150);
+    CHECK(count_code_points(blocks[1]["text"]["text"].get<std::string>()) <= 3000);
+    for (const auto& field : blocks[1]["fields"]) CHECK(count_code_points(field["text"].get<std::string>()) <= 2000);
+    CHECK(count_code_points(blocks[2]["elements"][0]["text"].get<std::string>()) <= 3000);
+    CHECK(count_code_points(body["text"].get<std::string>()) <= 40000);
+    CHECK(blocks[1]["text"]["text"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
+  }
+
+  TEST_CASE("a hostile answer from Slack comes back as one line of safe text") {
+    FakeSlack slack;
+    const std::string hostile = creditwatch::testing::hostile_text(100);
+    slack.answer = [&](httplib::Response& res) { reply_text(res, 400, hostile); };
+    auto notifier = build(slack_config({{"webhook_url", setting(slack.url(), 21)}}));
+    CurlClient client;
+    const auto result = notifier->deliver(critical_runway(), client);
+    CHECK(result.outcome == Outcome::permanent);
+    CHECK(result.message.size() <= 320);
+    creditwatch::testing::check_safe_text(result.message);
+    CHECK(result.message.find('\n') == std::string::npos);
+    CHECK(result.message.find("API 密钥无效") != std::string::npos);
   }
 }

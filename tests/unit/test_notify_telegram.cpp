@@ -238,4 +238,15 @@ TEST_SUITE("notify.telegram") {
       CHECK(errors[0].where.line == 24);
     }
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON within 4096 characters") {
+    FakeTelegram telegram;
+    auto notifier = build_notifier(notifier_config("telegram", telegram_settings(telegram.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto body = strict_json(telegram.only_request().body);
+    const std::string text = body["text"];
+    CHECK(utf16_units(without_html(text)) <= 4096);
+    CHECK(text.find("请检查您的密钥是否正确") != std::string::npos);
+  }
 }

@@ -249,4 +249,16 @@ TEST_SUITE("notify.webhook") {
       CHECK(errors[0].message.find("line break") != std::string::npos);
     }
   }
+
+  TEST_CASE("hostile text arrives as valid UTF-8 JSON of safe text") {
+    FakeSink hook("/hooks/.*");
+    auto notifier = build_notifier(notifier_config("webhook", webhook_settings(hook.url(), true)));
+    CurlClient client;
+    CHECK(notifier->deliver(hostile_notification(), client).outcome == Outcome::delivered);
+    const auto request = hook.only_request();
+    const auto body = strict_json(request.body);
+    CHECK(body["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
+    CHECK(body["labels"].contains("团队"));
+    CHECK(request.header("X-Creditwatch-Signature") == "sha256=" + hmac_sha256_hex(k_secret, request.body));
+  }
 }

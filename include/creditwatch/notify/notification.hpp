@@ -40,8 +40,16 @@ struct Notification {
   std::string body_text() const;
 };
 
+// The outbox payload, and back. Both ways every text field becomes one line of safe text
+// (common/text.hpp): whatever bytes a label, summary or stored row held, what is stored and
+// what a sink is handed is valid UTF-8 without control characters.
 nlohmann::json to_json(const Notification& n);
 Notification notification_from_json(const nlohmann::json& j);
+
+// JSON text that never throws: invalid UTF-8 (a provider's message quoted in a summary, say)
+// becomes U+FFFD instead of an exception in the middle of an alert or a delivery. Every JSON
+// serialisation on the alert path (outbox payloads, sink request bodies) goes through it.
+std::string json_text(const nlohmann::json& body);
 
 std::string make_dedup_key(const std::string& account, alerts::Rule rule);
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace creditwatch::providers {
 
@@ -36,8 +37,19 @@ std::optional<Decimal> amount(const nlohmann::json& value);
 Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const std::string& key,
                                             const std::string& path_for_message);
 
-// The provider's own error text from {"error":{"message":...}}, {"message":...} and similar.
+// The provider's own error text from {"error":{"message":...}}, {"message":...} and similar,
+// as message_text.
 std::string provider_message(const nlohmann::json& body);
+
+// The same from an answer's body, read leniently: invalid UTF-8 or control characters in the
+// body do not hide the message. "" when the body holds none.
+std::string provider_message(const http::Response& response);
+
+// Text from outside (a provider's words, a transport error) as a probe message may carry it:
+// one line of safe text (common/text.hpp) cut to at most 200 bytes at a character boundary.
+// Every ProbeError message is made of such pieces and our own words, so it is always valid
+// UTF-8 that any JSON dump, SQLite column or sink accepts.
+std::string message_text(std::string_view text);
 
 ProbeError bad_response(std::string message);
 
