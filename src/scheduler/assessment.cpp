@@ -60,7 +60,7 @@ providers::ProbeResult probe_or_internal_error(providers::Provider& provider, ht
     return provider.probe(client);
   } catch (const std::exception& e) {
     return providers::ProbeError{providers::ErrorKind::internal,
-                                 "probe failed internally: " + std::string(e.what()), 0, std::nullopt};
+                                 "probe failed internally: " + safe_text(e.what(), LineBreaks::fold), 0, std::nullopt};
   }
 }
 

@@ -1,5 +1,6 @@
 #include "creditwatch/scheduler/monitor.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/http/curl_client.hpp"
 
 #include <spdlog/spdlog.h>
@@ -247,7 +248,7 @@ void Monitor::worker() {
     } catch (const std::exception& e) {
       // One bad probe (a full disk, a provider bug) must not take the daemon down. The
       // loop still judges the account's silence, so it goes stale if this goes on.
-      const auto message = "probe failed internally: " + std::string(e.what());
+      const auto message = "probe failed internally: " + safe_text(e.what(), LineBreaks::fold);
       spdlog::error("account {}: {}", job.account, message);
       std::lock_guard lock(m_mutex);
       if (auto contact = m_contacts.find(job.account); contact != m_contacts.end()) {

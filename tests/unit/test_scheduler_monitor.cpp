@@ -4,6 +4,7 @@
 // Then its clock: with a fake clock and a scripted provider, a wall-clock step neither stalls
 // nor bursts probing, and `stale` is judged from the time since the last answer, whatever
 // the probes do (fail, throw, never succeed).
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
@@ -251,6 +252,7 @@ TEST_SUITE("scheduler.monitor.time") {
     REQUIRE(probe);
     CHECK(probe->outcome == "internal");
     CHECK(probe->message.find("probe failed internally: parser bug") == 0);
+    CHECK(valid_utf8(probe->message));
     const auto latest = w.monitor.latest();
     REQUIRE(latest.count("acct") == 1);
     REQUIRE(latest.at("acct").error);
