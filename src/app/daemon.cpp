@@ -1,6 +1,7 @@
 // `creditwatch run`: wiring only. Signals are read synchronously with sigtimedwait in the
 // main thread (blocked everywhere else), so no work ever happens inside a signal handler.
 #include "creditwatch/app/commands.hpp"
+#include "creditwatch/app/config_changes.hpp"
 #include "creditwatch/app/logging.hpp"
 #include "creditwatch/app/systemd.hpp"
 #include "creditwatch/notify/outbox.hpp"
@@ -35,6 +36,8 @@ constexpr Duration k_checkpoint_every = std::chrono::milliseconds(500);
 // probe threads that is mostly fragmentation. Two arenas measured 10 MiB less peak RSS at
 // 5,000 accounts with no loss of probe rate (docs/benchmarks.md).
 constexpr int k_malloc_arenas = 2;
+// What GET /api/v1/accounts/NAME/samples covers when the request names no `since`.
+constexpr Duration k_default_samples_span = std::chrono::hours(24 * 7);
 
 notify::RetryPolicy retry_policy(const config::Config& c) {
   return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2};
@@ -75,7 +78,7 @@ public:
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
-    start_http();
+    start_http(m_runtime->config.http);
     m_monitor.start();
     spdlog::info("creditwatch {} watching {} accounts, {} notifiers, database {}", k_version,
                  m_runtime->config.accounts.size(), m_runtime->notifiers.size(), m_runtime->config.storage.path);
@@ -96,19 +99,48 @@ private:
     return m_runtime;
   }
 
-  void start_http() {
-    const auto& listen = m_runtime->config.http.listen;
-    if (listen == "off") return;
+  // Throws when http.listen cannot be bound.
+  void start_http(const config::HttpConfig& http) {
+    if (http.listen == "off") return;
     server::Endpoints endpoints{
         [this] { return health(); },
         [this] { return metrics(); },
         [this] { return accounts_json(); },
-        [this](const std::string& account, TimePoint since) { return samples_json(account, since); },
+        [this](const std::string& account, const server::SamplesQuery& query) { return samples_json(account, query); },
     };
-    m_http = std::make_unique<server::HttpServer>(std::move(endpoints), m_runtime->config.http.auth_token);
-    const int port = m_http->start(listen);
+    auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
+    log_serving(http.listen, server->start(http.listen));
+    m_http = std::move(server);
+    m_listening = http.listen;
+  }
+
+  static void log_serving(const std::string& listen, int port) {
     const auto address = server::parse_listen(listen);
     spdlog::info("serving HTTP on http://{}:{}/", address ? address->first : listen, port);
+  }
+
+  // On reload: the new listener is bound before the old one goes, so a listen address
+  // that cannot be bound leaves the daemon serving where it was.
+  void apply_http(const config::HttpConfig& http) {
+    if (http.listen != m_listening) {
+      try {
+        if (http.listen == "off") {
+          m_http.reset();
+          spdlog::warn("http.listen changed from {} to off: no longer serving HTTP", m_listening);
+        } else if (!m_http) {
+          start_http(http);
+        } else {
+          log_serving(http.listen, m_http->rebind(http.listen));
+          spdlog::info("http.listen changed from {} to {}; applied", m_listening, http.listen);
+        }
+        m_listening = http.listen;
+      } catch (const std::exception& e) {
+        spdlog::error("http.listen changed to {} but it cannot be used ({}); still serving on {}. Fix it and "
+                      "reload, or restart",
+                      http.listen, e.what(), m_listening);
+      }
+    }
+    if (m_http) m_http->set_auth_token(http.auth_token);
   }
 
   std::pair<bool, std::string> health() {
@@ -150,17 +182,29 @@ private:
     return {{"accounts", list}, {"generated_at", format_rfc3339(m_clock.now())}};
   }
 
-  std::optional<nlohmann::json> samples_json(const std::string& account, TimePoint since) {
-    if (!runtime()->config.find_account(account)) return std::nullopt;
+  // The newest `query.limit` samples since `query.since`, which is moved up to the start of
+  // retention when it lies before (the answer says which since it used).
+  std::optional<nlohmann::json> samples_json(const std::string& account, const server::SamplesQuery& query) {
+    const auto current = runtime();
+    if (!current->config.find_account(account)) return std::nullopt;
+    const auto now = m_clock.now();
+    const auto retention_start = std::chrono::ceil<std::chrono::seconds>(now - current->config.storage.retention);
+    auto since = query.since.value_or(now - k_default_samples_span);
+    const bool clamped = since < retention_start;
+    if (clamped) since = retention_start;
+    auto rows = m_store.samples(account, since, "", query.limit + 1);
+    const bool truncated = rows.size() > query.limit;
+    if (truncated) rows.erase(rows.begin());
     nlohmann::json samples = nlohmann::json::array();
-    for (const auto& s : m_store.samples(account, since)) {
+    for (const auto& s : rows) {
       samples.push_back({{"ts", format_rfc3339(s.at)},
                          {"ts_ms", to_unix_ms(s.at)},
                          {"currency", s.currency},
                          {"balance", s.balance.to_double()},
                          {"spend_total", s.spend_total ? nlohmann::json(s.spend_total->to_double()) : nlohmann::json(nullptr)}});
     }
-    return nlohmann::json{{"account", account}, {"since", format_rfc3339(since)}, {"samples", samples}};
+    return nlohmann::json{{"account", account},     {"since", format_rfc3339(since)}, {"since_clamped", clamped},
+                          {"limit", query.limit},   {"truncated", truncated},          {"samples", samples}};
   }
 
   void wait_for_signals() {
@@ -189,9 +233,7 @@ private:
     spdlog::info("SIGHUP: reloading {}", m_options.config_path);
     try {
       auto next = scheduler::load_runtime(m_options.config_path, m_clock);
-      if (next->config.storage.path != m_runtime->config.storage.path) {
-        spdlog::warn("storage.path changed; the new path takes effect after a restart");
-      }
+      const auto changes = config_changes(m_runtime->config, next->config);
       apply_logging(next->config, m_options.log_level);
       m_store.set_max_size(next->config.storage.max_size);
       m_outbox.set_notifiers(next->notifiers, retry_policy(next->config));
@@ -200,6 +242,8 @@ private:
         std::lock_guard lock(m_runtime_mutex);
         m_runtime = std::move(next);
       }
+      apply_http(m_runtime->config.http);
+      log_changes(changes);
       spdlog::info("reloaded: {} accounts, {} notifiers", m_runtime->config.accounts.size(), m_runtime->notifiers.size());
     } catch (const config::ConfigErrors& e) {
       for (const auto& error : e.errors()) spdlog::error("reload rejected: {}", error.to_string());
@@ -208,6 +252,17 @@ private:
       spdlog::error("reload failed: {}; keeping the previous configuration", e.what());
     }
     notify_systemd("READY=1");
+  }
+
+  static void log_changes(const std::vector<ConfigChange>& changes) {
+    for (const auto& change : changes) {
+      if (change.what == "http.listen") continue;  // apply_http says how that went
+      if (change.live) {
+        spdlog::info("{} changed; applied", change.what);
+      } else {
+        spdlog::warn("{} changed; takes effect after restart", change.what);
+      }
+    }
   }
 
   RunOptions m_options;
@@ -220,6 +275,7 @@ private:
   scheduler::Assessor m_assessor;
   server::Telemetry m_telemetry;
   std::unique_ptr<server::HttpServer> m_http;
+  std::string m_listening = "off";  // the http.listen being served
 };
 
 }  // namespace

@@ -3,18 +3,12 @@
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/server/status_page.hpp"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
 namespace creditwatch::server {
 namespace {
-
-void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
-}
 
 // Constant-time comparison so the token cannot be guessed byte by byte from timings.
 bool same_secret(const std::string& a, const std::string& b) {
@@ -24,108 +18,146 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+HttpResponse unauthorized() {
+  auto response = HttpResponse::text(401, "unauthorized\n");
+  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+HttpResponse busy() {
+  auto response = HttpResponse::text(503, "busy, try again\n");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+std::optional<std::size_t> parse_limit(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const auto limit = std::stoull(text);
+  if (limit == 0) return std::nullopt;
+  return std::min<std::size_t>(limit, k_max_samples_limit);
+}
+
 }  // namespace
 
-std::optional<std::pair<std::string, int>> parse_listen(const std::string& listen) {
-  std::string host;
-  std::string port;
-  if (!listen.empty() && listen.front() == '[') {
-    auto close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') return std::nullopt;
-    host = listen.substr(1, close - 1);
-    port = listen.substr(close + 2);
-  } else {
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) return std::nullopt;
-    host = listen.substr(0, colon);
-    port = listen.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const int number = std::stoi(port);
-  if (number > 65535) return std::nullopt;
-  return std::make_pair(host, number);
-}
-
-HttpServer::HttpServer(Endpoints endpoints, std::string auth_token)
-    : m_endpoints(std::move(endpoints)), m_auth_token(std::move(auth_token)), m_server(std::make_unique<httplib::Server>()) {
-  routes();
-}
+HttpServer::HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits)
+    : m_endpoints(std::move(endpoints)), m_auth_token(std::move(auth_token)), m_limits(limits) {}
 
 HttpServer::~HttpServer() { stop(); }
 
-bool HttpServer::authorized(const std::string& header) const {
-  if (m_auth_token.empty()) return true;
-  const std::string prefix = "Bearer ";
-  return header.rfind(prefix, 0) == 0 && same_secret(header.substr(prefix.size()), m_auth_token);
-}
-
-void HttpServer::routes() {
-  m_server->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/healthz" || authorized(req.get_header_value("Authorization"))) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    res.status = 401;
-    res.set_header("WWW-Authenticate", "Bearer");
-    res.set_content("unauthorized\n", "text/plain");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  m_server->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    auto [ok, reason] = m_endpoints.health();
-    res.status = ok ? 200 : 503;
-    res.set_content(ok ? "ok\n" : reason + "\n", "text/plain");
-  });
-  m_server->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(m_endpoints.metrics(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  m_server->Get("/api/v1/accounts", [this](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, 200, m_endpoints.accounts());
-  });
-  m_server->Get(R"(/api/v1/accounts/([^/]+)/samples)", [this](const httplib::Request& req, httplib::Response& res) {
-    TimePoint since = std::chrono::system_clock::now() - std::chrono::hours(24 * 7);
-    if (req.has_param("since")) {
-      auto parsed = parse_rfc3339(req.get_param_value("since"));
-      if (!parsed) {
-        reply_json(res, 400, {{"error", "since must be an RFC 3339 time, e.g. 2026-05-01T00:00:00Z"}});
-        return;
-      }
-      since = *parsed;
-    }
-    auto body = m_endpoints.samples(req.matches[1], since);
-    if (!body) {
-      reply_json(res, 404, {{"error", "no such account"}});
-      return;
-    }
-    reply_json(res, 200, *body);
-  });
-  m_server->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-store");
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
-    res.set_content(status_page_html(), "text/html; charset=utf-8");
-  });
-  m_server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain");
-  });
-}
-
 int HttpServer::start(const std::string& listen) {
-  auto address = parse_listen(listen);
-  if (!address) throw std::runtime_error("http.listen \"" + listen + "\" is not HOST:PORT");
-  int port = address->second;
-  if (port == 0) {
-    port = m_server->bind_to_any_port(address->first);
-  } else if (!m_server->bind_to_port(address->first, port)) {
-    port = -1;
-  }
-  if (port <= 0) throw std::runtime_error("cannot listen on " + listen);
-  m_thread = std::thread([this] { m_server->listen_after_bind(); });
+  auto listener = open_listener(listen);
+  const int port = listener.port;
+  m_loop = std::make_unique<ConnectionLoop>(
+      m_limits, [this](std::uint64_t connection, HttpRequest request) { return dispatch(connection, std::move(request)); });
+  m_workers = std::make_unique<RequestWorkers>(m_limits.general_threads, m_limits.max_queued);
+  m_loop->start(std::move(listener));
   return port;
 }
 
+int HttpServer::rebind(const std::string& listen) {
+  if (!m_loop) return start(listen);
+  auto listener = open_listener(listen);
+  const int port = listener.port;
+  m_loop->replace_listener(std::move(listener));
+  return port;
+}
+
+void HttpServer::set_auth_token(std::string auth_token) {
+  std::lock_guard lock(m_token_mutex);
+  m_auth_token = std::move(auth_token);
+}
+
 void HttpServer::stop() {
-  if (m_server) m_server->stop();
-  if (m_thread.joinable()) m_thread.join();
+  if (m_loop) m_loop->stop();
+  if (m_workers) m_workers->stop();
+}
+
+bool HttpServer::authorized(const std::optional<std::string>& header) const {
+  std::lock_guard lock(m_token_mutex);
+  if (m_auth_token.empty()) return true;
+  const std::string prefix = "Bearer ";
+  return header && header->rfind(prefix, 0) == 0 && same_secret(header->substr(prefix.size()), m_auth_token);
+}
+
+// On the loop thread: answers what needs no handler at once (401, 404, 405, a full queue)
+// and queues the rest.
+std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpRequest request) {
+  if (request.path != "/healthz" && !authorized(request.header("authorization"))) return unauthorized();
+  const auto& s = request.segments;
+  std::optional<Route> route;
+  if (request.path == "/healthz") route = Route::healthz;
+  if (request.path == "/metrics") route = Route::metrics;
+  if (request.path == "/api/v1/accounts") route = Route::accounts;
+  if (request.path == "/") route = Route::page;
+  if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "samples") {
+    route = Route::samples;
+  }
+  if (!route) return HttpResponse::text(404, "not found\n");
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto response = HttpResponse::text(405, "method not allowed\n");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  const auto lane = *route == Route::healthz || *route == Route::metrics ? Lane::priority : Lane::general;
+  auto job = [this, connection, route = *route, request = std::move(request)] {
+    m_loop->complete(connection, respond(route, request));
+  };
+  if (!m_workers->submit(lane, std::move(job))) return busy();
+  return std::nullopt;
+}
+
+HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
+  try {
+    switch (route) {
+      case Route::healthz: {
+        auto [ok, reason] = m_endpoints.health();
+        return HttpResponse::text(ok ? 200 : 503, ok ? "ok\n" : reason + "\n");
+      }
+      case Route::metrics: {
+        auto response = HttpResponse::text(200, m_endpoints.metrics());
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return response;
+      }
+      case Route::accounts:
+        return HttpResponse::json(200, m_endpoints.accounts());
+      case Route::samples:
+        return samples(request);
+      case Route::page: {
+        auto response = HttpResponse::text(200, status_page_html());
+        response.content_type = "text/html; charset=utf-8";
+        response.headers.emplace_back("Cache-Control", "no-store");
+        response.headers.emplace_back(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
+        return response;
+      }
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} failed: {}", request.path, e.what());
+  }
+  return HttpResponse::text(500, "internal error\n");
+}
+
+HttpResponse HttpServer::samples(const HttpRequest& request) {
+  SamplesQuery query;
+  query.limit = k_default_samples_limit;
+  if (const auto since = request.query_value("since")) {
+    query.since = parse_rfc3339(*since);
+    if (!query.since) {
+      return HttpResponse::json(400, {{"error", "since must be an RFC 3339 time, e.g. 2026-05-01T00:00:00Z"}});
+    }
+  }
+  if (const auto limit = request.query_value("limit")) {
+    const auto parsed = parse_limit(*limit);
+    if (!parsed) {
+      return HttpResponse::json(
+          400, {{"error", "limit must be a whole number from 1 to " + std::to_string(k_max_samples_limit)}});
+    }
+    query.limit = *parsed;
+  }
+  auto body = m_endpoints.samples(request.segments[3], query);
+  if (!body) return HttpResponse::json(404, {{"error", "no such account"}});
+  return HttpResponse::json(200, *body);
 }
 
 }  // namespace creditwatch::server

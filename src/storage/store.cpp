@@ -104,14 +104,18 @@ int Store::schema_version() {
   return version;
 }
 
-std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency) {
+std::vector<SampleRow> Store::samples(const std::string& account, TimePoint since, const std::string& currency,
+                                      std::size_t limit) {
   std::lock_guard lock(m_mutex);
+  // Newest first so LIMIT keeps the newest; SQLite reads LIMIT -1 as no limit.
   auto& s = m_db.cached(std::string("SELECT ") + k_sample_columns +
                         " FROM samples WHERE account = ?1 AND ts_ms >= ?2 AND (?3 = '' OR currency = ?3)"
-                        " ORDER BY ts_ms, id");
+                        " ORDER BY ts_ms DESC, id DESC LIMIT ?4");
   s.bind(1, account).bind(2, to_unix_ms(since)).bind(3, currency);
+  s.bind(4, limit == k_no_limit ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   std::vector<SampleRow> out;
   while (s.step()) out.push_back(read_sample(s));
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

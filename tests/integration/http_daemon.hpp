@@ -136,6 +136,7 @@ public:
   }
 
   int port() const { return m_port; }
+  int pid() const { return m_process ? m_process->pid() : -1; }
   std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(m_port) + path; }
 
   // GET path; `token` adds `Authorization: Bearer TOKEN`, `authorization` sets the header as is.

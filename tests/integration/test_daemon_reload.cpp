@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -119,6 +120,39 @@ private:
   std::thread m_thread;
 };
 
+// GET path on 127.0.0.1:port with an optional bearer token; the status, 0 when no answer.
+int status_on(int port, const std::string& path, const std::string& token = "") {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(5, 0);
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = client.Get(path, headers);
+  return res ? res->status : 0;
+}
+
+// A port nothing listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// The config with `listen` and the token file, plus `storage_extra` under storage:.
+std::string http_config(const TempDir& dir, const std::string& listen, const std::string& token_file,
+                        const std::string& storage_extra = "") {
+  auto yaml = daemon_yaml(dir, k_steady, "  auth_token_file: " + token_file + "\n");
+  yaml.replace(yaml.find("listen: 127.0.0.1:0"), 19, "listen: " + listen);
+  yaml.insert(yaml.find("http:\n"), storage_extra);
+  return yaml;
+}
+
 std::string describe(const std::vector<std::string>& messages) {
   std::string out;
   for (const auto& m : messages) out += "  [" + m + "]\n";
@@ -229,5 +263,76 @@ TEST_SUITE("daemon_reload") {
     CHECK(daemon.terminate() == 0);
     CHECK(eventually([&] { return systemd.find("STOPPING=1") >= 0; }, 5s));
     CHECK(systemd.find("STOPPING=1") > reloading);
+  }
+
+  TEST_CASE("SIGHUP swaps http.auth_token, rebinds http.listen or keeps the old one, and names what needs a restart") {
+    TempDir dir;
+    const std::string old_token = "tok-old-5ecret-1";
+    const std::string new_token = "tok-new-5ecret-2";
+    const auto token_file = dir.write("http-token", old_token + "\n");
+    dir.write("creditwatch.yaml", http_config(dir, "127.0.0.1:0", token_file));
+    HttpDaemon daemon(dir);
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    const int first_port = daemon.port();
+    REQUIRE(status_on(first_port, "/metrics", old_token) == 200);
+
+    // 1. A leaked token is revoked by a reload: the old one stops working at once.
+    dir.write("http-token", new_token + "\n");
+    reload(daemon, "reloaded", 1);
+    CHECK(daemon.count_in_log("http.auth_token changed; applied") == 1);
+    CHECK(status_on(first_port, "/metrics", old_token) == 401);
+    CHECK(status_on(first_port, "/api/v1/accounts", old_token) == 401);
+    CHECK(status_on(first_port, "/metrics", new_token) == 200);
+    CHECK(status_on(first_port, "/healthz") == 200);
+
+    // 2. A new listen address: bound first, then the old one is let go.
+    const int second_port = free_port();
+    const auto second = "127.0.0.1:" + std::to_string(second_port);
+    dir.write("creditwatch.yaml", http_config(dir, second, token_file));
+    reload(daemon, "reloaded", 2);
+    CHECK(daemon.count_in_log("http.listen changed from 127.0.0.1:0 to " + second + "; applied") == 1);
+    CHECK(daemon.count_in_log("serving HTTP on http://127.0.0.1:" + std::to_string(second_port) + "/") == 1);
+    CHECK(status_on(second_port, "/metrics", new_token) == 200);
+    CHECK(eventually([&] { return status_on(first_port, "/healthz") == 0; }, 5s));
+
+    // 3. An address that cannot be bound: said so clearly, the old listener kept.
+    const int third_port = free_port();
+    const int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(third_port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(blocker, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(blocker, 1) == 0);
+    const auto third = "127.0.0.1:" + std::to_string(third_port);
+    dir.write("creditwatch.yaml", http_config(dir, third, token_file));
+    reload(daemon, "reloaded", 3);
+    CHECK(daemon.count_in_log("http.listen changed to " + third + " but it cannot be used") == 1);
+    CHECK(daemon.count_in_log("still serving on " + second) == 1);
+    CHECK(status_on(second_port, "/metrics", new_token) == 200);
+    ::close(blocker);
+
+    // 4. Once it is free, the next reload binds it (the failed change was not forgotten).
+    reload(daemon, "reloaded", 4);
+    CHECK(daemon.count_in_log("http.listen changed from " + second + " to " + third + "; applied") == 1);
+    CHECK(status_on(third_port, "/metrics", new_token) == 200);
+
+    // 5. What cannot change live is named, never silently ignored.
+    dir.write("creditwatch.yaml", http_config(dir, third, token_file, "  retention: 30d\n"));
+    reload(daemon, "reloaded", 5);
+    CHECK(daemon.count_in_log("storage.retention changed; applied") == 1);
+    auto moved = http_config(dir, third, token_file);
+    moved.replace(moved.find("creditwatch.db"), 14, "elsewhere.db");
+    dir.write("creditwatch.yaml", moved);
+    reload(daemon, "reloaded", 6);
+    CHECK(daemon.count_in_log("storage.path changed; takes effect after restart") == 1);
+    CHECK(daemon.count_in_log("storage.retention changed; applied") == 2);  // back to the default
+    CHECK(status_on(third_port, "/healthz") == 200);
+
+    CHECK(daemon.terminate() == 0);
+    const auto log = daemon.log();
+    CHECK_MESSAGE(log.find(old_token) == std::string::npos, "the log leaks the old HTTP token");
+    CHECK_MESSAGE(log.find(new_token) == std::string::npos, "the log leaks the new HTTP token");
   }
 }

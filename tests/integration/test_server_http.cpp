@@ -400,4 +400,67 @@ TEST_SUITE("server_http") {
     CHECK_MESSAGE(log.find(k_token) == std::string::npos, "the log leaks the HTTP token");
     CHECK_MESSAGE(log.find(k_ops_deepseek_key) == std::string::npos, "the log leaks the API key");
   }
+
+  TEST_CASE("samples: limit keeps the newest samples, a since before retention is clamped and said so") {
+    TempDir dir;
+    auto yaml = daemon_yaml(dir, simulated_account("sim", "1000", "8640"));
+    const auto path_end = yaml.find('\n', yaml.find("  path: ")) + 1;
+    yaml.insert(path_end, "  retention: 2h\n");
+    dir.write("creditwatch.yaml", yaml);
+    HttpDaemon daemon(dir);
+    daemon.start();
+    INFO("daemon log:\n" << daemon.log());
+    const std::string base = "/api/v1/accounts/sim/samples";
+    REQUIRE(eventually([&] { return daemon.get_json(base)["samples"].size() >= 6; }, 20s));
+
+    // By default up to 10,000, nothing left out; the default since (7 days ago) lies before
+    // the retention start.
+    const auto all = daemon.get_json(base);
+    CHECK(all["limit"] == 10000);
+    CHECK(all["truncated"] == false);
+    CHECK(all["since_clamped"] == true);
+
+    // limit=3: the three newest, oldest first, and the answer says older ones were left out.
+    const auto few = daemon.get_json(base + "?limit=3");
+    INFO("limit=3:\n" << few.dump(2));
+    REQUIRE(few["samples"].size() == 3);
+    CHECK(few["limit"] == 3);
+    CHECK(few["truncated"] == true);
+    const auto last_ms = few["samples"][2]["ts_ms"].get<std::int64_t>();
+    CHECK(last_ms >= all["samples"].back()["ts_ms"].get<std::int64_t>());
+    creditwatch::storage::Store store(daemon.db_path());
+    std::vector<std::int64_t> stored;
+    for (const auto& s : store.samples("sim", creditwatch::from_unix_ms(0))) {
+      if (creditwatch::to_unix_ms(s.at) <= last_ms) stored.push_back(creditwatch::to_unix_ms(s.at));
+    }
+    REQUIRE(stored.size() >= 6);
+    for (std::size_t i = 0; i < 3; ++i) {
+      CHECK(few["samples"][i]["ts_ms"].get<std::int64_t>() == stored[stored.size() - 3 + i]);
+    }
+    // The store's own limit keeps the newest too.
+    const auto newest = store.samples("sim", creditwatch::from_unix_ms(0), "", 2);
+    REQUIRE(newest.size() == 2);
+    CHECK(newest[0].at < newest[1].at);
+    CHECK(creditwatch::to_unix_ms(newest[1].at) >= last_ms);
+
+    // A limit over the cap is capped; a bad one is refused.
+    CHECK(daemon.get_json(base + "?limit=5000000")["limit"] == 100000);
+    CHECK(daemon.get(base + "?limit=0")->status == 400);
+    CHECK(daemon.get(base + "?limit=many")->status == 400);
+
+    // since before the retention start (2 h) is moved up to it.
+    const auto now = std::chrono::system_clock::now();
+    const auto old = daemon.get_json(base + "?since=2020-01-01T00:00:00Z");
+    CHECK(old["since_clamped"] == true);
+    const auto used = creditwatch::parse_rfc3339(old["since"].get<std::string>());
+    REQUIRE(used);
+    CHECK(*used > now - 2h - 30s);
+    CHECK(*used < now - 2h + 30s);
+    CHECK(old["samples"].size() >= 6);
+    const auto recent = creditwatch::format_rfc3339(now - 1h);
+    const auto kept = daemon.get_json(base + "?since=" + recent);
+    CHECK(kept["since_clamped"] == false);
+    CHECK(kept["since"] == recent);
+    CHECK(daemon.terminate() == 0);
+  }
 }

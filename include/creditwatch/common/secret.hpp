@@ -15,6 +15,9 @@ public:
 
   const std::string& reveal() const { return m_value; }
   bool empty() const { return m_value.empty(); }
+  // For telling whether a reloaded config changed a credential; never for checking one
+  // a client sent (that needs a constant-time comparison).
+  bool operator==(const Secret&) const = default;
 
 private:
   std::string m_value;

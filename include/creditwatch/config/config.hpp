@@ -22,6 +22,8 @@ struct Setting {
   std::map<std::string, std::string> entries;   // for maps (e.g. headers)
   bool is_secret = false;     // came from a *_file key or names a credential
   SourceLocation where;
+
+  bool operator==(const Setting&) const = default;
 };
 using Settings = std::map<std::string, Setting>;
 
@@ -39,6 +41,8 @@ struct Tuning {
   double critical_days = 3;
   double target_days = 30;
   Duration topup_lead_time = std::chrono::hours(48);
+
+  bool operator==(const Tuning&) const = default;
 };
 
 struct AccountConfig {
@@ -53,6 +57,8 @@ struct AccountConfig {
   Tuning tuning;
   Settings settings;                          // provider-specific keys
   SourceLocation where;
+
+  bool operator==(const AccountConfig&) const = default;
 };
 
 struct NotifierConfig {
@@ -61,17 +67,23 @@ struct NotifierConfig {
   std::string min_severity = "info";
   Settings settings;
   SourceLocation where;
+
+  bool operator==(const NotifierConfig&) const = default;
 };
 
 struct StorageConfig {
   std::string path;
   Duration retention = std::chrono::hours(24 * 400);
   std::uint64_t max_size = 0;  // bytes the database may grow to; 0: no cap
+
+  bool operator==(const StorageConfig&) const = default;
 };
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:9477";  // "off" disables
   std::string auth_token;                 // from auth_token_file; empty: no auth
+
+  bool operator==(const HttpConfig&) const = default;
 };
 
 struct AlertingConfig {
@@ -80,11 +92,15 @@ struct AlertingConfig {
   Duration retry_initial = std::chrono::seconds(1);
   Duration retry_max = std::chrono::minutes(5);
   Duration dead_after = std::chrono::hours(24);
+
+  bool operator==(const AlertingConfig&) const = default;
 };
 
 struct LoggingConfig {
   std::string level = "info";
   std::string format = "text";  // text | json
+
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct Config {
@@ -97,6 +113,8 @@ struct Config {
   std::vector<AccountConfig> accounts;
   std::vector<NotifierConfig> notifiers;
 
+  // Member by member, so a reload can tell what changed (app/config_changes.cpp).
+  bool operator==(const Config&) const = default;
   const AccountConfig* find_account(const std::string& name) const;
   // Every credential in the config, for redaction of text that came from outside.
   std::vector<std::string> secrets() const;

@@ -1,21 +1,30 @@
 #pragma once
 
 #include "creditwatch/common/clock.hpp"
+#include "creditwatch/server/connection_loop.hpp"
+#include "creditwatch/server/listen_socket.hpp"
+#include "creditwatch/server/request_workers.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 
-namespace httplib {
-class Server;
-}
-
 namespace creditwatch::server {
+
+// What GET /api/v1/accounts/NAME/samples asked for.
+struct SamplesQuery {
+  std::optional<TimePoint> since;  // nullopt: the endpoint's default
+  std::size_t limit = 0;           // at most this many samples, the newest ones
+};
+// `limit` when the request names none, and the most it may name.
+inline constexpr std::size_t k_default_samples_limit = 10'000;
+inline constexpr std::size_t k_max_samples_limit = 100'000;
 
 // What the endpoints show, supplied by the daemon. Each callback must be thread-safe.
 struct Endpoints {
@@ -23,35 +32,46 @@ struct Endpoints {
   std::function<std::string()> metrics;
   std::function<nlohmann::json()> accounts;
   // nullopt when the account does not exist.
-  std::function<std::optional<nlohmann::json>(const std::string& account, TimePoint since)> samples;
+  std::function<std::optional<nlohmann::json>(const std::string& account, const SamplesQuery& query)> samples;
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts, /api/v1/accounts/NAME/samples
 // and the status page at /. With a token, everything but /healthz needs
-// `Authorization: Bearer TOKEN`.
+// `Authorization: Bearer TOKEN`. Sockets belong to one ConnectionLoop thread; handlers run
+// on RequestWorkers, /healthz and /metrics in a lane of their own.
 class HttpServer {
 public:
-  HttpServer(Endpoints endpoints, std::string auth_token);
+  HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds `listen` ("HOST:PORT", "[::1]:PORT"; port 0 picks a free one) and serves in a
-  // background thread. Returns the bound port; throws when the address cannot be bound.
+  // Binds `listen` ("HOST:PORT", "[::1]:PORT"; port 0 picks a free one) and serves in
+  // background threads. Returns the bound port; throws when the address cannot be bound.
   int start(const std::string& listen);
+  // Binds `listen` and only then stops accepting on the old address (open connections
+  // are served to their end). Returns the bound port; throws, still serving the old
+  // address, when `listen` cannot be bound.
+  int rebind(const std::string& listen);
+  // The token from now on (empty: no auth). Thread-safe; requests already read keep the old.
+  void set_auth_token(std::string auth_token);
   void stop();
 
 private:
-  void routes();
-  bool authorized(const std::string& header) const;
+  enum class Route { healthz, metrics, accounts, samples, page };
+
+  std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
+  HttpResponse respond(Route route, const HttpRequest& request);
+  HttpResponse samples(const HttpRequest& request);
+  bool authorized(const std::optional<std::string>& header) const;
 
   Endpoints m_endpoints;
+  mutable std::mutex m_token_mutex;
   std::string m_auth_token;
-  std::unique_ptr<httplib::Server> m_server;
-  std::thread m_thread;
+  ServerLimits m_limits;
+  // The loop outlives the workers: a handler finishing late still hands its answer over.
+  std::unique_ptr<ConnectionLoop> m_loop;
+  std::unique_ptr<RequestWorkers> m_workers;
 };
-
-// Splits "HOST:PORT" / "[v6]:PORT"; nullopt when malformed.
-std::optional<std::pair<std::string, int>> parse_listen(const std::string& listen);
 
 }  // namespace creditwatch::server

@@ -97,9 +97,12 @@ public:
   // Stores a failed probe's outcome, through the same group commit.
   void add_probe(const ProbeRow& probe);
   WriteStats write_stats() const;
-  // Samples of one account (all currencies when `currency` is empty), oldest first.
-  std::vector<SampleRow> samples(const std::string& account, TimePoint since,
-                                 const std::string& currency = "");
+  // Samples of one account at or after `since` (all currencies when `currency` is empty),
+  // oldest first: the newest `limit` of them, so a caller that names a limit never holds
+  // the store for a read of unbounded length.
+  static constexpr std::size_t k_no_limit = 0;
+  std::vector<SampleRow> samples(const std::string& account, TimePoint since, const std::string& currency = "",
+                                 std::size_t limit = k_no_limit);
   std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "");
   std::optional<ProbeRow> latest_probe(const std::string& account);
   std::optional<TimePoint> last_success(const std::string& account);
