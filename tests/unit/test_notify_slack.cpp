@@ -303,28 +303,6 @@ TEST_SUITE("notify.slack") {
       CHECK(errors[0].message.find("did you mean \"slack\"") != std::string::npos);
     }
   }
-}
-
-TEST_SUITE("notify.console") {
-  TEST_CASE("the console notifier delivers to the log") {
-    NotifierConfig config;
-    config.name = "log";
-    config.type = "console";
-    auto notifier = build(config);
-    CurlClient client;
-    auto result = notifier->deliver(critical_runway(), client);
-    CHECK(result.outcome == Outcome::delivered);
-    CHECK_FALSE(result.retry_after);
-    CHECK(notifier->min_interval() == 0ms);
-
-    SUBCASE("and rejects keys it does not know") {
-      config.settings = {{"webhook_url", setting("https://example.com", 31)}};
-      std::vector<ConfigError> errors;
-      CHECK_FALSE(make_notifier(config, errors));
-      REQUIRE(errors.size() == 1);
-      CHECK(errors[0].where.line == 31);
-    }
-  }
 
   TEST_CASE("hostile text arrives as valid UTF-8 JSON within Block Kit's limits") {
     using creditwatch::testing::count_code_points;
@@ -356,5 +334,27 @@ TEST_SUITE("notify.console") {
     creditwatch::testing::check_safe_text(result.message);
     CHECK(result.message.find('\n') == std::string::npos);
     CHECK(result.message.find("API 密钥无效") != std::string::npos);
+  }
+}
+
+TEST_SUITE("notify.console") {
+  TEST_CASE("the console notifier delivers to the log") {
+    NotifierConfig config;
+    config.name = "log";
+    config.type = "console";
+    auto notifier = build(config);
+    CurlClient client;
+    auto result = notifier->deliver(critical_runway(), client);
+    CHECK(result.outcome == Outcome::delivered);
+    CHECK_FALSE(result.retry_after);
+    CHECK(notifier->min_interval() == 0ms);
+
+    SUBCASE("and rejects keys it does not know") {
+      config.settings = {{"webhook_url", setting("https://example.com", 31)}};
+      std::vector<ConfigError> errors;
+      CHECK_FALSE(make_notifier(config, errors));
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].where.line == 31);
+    }
   }
 }
