@@ -271,7 +271,7 @@ void Outbox::settle(const storage::OutboxRow& row, const DeliveryResult& result)
   {
     std::lock_guard lock(m_mutex);
     dead_after = m_policy.dead_after;
-    const Tracked& seen = m_lanes[row.notifier].rows[row.id];
+    const Tracked& seen = track(m_lanes[row.notifier], row, mono, now);  // tracked since pick() already
     age = seen.age_when_seen + elapsed(seen.first_seen, mono);
   }
   const int attempts = row.attempts + 1;

@@ -450,7 +450,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("two stores opening one new database at once both find it migrated") {
     // `creditwatch check` racing the first `creditwatch run` on a fresh path.
-    for (int round = 0; round < 100; ++round) {
+    for (int round = 0; round < 30; ++round) {
       CAPTURE(round);
       TempDir dir;
       const auto path = dir.file("cw.db");
