@@ -155,8 +155,10 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     }
     std::vector<storage::OutboxRow> rows;
     std::vector<std::string> replace_pending;
+    std::optional<alerts::Event> queued_event;
     if (t.notify) {
       auto n = make_notification(account, a, finding, t.next, *t.notify, now);
+      queued_event = n.event;
       const auto payload = notify::json_text(notify::to_json(n));
       const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
       for (const auto& notifier : route(account, route_severity, runtime)) {
@@ -164,11 +166,14 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
                                           storage::OutboxState::pending, ""});
         if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
       }
-      spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
-                   alerts::to_string(n.event), alerts::to_string(t.next.severity), finding.summary, rows.size());
     }
-    // Persist first: only once the state and its outbox rows are durable does memory change.
+    // Persist first: only once the state and its outbox rows are durable does memory change,
+    // and only then is the notification reported as queued.
     m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows, replace_pending);
+    if (queued_event) {
+      spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
+                   alerts::to_string(*queued_event), alerts::to_string(t.next.severity), finding.summary, rows.size());
+    }
     m_states[key] = t.next;
     m_peaks[key] = peak;
     // Also a reminder left out above: it counts as sent.
