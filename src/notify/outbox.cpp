@@ -43,8 +43,11 @@ Outbox::~Outbox() { stop(std::chrono::seconds(2)); }
 
 void Outbox::set_notifiers(Notifiers notifiers, RetryPolicy policy) {
   stop(std::chrono::seconds(2));
-  abandon_removed(notifiers);
+  std::set<std::string> configured;
+  for (const auto& entry : notifiers) configured.insert(entry.first);
+  abandon_removed(configured);
   std::lock_guard lock(m_mutex);
+  m_configured = configured;
   m_policy = policy;
   std::erase_if(m_lanes, [&](const auto& lane) { return notifiers.count(lane.first) == 0; });
   for (auto& [name, sink] : notifiers) {
@@ -57,10 +60,10 @@ void Outbox::set_notifiers(Notifiers notifiers, RetryPolicy policy) {
 
 // Rows of a notifier that is gone would otherwise wait forever, or go out weeks later as
 // news if a notifier of that name came back.
-void Outbox::abandon_removed(const Notifiers& notifiers) {
+void Outbox::abandon_removed(const std::set<std::string>& configured) {
   try {
     for (const auto& name : m_store.notifiers_with_pending()) {
-      if (notifiers.count(name) > 0) continue;
+      if (configured.count(name) > 0) continue;
       const auto abandoned = m_store.abandon_pending(name, "notifier " + name + " is no longer configured");
       spdlog::warn("outbox: notifier {} is no longer configured; its {} pending notification(s) are kept as dead letters",
                    name, abandoned);
@@ -72,6 +75,12 @@ void Outbox::abandon_removed(const Notifiers& notifiers) {
 }
 
 void Outbox::wake() {
+  std::optional<std::set<std::string>> configured;
+  {
+    std::lock_guard lock(m_mutex);
+    configured = m_configured;
+  }
+  if (configured) abandon_removed(*configured);
   std::lock_guard lock(m_mutex);
   for (auto& [name, worker] : m_workers) {
     std::lock_guard worker_lock(worker->mutex);

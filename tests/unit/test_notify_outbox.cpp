@@ -1040,6 +1040,21 @@ TEST_SUITE("notify.outbox.lifecycle") {
     }
   }
 
+  TEST_CASE("a notification queued for a notifier a reload just removed is a dead letter at once") {
+    // The alert engine may still route by the old config for a moment after a reload.
+    Fixture f;
+    Outbox outbox(f.store, f.clock, RetryPolicy{});
+    auto kept = std::make_shared<ScriptedNotifier>();
+    outbox.set_notifiers({{"kept", kept}}, RetryPolicy{});
+    enqueue(f.store, f.clock.now(), "a", {"kept", "removed"});
+    outbox.wake();
+    const auto rows = rows_of(f.store, "removed");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].state == OutboxState::dead);
+    CHECK(rows[0].last_error == "notifier removed is no longer configured");
+    outbox.stop(1s);
+  }
+
   TEST_CASE("a delivery the store fails to record is recorded later and never sent again") {
     Fixture f;
     Outbox outbox(f.store, f.clock, RetryPolicy{1s, 5min, 24h, 0.2});

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace creditwatch::notify {
@@ -47,7 +48,9 @@ public:
   // `notifiers` is every configured notifier: what is pending for any other (one removed
   // from the config) is marked dead, never sent.
   void set_notifiers(Notifiers notifiers, RetryPolicy policy);
-  // Tells the threads that new notifications are waiting.
+  // Tells the threads that new notifications are waiting. Any queued for a notifier that is
+  // not configured (by an alert engine still on the config a reload replaced) are marked
+  // dead here.
   void wake();
   // Stops the threads; an in-flight delivery is abandoned after at most `grace`.
   void stop(Duration grace);
@@ -82,7 +85,7 @@ private:
   };
 
   void run_worker(const std::string& name, std::shared_ptr<Notifier> sink, std::shared_ptr<Worker> worker);
-  void abandon_removed(const Notifiers& notifiers);
+  void abandon_removed(const std::set<std::string>& configured);
   Pick pick(const std::string& notifier);
   Tracked& track(Lane& lane, const storage::OutboxRow& row, SteadyPoint mono, TimePoint wall);
   DeliveryResult attempt(const storage::OutboxRow& row, Notifier& sink, http::Client& client);
@@ -98,6 +101,7 @@ private:
   mutable std::mutex m_mutex;
   RetryPolicy m_policy;
   std::map<std::string, std::shared_ptr<Worker>> m_workers;
+  std::optional<std::set<std::string>> m_configured;  // the notifiers of the last set_notifiers()
   std::map<std::string, DeliveryCounts> m_counts;
   std::map<std::string, Lane> m_lanes;  // per notifier
   std::mt19937_64 m_random{std::random_device{}()};
