@@ -61,7 +61,7 @@ if(DPKG_SHLIBDEPS_PROGRAM AND FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libcurl4, libyaml-cpp0.7, libsqlite3-0, libspdlog1.10, libfmt9, libcpp-httplib0.11, libssl3")
+      "libc6, libstdc++6, libcurl4, libyaml-cpp0.7, libsqlite3-0, libspdlog1.10, libfmt9, libssl3")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 include(CPack)
