@@ -46,22 +46,25 @@ std::string label_name(const std::string& key) {
   return out;
 }
 
+// One line of safe text: label values and annotations may come from config and providers.
+std::string line(const std::string& text) { return safe_text(text, LineBreaks::fold); }
+
 nlohmann::json labels(const Notification& n, alerts::Severity severity) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : n.labels) out[label_name(key)] = value;
+  for (const auto& [key, value] : n.labels) out[label_name(key)] = line(value);
   // Our own labels win over account labels of the same name: they are the alert's identity.
   out["alertname"] = n.test ? std::string("CreditwatchTest") : alertname(n.rule);
-  out["account"] = n.account;
-  out["provider"] = n.provider;
+  out["account"] = line(n.account);
+  out["provider"] = line(n.provider);
   out["rule"] = alerts::to_string(n.rule);
   out["severity"] = alerts::to_string(severity);
   return out;
 }
 
 nlohmann::json annotations(const Notification& n) {
-  const std::string money = n.currency.empty() ? "" : " " + n.currency;
-  nlohmann::json out = {{"summary", n.account + ": " + n.summary}, {"description", n.body_text()},
-                        {"dedup_key", n.dedup_key}};
+  const std::string money = n.currency.empty() ? "" : " " + line(n.currency);
+  nlohmann::json out = {{"summary", line(n.account + ": " + n.summary)}, {"description", n.body_text()},
+                        {"dedup_key", line(n.dedup_key)}};
   if (n.runway_days) out["runway"] = describe_days(*n.runway_days);
   if (n.balance) out["balance"] = n.balance->to_string() + money;
   if (n.burn_per_day) out["burn_per_day"] = format_number(n.burn_per_day, 2) + money;

@@ -1,6 +1,7 @@
 // The log as a sink: for the demo and for trying rules without a real channel.
 #include "builders.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 
 #include <spdlog/spdlog.h>
@@ -18,8 +19,8 @@ public:
                        : n.severity == alerts::Severity::warning  ? spdlog::level::warn
                                                                   : spdlog::level::info;
     spdlog::log(level, "notify {}: {} | balance {} {} | burn/day {} | exhaustion {} | top-up {}", m_name, n.title(),
-                n.balance ? n.balance->to_string() : "-", n.currency, format_number(n.burn_per_day, 2),
-                n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-",
+                n.balance ? n.balance->to_string() : "-", safe_text(n.currency, LineBreaks::fold),
+                format_number(n.burn_per_day, 2), n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-",
                 n.recommended_topup ? n.recommended_topup->to_string() : "-");
     return {DeliveryResult::Outcome::delivered, "logged", 0, std::nullopt};
   }

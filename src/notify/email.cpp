@@ -162,9 +162,10 @@ std::string html_body(const Notification& n) {
     }
     start = end + 1;
   }
-  return "<!DOCTYPE html>\n<html><body>\n<h2>" + html_escape(n.title()) + "</h2>\n<p>" + html_escape(n.summary) +
-         "</p>\n<table cellpadding=\"4\">\n" + rows + "</table>\n<p><small>creditwatch &middot; " +
-         html_escape(n.dedup_key) + "</small></p>\n</body></html>\n";
+  return "<!DOCTYPE html>\n<html><body>\n<h2>" + html_escape(n.title()) + "</h2>\n<p>" +
+         html_escape(safe_text(n.summary, LineBreaks::fold)) + "</p>\n<table cellpadding=\"4\">\n" + rows +
+         "</table>\n<p><small>creditwatch &middot; " + html_escape(safe_text(n.dedup_key, LineBreaks::fold)) +
+         "</small></p>\n</body></html>\n";
 }
 
 std::string domain_of(const std::string& address) {

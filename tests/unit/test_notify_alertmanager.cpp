@@ -6,6 +6,7 @@
 #include "creditwatch/notify/factory.hpp"
 
 #include "fakes/fake_http_server.hpp"
+#include "fakes/notify_fixtures.hpp"
 #include "fakes/real_peers.hpp"
 
 #include <doctest/doctest.h>
@@ -209,6 +210,24 @@ TEST_SUITE("notify.alertmanager") {
       REQUIRE(fake.requests().size() == 1);
       CHECK(fake.requests()[0].header("Authorization") == "Basic Y3c6cHctU0VDUkVU");
     }
+  }
+
+  TEST_CASE("alertmanager gets hostile text as valid UTF-8 JSON of one-line labels and annotations") {
+    FakeHttpServer fake;
+    fake.post("/api/v2/alerts", [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
+    fake.start();
+    CurlClient client;
+    auto result = build(am_settings({fake.url()}))->deliver(creditwatch::testing::hostile_notification(), client);
+    CHECK(result.outcome == Outcome::delivered);
+    REQUIRE(fake.requests().size() == 1);
+    const auto body = creditwatch::testing::strict_json(fake.requests()[0].body);
+    REQUIRE(body.is_array());
+    for (const auto& alert : body) {
+      for (const auto& label : alert["labels"].items()) {
+        CHECK(label.value().get<std::string>().find('\n') == std::string::npos);
+      }
+    }
+    CHECK(body[2]["annotations"]["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
   }
 
   TEST_CASE("alertmanager config errors") {
