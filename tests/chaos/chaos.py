@@ -51,9 +51,11 @@ Why it is built this way:
   is counted as "excused" and listed with -v.
 - Settings: interval 1 s (scaled by --interval-ms), probe timeout 1.5 s, retry_initial
   200 ms and repeat_interval 1m (the lowest the config accepts), retry_max 3 s, dead_after
-  30 s. The longest legitimate wait past dead_after before the row's next attempt (when it
-  becomes a dead letter) is PagerDuty's 30 s pause for a 429 without Retry-After, plus
-  retry_max, the sinks' 5 s request timeout and a daemon restart: dead_after + 50 s.
+  30 s. A row past dead_after becomes a dead letter at its next failed attempt, and only
+  after three attempts in all (so a wall-clock jump cannot kill untried rows); each attempt
+  may wait for PagerDuty's 30 s pause after a 429 without Retry-After and take the sinks'
+  5 s request timeout. So a row pending past dead_after + 3 x 35 s + retry_max + a daemon
+  restart (10 s) is a violation during chaos; after the quiet phase nothing may be pending.
 - Routing: the webhook hears every account; PagerDuty (2 events/s) three accounts; Slack
   (1 message/s) one account, so their pace keeps up with the flips and a backlog is a
   finding, not a given.
@@ -72,8 +74,10 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 
 import checker  # noqa: E402  (after the line above, on purpose)
 import daemon as daemon_module  # noqa: E402
-import fakes  # noqa: E402
+import other_origin  # noqa: E402
+import provider_fake  # noqa: E402
 import scenario as scenario_module  # noqa: E402
+import sink_fakes  # noqa: E402
 import texts  # noqa: E402
 
 
@@ -92,7 +96,7 @@ class Settings:
         self.repeat_interval = "1m"
         self.phase_seconds = (2 * args.interval_ms / 1000.0, 6 * args.interval_ms / 1000.0)
         self.blip = scenario_module.BLIP
-        self.overdue_limit_ms = (self.dead_after_s + 30 + 5 + 10 * args.slow) * 1000 + self.retry_max_ms
+        self.overdue_limit_ms = int((self.dead_after_s + 3 * (30 + 5) + 10 * args.slow) * 1000) + self.retry_max_ms
         self.step_timeout = int(30 * args.slow)
         self.drain_timeout = int(self.dead_after_s + 60 * args.slow)
         self.start_timeout = int(20 * args.slow)
@@ -139,10 +143,11 @@ class Run:
         self.scanned = set()
         self.secrets = daemon_module.Secrets(workdir, random.Random("%d:secrets" % args.seed))
         self.prefix_lens = {}
-        self.recorder = fakes.Recorder()
+        self.recorder = sink_fakes.Recorder()
         self.recorder.scanner = self.scan
-        self.evil = fakes.EvilOrigin()
-        self.provider = fakes.ProviderFake(args.seed, self.evil.url, self.settings.probe_timeout_ms / 1000.0)
+        self.other_origin = other_origin.OtherOrigin()
+        self.provider = provider_fake.ProviderFake(args.seed, self.other_origin.url,
+                                                   self.settings.probe_timeout_ms / 1000.0)
         self.make_sinks()
         self.accounts = self.make_accounts()
         config = os.path.join(workdir, "creditwatch.yaml")
@@ -161,9 +166,9 @@ class Run:
         path_secret = self.secret("slack-path", "slackpath-cwchaos-", 42)
         routing_key = self.secret("pd-key", "pdkeycwchaos", 32)
         seed = self.args.seed
-        self.sinks = [fakes.WebhookSink("hook", seed, self.recorder, self.evil.url, token, signing),
-                      fakes.SlackSink("slack", seed, self.recorder, self.evil.url, path_secret),
-                      fakes.PagerDutySink("pd", seed, self.recorder, self.evil.url, routing_key)]
+        self.sinks = [sink_fakes.WebhookSink("hook", seed, self.recorder, self.other_origin.url, token, signing),
+                      sink_fakes.SlackSink("slack", seed, self.recorder, self.other_origin.url, path_secret),
+                      sink_fakes.PagerDutySink("pd", seed, self.recorder, self.other_origin.url, routing_key)]
         self.secrets.whole["slack-url"] = self.sinks[1].url   # scanned for as slack-path
         self.http_token = self.secret("http-token", "httptok-cwchaos-", 40)
 
@@ -220,8 +225,8 @@ class Run:
         for incarnation, text in self.daemon.logs():
             self.scan("daemon output (incarnation %d)" % incarnation, text)
         v += [checker.Violation("redirects", "the other origin received %s %s" % (m, p))
-              for m, p, _, _ in self.evil.requests]
-        for method, path, headers, body in self.evil.requests:
+              for m, p, _, _ in self.other_origin.requests]
+        for method, path, headers, body in self.other_origin.requests:
             self.scan("a request to the other origin", headers + "\n" + path + "\n" + body.decode("utf-8", "replace"))
         v += [checker.Violation("requests", "%s: %s" % p) for p in self.recorder.problems]
         v += [checker.Violation("requests", "provider: %s sent Authorization %r, not its key" % w)
@@ -259,7 +264,7 @@ class Run:
         return f
 
     def stop(self):
-        for server in [self.provider, self.evil] + self.sinks:
+        for server in [self.provider, self.other_origin] + self.sinks:
             server.stop()
 
 
@@ -292,7 +297,8 @@ def main(argv):
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.expect_violations:
-        log("expected violations: %s" % ("found" if run.violations else "NONE FOUND: the checker missed the injected fault"))
+        missed = "NONE FOUND: the checker missed the injected fault"
+        log("expected violations: %s" % ("found" if run.violations else missed))
     return 1 if failed else 0
 
 

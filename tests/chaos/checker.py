@@ -138,7 +138,8 @@ def check_order(rows, events, kills):
             else:
                 violations.append(Violation("once", "%s %s: row %d %s applied twice (%.1fs apart, answered %s then "
                                             "%s) with no SIGKILL between" % (
-                                                sink, key, candidates[mapping[i]].id, event_signature(received[i], kind),
+                                                sink, key, candidates[mapping[i]].id,
+                                                event_signature(received[i], kind),
                                                 received[i]["at"] - received[i - 1]["at"], received[i - 1]["outcome"],
                                                 received[i]["outcome"])))
         last_ts = None
@@ -181,7 +182,8 @@ def check_final_states(alerts, rows, events, routes):
                                                                       kind):
                 excused += 1
                 continue
-            violations.append(Violation("final state", "%s: %s is %s (%s) but %s last applied %s; row carrying it: %s" % (
+            violations.append(Violation("final state", "%s: %s is %s (%s) but %s last applied %s; "
+                                        "row carrying it: %s" % (
                 key, alert["account"] + "/" + alert["rule"], alert["state"], alert["severity"], sink,
                 None if last is None else (last["status"], last["severity"], last["time"]),
                 None if final is None else (final.id, final.state, final.attempts, final.last_error[:200]))))

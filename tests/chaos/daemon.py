@@ -11,7 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
-SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |UndefinedBehaviorSanitizer")
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error: |"
+                              r"UndefinedBehaviorSanitizer")
 SERVING = re.compile(r"serving HTTP on http://127\.0\.0\.1:(\d+)/")
 
 
@@ -257,6 +258,10 @@ class Database:
         return [OutboxRow(*r) for r in self.query(
             "SELECT id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error, "
             "delivered_ms FROM outbox WHERE state = 'pending' ORDER BY id")]
+
+    def states(self):
+        """Outbox rows per state: {'pending': n, 'delivered': n, 'dead': n}."""
+        return dict(self.query("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
 
     def alerts(self):
         return [dict(zip(("account", "rule", "state", "severity", "since_ms", "context"), r)) for r in

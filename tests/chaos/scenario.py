@@ -5,7 +5,6 @@ alert and left in a definitive final state, the outbox drains). Meanwhile the ou
 watched for rows pending past dead_after and the daemon's HTTP outputs are collected for
 the secret scan."""
 
-import random
 import time
 
 import checker
@@ -157,10 +156,10 @@ class Scenario:
         return len({(r.dedup_key, r.ts_ms) for r in self.rows.values() if r.status == "resolved"})
 
     def progress(self):
-        rows = self.rows.values()
+        states = self.db.states()
         return "%d lifecycles, %d rows, %d pending, %d dead, %d kills" % (
-            self.lifecycles(), len(self.rows), sum(1 for r in rows if r.state == "pending"),
-            sum(1 for r in rows if r.state == "dead"), len(self.kill_times))
+            self.lifecycles(), sum(states.values()), states.get("pending", 0), states.get("dead", 0),
+            len(self.kill_times))
 
     def scrape(self):
         paths = ["/metrics", "/api/v1/accounts", "/"]
