@@ -142,13 +142,27 @@ def check_order(rows, events, kills):
                                                 event_signature(received[i], kind),
                                                 received[i]["at"] - received[i - 1]["at"], received[i - 1]["outcome"],
                                                 received[i]["outcome"])))
-        last_ts = None
-        for r in candidates:
+    return violations + check_queue_order(rows), excused
+
+
+def check_queue_order(rows):
+    """The daemon's own record agrees: per notifier and dedup key, rows are queued in the
+    order the alert changed, and delivered in the order they were queued. This sees what
+    signatures cannot (two changes of one alert within the same second look alike)."""
+    violations = []
+    for (sink, key), mine in sorted(group(rows, lambda r: (r.notifier, r.dedup_key)).items()):
+        last_ts = last_delivered = None
+        for r in sorted(mine, key=lambda r: r.id):
             if r.ts_ms is not None and last_ts is not None and r.ts_ms < last_ts:
                 violations.append(Violation("causal order", "%s %s: outbox row %d changed at %d, before the row "
                                             "queued ahead of it (%d)" % (sink, key, r.id, r.ts_ms, last_ts)))
             last_ts = r.ts_ms if r.ts_ms is not None else last_ts
-    return violations, excused
+            if r.state == "delivered" and r.delivered_ms is not None:
+                if last_delivered is not None and r.delivered_ms < last_delivered[1]:
+                    violations.append(Violation("causal order", "%s %s: row %d was delivered before row %d, which "
+                                                "was queued ahead of it" % (sink, key, r.id, last_delivered[0])))
+                last_delivered = (r.id, r.delivered_ms)
+    return violations
 
 
 def refused(events, sink, key, signature, kind):
