@@ -201,8 +201,8 @@ class Run:
         chaos_seconds = time.monotonic() - started
         log("chaos over after %.0fs (%s); quiet phase" % (chaos_seconds, sc.progress()))
         sc.quiet(self.args.inject)
-        alerts = self.db.alerts()
         self.daemon.terminate(timeout=int(30 * self.args.slow))
+        alerts = self.db.alerts()   # after the stop: nothing changes them any more
         rows = sc.refresh_rows()
         self.judge(sc, rows, alerts)
         return sc, rows, alerts, chaos_seconds, time.monotonic() - started
