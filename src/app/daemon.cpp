@@ -116,7 +116,8 @@ private:
 
   static void log_serving(const std::string& listen, int port) {
     const auto address = server::parse_listen(listen);
-    spdlog::info("serving HTTP on http://{}:{}/", address ? address->first : listen, port);
+    const auto host = address ? address->first : listen;
+    spdlog::info("serving HTTP on http://{}:{}/", host.find(':') != std::string::npos ? "[" + host + "]" : host, port);
   }
 
   // On reload: the new listener is bound before the old one goes, so a listen address

@@ -176,12 +176,14 @@ RequestParser::Step RequestParser::parse(std::string_view input) {
       }
     }
     m_scanned = i;
-    if (end == 0) {
-      if (input.size() <= m_limits.max_head_bytes) return {};
-      return input.find('\n', start) == std::string_view::npos ? failure(414, "request line too long")
-                                                              : failure(431, "request header fields too large");
+    if (end == 0 && input.size() <= m_limits.max_head_bytes) return {};
+    if (end == 0 || end > m_limits.max_head_bytes) {
+      // Judged on the first max_head_bytes alone, so the answer does not depend on how the
+      // bytes were split into packets.
+      const auto first_line_end = input.substr(0, m_limits.max_head_bytes).find('\n', start);
+      return first_line_end == std::string_view::npos ? failure(414, "request line too long")
+                                                      : failure(431, "request header fields too large");
     }
-    if (end > m_limits.max_head_bytes) return failure(431, "request header fields too large");
     auto head = read_head(input.substr(start, end - start));
     if (head.status == Status::failed) return head;
     m_head_length = end;
