@@ -130,6 +130,7 @@ private:
           spdlog::warn("http.listen changed from {} to off: no longer serving HTTP", m_listening);
         } else if (!m_http) {
           start_http(http);
+          spdlog::info("http.listen changed from off to {}; applied", http.listen);
         } else {
           log_serving(http.listen, m_http->rebind(http.listen));
           spdlog::info("http.listen changed from {} to {}; applied", m_listening, http.listen);
