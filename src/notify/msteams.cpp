@@ -9,11 +9,15 @@
 namespace creditwatch::notify {
 namespace {
 
-// Teams rejects messages above about 28 KB; these bounds keep a card well inside that.
+// Teams rejects messages above about 28 KB. These bounds (in characters) keep a card of
+// ASCII well inside that; four-byte characters, or quotes that double when escaped, can
+// still cross it, so then every bound is divided until the message fits.
 constexpr std::size_t k_max_title = 512;
 constexpr std::size_t k_max_text = 4000;
 constexpr std::size_t k_max_fact = 512;
 constexpr std::size_t k_max_facts = 40;
+constexpr std::size_t k_max_message_bytes = 27'000;
+constexpr std::size_t k_max_divisor = 64;  // 8-character facts: far below the limit whatever the text
 
 // Alertmanager's colours: Attention firing, Good resolved, Warning otherwise.
 const char* colour(const Notification& n) {
@@ -21,26 +25,27 @@ const char* colour(const Notification& n) {
   return n.severity == alerts::Severity::critical ? "Attention" : "Warning";
 }
 
-nlohmann::json facts(const Notification& n) {
+nlohmann::json facts(const Notification& n, std::size_t divisor) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [name, value] : figure_strings(n)) {
     if (out.size() == k_max_facts) break;
-    out.push_back({{"title", truncate_text(name, k_max_fact)}, {"value", truncate_text(value, k_max_fact)}});
+    out.push_back({{"title", truncate_text(name, k_max_fact / divisor)},
+                   {"value", truncate_text(value, k_max_fact / divisor)}});
   }
   return out;
 }
 
-nlohmann::json adaptive_card(const Notification& n) {
+nlohmann::json adaptive_card(const Notification& n, std::size_t divisor) {
   nlohmann::json body = nlohmann::json::array({
       {{"type", "TextBlock"},
-       {"text", truncate_text(n.title(), k_max_title)},
+       {"text", truncate_text(n.title(), k_max_title / divisor)},
        {"weight", "Bolder"},
        {"size", "Medium"},
        {"wrap", true},
        {"style", "heading"},
        {"color", colour(n)}},
-      {{"type", "TextBlock"}, {"text", truncate_text(n.summary, k_max_text)}, {"wrap", true}},
-      {{"type", "FactSet"}, {"facts", facts(n)}},
+      {{"type", "TextBlock"}, {"text", truncate_text(n.summary, k_max_text / divisor)}, {"wrap", true}},
+      {{"type", "FactSet"}, {"facts", facts(n, divisor)}},
   });
   return {
       {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
@@ -51,13 +56,22 @@ nlohmann::json adaptive_card(const Notification& n) {
   };
 }
 
-nlohmann::json payload(const Notification& n) {
+nlohmann::json payload(const Notification& n, std::size_t divisor) {
   return {
       {"type", "message"},
       {"attachments", nlohmann::json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
                                               {"contentUrl", nullptr},
-                                              {"content", adaptive_card(n)}}})},
+                                              {"content", adaptive_card(n, divisor)}}})},
   };
+}
+
+// The message's JSON text, within Teams' size limit.
+std::string message_text(const Notification& n) {
+  std::string text = json_text(payload(n, 1));
+  for (std::size_t divisor = 2; text.size() > k_max_message_bytes && divisor <= k_max_divisor; divisor *= 2) {
+    text = json_text(payload(n, divisor));
+  }
+  return text;
 }
 
 class MsTeams final : public Notifier {
@@ -66,7 +80,7 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_webhook_url.reveal());
-    request.body = json_text(payload(n));
+    request.body = message_text(n);
     auto result = classify_http(client.send(request));
     result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
     return result;

@@ -192,4 +192,22 @@ TEST_SUITE("notify.msteams") {
     CHECK(card[1]["text"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
     for (const auto& fact : card[2]["facts"]) CHECK(count_code_points(fact["value"].get<std::string>()) <= 512);
   }
+
+  TEST_CASE("four-byte characters and quotes in every figure still keep the message below 28 KB") {
+    FakeTeams teams;
+    auto notifier = build_notifier(notifier_config("msteams", teams_settings(teams.webhook_url())));
+    CurlClient client;
+    auto n = hostile_notification();
+    n.summary = std::string(20'000, '"');  // each one is two bytes once escaped
+    std::string emoji;
+    for (int i = 0; i < 1000; ++i) emoji += "\xF0\x9F\x92\xB8";  // 💸
+    for (int i = 0; i < 100; ++i) n.labels["标签" + std::to_string(i)] = emoji;
+    CHECK(notifier->deliver(n, client).outcome == Outcome::delivered);
+    const auto raw = teams.only_request().body;
+    CHECK(raw.size() < 28'000);
+    const auto body = strict_json(raw);
+    const auto& card = body["attachments"][0]["content"]["body"];
+    CHECK_FALSE(card[1]["text"].get<std::string>().empty());
+    CHECK(card[2]["facts"].size() == 40);
+  }
 }
