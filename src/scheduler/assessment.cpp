@@ -162,11 +162,13 @@ Assessment Assessor::from_store(const config::AccountConfig& account) {
   a.provider = account.provider;
   a.observation.at = m_clock.now();
   if (auto probe = m_store.latest_probe(account.name); probe && probe->outcome != "ok") {
-    a.error = providers::ProbeError{providers::ErrorKind::internal, probe->message, probe->http_status, std::nullopt};
+    // A row an older version stored may hold any bytes: shown as one safe line.
+    const std::string message = safe_text(probe->message, LineBreaks::fold);
+    a.error = providers::ProbeError{providers::ErrorKind::internal, message, probe->http_status, std::nullopt};
     if (probe->outcome == "key_invalid") a.error->kind = providers::ErrorKind::key_invalid;
     if (probe->outcome == "exhausted") a.error->kind = providers::ErrorKind::exhausted;
     a.observation.status = status_of(a.error);
-    a.observation.error_message = probe->message;
+    a.observation.error_message = message;
   }
   std::map<alerts::Rule, alerts::Severity> none;
   judge(account, a, none, nullptr);

@@ -13,6 +13,7 @@
 #include "fakes/temp_dir.hpp"
 
 #include "creditwatch/common/text.hpp"
+#include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -206,5 +207,31 @@ TEST_SUITE("alert_text_e2e") {
     check_both_alerts_arrive(deepseek_error(spoiled(k_key_rejected), "authentication_error"),
                              deepseek_error(spoiled(k_out_of_balance), "unknown_error"), "API 密钥无效或已过期",
                              "您的账户余额不足");
+  }
+
+  TEST_CASE("status shows a probe message an older version stored with any bytes as one safe line") {
+    TempDir dir;
+    DaemonConfig config;
+    config.accounts = {{"ds-old", "http://127.0.0.1:9"}};
+    dir.write("creditwatch.yaml", daemon_config_yaml(dir, config));
+    {
+      creditwatch::storage::Store store(dir.file("creditwatch.db"));
+      const char raw[] = "HTTP 401 key rejected: 密钥\xE4\xB8\0\x1B[2J\r\nBcc: x";
+      store.add_probe({"ds-old", std::chrono::system_clock::now(), "key_invalid", 401, 0.01,
+                       std::string(raw, sizeof raw - 1)});
+    }
+    const std::map<std::string, std::string> env = {{k_deepseek_key_env, k_key}};
+    const auto as_json = run_creditwatch({"status", "-c", dir.file("creditwatch.yaml"), "--json"}, env);
+    INFO("status --json: " << as_json.out << as_json.err);
+    CHECK(valid_utf8(as_json.out));
+    CHECK_FALSE(json::parse(as_json.out, nullptr, false).is_discarded());
+    CHECK(as_json.out.find("密钥\xEF\xBF\xBD") != std::string::npos);
+    CHECK(as_json.out.find("\\u001b") == std::string::npos);  // no escape sequence in any field
+    CHECK(as_json.out.find("\\u0000") == std::string::npos);
+    const auto table = run_creditwatch({"status", "-c", dir.file("creditwatch.yaml")}, env);
+    INFO("status: " << table.out << table.err);
+    CHECK(valid_utf8(table.out));
+    CHECK(table.out.find('\x1B') == std::string::npos);
+    CHECK(table.out.find("\nBcc: x") == std::string::npos);
   }
 }
