@@ -136,7 +136,7 @@ private:
     request.body = body;
     if (!m_settings.username.empty()) request.basic_auth = m_settings.username + ":" + m_settings.password.reveal();
     if (!m_settings.token.empty()) request.headers.push_back({"Authorization", "Bearer " + m_settings.token.reveal()});
-    return classify_http(client.send(request));
+    return classify_http(client.send(request), {m_settings.password.reveal(), m_settings.token.reveal()});
   }
 
   AlertmanagerSettings m_settings;

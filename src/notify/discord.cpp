@@ -82,7 +82,7 @@ public:
     auto request = sink_request(url + (url.find('?') == std::string::npos ? "?" : "&") + "wait=true");
     request.body = json_text(payload(n, m_username));
     auto outcome = client.send(request);
-    auto result = classify_http(outcome);
+    auto result = classify_http(outcome, url_secrets(url));
     if (outcome) read_rate_limit(*outcome, result);
     if (result.http_status == 404) {
       m_deleted = true;

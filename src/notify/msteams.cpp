@@ -81,7 +81,7 @@ public:
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     auto request = sink_request(m_webhook_url.reveal());
     request.body = message_text(n);
-    auto result = classify_http(client.send(request));
+    auto result = classify_http(client.send(request), url_secrets(m_webhook_url.reveal()));
     result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
     return result;
   }

@@ -2,12 +2,9 @@
 
 #include "sink_support.hpp"
 
+#include "creditwatch/common/text.hpp"
+
 namespace creditwatch::notify {
-namespace {
-
-std::string clip(const std::string& text) { return answer_text(text); }
-
-}  // namespace
 
 const char* to_string(DeliveryResult::Outcome outcome) {
   switch (outcome) {
@@ -18,8 +15,9 @@ const char* to_string(DeliveryResult::Outcome outcome) {
   return "retry";
 }
 
-DeliveryResult classify_http(const http::Outcome& outcome) {
+DeliveryResult classify_http(const http::Outcome& outcome, const std::vector<std::string>& secrets) {
   using Outcome = DeliveryResult::Outcome;
+  auto clip = [&secrets](const std::string& text) { return answer_text(redact(text, secrets)); };
   if (!outcome) {
     return {Outcome::retry, std::string(http::to_string(outcome.error().kind)) + ": " + clip(outcome.error().message), 0,
             std::nullopt};

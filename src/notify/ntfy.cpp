@@ -86,7 +86,7 @@ public:
       request.basic_auth = m_credentials.user + ":" + m_credentials.password.reveal();
     }
     request.body = truncate_text(n.summary + "\n\n" + n.body_text(), k_max_message_bytes, TextUnit::bytes);
-    auto result = classify_http(client.send(request));
+    auto result = classify_http(client.send(request), {m_credentials.token.reveal(), m_credentials.password.reveal(), m_topic});
     // On ntfy.sh the topic name is the only thing between a stranger and the messages.
     result.message =
         redact(std::move(result.message), {m_credentials.token.reveal(), m_credentials.password.reveal(), m_topic});

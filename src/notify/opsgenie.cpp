@@ -70,7 +70,7 @@ public:
       request.body = json_text(create_body(n, m_tags));
     }
     request.headers.push_back({"Authorization", "GenieKey " + m_api_key.reveal()});
-    auto result = classify_http(client.send(request));
+    auto result = classify_http(client.send(request), {m_api_key.reveal()});
     result.message = redact(std::move(result.message), {m_api_key.reveal()});
     return result;
   }

@@ -63,7 +63,7 @@ public:
     auto request = sink_request(m_url);
     request.body = json_text(event(n));
     auto outcome = client.send(request);
-    auto result = classify_http(outcome);
+    auto result = classify_http(outcome, {m_routing_key.reveal()});
     if (result.http_status == 429 && !result.retry_after) result.retry_after = k_rate_limited_pause;
     result.message = redact(std::move(result.message), {m_routing_key.reveal()});
     return result;

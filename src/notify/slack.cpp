@@ -64,7 +64,7 @@ public:
     auto request = sink_request(m_webhook_url.reveal());
     request.body = json_text(payload(n));
     auto outcome = client.send(request);
-    auto result = classify_http(outcome);
+    auto result = classify_http(outcome, url_secrets(m_webhook_url.reveal()));
     if (result.outcome == DeliveryResult::Outcome::delivered && outcome->body != "ok") {
       // Slack answers exactly "ok"; anything else is a rejection that a retry will not fix.
       result.outcome = DeliveryResult::Outcome::permanent;

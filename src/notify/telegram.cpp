@@ -91,7 +91,7 @@ private:
     if (m_thread_id) body["message_thread_id"] = *m_thread_id;
     request.body = json_text(body);
     auto outcome = client.send(request);
-    Answer answer{classify_http(outcome)};
+    Answer answer{classify_http(outcome, {m_bot_token.reveal()})};
     if (!outcome) return answer;
     auto reply = nlohmann::json::parse(outcome->body, nullptr, false);
     const bool ok = reply.is_object() && reply.value("ok", false) == true;

@@ -68,7 +68,7 @@ public:
     if (!m_secret.empty()) {
       request.headers.push_back({k_signature_header, "sha256=" + hmac_sha256_hex(m_secret.reveal(), request.body)});
     }
-    auto result = classify_http(client.send(request));
+    auto result = classify_http(client.send(request), secrets());
     result.message = redact(std::move(result.message), secrets());
     return result;
   }

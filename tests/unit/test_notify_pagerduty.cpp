@@ -195,6 +195,14 @@ TEST_SUITE("notify.pagerduty") {
       CHECK(result.outcome == Outcome::permanent);
       CHECK(result.message.find("unknown routing_key") != std::string::npos);
     }
+    SUBCASE("a routing key that straddles the 300-byte cut of the answer leaves no part behind") {
+      // "HTTP 400: " plus 280 bytes puts the key across the cut: masked after cutting, its
+      // first characters would survive.
+      pd.reply(400, std::string(280, 'x') + k_routing_key);
+      result = notifier->deliver(critical_runway(), client);
+      CHECK(result.outcome == Outcome::permanent);
+      CHECK(result.message.find(std::string(k_routing_key).substr(0, 8)) == std::string::npos);
+    }
     check_no_secrets(result, {k_routing_key});
   }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace creditwatch::notify {
 
@@ -37,7 +38,9 @@ public:
 };
 
 // The usual meaning of an HTTP answer for a JSON webhook: 2xx delivered; 408, 429 and 5xx
-// retry (429 with Retry-After); other 4xx permanent; transport failures retry.
-DeliveryResult classify_http(const http::Outcome& outcome);
+// retry (429 with Retry-After); other 4xx permanent; transport failures retry. Each of
+// `secrets` is masked in the whole answer before it is cut to length, so no part of a secret
+// that straddles the cut survives in the message.
+DeliveryResult classify_http(const http::Outcome& outcome, const std::vector<std::string>& secrets = {});
 
 }  // namespace creditwatch::notify
