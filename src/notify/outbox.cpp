@@ -1,5 +1,6 @@
 #include "creditwatch/notify/outbox.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/http/curl_client.hpp"
 
 #include <spdlog/spdlog.h>
@@ -220,12 +221,15 @@ DeliveryResult Outbox::attempt(const storage::OutboxRow& row, Notifier& sink, ht
     notification = notification_from_json(payload);
   } catch (const std::exception& e) {
     // The stored bytes never change, so no retry can fix them.
-    return {Outcome::permanent, std::string("stored payload is not a notification: ") + e.what(), 0, std::nullopt};
+    return {Outcome::permanent,
+            "stored payload is not a notification: " + cut_text(safe_text(e.what(), LineBreaks::fold), 300), 0,
+            std::nullopt};
   }
   try {
     return sink.deliver(notification, client);
   } catch (const std::exception& e) {
-    return {Outcome::retry, std::string("internal error: ") + e.what(), 0, std::nullopt};
+    // An exception's text may quote the bytes that broke it: one safe line, like any answer.
+    return {Outcome::retry, "internal error: " + cut_text(safe_text(e.what(), LineBreaks::fold), 300), 0, std::nullopt};
   } catch (...) {
     return {Outcome::retry, "internal error: unknown exception", 0, std::nullopt};
   }

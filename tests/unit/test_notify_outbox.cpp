@@ -1,3 +1,4 @@
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/notify/notification.hpp"
 #include "creditwatch/notify/outbox.hpp"
@@ -595,7 +596,8 @@ public:
   explicit ThrowingNotifier(std::string poisoned) : m_poisoned(std::move(poisoned)) {}
   DeliveryResult deliver(const Notification& n, creditwatch::http::Client&) override {
     ++m_attempts[n.dedup_key];
-    if (n.dedup_key == m_poisoned) throw std::runtime_error("[json.exception.type_error.316] invalid UTF-8 byte");
+    // The text quotes the bad bytes, as a library's message may: half a character.
+    if (n.dedup_key == m_poisoned) throw std::runtime_error("[json.exception.type_error.316] invalid UTF-8 byte \xE4\xB8!");
     return {Outcome::delivered, "ok", 200, std::nullopt};
   }
   int attempts(const std::string& key) { return m_attempts[key]; }
@@ -649,6 +651,7 @@ TEST_SUITE("notify.outbox.poison") {
     CHECK(bad.state == OutboxState::pending);
     CHECK(bad.attempts == 1);
     CHECK(bad.last_error.find("invalid UTF-8 byte") != std::string::npos);
+    CHECK(creditwatch::valid_utf8(bad.last_error));  // the error text is stored as safe text
     CHECK(bad.next_attempt >= t0 + 800ms);  // backed off, not retried at once
     CHECK(sink.attempts("creditwatch-bad-runway") == 1);
 
