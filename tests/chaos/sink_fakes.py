@@ -19,6 +19,8 @@ import texts
 from fake_http import Counter, Handler, json_type, serve
 
 # How a sink's answers are drawn, per "weather" the scenario sets (weights of each outcome).
+# Bad weather costs the daemon throughput (a 429 pauses the whole sink, a timeout holds it
+# 5 s), so scenario.SINK_WEATHER keeps it to a share the sinks can recover from.
 WEATHER = {
     "perfect": {"ok": 1},
     "good": {"ok": 94, "slow_ok": 3, "huge_ok": 1, "server_error": 1, "reset": 1},
