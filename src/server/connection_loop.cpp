@@ -159,8 +159,12 @@ void ConnectionLoop::accept_all() {
     }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of descriptors: give one back and let the next round accept into it.
-      if (!evict(nullptr)) m_accept_paused_until = std::chrono::steady_clock::now() + k_accept_pause;
-      spdlog::warn("http: out of file descriptors accepting a connection ({} open)", m_connections.size());
+      const auto now = std::chrono::steady_clock::now();
+      if (!evict(nullptr)) m_accept_paused_until = now + k_accept_pause;
+      if (now - m_out_of_fds_logged >= k_eviction_log_every) {
+        spdlog::warn("http: out of file descriptors accepting a connection ({} open)", m_connections.size());
+        m_out_of_fds_logged = now;
+      }
       return;
     }
     if (errno != ECONNABORTED && errno != EINTR && errno != EPROTO) return;  // EAGAIN: all taken

@@ -114,6 +114,7 @@ private:
   SteadyPoint m_accept_paused_until{};
   std::size_t m_evicted = 0;  // since the last log line about it
   SteadyPoint m_eviction_logged{};
+  SteadyPoint m_out_of_fds_logged{};
 };
 
 }  // namespace creditwatch::server
