@@ -279,8 +279,9 @@ def main(argv):
         import self_test
         return self_test.main()
     args.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    log("seed %d (rerun: %s --binary %s --seed %d --seconds %g)" % (
-        args.seed, sys.argv[0], args.binary, args.seed, args.seconds))
+    length = "--lifecycles %d" % args.lifecycles if args.lifecycles else "--seconds %g" % args.seconds
+    log("seed %d (rerun: %s --binary %s --seed %d %s --accounts %d --interval-ms %d)" % (
+        args.seed, sys.argv[0], args.binary, args.seed, length, args.accounts, args.interval_ms))
     workdir = args.workdir or tempfile.mkdtemp(prefix="creditwatch-chaos-")
     os.makedirs(workdir, exist_ok=True)
     if os.listdir(workdir):
