@@ -1,5 +1,7 @@
 #include "creditwatch/app/config_changes.hpp"
 
+#include <algorithm>
+
 namespace creditwatch::app {
 namespace {
 
@@ -60,6 +62,32 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.notifiers = a.notifiers;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
+}
+
+namespace {
+
+// Where a setting was written does not change what the notifier does: lines move whenever
+// an account is added above the notifiers.
+bool same_settings(const config::Settings& a, const config::Settings& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.value == y.second.value && x.second.items == y.second.items &&
+           x.second.entries == y.second.entries && x.second.is_secret == y.second.is_secret;
+  });
+}
+
+}  // namespace
+
+std::set<std::string> unchanged_notifiers(const config::Config& running, const config::Config& next) {
+  std::set<std::string> out;
+  for (const auto& n : next.notifiers) {
+    auto same = std::find_if(running.notifiers.begin(), running.notifiers.end(),
+                             [&](const config::NotifierConfig& r) { return r.name == n.name; });
+    if (same == running.notifiers.end()) continue;
+    if (same->type == n.type && same->min_severity == n.min_severity && same_settings(same->settings, n.settings)) {
+      out.insert(n.name);
+    }
+  }
+  return out;
 }
 
 }  // namespace creditwatch::app

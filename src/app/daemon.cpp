@@ -238,7 +238,8 @@ private:
       const auto changes = config_changes(m_runtime->config, next->config);
       apply_logging(next->config, m_options.log_level);
       m_store.set_max_size(next->config.storage.max_size);
-      m_outbox.set_notifiers(next->notifiers, retry_policy(next->config));
+      m_outbox.set_notifiers(next->notifiers, retry_policy(next->config),
+                             unchanged_notifiers(m_runtime->config, next->config));
       m_monitor.set_runtime(next);
       {
         std::lock_guard lock(m_runtime_mutex);

@@ -42,17 +42,37 @@ Outbox::Outbox(storage::Store& store, const Clock& clock, RetryPolicy policy)
 
 Outbox::~Outbox() { stop(std::chrono::seconds(2)); }
 
-void Outbox::set_notifiers(Notifiers notifiers, RetryPolicy policy) {
-  stop(std::chrono::seconds(2));
+void Outbox::set_notifiers(Notifiers notifiers, RetryPolicy policy, const std::set<std::string>& unchanged) {
+  std::map<std::string, std::shared_ptr<Worker>> retiring;
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_workers.begin(); it != m_workers.end();) {
+      const bool keep = unchanged.count(it->first) > 0 && notifiers.count(it->first) > 0;
+      if (keep) {
+        ++it;
+        continue;
+      }
+      retiring.insert(*it);
+      it = m_workers.erase(it);
+    }
+  }
+  stop_workers(retiring, std::chrono::seconds(2));
   std::set<std::string> configured;
   for (const auto& entry : notifiers) configured.insert(entry.first);
-  abandon_removed(configured);
+  {
+    std::lock_guard cleanup(m_cleanup_mutex);
+    {
+      std::lock_guard lock(m_mutex);
+      m_configured = configured;
+    }
+    abandon_removed(configured);
+  }
   std::lock_guard lock(m_mutex);
-  m_configured = configured;
   m_policy = policy;
   std::erase_if(m_lanes, [&](const auto& lane) { return notifiers.count(lane.first) == 0; });
   for (auto& [name, sink] : notifiers) {
     m_counts.try_emplace(name);  // every configured notifier has its series from the start, at 0
+    if (m_workers.count(name) > 0) continue;  // kept, unchanged
     auto worker = std::make_shared<Worker>();
     worker->thread = std::thread([this, name = name, sink = sink, worker] { run_worker(name, sink, worker); });
     m_workers[name] = worker;
@@ -76,12 +96,15 @@ void Outbox::abandon_removed(const std::set<std::string>& configured) {
 }
 
 void Outbox::wake() {
-  std::optional<std::set<std::string>> configured;
   {
-    std::lock_guard lock(m_mutex);
-    configured = m_configured;
+    std::lock_guard cleanup(m_cleanup_mutex);
+    std::optional<std::set<std::string>> configured;
+    {
+      std::lock_guard lock(m_mutex);
+      configured = m_configured;
+    }
+    if (configured) abandon_removed(*configured);
   }
-  if (configured) abandon_removed(*configured);
   std::lock_guard lock(m_mutex);
   for (auto& [name, worker] : m_workers) {
     std::lock_guard worker_lock(worker->mutex);
@@ -96,6 +119,10 @@ void Outbox::stop(Duration grace) {
     std::lock_guard lock(m_mutex);
     workers.swap(m_workers);
   }
+  stop_workers(workers, grace);
+}
+
+void Outbox::stop_workers(const std::map<std::string, std::shared_ptr<Worker>>& workers, Duration grace) {
   for (auto& [name, worker] : workers) {
     std::lock_guard worker_lock(worker->mutex);
     worker->stopping = true;
@@ -114,14 +141,22 @@ void Outbox::stop(Duration grace) {
 }
 
 void Outbox::run_worker(const std::string& name, std::shared_ptr<Notifier> sink, std::shared_ptr<Worker> worker) {
-  http::CurlClient client;
-  client.set_cancel_flag(&worker->cancel);
+  std::unique_ptr<http::CurlClient> client;
   while (!worker->stopping) {
     std::optional<TimePoint> next;
+    // Nothing may escape a worker thread (std::terminate): a client that cannot be made
+    // now is made again on the next turn.
     try {
-      next = deliver_due(name, *sink, client, &worker->stopping);
+      if (!client) {
+        client = std::make_unique<http::CurlClient>();
+        client->set_cancel_flag(&worker->cancel);
+      }
+      next = deliver_due(name, *sink, *client, &worker->stopping);
     } catch (const std::exception& e) {
       spdlog::error("outbox {}: {}", name, e.what());
+      next = m_clock.now() + std::chrono::seconds(5);
+    } catch (...) {
+      spdlog::error("outbox {}: unknown exception", name);
       next = m_clock.now() + std::chrono::seconds(5);
     }
     std::unique_lock lock(worker->mutex);
@@ -273,6 +308,7 @@ void Outbox::settle(const storage::OutboxRow& row, const DeliveryResult& result)
       record_delivered(row, now);
       return;
     case Outcome::permanent:
+      hold(row, backoff(row.attempts, result.retry_after));
       m_store.mark_dead(row.id, result.message);
       count(row.notifier, &DeliveryCounts::dead);
       spdlog::error("notifier {}: {} rejected, kept as dead letter: {}", row.notifier, row.dedup_key, result.message);
@@ -288,6 +324,8 @@ void Outbox::settle(const storage::OutboxRow& row, const DeliveryResult& result)
     age = seen.age_when_seen + elapsed(seen.first_seen, mono);
   }
   const int attempts = row.attempts + 1;
+  const Duration delay = backoff(row.attempts, result.retry_after);
+  hold(row, delay);
   if (age >= dead_after && attempts >= k_min_attempts_before_giving_up) {
     m_store.mark_dead(row.id, "gave up after " + std::to_string(attempts) + " attempts: " + result.message);
     count(row.notifier, &DeliveryCounts::dead);
@@ -295,15 +333,18 @@ void Outbox::settle(const storage::OutboxRow& row, const DeliveryResult& result)
                   result.message);
     return;
   }
-  const Duration delay = backoff(row.attempts, result.retry_after);
-  {
-    std::lock_guard lock(m_mutex);
-    m_lanes[row.notifier].rows[row.id].due = mono + delay;
-  }
   m_store.mark_retry(row.id, now + delay, result.message);
   count(row.notifier, &DeliveryCounts::retried);
   spdlog::warn("notifier {}: {} failed (attempt {}), retry in {} ms: {}", row.notifier, row.dedup_key, attempts,
                delay.count(), result.message);
+}
+
+// Set before the store is told, so a failure to record the outcome (a full disk) costs no
+// more than the same backoff, never a resend on the worker's next turn.
+void Outbox::hold(const storage::OutboxRow& row, Duration delay) {
+  std::lock_guard lock(m_mutex);
+  auto& rows = m_lanes[row.notifier].rows;
+  if (auto it = rows.find(row.id); it != rows.end()) it->second.due = m_clock.monotonic() + delay;
 }
 
 // Delivered is delivered: when the store cannot record it (a full disk), the row is kept

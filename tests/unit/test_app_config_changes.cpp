@@ -70,3 +70,27 @@ TEST_SUITE("app_config_changes") {
     CHECK(describe(base(), next) == std::vector<std::string>{"accounts:live"});
   }
 }
+
+TEST_SUITE("app_config_changes.notifiers") {
+  // A reload keeps the delivery threads of these notifiers, so only a real change may count.
+  TEST_CASE("a notifier is unchanged when only where it is written moved") {
+    auto with_hook = [](int line, const std::string& url) {
+      Config c = base();
+      creditwatch::config::NotifierConfig hook;
+      hook.name = "hook";
+      hook.type = "webhook";
+      hook.where = {"/etc/creditwatch/creditwatch.yaml", line, 5};
+      hook.settings["url"] = creditwatch::config::Setting{url, {}, {}, false, {"/etc/creditwatch/creditwatch.yaml", line + 2, 10}};
+      c.notifiers.push_back(hook);
+      return c;
+    };
+    const Config running = with_hook(20, "https://hooks.example.com/a");
+    CHECK(creditwatch::app::unchanged_notifiers(running, with_hook(31, "https://hooks.example.com/a")) ==
+          std::set<std::string>{"hook"});
+    CHECK(creditwatch::app::unchanged_notifiers(running, with_hook(20, "https://hooks.example.com/b")).empty());
+    Config stricter = with_hook(20, "https://hooks.example.com/a");
+    stricter.notifiers.front().min_severity = "critical";
+    CHECK(creditwatch::app::unchanged_notifiers(running, stricter).empty());
+    CHECK(creditwatch::app::unchanged_notifiers(base(), running).empty());  // added: nothing to keep
+  }
+}

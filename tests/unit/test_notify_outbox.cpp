@@ -1151,6 +1151,57 @@ TEST_SUITE("notify.outbox.lifecycle") {
   }
 }
 
+// Posts each notification to a loopback sink that takes `delay` to answer, through the
+// worker's own client, so a stopping worker's cancel flag aborts it as it would a real sink.
+class LoopbackSink final : public Notifier {
+public:
+  explicit LoopbackSink(std::string url) : m_url(std::move(url)) {}
+  DeliveryResult deliver(const Notification& n, creditwatch::http::Client& client) override {
+    creditwatch::http::Request request;
+    request.method = "POST";
+    request.url = m_url;
+    request.body = n.dedup_key;
+    request.total_timeout = 10s;
+    return creditwatch::notify::classify_http(client.send(request));
+  }
+
+private:
+  std::string m_url;
+};
+
+TEST_SUITE("notify.outbox.reload") {
+  TEST_CASE("a reload that leaves a notifier unchanged does not cut off, and then resend, its delivery on the wire") {
+    TempDir dir;
+    creditwatch::SystemClock clock;
+    Store store(dir.file("creditwatch.db"));
+    std::atomic<int> received{0};
+    creditwatch::testing::FakeHttpServer server;
+    server.post("/hook", [&](const httplib::Request&, httplib::Response& res) {
+      ++received;
+      std::this_thread::sleep_for(3s);  // longer than a reload's 2 s grace for a worker it stops
+      res.set_content("ok", "text/plain");
+    });
+    server.start();
+    const RetryPolicy policy{100ms, 1s, 1h, 0.2};
+    Outbox outbox(store, clock, policy);
+    auto sink = std::make_shared<LoopbackSink>(server.url() + "/hook");
+    enqueue(store, clock.now(), "a", {"hook"});
+    outbox.set_notifiers({{"hook", sink}}, policy);
+    outbox.wake();
+    for (int i = 0; i < 100 && received == 0; ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(received == 1);
+
+    // The reload builds a new sink object for the same settings, as the daemon does.
+    outbox.set_notifiers({{"hook", std::make_shared<LoopbackSink>(server.url() + "/hook")}}, policy, {"hook"});
+    for (int i = 0; i < 300 && only_row(store).state == OutboxState::pending; ++i) std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(1500ms);  // room for a resend, had there been one
+    CHECK(only_row(store).state == OutboxState::delivered);
+    CHECK(only_row(store).attempts == 1);
+    CHECK(received == 1);
+    outbox.stop(1s);
+  }
+}
+
 TEST_SUITE("notify.outbox.wall_clock_steps") {
   TEST_CASE("a wall clock stepped back an hour does not stall a retry") {
     Fixture f;

@@ -2,6 +2,7 @@
 
 #include "creditwatch/config/config.hpp"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,5 +17,9 @@ struct ConfigChange {
 // What differs, section by section. A difference in any part this function does not
 // name (a section or key added later) is reported as needing a restart, never left out.
 std::vector<ConfigChange> config_changes(const config::Config& running, const config::Config& next);
+
+// The notifiers configured identically in both (same name, same settings): a reload keeps
+// their delivery threads, and whatever they have on the wire, as they are.
+std::set<std::string> unchanged_notifiers(const config::Config& running, const config::Config& next);
 
 }  // namespace creditwatch::app

@@ -46,8 +46,10 @@ public:
 
   // Replaces the set of notifiers (at start and on reload) and starts their threads.
   // `notifiers` is every configured notifier: what is pending for any other (one removed
-  // from the config) is marked dead, never sent.
-  void set_notifiers(Notifiers notifiers, RetryPolicy policy);
+  // from the config) is marked dead, never sent. The workers of the notifiers named in
+  // `unchanged` keep running with the sinks they have, so a reload does not cut off (and then
+  // resend) a delivery that is on the wire to a notifier whose settings did not change.
+  void set_notifiers(Notifiers notifiers, RetryPolicy policy, const std::set<std::string>& unchanged = {});
   // Tells the threads that new notifications are waiting. Any queued for a notifier that is
   // not configured (by an alert engine still on the config a reload replaced) are marked
   // dead here.
@@ -93,6 +95,10 @@ private:
   Duration backoff(int attempts, std::optional<Duration> retry_after);
   void settle(const storage::OutboxRow& row, const DeliveryResult& result);
   void record_delivered(const storage::OutboxRow& row, TimePoint at);
+  // Stops these workers: an in-flight delivery is abandoned after at most `grace`.
+  static void stop_workers(const std::map<std::string, std::shared_ptr<Worker>>& workers, Duration grace);
+  // Keeps a row that failed out of the next picks for `delay`, even if recording that fails.
+  void hold(const storage::OutboxRow& row, Duration delay);
   void record_sent(const std::string& notifier);
   void count(const std::string& notifier, std::uint64_t DeliveryCounts::*member);
 
@@ -102,6 +108,10 @@ private:
   RetryPolicy m_policy;
   std::map<std::string, std::shared_ptr<Worker>> m_workers;
   std::optional<std::set<std::string>> m_configured;  // the notifiers of the last set_notifiers()
+  // Held while removed notifiers' rows are set aside, so a wake() that read the configured
+  // set before a reload cannot run its clean-up after the reload against the old set (and
+  // set aside a row just queued for a notifier the reload added).
+  std::mutex m_cleanup_mutex;
   std::map<std::string, DeliveryCounts> m_counts;
   std::map<std::string, Lane> m_lanes;  // per notifier
   std::mt19937_64 m_random{std::random_device{}()};
