@@ -230,8 +230,8 @@ std::size_t Monitor::probe_threads() const {
 }
 
 void Monitor::worker() {
-  http::CurlClient client;
-  client.set_cancel_flag(&m_cancel);
+  // Made on the first job, inside its try: nothing may escape a probe thread (std::terminate).
+  std::unique_ptr<http::CurlClient> client;
   // Idle from the moment ensure_workers() counted it, and again after each job.
   while (true) {
     Job job;
@@ -243,18 +243,27 @@ void Monitor::worker() {
       job = std::move(m_jobs.front());
       m_jobs.pop_front();
     }
-    try {
-      run_job(job, client);
-    } catch (const std::exception& e) {
-      // One bad probe (a full disk, a provider bug) must not take the daemon down. The
-      // loop still judges the account's silence, so it goes stale if this goes on.
-      const auto message = "probe failed internally: " + safe_text(e.what(), LineBreaks::fold);
+    // One bad probe (a full disk, a provider bug) must not take the daemon down. The loop
+    // still judges the account's silence, so it goes stale if this goes on.
+    auto failed = [&](const std::string& what) {
+      const auto message = "probe failed internally: " + safe_text(what, LineBreaks::fold);
       spdlog::error("account {}: {}", job.account, message);
       std::lock_guard lock(m_mutex);
       if (auto contact = m_contacts.find(job.account); contact != m_contacts.end()) {
         contact->second.probed = true;
         contact->second.last_error = message;
       }
+    };
+    try {
+      if (!client) {
+        client = std::make_unique<http::CurlClient>();
+        client->set_cancel_flag(&m_cancel);
+      }
+      run_job(job, *client);
+    } catch (const std::exception& e) {
+      failed(e.what());
+    } catch (...) {
+      failed("unknown exception");
     }
     std::lock_guard lock(m_mutex);
     ++m_idle_workers;
