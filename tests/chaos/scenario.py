@@ -89,7 +89,9 @@ class Scenario:
 
     def chaos(self):
         start = time.monotonic()
-        kills = sorted(start + self.rng.uniform(0.1, 0.9) * self.s.seconds for _ in range(self.s.kills))
+        # --seconds: --kills at random times; --lifecycles: one every 60-120 s.
+        kills = [] if self.s.lifecycles else sorted(start + self.rng.uniform(0.1, 0.9) * self.s.seconds
+                                                    for _ in range(self.s.kills))
         next_kill = start + self.rng.uniform(*self.s.kill_every) if self.s.lifecycles else None
         for account in self.accounts:
             self.flip(account, start)
