@@ -19,6 +19,7 @@
 
 #include <malloc.h>
 
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <mutex>
@@ -30,6 +31,8 @@ constexpr Duration k_shutdown_grace = std::chrono::seconds(3);
 // /healthz turns 503 when the scheduler loop (which wakes at least every second) has been
 // silent this long.
 constexpr Duration k_loop_silence_limit = std::chrono::seconds(10);
+// How often the main loop tests that the database takes a write, for /healthz.
+constexpr Duration k_writable_check_every = std::chrono::seconds(2);
 // How often the WAL is copied back into the database, off the probes' commit path.
 constexpr Duration k_checkpoint_every = std::chrono::milliseconds(500);
 // glibc gives each thread that allocates its own heap arena (up to 8 per core); with 16
@@ -75,6 +78,7 @@ public:
   int run() {
     m_store.set_max_size(m_runtime->config.storage.max_size);
     m_store.checkpoint_in_background(k_checkpoint_every);
+    check_writable();  // before the first /healthz can be asked
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
@@ -149,7 +153,7 @@ private:
     const auto silent = m_clock.monotonic() - m_monitor.last_tick();
     if (silent > k_loop_silence_limit) return {false, "scheduler loop stalled"};
     if (auto error = m_store.write_error()) return {false, "database write failed: " + *error};
-    if (!m_store.writable()) return {false, "database not writable"};
+    if (!m_writable) return {false, "database not writable"};
     return {true, ""};
   }
 
@@ -216,8 +220,19 @@ private:
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT) return;
       if (sig == SIGHUP) reload();
+      check_writable();
       heartbeat();
     }
+  }
+
+  // /healthz must answer at once even while the store is busy (a long read, another
+  // process's write holding the lock for up to the busy timeout), so it reads a verdict this
+  // loop refreshes instead of testing a write itself.
+  void check_writable() {
+    const SteadyPoint now = m_clock.monotonic();
+    if (now < m_next_writable_check) return;
+    m_writable = m_store.writable();
+    m_next_writable_check = m_clock.monotonic() + k_writable_check_every;
   }
 
   // The watchdog is fed only while the scheduler loop is really going round.
@@ -278,6 +293,8 @@ private:
   scheduler::Assessor m_assessor;
   server::Telemetry m_telemetry;
   std::unique_ptr<server::HttpServer> m_http;
+  std::atomic<bool> m_writable{true};
+  SteadyPoint m_next_writable_check;
   std::string m_listening = "off";  // the http.listen being served
 };
 

@@ -69,12 +69,15 @@ void Store::checkpoint_in_background(Duration every) {
   m_checkpointer = std::make_unique<Checkpointer>(m_path, every);
 }
 
-void Store::wrote() { m_write_error.clear(); }
+void Store::wrote() {
+  std::lock_guard lock(m_write_error_mutex);
+  m_write_error.clear();
+}
 
 void Store::write_failed(const DatabaseError& error) {
   ++m_write_failures;
   {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_write_error_mutex);
     m_write_error = error.what();
   }
   throw;
@@ -86,7 +89,7 @@ void Store::set_max_size(std::uint64_t bytes) {
 }
 
 std::optional<std::string> Store::write_error() {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_write_error_mutex);
   return m_write_error.empty() ? std::nullopt : std::optional<std::string>(m_write_error);
 }
 

@@ -167,7 +167,9 @@ private:
 
   Database m_db;
   std::mutex m_mutex;
-  std::string m_write_error;  // guarded by m_mutex
+  // Its own lock, not m_mutex: /healthz reads it and must not wait behind a long query.
+  mutable std::mutex m_write_error_mutex;
+  std::string m_write_error;  // guarded by m_write_error_mutex
   std::atomic<std::uint64_t> m_write_failures{0};
 
   void write(PendingWrite& write);
