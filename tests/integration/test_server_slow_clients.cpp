@@ -6,6 +6,8 @@
 // threads than before it.
 #include "http_daemon.hpp"
 
+#include "fakes/raw_client.hpp"
+
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -28,52 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A raw loopback TCP connection from `source` (any 127.0.0.0/8 address).
-class Socket {
-public:
-  Socket(int port, const std::string& source) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(m_fd >= 0);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-    REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<std::uint16_t>(port));
-    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    m_connected = ::connect(m_fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
-  }
-  ~Socket() { ::close(m_fd); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-
-  bool connected() const { return m_connected; }
-  // Best effort: the server may have closed a storm connection already.
-  void send(const std::string& data) { ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT); }
-  // Everything until the server closes or `timeout` passes.
-  std::string read_until_closed(std::chrono::milliseconds timeout, bool& closed) {
-    std::string out;
-    closed = false;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{m_fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buffer[65536];
-      const auto n = ::recv(m_fd, buffer, sizeof buffer, 0);
-      if (n <= 0) {
-        closed = true;
-        break;
-      }
-      out.append(buffer, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
-private:
-  int m_fd = -1;
-  bool m_connected = false;
-};
 
 // The names in `dir`: a process's open descriptors (fd/) or threads (task/).
 std::vector<std::string> entries(const std::string& dir) {
@@ -119,8 +75,8 @@ public:
   // `count` connections from `source` that send half a request line and wait.
   void half_open(const std::string& source, int count) {
     for (int i = 0; i < count; ++i) {
-      m_sockets.push_back(std::make_unique<Socket>(m_port, source));
-      m_sockets.back()->send("GET /healthz HT");
+      m_sockets.push_back(std::make_unique<RawClient>(m_port, source));
+      m_sockets.back()->send_best_effort("GET /healthz HT");
     }
   }
   // `count` clients from `source` that pipeline `requests` requests for `path` and never read.
@@ -128,8 +84,8 @@ public:
     std::string pipeline;
     for (int i = 0; i < requests; ++i) pipeline += "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
     for (int i = 0; i < count; ++i) {
-      m_sockets.push_back(std::make_unique<Socket>(m_port, source));
-      m_sockets.back()->send(pipeline);
+      m_sockets.push_back(std::make_unique<RawClient>(m_port, source));
+      m_sockets.back()->send_best_effort(pipeline);
     }
   }
   // `count` clients from `source` sending a request a byte a second, reconnecting when closed.
@@ -138,11 +94,11 @@ public:
       m_threads.emplace_back([this, source] {
         const std::string request = "GET /api/v1/accounts HTTP/1.1\r\nHost: x\r\n\r\n";
         while (!m_stop) {
-          Socket socket(m_port, source);
+          RawClient socket(m_port, source);
           for (std::size_t at = 0; at < request.size() && !m_stop; ++at) {
-            socket.send(request.substr(at, 1));
+            socket.send_best_effort(request.substr(at, 1));
             bool closed = false;
-            socket.read_until_closed(1s, closed);
+            socket.read_until_closed(1s, &closed);
             if (closed) break;
           }
         }
@@ -159,7 +115,7 @@ public:
 private:
   int m_port;
   std::atomic<bool> m_stop{false};
-  std::vector<std::unique_ptr<Socket>> m_sockets;
+  std::vector<std::unique_ptr<RawClient>> m_sockets;
   std::vector<std::thread> m_threads;
 };
 
@@ -216,11 +172,11 @@ TEST_SUITE("server_slow_clients") {
 
     // An oversized head gets 431 and the connection is closed.
     {
-      Socket big(daemon.port(), "127.0.0.13");
+      RawClient big(daemon.port(), "127.0.0.13");
       REQUIRE(big.connected());
-      big.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n");
+      big.send_best_effort("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n");
       bool closed = false;
-      const auto answer = big.read_until_closed(5s, closed);
+      const auto answer = big.read_until_closed(5s, &closed);
       CHECK(answer.rfind("HTTP/1.1 431 ", 0) == 0);
       CHECK(closed);
     }
