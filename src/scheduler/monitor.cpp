@@ -335,7 +335,8 @@ std::vector<Monitor::StaleCheck> Monitor::stale_checks(SteadyPoint now) const {
     // Until a probe has finished since watching began, time the daemon was not running does
     // not count against the account: a restart after a week off must not page at once.
     if (!contact.probed) silent = std::min(silent, watched);
-    checks.push_back(StaleCheck{name, target.config, alerts::Silence{silent, contact.answered.has_value(), ""}});
+    checks.push_back(
+        StaleCheck{name, target.config, alerts::Silence{silent, contact.answered.has_value(), ""}, contact.answered});
     if (contact.probed) checks.back().silence.last_error = contact.last_error;
   }
   return checks;
@@ -356,6 +357,9 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
         auto contact = m_contacts.find(check.account);
         if (contact == m_contacts.end()) continue;  // removed by a reload meanwhile
         if (!finding.firing && !contact->second.probed) continue;
+        // An answer that came in after the snapshot makes a firing verdict stale itself:
+        // acting on it would page and resolve within a second.
+        if (finding.firing && contact->second.answered != check.answered) continue;
         if (auto latest = m_latest.find(check.account); latest != m_latest.end()) figures = latest->second;
       }
       figures.account = check.account;

@@ -89,6 +89,7 @@ private:
     std::string account;
     const config::AccountConfig* config;
     alerts::Silence silence;
+    std::optional<SteadyPoint> answered;  // the last answer the verdict was judged from
   };
   void loop();
   void seed_contacts(const Runtime& runtime);
