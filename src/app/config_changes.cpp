@@ -38,6 +38,15 @@ void http_changes(const config::HttpConfig& a, const config::HttpConfig& b, Chan
   changes.note(rest != a, "http", false);
 }
 
+// Where a setting was written does not change what the notifier does: lines move whenever
+// an account is added above the notifiers.
+bool same_settings(const config::Settings& a, const config::Settings& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.first == y.first && x.second.value == y.second.value && x.second.items == y.second.items &&
+           x.second.entries == y.second.entries && x.second.is_secret == y.second.is_secret;
+  });
+}
+
 }  // namespace
 
 std::vector<ConfigChange> config_changes(const config::Config& a, const config::Config& b) {
@@ -63,19 +72,6 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }
-
-namespace {
-
-// Where a setting was written does not change what the notifier does: lines move whenever
-// an account is added above the notifiers.
-bool same_settings(const config::Settings& a, const config::Settings& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.first == y.first && x.second.value == y.second.value && x.second.items == y.second.items &&
-           x.second.entries == y.second.entries && x.second.is_secret == y.second.is_secret;
-  });
-}
-
-}  // namespace
 
 std::set<std::string> unchanged_notifiers(const config::Config& running, const config::Config& next) {
   std::set<std::string> out;
