@@ -2,12 +2,13 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 
 namespace creditwatch {
 namespace {
 
-constexpr std::int64_t k_max_whole = std::numeric_limits<std::int64_t>::max() / Decimal::k_scale - 1;
+// Amounts hold at most 18 digits of millionths (under 10^12 whole units), so every amount that
+// parses prints back to a text that parses again.
+constexpr std::int64_t k_micros_limit = 1'000'000'000'000'000'000;
 
 }  // namespace
 
@@ -72,7 +73,8 @@ std::optional<Decimal> Decimal::parse(std::string_view text) {
     int leading_zeros_dropped = -shift - static_cast<int>(digits.size());
     if (leading_zeros_dropped <= 0 && dropped_index < digits.size() && digits[dropped_index] >= '5') ++micros;
   }
-  if (micros / k_scale > k_max_whole) return std::nullopt;
+  // Rounding can carry 18 nines of millionths up to the limit itself (999999999999.9999995).
+  if (micros >= k_micros_limit) return std::nullopt;
   return Decimal(negative ? -micros : micros);
 }
 

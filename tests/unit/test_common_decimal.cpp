@@ -108,6 +108,11 @@ TEST_SUITE("common_decimal") {
     CHECK_FALSE(Decimal::parse("-1e12"));
     CHECK_FALSE(Decimal::parse("99999999999999999999999"));
     CHECK_FALSE(Decimal::parse("1e100"));
+    // Rounding carries 18 nines of millionths up to 10^12 whole: refused like 1e12 itself,
+    // or the amount would not parse back from its own text (found by fuzz_decimal).
+    CHECK_FALSE(Decimal::parse("999999999999.99999999940"));
+    CHECK_FALSE(Decimal::parse("-999999999999.9999995"));
+    CHECK(micros_of("999999999999.9999994") == 999'999'999'999'999'999);
   }
 
   TEST_CASE("to_string gives the shortest exact form with at least two decimals") {
