@@ -1,8 +1,10 @@
 #include "creditwatch/config/config.hpp"
 
 #include "config_reader.hpp"
+#include "high_availability.hpp"
 #include "value_checks.hpp"
 
+#include "creditwatch/common/database_url.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 
@@ -13,8 +15,9 @@
 namespace creditwatch::config {
 namespace {
 
-const std::vector<std::string> k_top_keys = {"storage", "http", "defaults", "alerting", "logging", "accounts", "notifiers"};
-const std::vector<std::string> k_storage_keys = {"path", "retention", "max_size"};
+const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
+                                             "logging",  "accounts", "notifiers", "heartbeats"};
+const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
 const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
@@ -30,13 +33,6 @@ const std::vector<std::string> k_severities = {"info", "warning", "critical"};
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
-}
-
-// "http://host..." or "https://host...": curl would reject anything else only at probe time.
-bool is_http_url(const std::string& url) {
-  static const std::regex pattern(R"(https?://(\[[0-9a-f:.]+\]|[^/?#\s:@\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?)",
-                                  std::regex::icase);
-  return std::regex_match(url, pattern);
 }
 
 void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
@@ -70,6 +66,7 @@ void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
   if (!r.expect_map(node, "storage")) return;
   r.check_keys(node, k_storage_keys);
   r.string(node, "path", s.path);
+  read_storage_url(r, node, s);
   r.duration(node, "retention", s.retention);
   if (r.size(node, "max_size", s.max_size) && s.max_size < k_min_storage_size) {
     r.error(node["max_size"], "max_size must be at least 64KiB");
@@ -251,6 +248,17 @@ std::vector<std::string> Config::secrets() const {
   }
   for (const auto& n : notifiers) add_settings(n.settings);
   if (!http.auth_token.empty()) out.push_back(http.auth_token);
+  if (storage.url) {
+    for (auto& password : database_url_passwords(*storage.url)) out.push_back(std::move(password));
+  }
+  const std::string replica = replica_id(ha);
+  for (const auto& h : heartbeats) {
+    for (const auto* url : {&h.url, &h.fail_url}) {
+      if (url->empty()) continue;
+      out.push_back(url->reveal());
+      out.push_back(with_replica(url->reveal(), replica));
+    }
+  }
   return out;
 }
 
@@ -266,6 +274,7 @@ Config load_config(const std::string& path) {
     } else {
       r.check_keys(root, k_top_keys);
       if (root["storage"]) read_storage(r, root["storage"], c.storage);
+      if (root["ha"]) read_ha(r, root["ha"], c.ha);
       if (root["http"]) read_http(r, root["http"], c.http);
       if (const auto d = root["defaults"]; d && r.expect_map(d, "defaults")) {
         r.check_keys(d, k_tuning_keys);
@@ -284,6 +293,12 @@ Config load_config(const std::string& path) {
         auto notifier = read_notifier(r, n);
         check_name(r, n, notifier.name, notifier_names, "notifier");
         return notifier;
+      });
+      std::set<std::string> heartbeat_names;
+      read_list(r, root["heartbeats"], "heartbeats", c.heartbeats, [&](const YAML::Node& n) {
+        auto heartbeat = read_heartbeat(r, n);
+        check_name(r, n, heartbeat.name, heartbeat_names, "heartbeat");
+        return heartbeat;
       });
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
       if (r.errors().empty()) check_retention(r, c, root);

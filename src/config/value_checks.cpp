@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <regex>
 
 namespace creditwatch::config {
 namespace {
@@ -38,6 +39,12 @@ std::string visible(std::string_view text) {
 std::string where(const SourceLocation& at) { return std::to_string(at.line) + ":" + std::to_string(at.column); }
 
 }  // namespace
+
+bool is_http_url(const std::string& url) {
+  static const std::regex pattern(R"(https?://(\[[0-9a-f:.]+\]|[^/?#\s:@\[\]]+)(:[0-9]{1,5})?([/?#]\S*)?)",
+                                  std::regex::icase);
+  return std::regex_match(url, pattern);
+}
 
 std::string metric_label_name(std::string_view name) {
   std::string out;

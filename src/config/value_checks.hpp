@@ -1,6 +1,6 @@
 #pragma once
 
-// Checks of values whose rules come from outside the config: Prometheus label names and
+// Checks of values whose rules come from outside the config: URL, Prometheus label name and
 // HTTP header syntax. Private to the config layer.
 #include "config_reader.hpp"
 
@@ -8,6 +8,9 @@
 #include <string_view>
 
 namespace creditwatch::config {
+
+// "http://host..." or "https://host...": curl would reject anything else only when used.
+bool is_http_url(const std::string& url);
 
 // `name` as a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*): every other byte becomes '_',
 // and a leading digit gets a '_' in front. The rule server/metrics.cpp applies to user

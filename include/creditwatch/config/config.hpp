@@ -72,11 +72,37 @@ struct NotifierConfig {
 };
 
 struct StorageConfig {
-  std::string path;
+  std::string path;  // SQLite file; empty when `url` is set (the two are exclusive)
+  // PostgreSQL connection URI (postgresql:// or postgres://), from url or url_file. It may
+  // hold a password: log it only through redact_database_url (common/database_url.hpp).
+  std::optional<std::string> url;
   Duration retention = std::chrono::hours(24 * 400);
   std::uint64_t max_size = 0;  // bytes the database may grow to; 0: no cap
 
   bool operator==(const StorageConfig&) const = default;
+};
+
+// Replicas sharing one PostgreSQL database (`ha:`).
+inline constexpr Duration k_min_lease = std::chrono::seconds(3);
+struct HaConfig {
+  std::string replica_id;  // empty: default_replica_id(), decided when the process starts
+  Duration lease = std::chrono::seconds(15);  // an owner silent this long loses its accounts
+
+  bool operator==(const HaConfig&) const = default;
+};
+
+// One dead man's switch URL (`heartbeats:`): GET `url` every `interval` while /healthz is
+// ok, `fail_url` (if any) while it is not. Both are secrets; "{replica}" in them stands for
+// the replica id (with_replica()).
+inline constexpr Duration k_min_heartbeat_interval = std::chrono::seconds(10);
+struct HeartbeatConfig {
+  std::string name;
+  Secret url;
+  Secret fail_url;  // empty: nothing is sent while unhealthy (the silence is the signal)
+  Duration interval = std::chrono::minutes(1);
+  SourceLocation where;
+
+  bool operator==(const HeartbeatConfig&) const = default;
 };
 
 struct HttpConfig {
@@ -106,12 +132,14 @@ struct LoggingConfig {
 struct Config {
   std::string source_file;
   StorageConfig storage;
+  HaConfig ha;
   HttpConfig http;
   Tuning defaults;
   AlertingConfig alerting;
   LoggingConfig logging;
   std::vector<AccountConfig> accounts;
   std::vector<NotifierConfig> notifiers;
+  std::vector<HeartbeatConfig> heartbeats;
 
   // Member by member, so a reload can tell what changed (app/config_changes.cpp).
   bool operator==(const Config&) const = default;
@@ -123,6 +151,15 @@ struct Config {
 // Reads and validates FILE. Throws ConfigErrors listing every problem with its location.
 // `environment` resolves ${VAR}; by default the process environment.
 Config load_config(const std::string& path);
+
+// "HOSTNAME-PID": the replica id when ha.replica_id is not set. The same all process long.
+std::string default_replica_id();
+
+// This process's replica id: ha.replica_id, else default_replica_id().
+std::string replica_id(const HaConfig& ha);
+
+// `text` (a heartbeat URL) with each "{replica}" replaced by `replica_id`, percent-encoded.
+std::string with_replica(const std::string& text, const std::string& replica_id);
 
 // The config path when none is given: $CREDITWATCH_CONFIG, else /etc/creditwatch/creditwatch.yaml.
 std::string default_config_path();

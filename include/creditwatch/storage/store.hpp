@@ -2,16 +2,10 @@
 
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
-#include "creditwatch/storage/checkpointer.hpp"
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/database_error.hpp"
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +56,8 @@ struct OutboxRow {
   TimePoint next_attempt;
   OutboxState state = OutboxState::pending;
   std::string last_error;
+  std::string claimed_by;  // the sender holding the right to send it, until claim_until
+  TimePoint claim_until;
 };
 
 // Counters of the probe write path (for metrics and benchmarks).
@@ -71,122 +67,143 @@ struct WriteStats {
   std::uint64_t waiting = 0;       // calls queued or being committed right now
 };
 
-// The only owner of the database. All methods are thread-safe (one connection, one mutex);
-// no method performs network I/O, so the lock is never held across a probe or delivery.
+// A creditwatch process sharing the database, as it last announced itself.
+struct ReplicaRow {
+  std::string id;
+  TimePoint started;
+  TimePoint last_seen;
+  std::size_t accounts = 0;  // leases it holds that have not expired at `last_seen`
+};
+
+// Which replica probes an account, until when.
+struct LeaseRow {
+  std::string account;
+  std::string owner;
+  TimePoint expires;
+};
+
+// What claiming a notification found.
+enum class Claim {
+  taken,      // ours now; nobody had it
+  reclaimed,  // ours now; another sender's claim had expired (it may have sent it: a duplicate)
+  refused,    // someone else holds it, or it is no longer pending
+};
+
+// Everything creditwatch keeps: readings, probe outcomes, alert state, the outbox, and the
+// cluster's membership and leases. One implementation per database (SqliteStore,
+// PostgresStore) with the same schema and the same semantics, checked by one conformance
+// suite run against both. All methods are thread-safe; none performs network I/O to a
+// provider or sink, so no lock is held across a probe or a delivery. Failures throw
+// DatabaseError.
 class Store {
 public:
-  explicit Store(const std::string& path);
-  ~Store();
+  virtual ~Store() = default;
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
-  // Moves WAL checkpoints (and their fsync) off the commit path onto a background thread
-  // running every `every` (the daemon does this; one-shot commands need not). The writer's
-  // own auto-checkpoint stays as a backstop, at 10,000 pages instead of 1,000.
-  void checkpoint_in_background(Duration every);
-
-  static constexpr int k_schema_version = 2;
-  // At most this many probe writes share one transaction.
-  static constexpr std::size_t k_max_batch = 256;
-  int schema_version();
+  // "sqlite" or "postgresql".
+  virtual std::string backend() const = 0;
+  // Whether several processes may share this database (and so need leases and claims).
+  virtual bool shared() const = 0;
+  virtual int schema_version() = 0;
 
   // Stores one probe's samples and its outcome, atomically. Returns once they are
   // committed: calls from many threads are grouped into shared transactions (group
-  // commit), so the caller waits for at most one commit in progress plus its own. A write
-  // that fails is retried on its own so it cannot take the rest of its group down; it
-  // throws DatabaseError to its caller only.
-  void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe);
+  // commit). A write that fails is retried on its own so it cannot take the rest of its
+  // group down; it throws DatabaseError to its caller only.
+  virtual void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) = 0;
   // Stores a failed probe's outcome, through the same group commit.
-  void add_probe(const ProbeRow& probe);
-  WriteStats write_stats() const;
+  virtual void add_probe(const ProbeRow& probe) = 0;
+  virtual WriteStats write_stats() const = 0;
   // Samples of one account at or after `since` (all currencies when `currency` is empty),
   // oldest first: the newest `limit` of them, so a caller that names a limit never holds
   // the store for a read of unbounded length.
   static constexpr std::size_t k_no_limit = 0;
-  std::vector<SampleRow> samples(const std::string& account, TimePoint since, const std::string& currency = "",
-                                 std::size_t limit = k_no_limit);
-  std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "");
-  std::optional<ProbeRow> latest_probe(const std::string& account);
-  std::optional<TimePoint> last_success(const std::string& account);
+  virtual std::vector<SampleRow> samples(const std::string& account, TimePoint since,
+                                         const std::string& currency = "", std::size_t limit = k_no_limit) = 0;
+  virtual std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") = 0;
+  virtual std::optional<ProbeRow> latest_probe(const std::string& account) = 0;
+  virtual std::optional<TimePoint> last_success(const std::string& account) = 0;
 
-  std::vector<AlertRow> alerts(const std::string& account = "");
+  virtual std::vector<AlertRow> alerts(const std::string& account = "") = 0;
   // Writes the alert state and enqueues its notifications in one transaction. For each
   // notifier in `replace_pending`, older pending rows of the same dedup key are dropped
   // first: state-sync sinks (Alertmanager) only need the latest state. The commit is
-  // durable (synchronous=FULL): once this returns, the notifications survive a power loss.
-  void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
-                  const std::vector<std::string>& replace_pending = {});
+  // durable: once this returns, the notifications survive a power loss.
+  virtual void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
+                          const std::vector<std::string>& replace_pending = {}) = 0;
   // Enqueues a refresh of a firing alert unless that notifier already has one of the same
   // dedup key pending (a sink that is down collects one row, not one per interval).
   // Returns whether a row was added; durable as save_alert.
-  bool enqueue_refresh(const OutboxRow& notification);
+  virtual bool enqueue_refresh(const OutboxRow& notification) = 0;
 
   // The pending notifications that may be sent next: per (notifier, dedup key) only the
   // oldest pending one, so the states of one alert go out in the order they changed.
   // Those due at `now`, soonest next_attempt first; only `notifier`'s when it is given.
-  std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "");
+  virtual std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit,
+                                                   const std::string& notifier = "") = 0;
   // The oldest pending notification of each dedup key of `notifier`, whenever due, soonest
   // next_attempt first. Rows in `sent` (delivered, not yet marked so) are passed over, as
-  // if marked: the next state of their alert is the one in line.
-  std::vector<OutboxRow> next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent = {});
+  // if marked: the next state of their alert is the one in line. Rows claimed by another
+  // sender are returned too (with their claim): the caller leaves them alone, and the rows
+  // behind them wait, which keeps the order across replicas.
+  virtual std::vector<OutboxRow> next_in_line(const std::string& notifier,
+                                              const std::vector<std::int64_t>& sent = {}) = 0;
+  // Takes the right to send pending notification `id` until `until`, for `sender`: free,
+  // already ours, or held by a claim that expired before `now`.
+  virtual Claim claim_notification(std::int64_t id, const std::string& sender, TimePoint now, TimePoint until) = 0;
   // Notifiers that have pending notifications.
-  std::vector<std::string> notifiers_with_pending();
+  virtual std::vector<std::string> notifiers_with_pending() = 0;
   // Marks every pending notification of `notifier` dead with `reason`; returns how many.
-  std::size_t abandon_pending(const std::string& notifier, const std::string& reason);
-  std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt);
-  void mark_delivered(std::int64_t id, TimePoint at);
-  void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error);
-  void mark_dead(std::int64_t id, const std::string& error);
+  virtual std::size_t abandon_pending(const std::string& notifier, const std::string& reason) = 0;
+  virtual std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt) = 0;
+  // These end the row's claim.
+  virtual void mark_delivered(std::int64_t id, TimePoint at) = 0;
+  virtual void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) = 0;
+  virtual void mark_dead(std::int64_t id, const std::string& error) = 0;
+
+  // Cluster membership: `replica` announces itself (started at `started`) as alive at `now`.
+  virtual void announce_replica(const std::string& replica, TimePoint started, TimePoint now) = 0;
+  // A replica that shuts down cleanly leaves: its row and its leases go, so the others take
+  // its accounts at their next renewal instead of after the lease.
+  virtual void leave_cluster(const std::string& replica) = 0;
+  // Every replica's row, with the leases it holds unexpired at `now`.
+  virtual std::vector<ReplicaRow> replicas(TimePoint now) = 0;
+  // Takes or renews, for `replica`, the lease of each of `accounts` that is free, already
+  // its own, or expired before `now`, until `expires`. Returns the accounts it now holds.
+  virtual std::vector<std::string> claim_leases(const std::string& replica, const std::vector<std::string>& accounts,
+                                                TimePoint now, TimePoint expires) = 0;
+  // Gives up `replica`'s leases of `accounts` (another replica is to have them).
+  virtual void release_leases(const std::string& replica, const std::vector<std::string>& accounts) = 0;
+  virtual std::vector<LeaseRow> leases() = 0;
 
   // Deletes samples and probes older than `cutoff`, and finished notifications too.
-  std::size_t prune(TimePoint cutoff);
-  bool writable();
-
-  // Caps the database file at about `bytes` (storage.max_size); 0 lifts the cap.
-  void set_max_size(std::uint64_t bytes);
-  // Why the latest write failed (e.g. "database or disk is full"), or nullopt once a write
-  // has succeeded since. Writes that fail still throw; this is for /healthz.
-  std::optional<std::string> write_error();
+  virtual std::size_t prune(TimePoint cutoff) = 0;
+  // Caps the database at about `bytes` (storage.max_size); 0 lifts the cap. SQLite only:
+  // a PostgreSQL server's space is its administrator's to manage, so there it does nothing.
+  virtual void set_max_size(std::uint64_t bytes) = 0;
+  // Starts the backend's own background upkeep (SQLite: WAL checkpoints off the commit path,
+  // every `every`); the daemon calls it, one-shot commands need not.
+  virtual void start_background_work(Duration every) = 0;
+  // Whether a write can be committed now (for /healthz).
+  virtual bool writable() = 0;
+  // Why the latest write failed (e.g. "database or disk is full", "connection refused"),
+  // or nullopt once a write has succeeded since. Writes that fail still throw; this is for
+  // /healthz.
+  virtual std::optional<std::string> write_error() = 0;
   // Writes that have failed since the store was opened (a metric).
-  std::uint64_t write_failures() const { return m_write_failures.load(); }
-
-private:
-  struct PendingWrite {
-    const std::vector<SampleRow>* samples;
-    const ProbeRow* probe;
-    std::exception_ptr error;
-  };
-  struct Batch {
-    std::vector<PendingWrite*> writes;
-    bool done = false;
-  };
-  void migrate();
-  // Every write method calls write_failed() from its function-try-block handler (m_mutex
-  // released): it records the failure and rethrows. Inserts, the writes that need room,
-  // end with wrote() (m_mutex held): only they prove that the database can grow again.
-  void wrote();
-  [[noreturn]] void write_failed(const DatabaseError& error);
-
-  Database m_db;
-  std::mutex m_mutex;
-  // Its own lock, not m_mutex: /healthz reads it and must not wait behind a long query.
-  mutable std::mutex m_write_error_mutex;
-  std::string m_write_error;  // guarded by m_write_error_mutex
-  std::atomic<std::uint64_t> m_write_failures{0};
-
-  void write(PendingWrite& write);
-  void commit(Batch& batch);
-  void insert(const PendingWrite& write);
-
-  // Group commit: writers queue here; whoever finds no commit running commits the oldest
-  // batch for everyone in it, then wakes them.
-  mutable std::mutex m_queue_mutex;
-  std::condition_variable m_queue_cv;
-  std::deque<std::shared_ptr<Batch>> m_batches;
-  bool m_committing = false;
-  WriteStats m_stats;
-
-  std::string m_path;
-  std::unique_ptr<Checkpointer> m_checkpointer;  // destroyed first: it has its own connection
+  virtual std::uint64_t write_failures() const = 0;
 };
+
+// Where the database is: a SQLite file (`path`), or a PostgreSQL URL (`url`).
+struct StoreLocation {
+  std::string path;
+  std::optional<std::string> url;
+};
+
+// Opens (and migrates) the store at `location`.
+std::unique_ptr<Store> open_store(const StoreLocation& location);
 
 const char* to_string(OutboxState state);
 

@@ -1,10 +1,11 @@
 #pragma once
 
+#include "creditwatch/storage/database_error.hpp"
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -12,18 +13,6 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace creditwatch::storage {
-
-class DatabaseError : public std::runtime_error {
-public:
-  explicit DatabaseError(const std::string& what, int code = 0) : std::runtime_error(what), m_code(code) {}
-  // SQLite's primary result code (e.g. SQLITE_FULL = 13); 0 when not from SQLite.
-  int code() const { return m_code; }
-  // True for "database or disk is full" (SQLITE_FULL), including a storage.max_size limit.
-  bool full() const;
-
-private:
-  int m_code;
-};
 
 // One prepared statement. Bind with 1-based indexes, step, read columns (0-based).
 class Statement {

@@ -1,6 +1,6 @@
 #include "migrations.hpp"
 
-#include "creditwatch/storage/store.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 
 #include <array>
 #include <string>
@@ -9,7 +9,7 @@ namespace creditwatch::storage {
 namespace {
 
 // Append new steps; never edit a released one. Index i upgrades user_version i -> i+1.
-constexpr std::array<const char*, 2> k_steps = {
+constexpr std::array<const char*, 3> k_steps = {
     R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('heartbeat', '');
@@ -62,6 +62,15 @@ CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);
     R"sql(
 CREATE INDEX outbox_pending_by_key ON outbox (notifier, dedup_key, id) WHERE state = 'pending';
 )sql",
+    // Replicas sharing one database: who is alive, who probes which account, and who is
+    // sending which notification (the same tables as PostgreSQL's, so one suite checks both).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN claim_until_ms INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE replicas (id TEXT PRIMARY KEY, started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);
+CREATE TABLE leases (account TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_ms INTEGER NOT NULL);
+CREATE INDEX leases_by_owner ON leases (owner);
+)sql",
 };
 
 int user_version(Database& db) {
@@ -73,7 +82,7 @@ int user_version(Database& db) {
 }  // namespace
 
 void apply_migrations(Database& db) {
-  static_assert(k_steps.size() == Store::k_schema_version);
+  static_assert(k_steps.size() == SqliteStore::k_schema_version);
   const auto newest = static_cast<int>(k_steps.size());
   if (user_version(db) == newest) return;  // the usual open: no write lock taken
   // The version is read again and bumped under one write lock: two processes opening a new

@@ -1,4 +1,4 @@
-#include "creditwatch/storage/checkpointer.hpp"
+#include "creditwatch/storage/sqlite/checkpointer.hpp"
 
 namespace creditwatch::storage {
 

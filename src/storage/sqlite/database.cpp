@@ -1,4 +1,4 @@
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <sqlite3.h>
 
@@ -141,8 +141,6 @@ void Database::set_max_size(std::uint64_t bytes) {
   // Never below the current size: SQLite then keeps the current size as the cap.
   exec("PRAGMA max_page_count = " + std::to_string(pages));
 }
-
-bool DatabaseError::full() const { return (m_code & 0xff) == SQLITE_FULL; }
 
 Transaction::Transaction(Database& db) : m_db(db) { m_db.cached("BEGIN IMMEDIATE").run(); }
 

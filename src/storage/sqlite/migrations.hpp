@@ -1,6 +1,6 @@
 #pragma once
 
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 namespace creditwatch::storage {
 

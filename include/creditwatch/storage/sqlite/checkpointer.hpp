@@ -1,7 +1,7 @@
 #pragma once
 
 #include "creditwatch/common/clock.hpp"
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <atomic>
 #include <condition_variable>

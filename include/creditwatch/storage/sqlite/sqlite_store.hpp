@@ -1,0 +1,94 @@
+#pragma once
+
+#include "creditwatch/storage/group_commit.hpp"
+#include "creditwatch/storage/sqlite/checkpointer.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
+#include "creditwatch/storage/store.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace creditwatch::storage {
+
+// The embedded store: one SQLite file in WAL mode, one connection behind one mutex. The
+// default for a single process; several processes on one host may share the file (SQLite
+// locks it), which is what `check` beside a running daemon does.
+class SqliteStore final : public Store {
+public:
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+
+  static constexpr int k_schema_version = 3;
+  // At most this many probe writes share one transaction.
+  static constexpr std::size_t k_max_batch = GroupCommit::k_max_batch;
+
+  std::string backend() const override { return "sqlite"; }
+  bool shared() const override { return false; }
+  int schema_version() override;
+
+  void add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) override;
+  void add_probe(const ProbeRow& probe) override;
+  WriteStats write_stats() const override { return m_group_commit.stats(); }
+  std::vector<SampleRow> samples(const std::string& account, TimePoint since, const std::string& currency = "",
+                                 std::size_t limit = k_no_limit) override;
+  std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") override;
+  std::optional<ProbeRow> latest_probe(const std::string& account) override;
+  std::optional<TimePoint> last_success(const std::string& account) override;
+
+  std::vector<AlertRow> alerts(const std::string& account = "") override;
+  void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
+                  const std::vector<std::string>& replace_pending = {}) override;
+  bool enqueue_refresh(const OutboxRow& notification) override;
+
+  std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "") override;
+  std::vector<OutboxRow> next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent = {}) override;
+  Claim claim_notification(std::int64_t id, const std::string& sender, TimePoint now, TimePoint until) override;
+  std::vector<std::string> notifiers_with_pending() override;
+  std::size_t abandon_pending(const std::string& notifier, const std::string& reason) override;
+  std::vector<OutboxRow> notifications(std::optional<OutboxState> state = std::nullopt) override;
+  void mark_delivered(std::int64_t id, TimePoint at) override;
+  void mark_retry(std::int64_t id, TimePoint next_attempt, const std::string& error) override;
+  void mark_dead(std::int64_t id, const std::string& error) override;
+
+  void announce_replica(const std::string& replica, TimePoint started, TimePoint now) override;
+  void leave_cluster(const std::string& replica) override;
+  std::vector<ReplicaRow> replicas(TimePoint now) override;
+  std::vector<std::string> claim_leases(const std::string& replica, const std::vector<std::string>& accounts,
+                                        TimePoint now, TimePoint expires) override;
+  void release_leases(const std::string& replica, const std::vector<std::string>& accounts) override;
+  std::vector<LeaseRow> leases() override;
+
+  std::size_t prune(TimePoint cutoff) override;
+  void set_max_size(std::uint64_t bytes) override;
+  // Moves WAL checkpoints (and their fsync) off the commit path onto a background thread
+  // running every `every`. The writer's own auto-checkpoint stays as a backstop, at 10,000
+  // pages instead of 1,000.
+  void start_background_work(Duration every) override;
+  bool writable() override;
+  std::optional<std::string> write_error() override;
+  std::uint64_t write_failures() const override { return m_write_failures.load(); }
+
+private:
+  void migrate();
+  // Every write method calls write_failed() from its function-try-block handler (m_mutex
+  // released): it records the failure and rethrows. Inserts, the writes that need room,
+  // end with wrote() (m_mutex held): only they prove that the database can grow again.
+  void wrote();
+  [[noreturn]] void write_failed(const DatabaseError& error);
+  void commit_probe_writes(const std::vector<ProbeWrite*>& writes);
+
+  Database m_db;
+  std::mutex m_mutex;
+  // Its own lock, not m_mutex: /healthz reads it and must not wait behind a long query.
+  mutable std::mutex m_write_error_mutex;
+  std::string m_write_error;  // guarded by m_write_error_mutex
+  std::atomic<std::uint64_t> m_write_failures{0};
+  GroupCommit m_group_commit;
+
+  std::string m_path;
+  std::unique_ptr<Checkpointer> m_checkpointer;  // destroyed first: it has its own connection
+};
+
+}  // namespace creditwatch::storage
