@@ -13,6 +13,7 @@
 // Build with -DCREDITWATCH_BENCH=ON; run `build-release-h/bench/assessor_bench [DB_DIR]`.
 #include "creditwatch/forecast/forecaster.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <chrono>
@@ -121,7 +122,7 @@ void bench_assessor(const std::string& dir) {
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
-  storage::Store store(path);
+  storage::SqliteStore store(path);
   const std::string account_name = "year";
   auto start = Steady::now();
   fill_store(store, account_name);

@@ -12,7 +12,8 @@
 //
 // Build with -DCREDITWATCH_BENCH=ON; run `BUILD/bench/outbox_commit_bench [DB_DIR] [N] [R]`.
 // DB_DIR must be on the disk the daemon uses: on a tmpfs an fsync costs nothing.
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <sys/vfs.h>
@@ -43,14 +44,14 @@ storage::AlertRow alert_at(TimePoint at) {
 std::vector<storage::OutboxRow> rows_at(TimePoint at) {
   std::vector<storage::OutboxRow> rows;
   for (const char* notifier : {"pd-oncall", "slack-ops"}) {
-    rows.push_back({0, at, notifier, "creditwatch-ds-main-runway", k_payload, 0, at, storage::OutboxState::pending, ""});
+    rows.push_back({0, at, notifier, "creditwatch-ds-main-runway", k_payload, 0, at, storage::OutboxState::pending, "", "", {}});
   }
   return rows;
 }
 
 // Microseconds per Store::save_alert.
 double time_store(const std::string& path, int n) {
-  storage::Store store(path);
+  storage::SqliteStore store(path);
   const auto start = Steady::now();
   for (int i = 0; i < n; ++i) {
     const TimePoint at = from_unix_ms(1'777'593'600'000 + i);
@@ -61,7 +62,7 @@ double time_store(const std::string& path, int n) {
 
 // Microseconds per commit of save_alert's statements under `synchronous`.
 double time_raw(const std::string& path, int n, const char* synchronous) {
-  { storage::Store schema(path); }
+  { storage::SqliteStore schema(path); }
   storage::Database db(path);
   db.exec(std::string("PRAGMA synchronous=") + synchronous);
   const auto start = Steady::now();

@@ -7,6 +7,7 @@
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/scheduler/alert_engine.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -111,7 +112,7 @@ int backtest_command(const BacktestOptions& options) {
   const auto& account = runtime.config.accounts.front();
 
   ReplayClock clock;
-  storage::Store store(":memory:");
+  storage::SqliteStore store(":memory:");
   scheduler::Assessor assessor(store, clock);
   scheduler::AlertEngine engine(store, clock);
   ReplayProvider provider(account.currency.value_or("USD"));

@@ -3,6 +3,7 @@
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
+#include "creditwatch/app/store_location.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include "table.hpp"
@@ -77,9 +78,9 @@ int check_command(const CheckOptions& options) {
     std::cerr << "creditwatch: no account named \"" << options.account << "\" in " << options.config_path << "\n";
     return static_cast<int>(scheduler::CheckState::unknown);
   }
-  storage::Store store(runtime->config.storage.path);
-  store.set_max_size(runtime->config.storage.max_size);
-  scheduler::Assessor assessor(store, clock);
+  const auto store = storage::open_store(store_location(runtime->config.storage));
+  store->set_max_size(runtime->config.storage.max_size);
+  scheduler::Assessor assessor(*store, clock);
   auto results = probe_all(*runtime, accounts, assessor);
 
   scheduler::CheckState worst = scheduler::CheckState::ok;

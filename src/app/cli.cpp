@@ -2,7 +2,7 @@
 #include "creditwatch/app/commands.hpp"
 #include "creditwatch/app/logging.hpp"
 #include "creditwatch/config/config.hpp"
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>

@@ -3,6 +3,7 @@
 #include "creditwatch/app/commands.hpp"
 #include "creditwatch/app/config_changes.hpp"
 #include "creditwatch/app/logging.hpp"
+#include "creditwatch/app/store_location.hpp"
 #include "creditwatch/app/systemd.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
@@ -70,14 +71,15 @@ public:
   Daemon(std::shared_ptr<scheduler::Runtime> runtime, const RunOptions& options)
       : m_options(options),
         m_runtime(std::move(runtime)),
-        m_store(m_runtime->config.storage.path),
+        m_store_owner(storage::open_store(store_location(m_runtime->config.storage))),
+        m_store(*m_store_owner),
         m_outbox(m_store, m_clock, retry_policy(m_runtime->config)),
         m_monitor(m_store, m_clock, m_outbox),
         m_assessor(m_store, m_clock) {}
 
   int run() {
     m_store.set_max_size(m_runtime->config.storage.max_size);
-    m_store.checkpoint_in_background(k_checkpoint_every);
+    m_store.start_background_work(k_checkpoint_every);
     check_writable();  // before the first /healthz can be asked
     m_outbox.set_notifiers(m_runtime->notifiers, retry_policy(m_runtime->config));
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
@@ -287,7 +289,8 @@ private:
   SystemClock m_clock;
   mutable std::mutex m_runtime_mutex;
   std::shared_ptr<scheduler::Runtime> m_runtime;
-  storage::Store m_store;
+  std::unique_ptr<storage::Store> m_store_owner;
+  storage::Store& m_store;
   notify::Outbox m_outbox;
   scheduler::Monitor m_monitor;
   scheduler::Assessor m_assessor;

@@ -2,7 +2,7 @@
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/providers/factory.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 #include "creditwatch/version.hpp"
 
 #include "table.hpp"

@@ -3,6 +3,7 @@
 #include "creditwatch/config/config.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
+#include "creditwatch/app/store_location.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include "sparkline.hpp"
@@ -64,7 +65,8 @@ int status_command(const StatusOptions& options) {
   SystemClock clock;
   // Only the config layer: status must work even when a provider key is missing here.
   const auto config = config::load_config(options.config_path);
-  storage::Store store(config.storage.path);
+  const auto opened = storage::open_store(store_location(config.storage));
+  auto& store = *opened;
   scheduler::Assessor assessor(store, clock);
   std::vector<AccountStatus> rows;
   const TimePoint now = clock.now();

@@ -163,7 +163,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
       for (const auto& notifier : route(account, route_severity, runtime)) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
-                                          storage::OutboxState::pending, ""});
+                                          storage::OutboxState::pending, "", "", TimePoint{}});
         if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
       }
     }
@@ -204,7 +204,7 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
       json["ts_ms"] = to_unix_ms(now);
       const std::string dedup_key = json.value("dedup_key", "");
       if (m_store.enqueue_refresh(storage::OutboxRow{0, now, notifier, dedup_key, notify::json_text(json), 0, now,
-                                                     storage::OutboxState::pending, ""})) {
+                                                     storage::OutboxState::pending, "", "", TimePoint{}})) {
         ++queued;
       }
     }

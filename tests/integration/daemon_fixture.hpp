@@ -8,6 +8,7 @@
 #include "fakes/process.hpp"
 #include "fakes/temp_dir.hpp"
 
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
@@ -209,11 +210,11 @@ public:
   const std::string& log_path() const { return m_log; }
 
   std::vector<storage::OutboxRow> outbox() const {
-    storage::Store store(m_db);
+    storage::SqliteStore store(m_db);
     return store.notifications();
   }
   std::vector<storage::AlertRow> alerts() const {
-    storage::Store store(m_db);
+    storage::SqliteStore store(m_db);
     return store.alerts();
   }
 

@@ -13,6 +13,7 @@
 #include "fakes/temp_dir.hpp"
 
 #include "creditwatch/common/text.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
@@ -215,7 +216,7 @@ TEST_SUITE("alert_text_e2e") {
     config.accounts = {{"ds-old", "http://127.0.0.1:9"}};
     dir.write("creditwatch.yaml", daemon_config_yaml(dir, config));
     {
-      creditwatch::storage::Store store(dir.file("creditwatch.db"));
+      creditwatch::storage::SqliteStore store(dir.file("creditwatch.db"));
       const char raw[] = "HTTP 401 key rejected: 密钥\xE4\xB8\0\x1B[2J\r\nBcc: x";
       store.add_probe({"ds-old", std::chrono::system_clock::now(), "key_invalid", 401, 0.01,
                        std::string(raw, sizeof raw - 1)});

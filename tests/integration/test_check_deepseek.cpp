@@ -4,6 +4,7 @@
 #include "fakes/process.hpp"
 #include "fakes/temp_dir.hpp"
 
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 #include "creditwatch/version.hpp"
 
@@ -232,7 +233,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(request.header("User-Agent") == std::string("creditwatch/") + creditwatch::k_version);
 
     // The sample is in the database with its currency, exact amount and breakdown.
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto rows = store.samples("ds", creditwatch::TimePoint{});
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].account == "ds");
@@ -268,7 +269,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(seen["CNY"] == doctest::Approx(110.0));
     CHECK(seen["USD"] == doctest::Approx(15.25));
 
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto cny = store.samples("ds", creditwatch::TimePoint{}, "CNY");
     auto usd = store.samples("ds", creditwatch::TimePoint{}, "USD");
     REQUIRE(cny.size() == 1);
@@ -308,7 +309,7 @@ TEST_SUITE("check_deepseek") {
     }
     CHECK(run.entry("zero")["balance"].get<double>() == doctest::Approx(0.0));
 
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto rows = store.samples("zero", creditwatch::TimePoint{});
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].balance == Decimal());
@@ -335,7 +336,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(ds["error"]["http_status"] == 401);
     CHECK(ds["error"]["message"].get<std::string>().find("Authentication Fails") != std::string::npos);
 
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto probe = store.latest_probe("ds");
     REQUIRE(probe.has_value());
     CHECK(probe->outcome == "key_invalid");
@@ -358,7 +359,7 @@ TEST_SUITE("check_deepseek") {
     auto run = check_json(config);  // asserts no leak
     CHECK(run.process.exit_code == 2);
     CHECK(run.entry("ds")["error"]["kind"] == "key_invalid");
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     for (const char* name : {"ds", "html"}) {
       auto probe = store.latest_probe(name);
       REQUIRE(probe.has_value());
@@ -396,7 +397,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(ds["error"]["kind"] == "rate_limited");
     CHECK(ds["error"]["http_status"] == 429);
     CHECK(run.seconds < 10);  // a one-shot check does not sleep out a 30 s Retry-After
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto probe = store.latest_probe("ds");
     REQUIRE(probe.has_value());
     CHECK(probe->outcome == "rate_limited");
@@ -532,7 +533,7 @@ TEST_SUITE("check_deepseek") {
     auto ds = run.entry("ds");
     CHECK(ds["state"] == "OK");
     CHECK(ds["balance"].get<double>() == doctest::Approx(110.5));
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto cny = store.samples("ds", creditwatch::TimePoint{}, "CNY");
     auto usd = store.samples("ds", creditwatch::TimePoint{}, "USD");
     REQUIRE(cny.size() == 1);
@@ -674,7 +675,7 @@ TEST_SUITE("check_deepseek") {
     REQUIRE(ds["error"].is_object());
     CHECK(ds["error"]["kind"] == "connect");
     CHECK(run.seconds < 5.0);
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto probe = store.latest_probe("ds");
     REQUIRE(probe.has_value());
     CHECK(probe->outcome == "connect");
@@ -748,7 +749,7 @@ TEST_SUITE("check_deepseek") {
     CHECK(everything.entry("calm")["state"] == "OK");
 
     // Every successful probe left a sample.
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto fast_rows = store.samples("fast", creditwatch::TimePoint{});
     REQUIRE(fast_rows.size() == 3);
     CHECK(fast_rows[0].balance > fast_rows[1].balance);
@@ -782,7 +783,7 @@ TEST_SUITE("check_deepseek") {
     REQUIRE(requests.size() == 1);
     CHECK(requests[0].path == "/b/user/balance");
 
-    creditwatch::storage::Store store(dir.file("db.sqlite"));
+    creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     CHECK(store.samples("acct-a", creditwatch::TimePoint{}).empty());
     CHECK(store.samples("acct-b", creditwatch::TimePoint{}).size() == 1);
 

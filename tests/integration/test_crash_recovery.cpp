@@ -7,7 +7,7 @@
 #include "fakes/process.hpp"
 #include "fakes/temp_dir.hpp"
 
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <doctest/doctest.h>
 #include <httplib.h>

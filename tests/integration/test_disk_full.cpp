@@ -6,7 +6,7 @@
 // space is freed on the file system, with no signal at all.
 #include "http_daemon.hpp"
 
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <doctest/doctest.h>
 

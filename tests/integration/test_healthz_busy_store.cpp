@@ -4,7 +4,7 @@
 // restarts a healthy daemon.
 #include "http_daemon.hpp"
 
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include <doctest/doctest.h>
 

@@ -7,6 +7,7 @@
 
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/notify/outbox.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
@@ -93,7 +94,7 @@ TEST_SUITE("http.large_answers") {
     sink.start();
     TempDir dir;
     FakeClock clock;
-    storage::Store store(dir.file("creditwatch.db"));
+    storage::SqliteStore store(dir.file("creditwatch.db"));
     const notify::RetryPolicy policy{1s, 1min, 24h, 0.2};
     notify::Outbox outbox(store, clock, policy);
     auto webhook = build_notifier(notifier_config("webhook", {{"url", scalar_setting(sink.url() + "/hook", 21)}}));
@@ -102,7 +103,7 @@ TEST_SUITE("http.large_answers") {
     const TimePoint now = clock.now();
     store.save_alert(storage::AlertRow{n.account, "runway", "firing", "critical", now, now, "{}"},
                      {storage::OutboxRow{0, now, "hook", n.dedup_key, notify::to_json(n).dump(), 0, now,
-                                         storage::OutboxState::pending, ""}});
+                                         storage::OutboxState::pending, "", "", {}}});
     // An hour of retries would show as many requests if the answer were taken for a failure.
     http::CurlClient client;
     for (int round = 0; round < 60; ++round) {

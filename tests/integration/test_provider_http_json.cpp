@@ -8,6 +8,7 @@
 
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/providers/factory.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
@@ -390,7 +391,7 @@ TEST_SUITE("provider_http_json") {
     CHECK(out[0]["currency"] == "USD");
     CHECK(out[0]["balance"].get<double>() == doctest::Approx(12.34).epsilon(1e-9));
     CHECK(only_request(server).header("Authorization") == std::string("Bearer ") + k_key);
-    storage::Store store(dir.file("db.sqlite"));
+    storage::SqliteStore store(dir.file("db.sqlite"));
     auto rows = store.samples("relay", TimePoint{});
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].balance == dec("12.34"));

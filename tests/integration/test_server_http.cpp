@@ -5,6 +5,7 @@
 #include "http_daemon.hpp"
 
 #include "creditwatch/common/time_format.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include <doctest/doctest.h>
@@ -251,7 +252,7 @@ void check_samples_api(const HttpDaemon& daemon, Bodies& bodies) {
   REQUIRE(j["samples"].size() >= 2);
 
   // What the API returned is what the database holds (which may have grown since).
-  creditwatch::storage::Store store(daemon.db_path());
+  creditwatch::storage::SqliteStore store(daemon.db_path());
   const auto stored = store.samples("ds-prod", *creditwatch::parse_rfc3339(since));
   REQUIRE(stored.size() >= j["samples"].size());
   std::int64_t previous = 0;
@@ -428,7 +429,7 @@ TEST_SUITE("server_http") {
     CHECK(few["truncated"] == true);
     const auto last_ms = few["samples"][2]["ts_ms"].get<std::int64_t>();
     CHECK(last_ms >= all["samples"].back()["ts_ms"].get<std::int64_t>());
-    creditwatch::storage::Store store(daemon.db_path());
+    creditwatch::storage::SqliteStore store(daemon.db_path());
     std::vector<std::int64_t> stored;
     for (const auto& s : store.samples("sim", creditwatch::from_unix_ms(0))) {
       if (creditwatch::to_unix_ms(s.at) <= last_ms) stored.push_back(creditwatch::to_unix_ms(s.at));

@@ -2,9 +2,10 @@
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/notify/notification.hpp"
 #include "creditwatch/notify/outbox.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
 
 #include "fakes/fake_clock.hpp"
 #include "fakes/notify_fixtures.hpp"
@@ -39,6 +40,7 @@ using creditwatch::notify::RetryPolicy;
 using creditwatch::storage::AlertRow;
 using creditwatch::storage::OutboxRow;
 using creditwatch::storage::OutboxState;
+using creditwatch::storage::SqliteStore;
 using creditwatch::storage::Store;
 using creditwatch::testing::FakeClock;
 using creditwatch::testing::TempDir;
@@ -101,7 +103,7 @@ void enqueue(Store& store, TimePoint now, const std::string& account, const std:
   const std::string payload = creditwatch::notify::to_json(n).dump();
   std::vector<OutboxRow> rows;
   for (const auto& notifier : notifiers) {
-    rows.push_back(OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now, OutboxState::pending, ""});
+    rows.push_back(OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now, OutboxState::pending, "", "", {}});
   }
   store.save_alert(AlertRow{account, "runway", "firing", "critical", now, now, "{}"}, rows);
 }
@@ -123,7 +125,7 @@ OutboxRow only_row(Store& store) {
 struct Fixture {
   TempDir dir;
   FakeClock clock;
-  Store store{dir.file("creditwatch.db")};
+  SqliteStore store{dir.file("creditwatch.db")};
   CurlClient client;  // the scripted sink never uses it
 };
 
@@ -246,7 +248,7 @@ TEST_SUITE("notify.outbox") {
     ScriptedNotifier sink;
     const TimePoint now = f.clock.now();
     f.store.save_alert(AlertRow{"acct", "runway", "firing", "critical", now, now, "{}"},
-                       {OutboxRow{0, now, "slack", "k", "{not json", 0, now, OutboxState::pending, ""}});
+                       {OutboxRow{0, now, "slack", "k", "{not json", 0, now, OutboxState::pending, "", "", {}}});
     outbox.deliver_due("slack", sink, f.client);
     CHECK(sink.sent().empty());
     CHECK(only_row(f.store).state == OutboxState::dead);
@@ -341,7 +343,7 @@ TEST_SUITE("notify.outbox") {
     CurlClient client;
     const std::string path = dir.file("creditwatch.db");
     {
-      Store store(path);
+      SqliteStore store(path);
       Outbox outbox(store, clock, RetryPolicy{});
       ScriptedNotifier slack(1s);
       ScriptedNotifier mail(Duration(0), retry("smtp: connect refused"));
@@ -354,7 +356,7 @@ TEST_SUITE("notify.outbox") {
     }  // the daemon stops here
 
     clock.advance(10min);
-    Store store(path);
+    SqliteStore store(path);
     Outbox outbox(store, clock, RetryPolicy{});
     ScriptedNotifier slack(1s);
     ScriptedNotifier mail;
@@ -397,7 +399,7 @@ TEST_SUITE("notify.outbox") {
   TEST_CASE("the notifier threads deliver on wake and stop cleanly") {
     TempDir dir;
     creditwatch::SystemClock clock;
-    Store store(dir.file("creditwatch.db"));
+    SqliteStore store(dir.file("creditwatch.db"));
     Outbox outbox(store, clock, RetryPolicy{});
     auto sink = std::make_shared<ScriptedNotifier>();
     outbox.set_notifiers({{"rec", sink}}, RetryPolicy{});
@@ -552,7 +554,7 @@ void enqueue_notification(Store& store, const Notification& n, const std::vector
   const std::string payload = creditwatch::notify::to_json(n).dump();
   std::vector<OutboxRow> rows;
   for (const auto& notifier : notifiers) {
-    rows.push_back(OutboxRow{0, n.at, notifier, n.dedup_key, payload, 0, n.at, OutboxState::pending, ""});
+    rows.push_back(OutboxRow{0, n.at, notifier, n.dedup_key, payload, 0, n.at, OutboxState::pending, "", "", {}});
   }
   const bool firing = n.event == creditwatch::alerts::Event::firing;
   store.save_alert(AlertRow{n.account, "runway", firing ? "firing" : "resolved", "critical", n.at, n.at, "{}"}, rows);
@@ -619,7 +621,7 @@ TEST_SUITE("notify.outbox.poison") {
     f.store.save_alert(AlertRow{"bad", "runway", "firing", "critical", now, now, "{}"},
                        {OutboxRow{0, now, "slack", "creditwatch-bad-runway",
                                   R"({"dedup_key":"creditwatch-bad-runway","status":1})", 0, now,
-                                  OutboxState::pending, ""}});
+                                  OutboxState::pending, "", "", {}}});
     enqueue(f.store, now, "good", {"slack"});
     enqueue_notification(f.store, resolved_at(now, "bad"), {"slack"});  // the same alert, behind it
 
@@ -853,7 +855,7 @@ bool pagerduty_incident_open(const std::vector<std::string>& accepted) {
 void throttled_trigger_then_resolve(FakeClock& clock, const std::string& notifier, Notifier& sink,
                                     const ThrottlingReceiver& receiver, const EventOf& event_of) {
   TempDir dir;
-  Store store(dir.file("creditwatch.db"));
+  SqliteStore store(dir.file("creditwatch.db"));
   CurlClient client;
   Outbox outbox(store, clock, RetryPolicy{1s, 5min, 24h, 0.2});
   const TimePoint t0 = clock.now();
@@ -985,7 +987,7 @@ TEST_SUITE("notify.outbox.throttle") {
       ThrottlingReceiver receiver(clock, throttle.pattern, throttle.busy, throttle.ok);
       auto sink = throttle.make(receiver.url());
       TempDir dir;
-      Store store(dir.file("creditwatch.db"));
+      SqliteStore store(dir.file("creditwatch.db"));
       CurlClient client;
       Outbox outbox(store, clock, RetryPolicy{1s, 5min, 24h, 0.2});
       const TimePoint t0 = clock.now();
@@ -1100,7 +1102,7 @@ TEST_SUITE("notify.outbox.lifecycle") {
   TEST_CASE("a stopping worker finishes the delivery in hand and attempts no more") {
     TempDir dir;
     creditwatch::SystemClock clock;
-    Store store(dir.file("creditwatch.db"));
+    SqliteStore store(dir.file("creditwatch.db"));
     Outbox outbox(store, clock, RetryPolicy{});
 
     // Holds the first delivery until released.
@@ -1173,7 +1175,7 @@ TEST_SUITE("notify.outbox.reload") {
   TEST_CASE("a reload that leaves a notifier unchanged does not cut off, and then resend, its delivery on the wire") {
     TempDir dir;
     creditwatch::SystemClock clock;
-    Store store(dir.file("creditwatch.db"));
+    SqliteStore store(dir.file("creditwatch.db"));
     std::atomic<int> received{0};
     creditwatch::testing::FakeHttpServer server;
     server.post("/hook", [&](const httplib::Request&, httplib::Response& res) {

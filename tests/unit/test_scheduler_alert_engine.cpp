@@ -1,4 +1,5 @@
 #include "creditwatch/scheduler/alert_engine.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 
 #include "fakes/fake_clock.hpp"
 #include "fakes/temp_dir.hpp"
@@ -23,6 +24,7 @@ using creditwatch::scheduler::Assessment;
 using creditwatch::scheduler::Runtime;
 using creditwatch::storage::OutboxRow;
 using creditwatch::storage::OutboxState;
+using creditwatch::storage::SqliteStore;
 using creditwatch::storage::Store;
 using creditwatch::testing::FakeClock;
 using creditwatch::testing::TempDir;
@@ -101,7 +103,7 @@ struct Fixture {
   TempDir dir;
   FakeClock clock;
   std::string path = dir.file("creditwatch.db");
-  Store store{path};
+  SqliteStore store{path};
   std::size_t seen = 0;
 };
 
@@ -298,7 +300,7 @@ TEST_SUITE("scheduler.alert_engine") {
     new_rows(f.store, f.seen);
 
     f.clock.advance(10min);
-    Store reopened(f.path);
+    SqliteStore reopened(f.path);
     AlertEngine engine(reopened, f.clock);
     CHECK(engine.firing("acct") == std::map<Rule, Severity>{{Rule::runway, Severity::critical}});
     CHECK(engine.firing("other").empty());

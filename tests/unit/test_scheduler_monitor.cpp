@@ -8,6 +8,7 @@
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_http_server.hpp"
@@ -64,7 +65,7 @@ std::size_t probe_threads_used(int accounts, std::chrono::milliseconds delay, sc
   serve_balance(fake, delay);
   SystemClock clock;
   const auto runtime = scheduler::load_runtime(dir.write("creditwatch.yaml", config_yaml(dir, fake, accounts)), clock);
-  storage::Store store(dir.file("cw.db"));
+  storage::SqliteStore store(dir.file("cw.db"));
   notify::Outbox outbox(store, clock, notify::RetryPolicy{});
   scheduler::Monitor monitor(store, clock, outbox, options);
   monitor.set_runtime(runtime);
@@ -149,7 +150,7 @@ constexpr auto k_interval = 1min;
 struct Watch {
   TempDir dir;
   FakeClock clock;
-  storage::Store store{dir.file("cw.db")};
+  storage::SqliteStore store{dir.file("cw.db")};
   notify::Outbox outbox{store, clock, notify::RetryPolicy{}};
   std::shared_ptr<ScriptedProvider> provider = std::make_shared<ScriptedProvider>();
   scheduler::Monitor monitor{store, clock, outbox};

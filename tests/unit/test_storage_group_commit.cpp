@@ -1,5 +1,6 @@
 // Store's probe write path: group commit (src/storage/group_commit.cpp), with real SQLite.
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include "fakes/temp_dir.hpp"
@@ -19,6 +20,7 @@ using creditwatch::storage::Database;
 using creditwatch::storage::DatabaseError;
 using creditwatch::storage::ProbeRow;
 using creditwatch::storage::SampleRow;
+using creditwatch::storage::SqliteStore;
 using creditwatch::storage::Store;
 using creditwatch::testing::TempDir;
 using namespace std::chrono_literals;
@@ -53,7 +55,7 @@ bool wait_for_waiting(Store& store, std::uint64_t n) {
 TEST_SUITE("storage_group_commit") {
   TEST_CASE("a write is committed when add_samples returns") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.add_samples({sample("a", "10")}, ok_probe("a"));
     store.add_probe(ProbeRow{"a", k_t0 + 1s, "timeout", 0, 15, "timed out"});
 
@@ -69,7 +71,7 @@ TEST_SUITE("storage_group_commit") {
 
   TEST_CASE("writes queued behind a running commit share one transaction") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     Database blocker(dir.file("cw.db"));
     blocker.exec("BEGIN IMMEDIATE");  // the first commit now waits for the write lock
 
@@ -99,7 +101,7 @@ TEST_SUITE("storage_group_commit") {
 
   TEST_CASE("a failing write fails alone and its group is still committed") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     Database other(dir.file("cw.db"));
     other.exec("BEGIN IMMEDIATE");
     other.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON samples WHEN NEW.account = 'bad' "
@@ -134,7 +136,7 @@ TEST_SUITE("storage_group_commit") {
 
   TEST_CASE("many threads writing at once lose nothing") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     constexpr int k_threads = 8;
     constexpr int k_each = 200;
     std::vector<std::thread> threads;

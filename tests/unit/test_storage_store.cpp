@@ -1,4 +1,5 @@
-#include "creditwatch/storage/database.hpp"
+#include "creditwatch/storage/sqlite/database.hpp"
+#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
 
 #include "fakes/sync_counter.hpp"
@@ -22,6 +23,7 @@ using creditwatch::storage::OutboxRow;
 using creditwatch::storage::OutboxState;
 using creditwatch::storage::ProbeRow;
 using creditwatch::storage::SampleRow;
+using creditwatch::storage::SqliteStore;
 using creditwatch::storage::Store;
 using creditwatch::testing::TempDir;
 using namespace std::chrono_literals;
@@ -67,9 +69,9 @@ std::string pragma_text(Database& db, const char* pragma) {
 TEST_SUITE("storage_store") {
   TEST_CASE("a new database is migrated to the current schema") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
-    CHECK(store.schema_version() == Store::k_schema_version);
-    CHECK(Store::k_schema_version >= 1);
+    SqliteStore store(dir.file("cw.db"));
+    CHECK(store.schema_version() == SqliteStore::k_schema_version);
+    CHECK(SqliteStore::k_schema_version >= 1);
     CHECK(store.writable());
   }
 
@@ -77,11 +79,11 @@ TEST_SUITE("storage_store") {
     TempDir dir;
     const auto path = dir.file("cw.db");
     {
-      Store store(path);
+      SqliteStore store(path);
       store.add_samples({sample("sim", k_t0, "12.50")}, ok_probe("sim", k_t0));
     }
-    Store again(path);
-    CHECK(again.schema_version() == Store::k_schema_version);
+    SqliteStore again(path);
+    CHECK(again.schema_version() == SqliteStore::k_schema_version);
     auto rows = again.samples("sim", k_t0 - 1h);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].balance == *Decimal::parse("12.50"));
@@ -95,14 +97,14 @@ TEST_SUITE("storage_store") {
   TEST_CASE("a database from a newer creditwatch is refused") {
     TempDir dir;
     const auto path = dir.file("cw.db");
-    { Store store(path); }
+    { SqliteStore store(path); }
     {
       Database db(path);
-      db.exec("PRAGMA user_version = " + std::to_string(Store::k_schema_version + 1));
+      db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::k_schema_version + 1));
     }
-    CHECK_THROWS_AS(Store{path}, DatabaseError);
+    CHECK_THROWS_AS(SqliteStore{path}, DatabaseError);
     try {
-      Store store(path);
+      SqliteStore store(path);
     } catch (const DatabaseError& e) {
       CHECK(std::string(e.what()).find("newer") != std::string::npos);
     }
@@ -110,21 +112,21 @@ TEST_SUITE("storage_store") {
       Database db(path);
       auto s = db.prepare("PRAGMA user_version");
       REQUIRE(s.step());
-      CHECK(s.int64(0) == Store::k_schema_version + 1);
+      CHECK(s.int64(0) == SqliteStore::k_schema_version + 1);
     }
   }
 
   TEST_CASE("the database runs in WAL mode") {
     TempDir dir;
     const auto path = dir.file("cw.db");
-    Store store(path);
+    SqliteStore store(path);
     Database second(path);
     CHECK(pragma_text(second, "PRAGMA journal_mode") == "wal");
   }
 
   TEST_CASE("samples round-trip exactly") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     SampleRow with_spend{"ds",
                          k_t0 + 1234ms,
                          "CNY",
@@ -168,7 +170,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("samples come back oldest first whatever the insert order") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.add_samples({sample("a", k_t0 + 2h, "8")}, ok_probe("a", k_t0 + 2h));
     store.add_samples({sample("a", k_t0, "10")}, ok_probe("a", k_t0));
     store.add_samples({sample("a", k_t0 + 1h, "9")}, ok_probe("a", k_t0 + 1h));
@@ -181,7 +183,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("latest_sample") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     CHECK_FALSE(store.latest_sample("a").has_value());
     store.add_samples({sample("a", k_t0, "10", "USD"), sample("a", k_t0, "70", "CNY")}, ok_probe("a", k_t0));
     store.add_samples({sample("a", k_t0 + 1h, "9", "USD")}, ok_probe("a", k_t0 + 1h));
@@ -198,7 +200,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("probes and last_success") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     CHECK_FALSE(store.last_success("a").has_value());
     CHECK_FALSE(store.latest_probe("a").has_value());
     store.add_samples({sample("a", k_t0, "10")}, ok_probe("a", k_t0));
@@ -223,7 +225,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("alerts are upserted by (account, rule)") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     CHECK(store.alerts().empty());
     store.save_alert(alert("a", "runway", "firing", k_t0), {});
     store.save_alert(alert("b", "stale", "firing", k_t0), {});
@@ -252,7 +254,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("save_alert enqueues its notifications") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.save_alert(alert("a", "runway", "firing", k_t0),
                      {notification("slack", k_t0, k_t0), notification("pd", k_t0, k_t0 + 1min)});
     auto all = store.notifications();
@@ -270,7 +272,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("outbox: due, retry, delivered, dead") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.save_alert(alert("a", "runway", "firing", k_t0),
                      {notification("slack", k_t0, k_t0 + 2min), notification("pd", k_t0, k_t0),
                       notification("mail", k_t0, k_t0 + 1h)});
@@ -344,7 +346,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("the outbox offers only the oldest pending notification of each alert per notifier") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     // The runway alert fired, then resolved; PagerDuty's trigger was throttled for 20 s.
     store.save_alert(alert("a", "runway", "firing", k_t0),
                      {notification("pd", k_t0, k_t0), notification("slack", k_t0, k_t0)});
@@ -383,7 +385,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("next_in_line is the oldest pending notification of each alert, due or not") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.save_alert(alert("a", "runway", "firing", k_t0),
                      {notification("pd", k_t0, k_t0 + 20s), notification("slack", k_t0, k_t0)});
     store.save_alert(alert("a", "runway", "resolved", k_t0 + 5s),
@@ -407,7 +409,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("pending notifications of one notifier can be abandoned with a reason") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.save_alert(alert("a", "runway", "firing", k_t0),
                      {notification("pd", k_t0, k_t0), notification("old", k_t0, k_t0),
                       notification("old", k_t0, k_t0, "other/runway")});
@@ -427,7 +429,7 @@ TEST_SUITE("storage_store") {
   TEST_CASE("a queued notification is on disk when save_alert or enqueue_refresh returns") {
     creditwatch::testing::SyncCounter counter;
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     store.add_samples({sample("a", k_t0, "10")}, ok_probe("a", k_t0));
     counter.reset();
 
@@ -460,8 +462,8 @@ TEST_SUITE("storage_store") {
         ++ready;
         while (ready < 2) std::this_thread::yield();
         try {
-          Store store(path);
-          if (store.schema_version() != Store::k_schema_version) errors[who] = "schema version " + std::to_string(store.schema_version());
+          SqliteStore store(path);
+          if (store.schema_version() != SqliteStore::k_schema_version) errors[who] = "schema version " + std::to_string(store.schema_version());
         } catch (const std::exception& e) {
           errors[who] = e.what();
         }
@@ -480,13 +482,13 @@ TEST_SUITE("storage_store") {
   TEST_CASE("a version 1 database is upgraded in place") {
     TempDir dir;
     const auto path = dir.file("cw.db");
-    { Store store(path); }
+    { SqliteStore store(path); }
     {
       Database db(path);
       db.exec("DROP INDEX outbox_pending_by_key; PRAGMA user_version = 1");
     }
-    Store store(path);
-    CHECK(store.schema_version() == Store::k_schema_version);
+    SqliteStore store(path);
+    CHECK(store.schema_version() == SqliteStore::k_schema_version);
     Database db(path);
     CHECK(pragma_text(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_pending_by_key'") == "1");
   }
@@ -495,10 +497,10 @@ TEST_SUITE("storage_store") {
     TempDir dir;
     const auto path = dir.file("cw.db");
     {
-      Store store(path);
+      SqliteStore store(path);
       store.save_alert(alert("a", "runway", "firing", k_t0), {notification("slack", k_t0, k_t0)});
     }
-    Store again(path);
+    SqliteStore again(path);
     auto due = again.due_notifications(k_t0, 10);
     REQUIRE(due.size() == 1);
     CHECK(due[0].notifier == "slack");
@@ -506,7 +508,7 @@ TEST_SUITE("storage_store") {
 
   TEST_CASE("prune removes old samples, probes and finished notifications") {
     TempDir dir;
-    Store store(dir.file("cw.db"));
+    SqliteStore store(dir.file("cw.db"));
     const TimePoint cutoff = k_t0 + 24h;
     store.add_samples({sample("a", k_t0, "10")}, ok_probe("a", k_t0));               // old: 1 sample, 1 probe
     store.add_samples({sample("a", cutoff, "9")}, ok_probe("a", cutoff));            // kept: exactly at cutoff
