@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace creditwatch::notify {
 namespace {
@@ -37,8 +38,13 @@ struct Outbox::Worker {
   std::thread thread;
 };
 
-Outbox::Outbox(storage::Store& store, const Clock& clock, RetryPolicy policy)
-    : m_store(store), m_clock(clock), m_policy(policy) {}
+Outbox::Outbox(storage::Store& store, const Clock& clock, RetryPolicy policy, const std::string& replica_id)
+    : m_store(store), m_clock(clock), m_policy(policy) {
+  std::uniform_int_distribution<std::uint32_t> digits(0, 0xffffff);
+  char nonce[8];
+  std::snprintf(nonce, sizeof nonce, "%06x", digits(m_random));
+  m_sender = (replica_id.empty() ? std::string("creditwatch") : replica_id) + "#" + nonce;
+}
 
 Outbox::~Outbox() { stop(std::chrono::seconds(2)); }
 
@@ -180,6 +186,7 @@ std::optional<TimePoint> Outbox::deliver_due(const std::string& notifier, Notifi
     record_sent(notifier);
     const Pick next = pick(notifier);
     if (!next.row) return next.next;
+    if (!claim(*next.row)) continue;
     const DeliveryResult result = attempt(*next.row, sink, client);
     pause(notifier, gap, result);
     settle(*next.row, result);
@@ -213,7 +220,11 @@ Outbox::Pick Outbox::pick(const std::string& notifier) {
   const storage::OutboxRow* soonest = nullptr;
   SteadyPoint soonest_due;
   for (const auto& row : rows) {
-    const SteadyPoint due = track(lane, row, mono, wall).due;
+    SteadyPoint due = track(lane, row, mono, wall).due;
+    // Another sender is on it: its row (and the alert's rows behind it) wait for the claim.
+    if (!row.claimed_by.empty() && row.claimed_by != m_sender && row.claim_until >= wall) {
+      due = std::max(due, mono + std::chrono::ceil<Duration>(row.claim_until - wall) + std::chrono::milliseconds(1));
+    }
     if (!soonest || due < soonest_due) {
       soonest = &row;
       soonest_due = due;
@@ -235,15 +246,45 @@ Outbox::Pick Outbox::pick(const std::string& notifier) {
 // wall clock stepping back does not stall it and one stepping ahead does not make it due.
 Outbox::Tracked& Outbox::track(Lane& lane, const storage::OutboxRow& row, SteadyPoint mono, TimePoint wall) {
   auto [it, added] = lane.rows.try_emplace(row.id);
-  if (!added) return it->second;
+  // Unchanged since it was tracked, or changed by this process (hold() already moved it).
+  if (!added && it->second.attempts == row.attempts) return it->second;
+  if (!added) {
+    // Another replica attempted it since: its stored next attempt is the schedule now.
+    Duration wait = std::chrono::floor<Duration>(row.next_attempt - wall);
+    it->second.due = mono + std::max(Duration(0), wait);
+    it->second.attempts = row.attempts;
+    return it->second;
+  }
   // A next attempt further ahead than any delay this outbox schedules was set under a wall
   // clock that has stepped back since: it is due now.
   const Duration horizon =
       std::max(k_max_pause, std::chrono::ceil<Duration>(m_policy.max * (1.0 + m_policy.jitter)));
   Duration wait = std::chrono::floor<Duration>(row.next_attempt - wall);
   if (wait < Duration(0) || wait > horizon) wait = Duration(0);
-  it->second = Tracked{mono + wait, mono, std::max(Duration(0), std::chrono::floor<Duration>(wall - row.created))};
+  it->second = Tracked{mono + wait, mono, std::max(Duration(0), std::chrono::floor<Duration>(wall - row.created)),
+                       row.attempts};
   return it->second;
+}
+
+bool Outbox::claim(const storage::OutboxRow& row) {
+  const TimePoint now = m_clock.now();
+  Duration claim_for{0};
+  {
+    std::lock_guard lock(m_mutex);
+    claim_for = m_policy.claim_for;
+  }
+  switch (m_store.claim_notification(row.id, m_sender, now, now + claim_for)) {
+    case storage::Claim::taken: return true;
+    case storage::Claim::reclaimed:
+      count(row.notifier, &DeliveryCounts::reclaimed);
+      spdlog::warn("notifier {}: {} was being sent by {} when it stopped; sending it again (it may arrive twice)",
+                   row.notifier, row.dedup_key, row.claimed_by);
+      return true;
+    case storage::Claim::refused: break;
+  }
+  // Another sender claimed it between our read and our claim: look again in a moment.
+  hold(row, std::chrono::seconds(1));
+  return false;
 }
 
 // Whatever goes wrong with one notification is that notification's failure: it never

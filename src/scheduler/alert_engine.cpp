@@ -55,9 +55,15 @@ std::optional<alerts::Severity> stored_peak(const std::string& context_json) {
 }  // namespace
 
 AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {
+  std::lock_guard lock(m_mutex);
+  load(m_store.alerts());
+}
+
+// Called with m_mutex held.
+void AlertEngine::load(const std::vector<storage::AlertRow>& rows) {
   const TimePoint wall_now = m_clock.now();
   const SteadyPoint steady_now = m_clock.monotonic();
-  for (const auto& row : m_store.alerts()) {
+  for (const auto& row : rows) {
     auto rule = alerts::parse_rule(row.rule);
     if (!rule) continue;
     const alerts::AlertState state{row.state == "firing",
@@ -68,6 +74,23 @@ AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(st
     const auto age = std::max<Duration>(std::chrono::duration_cast<Duration>(wall_now - row.last_notified), Duration(0));
     m_notified[{row.account, *rule}] = steady_now - age;
   }
+}
+
+void AlertEngine::forget(const std::string& account) {
+  std::lock_guard lock(m_mutex);
+  const auto of_account = [&](const auto& entry) { return entry.first.first == account; };
+  std::erase_if(m_states, of_account);
+  std::erase_if(m_peaks, of_account);
+  std::erase_if(m_notified, of_account);
+  std::erase_if(m_refresh_payloads, of_account);
+  std::erase_if(m_refreshed, [&](const auto& entry) { return std::get<0>(entry.first) == account; });
+}
+
+void AlertEngine::reload(const std::string& account) {
+  auto rows = m_store.alerts(account);
+  forget(account);
+  std::lock_guard lock(m_mutex);
+  load(rows);
 }
 
 std::map<alerts::Rule, alerts::Severity> AlertEngine::firing(const std::string& account) const {

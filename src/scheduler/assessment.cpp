@@ -102,6 +102,11 @@ CheckState worse(CheckState a, CheckState b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
+void Assessor::forget(const std::string& account) {
+  std::lock_guard lock(m_ledgers_mutex);
+  m_ledgers.erase(account);
+}
+
 alerts::Thresholds thresholds_for(const config::AccountConfig& account) {
   alerts::Thresholds t;
   t.warn_days = account.tuning.warn_days;

@@ -167,10 +167,19 @@ void Monitor::loop() {
     const SteadyPoint now = m_clock.monotonic();
     m_last_tick = now.time_since_epoch().count();
     m_woken = false;
+    if (m_options.ownership && now >= m_next_renewal) {
+      m_next_renewal = now + m_options.ownership->renew_every();
+      lock.unlock();
+      renew_ownership();
+      lock.lock();
+      if (m_stopping) break;
+    }
     for (auto& account : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
+      // Another replica's account keeps its place in the schedule, so it is probed on time
+      // from the moment it moves here.
       auto target = m_targets.find(account);
-      if (target == m_targets.end() || !m_in_flight.insert(account).second) continue;
+      if (target == m_targets.end() || !owns(account) || !m_in_flight.insert(account).second) continue;
       m_jobs.push_back(Job{std::move(account), m_runtime, target->second.config, target->second.provider});
       // One worker per job: waking them all for each would have most go back to sleep.
       m_jobs_cv.notify_one();
@@ -327,6 +336,7 @@ std::vector<Monitor::StaleCheck> Monitor::stale_checks(SteadyPoint now) const {
   std::vector<StaleCheck> checks;
   checks.reserve(m_targets.size());
   for (const auto& [name, target] : m_targets) {
+    if (!owns(name)) continue;
     auto found = m_contacts.find(name);
     if (found == m_contacts.end()) continue;
     const Contact& contact = found->second;
@@ -388,6 +398,51 @@ void Monitor::refresh_alerts(const Runtime& runtime) {
     if (m_alerts.refresh(runtime) > 0) m_outbox.wake();
   } catch (const std::exception& e) {
     spdlog::error("alert refresh: {}", e.what());
+  }
+}
+
+bool Monitor::owns(const std::string& account) const {
+  return !m_options.ownership || m_options.ownership->owns(account);
+}
+
+void Monitor::renew_ownership() {
+  std::vector<std::string> accounts;
+  {
+    std::lock_guard lock(m_mutex);
+    accounts.reserve(m_targets.size());
+    for (const auto& entry : m_targets) accounts.push_back(entry.first);
+  }
+  const auto change = m_options.ownership->renew(accounts);
+  for (const auto& account : change.lost) {
+    m_alerts.forget(account);
+    m_assessor.forget(account);
+  }
+  for (const auto& account : change.gained) {
+    // Its previous owner stored its readings and alert state: start from those.
+    m_assessor.forget(account);
+    try {
+      m_alerts.reload(account);
+    } catch (const std::exception& e) {
+      spdlog::error("account {}: cannot load its alert state: {}", account, e.what());
+    }
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& account : change.lost) {
+      m_latest.erase(account);
+      m_contacts.erase(account);
+    }
+    // Its slot in the schedule kept running while another replica had it, so it is probed
+    // within one interval.
+    for (const auto& account : change.gained) m_contacts.erase(account);
+  }
+  if (!change.gained.empty()) {
+    std::shared_ptr<const Runtime> runtime;
+    {
+      std::lock_guard lock(m_mutex);
+      runtime = m_runtime;
+    }
+    if (runtime) seed_contacts(*runtime);
   }
 }
 

@@ -88,6 +88,7 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (request.path == "/healthz") route = Route::healthz;
   if (request.path == "/metrics") route = Route::metrics;
   if (request.path == "/api/v1/accounts") route = Route::accounts;
+  if (request.path == "/api/v1/cluster") route = Route::cluster;
   if (request.path == "/") route = Route::page;
   if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "samples") {
     route = Route::samples;
@@ -122,6 +123,8 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         return HttpResponse::json(200, m_endpoints.accounts());
       case Route::samples:
         return samples(request);
+      case Route::cluster:
+        return HttpResponse::json(200, m_endpoints.cluster ? m_endpoints.cluster() : nlohmann::json::object());
       case Route::page: {
         auto response = HttpResponse::text(200, status_page_html());
         response.content_type = "text/html; charset=utf-8";

@@ -19,6 +19,9 @@ struct RetryPolicy {
   Duration max = std::chrono::minutes(5);
   Duration dead_after = std::chrono::hours(24);
   double jitter = 0.2;  // +/- this fraction of each delay
+  // How long a sender's claim on a notification lasts: longer than any delivery takes, so a
+  // live sender is never overtaken; a sender that dies mid-send holds the row this long.
+  Duration claim_for = std::chrono::seconds(60);
 };
 
 // Counts per notifier, for logs and metrics.
@@ -26,6 +29,9 @@ struct DeliveryCounts {
   std::uint64_t delivered = 0;
   std::uint64_t retried = 0;
   std::uint64_t dead = 0;
+  // Sent again after the sender that had claimed it stopped mid-send (killed, partitioned):
+  // possibly a duplicate, the only one the cluster allows.
+  std::uint64_t reclaimed = 0;
 };
 
 // Delivers the durable outbox. Notifications are already in SQLite when they get here;
@@ -35,11 +41,16 @@ struct DeliveryCounts {
 // A sink's Retry-After pauses that whole notifier. Waits run on the monotonic clock; the
 // wall times in the database only carry the schedule across a restart.
 // Each notifier gets its own thread, so a slow or dead sink delays nobody else.
+//
+// Every attempt is preceded by a claim in the store (Store::claim_notification), so when
+// replicas share a database each notification is sent by one of them; a row another sender
+// holds waits, and so do the rows of the same alert behind it, which keeps the order across
+// replicas. Pauses (Retry-After, min_interval) are each replica's own.
 class Outbox {
 public:
   using Notifiers = std::map<std::string, std::shared_ptr<Notifier>>;
 
-  Outbox(storage::Store& store, const Clock& clock, RetryPolicy policy);
+  Outbox(storage::Store& store, const Clock& clock, RetryPolicy policy, const std::string& replica_id = "");
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -65,6 +76,9 @@ public:
                                        const std::atomic<bool>* stopping = nullptr);
 
   std::map<std::string, DeliveryCounts> counts() const;
+  // This process's name in claims: the replica id and a per-start nonce, so a restart under
+  // the same replica id does not take its dead predecessor's claims for its own.
+  const std::string& sender() const { return m_sender; }
 
 private:
   struct Worker;
@@ -73,6 +87,7 @@ private:
     SteadyPoint due;
     SteadyPoint first_seen;
     Duration age_when_seen{0};  // its wall-clock age then
+    int attempts = 0;           // as stored when `due` was set: another replica's attempt resets it
   };
   // What the outbox remembers of one notifier between attempts.
   struct Lane {
@@ -90,6 +105,8 @@ private:
   void abandon_removed(const std::set<std::string>& configured);
   Pick pick(const std::string& notifier);
   Tracked& track(Lane& lane, const storage::OutboxRow& row, SteadyPoint mono, TimePoint wall);
+  // Takes the row for this sender; false when another sender holds it.
+  bool claim(const storage::OutboxRow& row);
   DeliveryResult attempt(const storage::OutboxRow& row, Notifier& sink, http::Client& client);
   void pause(const std::string& notifier, Duration gap, const DeliveryResult& result);
   Duration backoff(int attempts, std::optional<Duration> retry_after);
@@ -115,6 +132,7 @@ private:
   std::map<std::string, DeliveryCounts> m_counts;
   std::map<std::string, Lane> m_lanes;  // per notifier
   std::mt19937_64 m_random{std::random_device{}()};
+  std::string m_sender;
 };
 
 }  // namespace creditwatch::notify

@@ -33,7 +33,14 @@ public:
   // scheduler loop, independent of probe intervals. Returns how many were queued.
   std::size_t refresh(const Runtime& runtime);
 
+  // Replicas: an account whose probing moved here takes its alert state from the store (its
+  // previous owner wrote it there), and one that moved away is forgotten, so only the owner
+  // evaluates, repeats and refreshes its alerts.
+  void reload(const std::string& account);
+  void forget(const std::string& account);
+
 private:
+  void load(const std::vector<storage::AlertRow>& rows);
   using Key = std::pair<std::string, alerts::Rule>;
   using RefreshKey = std::tuple<std::string, alerts::Rule, std::string>;  // account, rule, notifier
   std::vector<std::string> route(const config::AccountConfig& account, alerts::Severity severity,

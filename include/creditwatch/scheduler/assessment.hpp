@@ -52,6 +52,10 @@ public:
   // Judges from what the database holds (the latest sample), with no network.
   Assessment from_store(const config::AccountConfig& account);
 
+  // Drops the account's cached ledger, so the next probe rebuilds it from the database (an
+  // account whose probing moved here from another replica: that one stored the readings).
+  void forget(const std::string& account);
+
 private:
   // `fresh`: the reading just taken, added to the account's cached ledger.
   void judge(const config::AccountConfig& account, Assessment& a,

@@ -3,6 +3,7 @@
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/alert_engine.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/ownership.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/scheduler/schedule.hpp"
 
@@ -27,6 +28,9 @@ struct MonitorOptions {
   // while thousands on a short interval get enough requests in flight to keep up.
   std::size_t max_in_flight = 64;
   Duration housekeeping_every = std::chrono::hours(1);
+  // Replicas sharing a database: only the accounts this one owns are probed, judged stale
+  // and refreshed; the loop renews the leases. Null: this process owns every account.
+  Ownership* ownership = nullptr;
 };
 
 // The daemon's heart: owns time. A loop thread hands due accounts to a bounded pool of
@@ -101,6 +105,10 @@ private:
   void ensure_workers();
   void run_job(const Job& job, http::Client& client);
   void housekeeping();
+  // Renews this replica's leases and takes over or hands over accounts (loop thread, no lock).
+  void renew_ownership();
+  // Called with m_mutex held.
+  bool owns(const std::string& account) const;
   void refresh_alerts(const Runtime& runtime);
 
   storage::Store& m_store;
@@ -129,6 +137,7 @@ private:
   std::atomic<SteadyPoint::rep> m_last_tick{0};  // SteadyPoint ticks
   std::atomic<std::size_t> m_probes_done{0};
   SteadyPoint m_next_housekeeping{};
+  SteadyPoint m_next_renewal{};
   std::thread m_loop_thread;
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job

@@ -33,9 +33,12 @@ struct Endpoints {
   std::function<nlohmann::json()> accounts;
   // nullopt when the account does not exist.
   std::function<std::optional<nlohmann::json>(const std::string& account, const SamplesQuery& query)> samples;
+  // The replicas sharing the database and what each holds (GET /api/v1/cluster).
+  std::function<nlohmann::json()> cluster;
 };
 
-// The embedded HTTP server: /healthz, /metrics, /api/v1/accounts, /api/v1/accounts/NAME/samples
+// The embedded HTTP server: /healthz, /metrics, /api/v1/accounts, /api/v1/accounts/NAME/samples,
+// /api/v1/cluster
 // and the status page at /. With a token, everything but /healthz needs
 // `Authorization: Bearer TOKEN`. Sockets belong to one ConnectionLoop thread; handlers run
 // on RequestWorkers, /healthz and /metrics in a lane of their own.
@@ -58,7 +61,7 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, samples, page };
+  enum class Route { healthz, metrics, accounts, samples, cluster, page };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);
