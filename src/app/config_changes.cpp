@@ -60,6 +60,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(a.logging != b.logging, "logging", true);
   changes.note(a.accounts != b.accounts, "accounts", true);
   changes.note(a.notifiers != b.notifiers, "notifiers", true);
+  changes.note(a.heartbeats != b.heartbeats, "heartbeats", true);  // the pinger takes the new list
   auto rest = b;
   rest.source_file = a.source_file;
   rest.storage = a.storage;
@@ -69,6 +70,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.logging = a.logging;
   rest.accounts = a.accounts;
   rest.notifiers = a.notifiers;
+  rest.heartbeats = a.heartbeats;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }

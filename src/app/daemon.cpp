@@ -5,6 +5,7 @@
 #include "creditwatch/app/logging.hpp"
 #include "creditwatch/app/store_location.hpp"
 #include "creditwatch/app/systemd.hpp"
+#include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
@@ -61,6 +62,10 @@ sigset_t daemon_signals() {
   return set;
 }
 
+std::vector<notify::HeartbeatTarget> heartbeat_targets(const scheduler::Runtime& runtime) {
+  return notify::heartbeat_targets(runtime.config, runtime.notifiers, config::replica_id(runtime.config.ha));
+}
+
 std::string status_line(const scheduler::Runtime& runtime, const scheduler::Monitor& monitor) {
   return "STATUS=watching " + std::to_string(runtime.config.accounts.size()) + " accounts, " +
          std::to_string(monitor.probes_done()) + " probes done";
@@ -85,6 +90,8 @@ public:
     m_monitor.on_probe([this](const scheduler::Assessment& a) { m_telemetry.record_probe(a); });
     m_monitor.set_runtime(m_runtime);
     start_http(m_runtime->config.http);
+    m_heartbeats.set_targets(heartbeat_targets(*m_runtime));
+    m_heartbeats.start();
     m_monitor.start();
     spdlog::info("creditwatch {} watching {} accounts, {} notifiers, database {}", k_version,
                  m_runtime->config.accounts.size(), m_runtime->notifiers.size(), m_runtime->config.storage.path);
@@ -92,6 +99,7 @@ public:
     wait_for_signals();
     notify_systemd("STOPPING=1");
     spdlog::info("shutting down");
+    m_heartbeats.stop();
     if (m_http) m_http->stop();
     m_monitor.stop(k_shutdown_grace);
     m_outbox.stop(k_shutdown_grace);
@@ -168,6 +176,7 @@ private:
     snapshot.deliveries = m_outbox.counts();
     snapshot.telemetry = &m_telemetry;
     snapshot.storage_write_failures = m_store.write_failures();
+    snapshot.heartbeats = m_heartbeats.statuses();
     return server::render_metrics(snapshot);
   }
 
@@ -263,6 +272,7 @@ private:
         m_runtime = std::move(next);
       }
       apply_http(m_runtime->config.http);
+      m_heartbeats.set_targets(heartbeat_targets(*m_runtime));
       log_changes(changes);
       spdlog::info("reloaded: {} accounts, {} notifiers", m_runtime->config.accounts.size(), m_runtime->notifiers.size());
     } catch (const config::ConfigErrors& e) {
@@ -299,6 +309,8 @@ private:
   std::atomic<bool> m_writable{true};
   SteadyPoint m_next_writable_check;
   std::string m_listening = "off";  // the http.listen being served
+  // Last, so its thread (which asks health()) stops before anything health() reads goes.
+  notify::HeartbeatPinger m_heartbeats{m_clock, [this] { return health().first; }};
 };
 
 }  // namespace

@@ -3,6 +3,9 @@
 // alerts carry endsAt = now + 3 x refresh_interval and are re-posted every refresh_interval
 // (the AlertEngine does that), and a resolution is the same labels with endsAt = the
 // resolution time. Every configured URL gets every post (HA: never through a balancer).
+// With `watchdog: true` the heartbeat thread also posts CreditwatchWatchdog, an alert that
+// always fires while creditwatch is healthy (kube-prometheus's Watchdog), every
+// refresh_interval: a dead man's switch receiver pages when it stops arriving.
 #include "builders.hpp"
 
 #include "creditwatch/common/duration.hpp"
@@ -21,6 +24,7 @@ struct AlertmanagerSettings {
   Secret token;
   std::string generator_url;
   Duration refresh = std::chrono::minutes(1);
+  bool watchdog = false;
 };
 
 // "min_balance" -> "CreditwatchMinBalance".
@@ -92,15 +96,44 @@ nlohmann::json payload(const Notification& n, const AlertmanagerSettings& s, Tim
   return out;
 }
 
+// The dead man's switch alert. No replica label: in a cluster every replica posts the same
+// alert, which keeps firing while any of them is healthy.
+nlohmann::json watchdog_payload(const AlertmanagerSettings& s, TimePoint now) {
+  nlohmann::json alert = {
+      {"labels", {{"alertname", "CreditwatchWatchdog"}, {"severity", "none"}}},
+      {"annotations",
+       {{"summary", "creditwatch is running and healthy"},
+        {"description", "This alert always fires while creditwatch is healthy, so that a dead man's switch receiver "
+                        "pages when it stops arriving. Route it to one; do not silence it."}}},
+      {"startsAt", format_rfc3339(now)},
+      {"endsAt", format_rfc3339(now + k_expiry_refreshes * s.refresh)}};
+  if (!s.generator_url.empty()) alert["generatorURL"] = s.generator_url;
+  return nlohmann::json::array({alert});
+}
+
 class Alertmanager final : public Notifier {
 public:
   explicit Alertmanager(AlertmanagerSettings settings) : m_settings(std::move(settings)) {}
 
+  DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    return post_to_all(json_text(payload(n, m_settings, m_clock.now())), client);
+  }
+
+  std::optional<Duration> refresh_interval() const override { return m_settings.refresh; }
+
+  std::optional<Duration> watchdog_interval() const override {
+    return m_settings.watchdog ? std::optional<Duration>(m_settings.refresh) : std::nullopt;
+  }
+
+  DeliveryResult post_watchdog(http::Client& client) override {
+    return post_to_all(json_text(watchdog_payload(m_settings, m_clock.now())), client);
+  }
+
+private:
   // Delivered when at least one Alertmanager stored it: HA peers do not share alerts, but
   // a peer that missed this post gets the next refresh, and a missed resolution expires
   // there by endsAt. Retry only when no peer took it and one of them may later.
-  DeliveryResult deliver(const Notification& n, http::Client& client) override {
-    const std::string body = json_text(payload(n, m_settings, m_clock.now()));
+  DeliveryResult post_to_all(const std::string& body, http::Client& client) const {
     std::vector<DeliveryResult> results;
     for (const auto& url : m_settings.urls) results.push_back(post(url, body, client));
     DeliveryResult out = results.front();
@@ -119,9 +152,6 @@ public:
     return out;
   }
 
-  std::optional<Duration> refresh_interval() const override { return m_settings.refresh; }
-
-private:
   static int rank(DeliveryResult::Outcome o) {
     switch (o) {
       case DeliveryResult::Outcome::delivered: return 0;
@@ -171,6 +201,7 @@ std::unique_ptr<Notifier> make_alertmanager(const config::NotifierConfig&, confi
     if (*refresh < std::chrono::seconds(1)) settings.error("refresh_interval", "refresh_interval must be at least 1s");
     s.refresh = *refresh;
   }
+  s.watchdog = settings.boolean("watchdog").value_or(false);
   if (!settings.finish()) return nullptr;
   return std::make_unique<Alertmanager>(std::move(s));
 }

@@ -149,6 +149,21 @@ void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
   w.sample("creditwatch_storage_write_failures_total", {}, static_cast<double>(s.storage_write_failures));
 }
 
+void write_heartbeats(Writer& w, const MetricsSnapshot& s) {
+  w.family("creditwatch_heartbeat_failures_total", "counter",
+           "Heartbeat pings and watchdog posts that failed, by heartbeat (\"watchdog:NOTIFIER\" for watchdogs).");
+  for (const auto& h : s.heartbeats) {
+    w.sample("creditwatch_heartbeat_failures_total", {{"heartbeat", h.name}}, static_cast<double>(h.failures));
+  }
+  w.family("creditwatch_heartbeat_last_success_timestamp_seconds", "gauge",
+           "Unix time of the last heartbeat ping or watchdog post that went through.");
+  for (const auto& h : s.heartbeats) {
+    if (!h.last_success) continue;
+    w.sample("creditwatch_heartbeat_last_success_timestamp_seconds", {{"heartbeat", h.name}},
+             static_cast<double>(to_unix_ms(*h.last_success)) / 1000.0);
+  }
+}
+
 }  // namespace
 
 std::string escape_label(const std::string& value) {
@@ -171,6 +186,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
   write_gauges(w, snapshot);
   write_probe_metrics(w, snapshot);
   write_alerts_and_notifications(w, snapshot);
+  write_heartbeats(w, snapshot);
   return w.text();
 }
 

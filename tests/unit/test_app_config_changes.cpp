@@ -61,6 +61,19 @@ TEST_SUITE("app_config_changes") {
           std::vector<std::string>{"defaults:live", "alerting:live", "logging:live", "notifiers:live"});
   }
 
+  TEST_CASE("heartbeats are applied by a reload, ha needs a restart") {
+    auto next = base();
+    creditwatch::config::HeartbeatConfig heartbeat;
+    heartbeat.name = "hc";
+    heartbeat.url = Secret("https://hc-ping.com/uuid");
+    next.heartbeats.push_back(heartbeat);
+    CHECK(describe(base(), next) == std::vector<std::string>{"heartbeats:live"});
+    next = base();
+    next.ha.lease = 30s;
+    CHECK(describe(base(), next) ==
+          std::vector<std::string>{"configuration (a section this version does not apply live):restart"});
+  }
+
   TEST_CASE("a changed account credential or setting counts as a change of accounts") {
     auto next = base();
     next.accounts[0].api_key = Secret("sk-2");

@@ -230,10 +230,52 @@ TEST_SUITE("notify.alertmanager") {
     CHECK(body[2]["annotations"]["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
   }
 
+  TEST_CASE("alertmanager watchdog: true keeps an always-firing CreditwatchWatchdog alert") {
+    AlertmanagerServer am;
+    auto settings = am_settings({am.url()});
+    settings["watchdog"] = value("true", 34);
+    auto sink = build(settings);
+    CHECK(sink->watchdog_interval() == std::optional<creditwatch::Duration>(1min));
+    CurlClient client;
+    const auto before = std::chrono::system_clock::now();
+    const auto result = sink->post_watchdog(client);
+    INFO("result: " << result.message << "\nalertmanager log:\n" << am.log());
+    REQUIRE(result.outcome == Outcome::delivered);
+    auto watchdogs = [&] {
+      std::vector<json> out;
+      const auto all = am.alerts();
+      for (const auto& a : all) {
+        if (a["labels"].value("alertname", "") == "CreditwatchWatchdog") out.push_back(a);
+      }
+      return out;
+    };
+    REQUIRE(eventually([&] { return watchdogs().size() == 1; }, 10s));
+    const auto alert = watchdogs()[0];
+    INFO("alert: " << alert.dump(2));
+    CHECK(alert["status"]["state"] == "active");
+    CHECK(alert["labels"] == json{{"alertname", "CreditwatchWatchdog"}, {"severity", "none"}});
+    CHECK(alert["annotations"]["summary"] == "creditwatch is running and healthy");
+    CHECK(alert["generatorURL"] == "http://creditwatch.example:9477/");
+    // It stays active only while re-posted: it ends three refresh intervals on.
+    const auto ends = creditwatch::parse_rfc3339(std::string(alert["endsAt"]));
+    REQUIRE(ends);
+    CHECK(*ends >= before + 179s);
+    CHECK(*ends <= std::chrono::system_clock::now() + 181s);
+
+    SUBCASE("a repost keeps one alert") {
+      REQUIRE(sink->post_watchdog(client).outcome == Outcome::delivered);
+      CHECK(watchdogs().size() == 1);
+    }
+    SUBCASE("without watchdog there is none") {
+      CHECK_FALSE(build(am_settings({am.url()}))->watchdog_interval());
+    }
+  }
+
   TEST_CASE("alertmanager config errors") {
     auto s = am_settings({"ftp://am.example.com", "http://am.example.com/api/v2/alerts"});
     s["refresh_interval"] = value("0s", 32);
     s["username"] = value("cw", 34);
+    s["watchdog"] = value("always", 36);
     std::vector<ConfigError> errors;
     CHECK_FALSE(build(s, &errors));
     std::string text;
@@ -243,5 +285,6 @@ TEST_SUITE("notify.alertmanager") {
     CHECK(text.find("without /api/v2/alerts") != std::string::npos);
     CHECK(text.find("refresh_interval must be at least 1s") != std::string::npos);
     CHECK(text.find("basic auth needs both username and password") != std::string::npos);
+    CHECK(text.find("creditwatch.yaml:36:5: watchdog: expected true or false, got \"always\"") != std::string::npos);
   }
 }

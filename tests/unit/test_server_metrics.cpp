@@ -104,6 +104,19 @@ TEST_SUITE("server_metrics") {
     CHECK_FALSE(contains(text, "rule=\"stale\""));  // resolved alerts are not firing
   }
 
+  TEST_CASE("heartbeats have a failure counter and, once one went through, a last success time") {
+    MetricsSnapshot s;
+    s.heartbeats.push_back({"hc", 3, k_t0 + 1500ms});
+    s.heartbeats.push_back({"watchdog:am", 2, std::nullopt});
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "# TYPE creditwatch_heartbeat_failures_total counter\n"));
+    CHECK(contains(text, "creditwatch_heartbeat_failures_total{heartbeat=\"hc\"} 3\n"));
+    CHECK(contains(text, "creditwatch_heartbeat_failures_total{heartbeat=\"watchdog:am\"} 2\n"));
+    CHECK(contains(text, "# TYPE creditwatch_heartbeat_last_success_timestamp_seconds gauge\n"));
+    CHECK(contains(text, "creditwatch_heartbeat_last_success_timestamp_seconds{heartbeat=\"hc\"} 1777593601.5\n"));
+    CHECK_FALSE(contains(text, "creditwatch_heartbeat_last_success_timestamp_seconds{heartbeat=\"watchdog:am\"}"));
+  }
+
   TEST_CASE("label values escape backslash, double quote and newline") {
     CHECK(escape_label(R"(a\b)") == R"(a\\b)");
     CHECK(escape_label("say \"hi\"") == R"(say \"hi\")");

@@ -35,6 +35,15 @@ public:
   // notification replaces the sink's older pending ones of the same alert (only the latest
   // state matters). nullopt: notify on lifecycle steps only.
   virtual std::optional<Duration> refresh_interval() const { return std::nullopt; }
+  // For sinks that keep an always-firing alert as a dead man's switch (Alertmanager's
+  // `watchdog: true`): how often the heartbeat thread posts it while creditwatch is healthy.
+  // nullopt: no watchdog.
+  virtual std::optional<Duration> watchdog_interval() const { return std::nullopt; }
+  // Posts the watchdog alert once. Called from the heartbeat thread (notify/heartbeats.hpp),
+  // concurrently with deliver(), so it must not touch what deliver() changes.
+  virtual DeliveryResult post_watchdog(http::Client&) {
+    return {DeliveryResult::Outcome::permanent, "this notifier has no watchdog", 0, std::nullopt};
+  }
 };
 
 // The usual meaning of an HTTP answer for a JSON webhook: 2xx delivered; 408, 429 and 5xx

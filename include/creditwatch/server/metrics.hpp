@@ -1,5 +1,6 @@
 #pragma once
 
+#include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/server/telemetry.hpp"
@@ -22,6 +23,7 @@ struct MetricsSnapshot {
   std::map<std::string, notify::DeliveryCounts> deliveries;
   const Telemetry* telemetry = nullptr;
   std::uint64_t storage_write_failures = 0;  // database writes that failed (e.g. disk full)
+  std::vector<notify::HeartbeatStatus> heartbeats;
 };
 
 // Prometheus text exposition format 0.0.4 with HELP and TYPE for every family.
