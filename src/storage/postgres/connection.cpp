@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include "creditwatch/common/database_url.hpp"
+#include "creditwatch/common/text.hpp"
+
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -57,17 +60,26 @@ std::string conninfo_for(const std::string& url) {
   if (authority_end == std::string::npos) authority_end = url.size();
   auto authority = url.substr(authority_start, authority_end - authority_start);
   if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  std::string host = authority;
-  if (!host.empty() && host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (const auto colon = host.find(':'); colon != std::string::npos) {
-    host = host.substr(0, colon);
+  // libpq tries each host of a list ("h1:5432,h2:5432", or host=h1,h2) in turn: all must be
+  // on this machine to go without verification.
+  const std::string hosts = query_value(query, "host").value_or(authority);
+  bool remote = false;
+  for (std::size_t start = 0;;) {
+    const auto end = std::min(hosts.find(',', start), hosts.size());
+    std::string host = hosts.substr(start, end - start);
+    if (!host.empty() && host.front() == '[') {
+      host = host.substr(0, host.find(']') + 1);
+    } else if (const auto colon = host.find(':'); colon != std::string::npos) {
+      host = host.substr(0, colon);
+    }
+    remote = remote || !loopback(host);
+    if (end == hosts.size()) break;
+    start = end + 1;
   }
-  if (const auto named = query_value(query, "host")) host = *named;
 
   std::string extra;
   const auto add = [&extra](const std::string& pair) { extra += (extra.empty() ? "" : "&") + pair; };
-  if (!query_value(query, "sslmode") && !loopback(host)) {
+  if (!query_value(query, "sslmode") && remote) {
     add("sslmode=verify-full");
     if (!query_value(query, "sslrootcert")) add("sslrootcert=/etc/ssl/certs/ca-certificates.crt");
   }
@@ -96,7 +108,9 @@ void Connection::Finish::operator()(pg_conn* conn) const { PQfinish(conn); }
 
 Connection::Connection(const std::string& conninfo) : m_conn(PQconnectdb(conninfo.c_str())) {
   if (!m_conn || PQstatus(m_conn.get()) != CONNECTION_OK) {
-    throw DatabaseError("could not connect to PostgreSQL: " + error_of(m_conn.get()));
+    // libpq quotes the parts of a URL it cannot parse, a password included.
+    throw DatabaseError("could not connect to PostgreSQL: " +
+                        redact(error_of(m_conn.get()), database_url_passwords(conninfo)));
   }
   // Quiet: notices (e.g. "relation already exists, skipping") are not errors.
   PQsetNoticeProcessor(m_conn.get(), [](void*, const char*) {}, nullptr);
@@ -192,6 +206,13 @@ ConnectionPool::Lease ConnectionPool::borrow() {
     m_cv.notify_one();
     throw;
   }
+}
+
+void ConnectionPool::discard_idle() {
+  std::lock_guard lock(m_mutex);
+  m_open -= m_idle.size();
+  m_idle.clear();
+  m_cv.notify_all();
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Connection> connection) {

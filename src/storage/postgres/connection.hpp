@@ -107,6 +107,8 @@ public:
   };
 
   Lease borrow();
+  // Closes the idle connections: one was found dead, so the server restarted or went away.
+  void discard_idle();
 
 private:
   void give_back(std::unique_ptr<Connection> connection);

@@ -120,6 +120,9 @@ auto PostgresStore::with_connection(Work&& work) -> decltype(work(std::declval<C
     } catch (const DatabaseError&) {
       // A live connection means the statement itself failed: running it again would not help.
       if (connection->healthy() || attempt > 0) throw;
+      // The server went away since this connection was last used (a restart): so did the
+      // other idle ones, and the one more try must not land on one of them.
+      m_pool->discard_idle();
     }
   }
 }
@@ -151,13 +154,19 @@ int PostgresStore::schema_version() {
 
 void PostgresStore::add_samples(const std::vector<SampleRow>& samples, const ProbeRow& probe) {
   ProbeWrite pending{&samples, &probe, nullptr};
-  m_group_commit.write(pending);
+  try {
+    m_group_commit.write(pending);
+  } catch (const DatabaseError& e) {
+    // Counted here, once per failed call: a failed group is retried write by write, so
+    // commit_probe_writes may fail twice for one call.
+    ++m_write_failures;
+    std::lock_guard lock(m_write_error_mutex);
+    m_write_error = e.what();
+    throw;
+  }
 }
 
-void PostgresStore::add_probe(const ProbeRow& probe) {
-  ProbeWrite pending{&k_no_samples, &probe, nullptr};
-  m_group_commit.write(pending);
-}
+void PostgresStore::add_probe(const ProbeRow& probe) { add_samples(k_no_samples, probe); }
 
 void PostgresStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) {
   std::vector<Param> sample_params;
@@ -177,12 +186,14 @@ void PostgresStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) 
       sample_params.size() / 6, 6);
   const auto probe_sql = multi_row_insert(
       "INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) VALUES", writes.size(), 6);
-  write([&](Connection& c) {
+  with_connection([&](Connection& c) {
     postgres::Transaction tx(c);
     if (!sample_params.empty()) c.run_once(sample_sql, sample_params);
     c.run_once(probe_sql, probe_params);
     tx.commit();
   });
+  std::lock_guard lock(m_write_error_mutex);  // a failure is recorded by its caller, add_samples
+  m_write_error.clear();
 }
 
 std::vector<SampleRow> PostgresStore::samples(const std::string& account, TimePoint since, const std::string& currency,
@@ -420,6 +431,8 @@ std::vector<std::string> PostgresStore::claim_leases(const std::string& replica,
   // never deadlock.
   auto sorted = accounts;
   std::sort(sorted.begin(), sorted.end());
+  // One statement may not update a row twice: an account named twice is claimed once.
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   return write([&](Connection& c) {
     const auto r = c.run(
         "INSERT INTO leases (account, owner, expires_ms) SELECT a, $2, $4 FROM unnest($1::text[]) AS a "

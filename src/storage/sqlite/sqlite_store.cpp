@@ -347,7 +347,8 @@ std::vector<std::string> SqliteStore::notifiers_with_pending() {
 
 std::size_t SqliteStore::abandon_pending(const std::string& notifier, const std::string& reason) try {
   std::lock_guard lock(m_mutex);
-  m_db.cached("UPDATE outbox SET state = 'dead', last_error = ?2 WHERE state = 'pending' AND notifier = ?1")
+  m_db.cached("UPDATE outbox SET state = 'dead', last_error = ?2, claimed_by = '' WHERE state = 'pending' AND "
+              "notifier = ?1")
       .bind(1, notifier)
       .bind(2, reason)
       .run();
@@ -444,8 +445,11 @@ std::vector<std::string> SqliteStore::claim_leases(const std::string& replica,
       "INSERT INTO leases (account, owner, expires_ms) VALUES (?1, ?2, ?4) ON CONFLICT (account) DO UPDATE SET "
       "owner = excluded.owner, expires_ms = excluded.expires_ms WHERE leases.owner = excluded.owner OR "
       "leases.expires_ms < ?3");
+  auto unique_accounts = accounts;  // an account named twice is claimed (and returned) once
+  std::sort(unique_accounts.begin(), unique_accounts.end());
+  unique_accounts.erase(std::unique(unique_accounts.begin(), unique_accounts.end()), unique_accounts.end());
   std::vector<std::string> held;
-  for (const auto& account : accounts) {
+  for (const auto& account : unique_accounts) {
     claim.bind(1, account).bind(2, replica).bind(3, to_unix_ms(now)).bind(4, to_unix_ms(expires)).run();
     if (m_db.changes() > 0) held.push_back(account);
   }

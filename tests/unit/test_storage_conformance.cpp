@@ -1,0 +1,771 @@
+// The Store contract (include/creditwatch/storage/store.hpp), written once and run against
+// both backends: every case is "store conformance: ...<sqlite>" and "...<postgresql>", the
+// latter in a fresh database of a real PostgreSQL. What only a shared database can show
+// (replicas racing, outages, reconnects) is in test_storage_postgres_store.cpp.
+#include "fakes/store_fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+using creditwatch::Decimal;
+using creditwatch::TimePoint;
+using creditwatch::storage::AlertRow;
+using creditwatch::storage::Claim;
+using creditwatch::storage::DatabaseError;
+using creditwatch::storage::OutboxRow;
+using creditwatch::storage::OutboxState;
+using creditwatch::storage::SampleRow;
+using creditwatch::storage::Store;
+using namespace creditwatch::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const TimePoint k_t0 = k_store_t0;
+
+std::vector<std::string> describe(const std::vector<OutboxRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.notifier + " " + r.dedup_key + " #" + std::to_string(r.id));
+  return out;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<OutboxRow>& rows) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : rows) out.push_back(r.id);
+  return out;
+}
+
+OutboxRow row_with_id(Store& store, std::int64_t id) {
+  for (const auto& row : store.notifications()) {
+    if (row.id == id) return row;
+  }
+  FAIL("no outbox row #" << id);
+  return {};
+}
+
+}  // namespace
+
+TEST_SUITE("storage_conformance") {
+  TEST_CASE_TEMPLATE("store conformance: a new database is at the current schema and reopens with its data", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    auto store = backend.open();
+    CHECK(store->backend() == Backend::k_name);
+    CHECK(store->shared() == Backend::k_shared);
+    CHECK(store->schema_version() == 3);
+    CHECK(store->writable());
+    CHECK_FALSE(store->write_error().has_value());
+    CHECK(store->write_failures() == 0);
+    store->add_samples({sample_row("sim", k_t0, "12.50")}, ok_probe_row("sim", k_t0));
+    store->save_alert(alert_row("sim", "runway", "firing", k_t0), {outbox_row("slack", k_t0, k_t0)});
+    store.reset();
+
+    const auto again = backend.open();  // finds the schema current: no second migration
+    CHECK(again->schema_version() == 3);
+    REQUIRE(again->samples("sim", k_t0).size() == 1);
+    CHECK(again->samples("sim", k_t0)[0].balance == *Decimal::parse("12.50"));
+    CHECK(again->alerts().size() == 1);
+    CHECK(again->due_notifications(k_t0, 10).size() == 1);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: samples round-trip exactly and come back oldest first", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    const SampleRow with_spend{"ds",
+                               k_t0 + 1234ms,
+                               "CNY",
+                               Decimal::from_micros(110'000'001),
+                               Decimal::from_micros(987'654'321),
+                               R"({"granted":"10.00","topped_up":"100.000001"})"};
+    const SampleRow without_spend{"ds", k_t0 + 2h, "USD", Decimal::from_micros(-1), std::nullopt, ""};
+    const SampleRow zero_spend{"ds", k_t0 + 3h, "USD", Decimal(), Decimal(), "{}"};
+    // Inserted out of order: the reading at +3 h first.
+    store->add_samples({zero_spend}, ok_probe_row("ds", k_t0 + 3h));
+    store->add_samples({with_spend, without_spend}, ok_probe_row("ds", k_t0 + 2h));
+
+    const auto rows = store->samples("ds", k_t0);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].account == "ds");
+    CHECK(rows[0].at == with_spend.at);
+    CHECK(rows[0].currency == "CNY");
+    CHECK(rows[0].balance.micros() == 110'000'001);
+    REQUIRE(rows[0].spend_total.has_value());
+    CHECK(rows[0].spend_total->micros() == 987'654'321);
+    CHECK(rows[0].details_json == with_spend.details_json);
+    CHECK(rows[1].at == without_spend.at);
+    CHECK(rows[1].balance.micros() == -1);
+    CHECK_FALSE(rows[1].spend_total.has_value());
+    CHECK(rows[1].details_json.empty());
+    CHECK(rows[2].at == zero_spend.at);
+    REQUIRE(rows[2].spend_total.has_value());  // a zero counter is not "no counter"
+    CHECK(rows[2].spend_total->micros() == 0);
+    CHECK(store->samples("other", k_t0).empty());
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: samples since a time, of one currency, the newest `limit` of them", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    for (int hour = 0; hour < 5; ++hour) {
+      const auto at = k_t0 + hour * 1h;
+      const std::string usd = std::to_string(10 - hour);
+      const std::string cny = std::to_string(70 - hour);
+      store->add_samples({sample_row("a", at, usd.c_str(), "USD"), sample_row("a", at, cny.c_str(), "CNY")},
+                         ok_probe_row("a", at));
+    }
+    store->add_samples({sample_row("b", k_t0 + 9h, "1")}, ok_probe_row("b", k_t0 + 9h));
+
+    SUBCASE("since is inclusive") {
+      const auto rows = store->samples("a", k_t0 + 3h);
+      REQUIRE(rows.size() == 4);
+      CHECK(rows[0].at == k_t0 + 3h);
+      CHECK(rows[3].at == k_t0 + 4h);
+      CHECK(store->samples("a", k_t0 + 4h + 1ms).empty());
+    }
+    SUBCASE("one currency, or all when none is named") {
+      const auto usd = store->samples("a", k_t0, "USD");
+      REQUIRE(usd.size() == 5);
+      for (const auto& row : usd) CHECK(row.currency == "USD");
+      CHECK(usd[0].balance == *Decimal::parse("10"));
+      CHECK(store->samples("a", k_t0, "EUR").empty());
+      CHECK(store->samples("a", k_t0).size() == 10);
+    }
+    SUBCASE("a limit keeps the newest, still oldest first") {
+      const auto rows = store->samples("a", k_t0, "USD", 2);
+      REQUIRE(rows.size() == 2);
+      CHECK(rows[0].at == k_t0 + 3h);
+      CHECK(rows[1].at == k_t0 + 4h);
+      CHECK(store->samples("a", k_t0, "USD", 100).size() == 5);
+      CHECK(store->samples("a", k_t0 + 4h, "", 1).size() == 1);
+      // Readings of one instant keep the order they were written in.
+      const auto both = store->samples("a", k_t0 + 4h, "", 2);
+      REQUIRE(both.size() == 2);
+      CHECK(both[0].currency == "USD");
+      CHECK(both[1].currency == "CNY");
+    }
+    SUBCASE("latest_sample is the newest reading, of one currency when named") {
+      const auto latest = store->latest_sample("a");
+      REQUIRE(latest.has_value());
+      CHECK(latest->at == k_t0 + 4h);
+      CHECK(latest->currency == "CNY");  // written after USD at the same instant
+      const auto usd = store->latest_sample("a", "USD");
+      REQUIRE(usd.has_value());
+      CHECK(usd->balance == *Decimal::parse("6"));
+      CHECK_FALSE(store->latest_sample("a", "EUR").has_value());
+      CHECK_FALSE(store->latest_sample("nobody").has_value());
+      CHECK(store->latest_sample("b")->at == k_t0 + 9h);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: latest_probe and last_success", Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK_FALSE(store->last_success("a").has_value());
+    CHECK_FALSE(store->latest_probe("a").has_value());
+    store->add_samples({sample_row("a", k_t0, "10")}, ok_probe_row("a", k_t0));
+    store->add_probe(failed_probe_row("a", k_t0 + 5min));
+    store->add_probe(failed_probe_row("a", k_t0 + 10min));
+    store->add_probe(ok_probe_row("b", k_t0 + 1h));
+    CHECK(store->last_success("a") == k_t0);
+    const auto latest = store->latest_probe("a");
+    REQUIRE(latest.has_value());
+    CHECK(latest->account == "a");
+    CHECK(latest->at == k_t0 + 10min);
+    CHECK(latest->outcome == "timeout");
+    CHECK(latest->http_status == 0);
+    CHECK(latest->latency_seconds == 15.0);
+    CHECK(latest->message == "timed out after 15s");
+    store->add_probe(ok_probe_row("a", k_t0 + 15min));
+    CHECK(store->last_success("a") == k_t0 + 15min);
+    CHECK(store->latest_probe("a")->http_status == 200);
+    CHECK(store->latest_probe("a")->latency_seconds == 0.25);
+    CHECK_FALSE(store->last_success("c").has_value());
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: alerts are upserted by account and rule", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->alerts().empty());
+    store->save_alert(alert_row("b", "stale", "firing", k_t0), {});
+    store->save_alert(alert_row("a", "runway", "firing", k_t0), {});
+    store->save_alert(alert_row("a", "exhausted", "firing", k_t0), {});
+    auto updated = alert_row("a", "runway", "firing", k_t0);
+    updated.severity = "critical";
+    updated.last_notified = k_t0 + 1h;
+    updated.context_json = R"({"runway_days":2.1})";
+    store->save_alert(updated, {});
+
+    const auto all = store->alerts();
+    REQUIRE(all.size() == 3);  // by account, then rule
+    CHECK(all[0].account + "/" + all[0].rule == "a/exhausted");
+    CHECK(all[1].account + "/" + all[1].rule == "a/runway");
+    CHECK(all[2].account + "/" + all[2].rule == "b/stale");
+    CHECK(all[1].state == "firing");
+    CHECK(all[1].severity == "critical");
+    CHECK(all[1].since == k_t0);
+    CHECK(all[1].last_notified == k_t0 + 1h);
+    CHECK(all[1].context_json == R"({"runway_days":2.1})");
+    CHECK(store->alerts("a").size() == 2);
+    CHECK(store->alerts("nobody").empty());
+
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0 + 2h), {});
+    const auto runway = store->alerts("a").at(1);
+    CHECK(runway.state == "resolved");
+    CHECK(runway.severity == "warning");
+    CHECK(runway.since == k_t0 + 2h);
+    CHECK(store->alerts().size() == 3);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: save_alert enqueues, replacing older pending rows of named notifiers only",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("am", k_t0, k_t0), outbox_row("slack", k_t0, k_t0 + 1min)});
+    auto all = store->notifications();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].id < all[1].id);
+    CHECK(all[0].notifier == "am");
+    CHECK(all[0].dedup_key == "sim/runway");
+    CHECK(all[0].payload_json == R"({"rule":"runway"})");
+    CHECK(all[0].attempts == 0);
+    CHECK(all[0].state == OutboxState::pending);
+    CHECK(all[0].created == k_t0);
+    CHECK(all[0].last_error.empty());
+    CHECK(all[0].claimed_by.empty());
+    CHECK(all[1].next_attempt == k_t0 + 1min);
+    const auto first_am = all[0].id;
+    const auto first_slack = all[1].id;
+    store->mark_delivered(first_am, k_t0);
+
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0 + 1h),
+                      {outbox_row("am", k_t0 + 1h, k_t0 + 1h), outbox_row("slack", k_t0 + 1h, k_t0 + 1h),
+                       outbox_row("am", k_t0 + 1h, k_t0 + 1h, "b/runway")});
+    const auto resolved_am = store->notifications().at(2).id;
+    // Firing again: Alertmanager only needs the newest state, Slack gets every one.
+    store->save_alert(alert_row("a", "runway", "firing", k_t0 + 2h),
+                      {outbox_row("am", k_t0 + 2h, k_t0 + 2h), outbox_row("slack", k_t0 + 2h, k_t0 + 2h)}, {"am"});
+
+    all = store->notifications();
+    INFO("rows: " << doctest::toString(describe(all)));
+    REQUIRE(all.size() == 6);
+    for (const auto& row : all) CHECK(row.id != resolved_am);  // the one pending row of am's key went
+    CHECK(all[0].id == first_am);  // delivered: history, not replaced
+    CHECK(all[0].state == OutboxState::delivered);
+    CHECK(all[1].id == first_slack);
+    CHECK(all[2].notifier == "slack");
+    CHECK(all[3].dedup_key == "b/runway");  // another key of the same notifier stays
+    CHECK(all[4].notifier == "am");
+    CHECK(all[4].created == k_t0 + 2h);
+    CHECK(all[5].notifier == "slack");
+    CHECK(store->notifications(OutboxState::pending).size() == 5);
+    CHECK(store->alerts("a").at(0).state == "firing");
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: enqueue_refresh adds a row only while its notifier has none of its key pending",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->enqueue_refresh(outbox_row("am", k_t0, k_t0)));
+    CHECK_FALSE(store->enqueue_refresh(outbox_row("am", k_t0 + 1min, k_t0 + 1min)));
+    CHECK(store->enqueue_refresh(outbox_row("slack", k_t0 + 1min, k_t0 + 1min)));        // another notifier
+    CHECK(store->enqueue_refresh(outbox_row("am", k_t0 + 1min, k_t0 + 1min, "other")));  // another key
+    auto pending = store->notifications(OutboxState::pending);
+    REQUIRE(pending.size() == 3);
+    CHECK(pending[0].created == k_t0);
+    CHECK(pending[0].attempts == 0);
+
+    store->mark_retry(pending[0].id, k_t0 + 5min, "HTTP 503");  // a failed row is still pending
+    CHECK_FALSE(store->enqueue_refresh(outbox_row("am", k_t0 + 2min, k_t0 + 2min)));
+    store->mark_delivered(pending[0].id, k_t0 + 5min);
+    CHECK(store->enqueue_refresh(outbox_row("am", k_t0 + 6min, k_t0 + 6min)));
+    store->mark_dead(store->notifications(OutboxState::pending).back().id, "HTTP 400");
+    CHECK(store->enqueue_refresh(outbox_row("am", k_t0 + 7min, k_t0 + 7min)));
+    CHECK(store->notifications().size() == 5);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: due_notifications offers the oldest pending row per notifier and key when due",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("slack", k_t0, k_t0 + 2min), outbox_row("pd", k_t0, k_t0),
+                       outbox_row("mail", k_t0, k_t0 + 1h)});
+
+    SUBCASE("due at `now`, soonest first, at most `limit`") {
+      auto due = store->due_notifications(k_t0 + 5min, 10);
+      REQUIRE(due.size() == 2);
+      CHECK(due[0].notifier == "pd");
+      CHECK(due[1].notifier == "slack");
+      CHECK(store->due_notifications(k_t0 + 5min, 1).at(0).notifier == "pd");
+      CHECK(store->due_notifications(k_t0 + 5min, 1).size() == 1);
+      CHECK(store->due_notifications(k_t0 - 1s, 10).empty());
+      CHECK(store->due_notifications(k_t0 + 2min, 10).size() == 2);  // due exactly at next_attempt
+      CHECK(store->due_notifications(k_t0 + 2min - 1ms, 10).size() == 1);
+    }
+    SUBCASE("one notifier's only when it is named") {
+      const auto due = store->due_notifications(k_t0 + 2h, 10, "slack");
+      REQUIRE(due.size() == 1);
+      CHECK(due[0].notifier == "slack");
+      CHECK(store->due_notifications(k_t0 + 2h, 10, "nobody").empty());
+      CHECK(store->due_notifications(k_t0 + 2h, 10).size() == 3);
+    }
+    SUBCASE("mark_retry postpones the row and records the error") {
+      const auto pd = store->due_notifications(k_t0, 10).at(0);
+      store->mark_retry(pd.id, k_t0 + 30s, "HTTP 503");
+      CHECK(store->due_notifications(k_t0 + 29s, 10).empty());
+      const auto due = store->due_notifications(k_t0 + 30s, 10);
+      REQUIRE(due.size() == 1);
+      CHECK(due[0].id == pd.id);
+      CHECK(due[0].attempts == 1);
+      CHECK(due[0].last_error == "HTTP 503");
+      CHECK(due[0].state == OutboxState::pending);
+      store->mark_retry(pd.id, k_t0 + 90s, "HTTP 429");
+      CHECK(store->due_notifications(k_t0 + 90s, 10).at(0).attempts == 2);
+    }
+    SUBCASE("mark_delivered takes the row out of the queue") {
+      const auto pd = store->due_notifications(k_t0, 10).at(0);
+      store->mark_retry(pd.id, k_t0 + 30s, "HTTP 503");
+      store->mark_delivered(pd.id, k_t0 + 31s);
+      CHECK(store->due_notifications(k_t0 + 1h, 10).size() == 2);  // slack and mail only
+      const auto delivered = store->notifications(OutboxState::delivered);
+      REQUIRE(delivered.size() == 1);
+      CHECK(delivered[0].id == pd.id);
+      CHECK(delivered[0].attempts == 2);
+      CHECK(delivered[0].last_error.empty());
+    }
+    SUBCASE("mark_dead gives up on the row") {
+      const auto pd = store->due_notifications(k_t0, 10).at(0);
+      store->mark_dead(pd.id, "HTTP 400: bad routing key");
+      const auto dead = store->notifications(OutboxState::dead);
+      REQUIRE(dead.size() == 1);
+      CHECK(dead[0].id == pd.id);
+      CHECK(dead[0].attempts == 1);
+      CHECK(dead[0].last_error == "HTTP 400: bad routing key");
+      CHECK(store->notifications(OutboxState::pending).size() == 2);
+      CHECK(store->notifications().size() == 3);
+      for (const auto& row : store->due_notifications(k_t0 + 1h, 10)) CHECK(row.id != pd.id);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: an alert's later states wait behind its oldest pending one", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    // The runway alert fired, then resolved; PagerDuty's trigger was throttled for 20 s.
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("pd", k_t0, k_t0), outbox_row("slack", k_t0, k_t0)});
+    const auto trigger = store->due_notifications(k_t0, 10, "pd").at(0);
+    store->mark_retry(trigger.id, k_t0 + 20s, "HTTP 429");
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0 + 5s),
+                      {outbox_row("pd", k_t0 + 5s, k_t0 + 5s), outbox_row("slack", k_t0 + 5s, k_t0 + 5s)});
+    store->save_alert(alert_row("b", "runway", "firing", k_t0 + 5s),
+                      {outbox_row("pd", k_t0 + 5s, k_t0 + 5s, "b/runway")});
+
+    // At +5 s the resolve is due, but its trigger is still pending: only the other alert may go.
+    auto due = store->due_notifications(k_t0 + 5s, 10, "pd");
+    INFO("due: " << doctest::toString(describe(due)));
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].dedup_key == "b/runway");
+    // Slack's trigger went nowhere yet either: its resolve waits behind it.
+    due = store->due_notifications(k_t0 + 5s, 10, "slack");
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].created == k_t0);
+    CHECK(store->due_notifications(k_t0 + 5s, 10).size() == 2);  // b's and slack's trigger
+
+    due = store->due_notifications(k_t0 + 20s, 10, "pd");
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].dedup_key == "b/runway");  // soonest first
+    CHECK(due[1].id == trigger.id);
+
+    store->mark_delivered(trigger.id, k_t0 + 20s);
+    due = store->due_notifications(k_t0 + 20s, 10, "pd");
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].dedup_key == "sim/runway");  // now the resolve (queued before b's row)
+    CHECK(due[0].created == k_t0 + 5s);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: next_in_line is the oldest pending row of each key, due or not", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("pd", k_t0, k_t0 + 20s), outbox_row("slack", k_t0, k_t0)});
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0 + 5s),
+                      {outbox_row("pd", k_t0 + 5s, k_t0 + 5s), outbox_row("slack", k_t0 + 5s, k_t0 + 5s)});
+    store->save_alert(alert_row("b", "runway", "firing", k_t0 + 5s),
+                      {outbox_row("pd", k_t0 + 5s, k_t0 + 5s, "b/runway")});
+
+    const auto line = store->next_in_line("pd");
+    INFO("pd: " << doctest::toString(describe(line)));
+    REQUIRE(line.size() == 2);
+    CHECK(line[0].dedup_key == "b/runway");  // soonest next_attempt first
+    CHECK(line[1].dedup_key == "sim/runway");
+    CHECK(line[1].created == k_t0);  // the trigger, not its resolve
+    CHECK(store->next_in_line("nobody").empty());
+
+    SUBCASE("rows passed as sent put the next state in line") {
+      const auto slack = store->next_in_line("slack");
+      REQUIRE(slack.size() == 1);
+      const auto behind = store->next_in_line("slack", {slack[0].id});
+      REQUIRE(behind.size() == 1);
+      CHECK(behind[0].created == k_t0 + 5s);
+      CHECK(store->next_in_line("slack", {slack[0].id, behind[0].id}).empty());
+      CHECK(store->next_in_line("pd", {line[1].id}).at(1).created == k_t0 + 5s);
+    }
+    SUBCASE("a row claimed by another sender is in line with its claim, and the rows behind it wait") {
+      REQUIRE(store->claim_notification(line[1].id, "replica-2", k_t0, k_t0 + 30s) == Claim::taken);
+      const auto claimed = store->next_in_line("pd");
+      REQUIRE(claimed.size() == 2);
+      CHECK(claimed[1].id == line[1].id);
+      CHECK(claimed[1].claimed_by == "replica-2");
+      CHECK(claimed[1].claim_until == k_t0 + 30s);
+      CHECK(claimed[0].claimed_by.empty());
+    }
+    SUBCASE("marked rows leave the line") {
+      store->mark_retry(line[0].id, k_t0 + 1h, "HTTP 503");
+      auto after = store->next_in_line("pd");
+      REQUIRE(after.size() == 2);
+      CHECK(after[0].id == line[1].id);  // b's row is now due later
+      CHECK(after[1].next_attempt == k_t0 + 1h);
+      store->mark_delivered(line[1].id, k_t0 + 20s);
+      after = store->next_in_line("pd");
+      REQUIRE(after.size() == 2);
+      CHECK(after[0].created == k_t0 + 5s);  // the resolve
+      store->mark_dead(line[0].id, "HTTP 400");
+      CHECK(store->next_in_line("pd").size() == 1);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: claim_notification takes, refuses and reclaims", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->save_alert(alert_row("a", "runway", "firing", k_t0), {outbox_row("pd", k_t0, k_t0)});
+    const auto id = store->notifications().at(0).id;
+    CHECK(row_with_id(*store, id).claimed_by.empty());
+    const TimePoint until = k_t0 + 30s;
+    REQUIRE(store->claim_notification(id, "r1", k_t0, until) == Claim::taken);
+    auto row = row_with_id(*store, id);
+    CHECK(row.claimed_by == "r1");
+    CHECK(row.claim_until == until);
+
+    SUBCASE("the holder claims again: taken, its claim extended") {
+      CHECK(store->claim_notification(id, "r1", k_t0 + 10s, k_t0 + 60s) == Claim::taken);
+      CHECK(row_with_id(*store, id).claim_until == k_t0 + 60s);
+      CHECK(store->claim_notification(id, "r2", k_t0 + 40s, k_t0 + 70s) == Claim::refused);
+    }
+    SUBCASE("another sender is refused until the claim has expired") {
+      CHECK(store->claim_notification(id, "r2", k_t0 + 10s, k_t0 + 40s) == Claim::refused);
+      CHECK(store->claim_notification(id, "r2", until, until + 30s) == Claim::refused);  // not expired at until
+      row = row_with_id(*store, id);
+      CHECK(row.claimed_by == "r1");
+      CHECK(row.claim_until == until);
+    }
+    SUBCASE("another sender reclaims it once expired, and then holds it") {
+      CHECK(store->claim_notification(id, "r2", until + 1ms, until + 30s) == Claim::reclaimed);
+      row = row_with_id(*store, id);
+      CHECK(row.claimed_by == "r2");
+      CHECK(row.claim_until == until + 30s);
+      CHECK(store->claim_notification(id, "r1", until + 1s, until + 31s) == Claim::refused);
+      CHECK(store->claim_notification(id, "r2", until + 1s, until + 60s) == Claim::taken);
+    }
+    SUBCASE("mark_retry ends the claim: the next sender takes it afresh") {
+      store->mark_retry(id, k_t0 + 5s, "HTTP 503");
+      CHECK(row_with_id(*store, id).claimed_by.empty());
+      CHECK(store->claim_notification(id, "r2", k_t0 + 5s, k_t0 + 35s) == Claim::taken);
+    }
+    SUBCASE("mark_delivered ends the claim and the row can be claimed no more") {
+      store->mark_delivered(id, k_t0 + 1s);
+      CHECK(row_with_id(*store, id).claimed_by.empty());
+      CHECK(store->claim_notification(id, "r1", k_t0 + 2s, k_t0 + 32s) == Claim::refused);
+      CHECK(store->claim_notification(id, "r2", until + 1s, until + 31s) == Claim::refused);
+    }
+    SUBCASE("mark_dead ends the claim and the row can be claimed no more") {
+      store->mark_dead(id, "HTTP 400");
+      CHECK(row_with_id(*store, id).claimed_by.empty());
+      CHECK(store->claim_notification(id, "r1", k_t0 + 2s, k_t0 + 32s) == Claim::refused);
+    }
+    SUBCASE("abandon_pending ends the claim and the row can be claimed no more") {
+      CHECK(store->abandon_pending("pd", "notifier pd is no longer configured") == 1);
+      CHECK(row_with_id(*store, id).claimed_by.empty());
+      CHECK(store->claim_notification(id, "r1", k_t0 + 2s, k_t0 + 32s) == Claim::refused);
+    }
+    SUBCASE("an unknown id is refused") {
+      CHECK(store->claim_notification(id + 1000, "r1", k_t0, until) == Claim::refused);
+      CHECK(store->notifications().size() == 1);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: abandon_pending and notifiers_with_pending", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->notifiers_with_pending().empty());
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("pd", k_t0, k_t0), outbox_row("old", k_t0, k_t0),
+                       outbox_row("old", k_t0, k_t0, "other/runway")});
+    store->mark_delivered(store->notifications().at(0).id, k_t0);
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0), {outbox_row("pd", k_t0, k_t0)});
+    CHECK(store->notifiers_with_pending() == std::vector<std::string>{"old", "pd"});
+    CHECK(store->abandon_pending("old", "notifier old is no longer configured") == 2);
+    CHECK(store->notifiers_with_pending() == std::vector<std::string>{"pd"});
+    const auto dead = store->notifications(OutboxState::dead);
+    REQUIRE(dead.size() == 2);
+    for (const auto& row : dead) {
+      CHECK(row.notifier == "old");
+      CHECK(row.last_error == "notifier old is no longer configured");
+    }
+    CHECK(store->notifications(OutboxState::delivered).size() == 1);
+    CHECK(store->notifications(OutboxState::pending).size() == 1);
+    const auto ids = ids_of(store->notifications());
+    CHECK(std::is_sorted(ids.begin(), ids.end()));  // by id
+    CHECK(store->abandon_pending("nobody", "gone") == 0);
+    CHECK(store->abandon_pending("old", "again") == 0);  // dead rows stay as they were
+    CHECK(store->notifications(OutboxState::dead).at(0).last_error == "notifier old is no longer configured");
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: replicas announce themselves, count their unexpired leases and leave", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->replicas(k_t0).empty());
+    store->announce_replica("b", k_t0, k_t0);
+    store->announce_replica("a", k_t0 + 1s, k_t0 + 1s);
+    auto replicas = store->replicas(k_t0 + 1s);
+    REQUIRE(replicas.size() == 2);
+    CHECK(replicas[0].id == "a");  // by id
+    CHECK(replicas[0].started == k_t0 + 1s);
+    CHECK(replicas[0].last_seen == k_t0 + 1s);
+    CHECK(replicas[0].accounts == 0);
+    CHECK(replicas[1].id == "b");
+
+    store->announce_replica("b", k_t0, k_t0 + 5s);
+    CHECK(store->replicas(k_t0 + 5s).at(1).last_seen == k_t0 + 5s);
+    CHECK(store->replicas(k_t0 + 5s).at(1).started == k_t0);
+    CHECK(sorted(store->claim_leases("a", {"x", "y", "z"}, k_t0 + 5s, k_t0 + 20s)) ==
+          std::vector<std::string>{"x", "y", "z"});
+    CHECK(store->claim_leases("b", {"w"}, k_t0 + 5s, k_t0 + 10s) == std::vector<std::string>{"w"});
+
+    replicas = store->replicas(k_t0 + 10s);  // b's lease ends at +10 s: still b's then
+    CHECK(replicas.at(0).accounts == 3);
+    CHECK(replicas.at(1).accounts == 1);
+    replicas = store->replicas(k_t0 + 10s + 1ms);
+    CHECK(replicas.at(0).accounts == 3);
+    CHECK(replicas.at(1).accounts == 0);
+
+    SUBCASE("a restarted replica announces its new start") {
+      store->announce_replica("a", k_t0 + 8s, k_t0 + 8s);
+      CHECK(store->replicas(k_t0 + 8s).at(0).started == k_t0 + 8s);
+      CHECK(store->replicas(k_t0 + 8s).size() == 2);
+    }
+    SUBCASE("leaving drops the replica and its leases, which are free at once") {
+      store->leave_cluster("a");
+      replicas = store->replicas(k_t0 + 6s);
+      REQUIRE(replicas.size() == 1);
+      CHECK(replicas[0].id == "b");
+      const auto leases = store->leases();
+      REQUIRE(leases.size() == 1);
+      CHECK(leases[0].owner == "b");
+      CHECK(sorted(store->claim_leases("b", {"x", "y"}, k_t0 + 6s, k_t0 + 21s)) == std::vector<std::string>{"x", "y"});
+      CHECK(store->replicas(k_t0 + 6s).at(0).accounts == 3);
+      store->leave_cluster("nobody");
+      CHECK(store->replicas(k_t0 + 6s).size() == 1);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: claim_leases takes free, own and expired leases, never another's", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->leases().empty());
+    CHECK(store->claim_leases("a", {}, k_t0, k_t0 + 15s).empty());
+    CHECK(sorted(store->claim_leases("a", {"y", "x"}, k_t0, k_t0 + 15s)) == std::vector<std::string>{"x", "y"});
+    CHECK(store->claim_leases("b", {"y", "z"}, k_t0 + 1s, k_t0 + 16s) == std::vector<std::string>{"z"});
+    // A renewal keeps a's own and cannot take b's.
+    CHECK(sorted(store->claim_leases("a", {"x", "y", "z"}, k_t0 + 5s, k_t0 + 20s)) ==
+          std::vector<std::string>{"x", "y"});
+    auto leases = store->leases();
+    REQUIRE(leases.size() == 3);  // by account
+    CHECK(leases[0].account == "x");
+    CHECK(leases[0].owner == "a");
+    CHECK(leases[0].expires == k_t0 + 20s);
+    CHECK(leases[1].account == "y");
+    CHECK(leases[1].owner == "a");
+    CHECK(leases[2].account == "z");
+    CHECK(leases[2].owner == "b");
+    CHECK(leases[2].expires == k_t0 + 16s);
+
+    SUBCASE("another's lease is taken once it has expired, and its old owner cannot renew it") {
+      CHECK(store->claim_leases("b", {"y"}, k_t0 + 20s, k_t0 + 40s).empty());  // not expired at its end
+      CHECK(store->claim_leases("b", {"y"}, k_t0 + 20s + 1ms, k_t0 + 40s) == std::vector<std::string>{"y"});
+      CHECK(store->claim_leases("a", {"x", "y"}, k_t0 + 21s, k_t0 + 41s) == std::vector<std::string>{"x"});
+      CHECK(store->leases().at(1).owner == "b");
+      CHECK(store->leases().at(1).expires == k_t0 + 40s);
+    }
+    SUBCASE("release_leases gives up only the replica's own") {
+      store->release_leases("a", {"x", "z"});
+      leases = store->leases();
+      REQUIRE(leases.size() == 2);
+      CHECK(leases[0].account == "y");
+      CHECK(leases[1].account == "z");
+      CHECK(leases[1].owner == "b");
+      store->release_leases("b", {});
+      CHECK(store->leases().size() == 2);
+      CHECK(store->claim_leases("b", {"x"}, k_t0 + 6s, k_t0 + 21s) == std::vector<std::string>{"x"});  // free now
+    }
+    SUBCASE("an account named twice is held once") {
+      CHECK(sorted(store->claim_leases("c", {"q", "q", "r"}, k_t0, k_t0 + 15s)) == std::vector<std::string>{"q", "r"});
+      CHECK(store->leases().size() == 5);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: prune removes old samples, probes, finished notifications and absent replicas",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    const TimePoint cutoff = k_t0 + 24h;
+    store->add_samples({sample_row("a", k_t0, "10")}, ok_probe_row("a", k_t0));               // old: 1 + 1
+    store->add_samples({sample_row("a", cutoff, "9")}, ok_probe_row("a", cutoff));            // kept: at cutoff
+    store->add_samples({sample_row("a", cutoff + 1h, "8")}, ok_probe_row("a", cutoff + 1h));  // kept
+    store->save_alert(alert_row("a", "runway", "firing", k_t0),
+                      {outbox_row("old-delivered", k_t0, k_t0), outbox_row("old-dead", k_t0, k_t0),
+                       outbox_row("old-pending", k_t0, k_t0), outbox_row("new-delivered", cutoff + 1h, cutoff + 1h)});
+    const auto rows = store->notifications();
+    REQUIRE(rows.size() == 4);
+    store->mark_delivered(rows[0].id, k_t0 + 1s);
+    store->mark_dead(rows[1].id, "gave up");
+    store->mark_delivered(rows[3].id, cutoff + 2h);
+    store->announce_replica("gone", k_t0, k_t0);
+    store->announce_replica("here", k_t0, cutoff);
+    store->claim_leases("gone", {"a"}, k_t0, k_t0 + 15s);
+
+    // 1 sample + 1 probe + 2 finished notifications + 1 replica not seen since the cutoff
+    CHECK(store->prune(cutoff) == 5);
+
+    const auto samples = store->samples("a", k_t0 - 24h);
+    REQUIRE(samples.size() == 2);
+    CHECK(samples[0].at == cutoff);
+    CHECK(store->last_success("a") == cutoff + 1h);
+    const auto left = store->notifications();
+    REQUIRE(left.size() == 2);
+    CHECK(left[0].notifier == "old-pending");  // a pending notification is never pruned
+    CHECK(left[1].notifier == "new-delivered");
+    CHECK(store->alerts("a").size() == 1);  // alert state is not history
+    const auto replicas = store->replicas(cutoff);
+    REQUIRE(replicas.size() == 1);
+    CHECK(replicas[0].id == "here");
+    CHECK(store->prune(cutoff) == 0);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: a refused write throws, is counted once and is reported until one succeeds",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->add_probe(ok_probe_row("a", k_t0));
+    backend.refuse_writes();
+    CHECK_THROWS_AS(store->add_probe(ok_probe_row("a", k_t0 + 1s)), DatabaseError);
+    REQUIRE(store->write_error().has_value());
+    CHECK(store->write_error()->find("refuse") != std::string::npos);
+    CHECK(store->write_failures() == 1);
+    CHECK_FALSE(store->writable());
+    CHECK(store->latest_probe("a")->at == k_t0);  // reads go on
+
+    SUBCASE("each failed call counts once, however the calls were grouped") {
+      constexpr int k_threads = 16;
+      constexpr int k_calls = 10;
+      std::atomic<int> thrown{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < k_threads; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < k_calls; ++i) {
+            try {
+              store->add_probe(ok_probe_row("t" + std::to_string(t), k_t0 + i * 1s));
+            } catch (const DatabaseError&) {
+              ++thrown;
+            }
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
+      CHECK(thrown == k_threads * k_calls);
+      CHECK(store->write_failures() == 1 + k_threads * k_calls);
+    }
+    backend.allow_writes();
+    CHECK(store->writable());
+    store->add_probe(ok_probe_row("a", k_t0 + 2s));
+    CHECK_FALSE(store->write_error().has_value());
+    CHECK(store->latest_probe("a")->at == k_t0 + 2s);
+    CHECK(store->write_failures() >= 1);  // a count since opening: it never goes down
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: probe writes from many threads are all committed", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    constexpr int k_threads = 16;
+    constexpr int k_writes = 200;
+    std::vector<std::thread> threads;
+    std::atomic<int> failed{0};
+    for (int t = 0; t < k_threads; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string account = "acct-" + std::to_string(t);
+        for (int i = 0; i < k_writes; ++i) {
+          const auto at = k_t0 + i * 1s;
+          try {
+            if (i % 10 == 9) {
+              store->add_probe(failed_probe_row(account, at));
+            } else {
+              store->add_samples({sample_row(account, at, "10", "USD"), sample_row(account, at, "70", "CNY")},
+                                 ok_probe_row(account, at));
+            }
+          } catch (const std::exception&) {
+            ++failed;
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(failed == 0);
+    for (int t = 0; t < k_threads; ++t) {
+      const std::string account = "acct-" + std::to_string(t);
+      CAPTURE(account);
+      const auto rows = store->samples(account, k_t0);
+      CHECK(rows.size() == 2 * (k_writes - k_writes / 10));
+      CHECK(rows.back().at == k_t0 + (k_writes - 2) * 1s);
+      CHECK(store->last_success(account) == k_t0 + (k_writes - 2) * 1s);
+      CHECK(store->latest_probe(account)->at == k_t0 + (k_writes - 1) * 1s);
+    }
+    const auto stats = store->write_stats();
+    CHECK(stats.writes == k_threads * k_writes);
+    CHECK(stats.waiting == 0);
+    CHECK(stats.transactions >= 1);
+    CHECK(stats.transactions <= stats.writes);
+    CHECK(store->write_failures() == 0);
+  }
+}
