@@ -86,6 +86,7 @@ struct TestEndpoints {
           if (account == "missing") return std::nullopt;
           return nlohmann::json{{"account", account}};
         },
+        [] { return nlohmann::json{{"replicas", nlohmann::json::array({{{"id", "r1"}}})}}; },
     };
   }
   void release() {
@@ -149,6 +150,10 @@ TEST_SUITE("server_http_server") {
     CHECK(post.find("Allow: GET, HEAD\r\n") != std::string::npos);
     CHECK(status_of(fetch(port, get("/api/v2/nothing", "Connection: close\r\n"))) == 404);
     CHECK(status_of(fetch(port, get("/api/v1/accounts/", "Connection: close\r\n"))) == 404);
+    auto cluster = fetch(port, get("/api/v1/cluster", "Connection: close\r\n"));
+    CHECK(status_of(cluster) == 200);
+    CHECK(cluster.find(R"("replicas":)") != std::string::npos);
+    CHECK(cluster.find(R"("r1")") != std::string::npos);
     auto page = fetch(port, get("/", "Connection: close\r\n"));
     CHECK(page.find("Content-Type: text/html; charset=utf-8") != std::string::npos);
     CHECK(page.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
