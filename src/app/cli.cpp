@@ -62,6 +62,13 @@ int run(int argc, char** argv) {
   backtest->add_flag("--repeats", backtest_options.repeats,
                      "also print the reminders a still-firing alert re-sends every repeat_interval");
 
+  MigrateOptions migrate_options;
+  auto* migrate = cli.add_subcommand("migrate", "copy the SQLite database (storage.path) into an empty PostgreSQL one");
+  add_config(migrate);
+  auto* to_url = migrate->add_option("--to", migrate_options.to_url, "the PostgreSQL database: postgresql://...");
+  migrate->add_option("--to-file", migrate_options.to_file, "a file holding that URL (keeps the password off the command line)")
+      ->excludes(to_url);
+
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
   auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
@@ -93,6 +100,10 @@ int run(int argc, char** argv) {
     if (backtest->parsed()) {
       backtest_options.config_path = config_path;
       return backtest_command(backtest_options);
+    }
+    if (migrate->parsed()) {
+      migrate_options.config_path = config_path;
+      return migrate_command(migrate_options);
     }
     if (list_providers->parsed()) return providers_command();
     std::cout << cli.help();

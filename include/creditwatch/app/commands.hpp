@@ -36,6 +36,14 @@ struct BacktestOptions {
 };
 int backtest_command(const BacktestOptions& options);
 
+// `migrate`: the config's SQLite database (storage.path) copied into an empty PostgreSQL one.
+struct MigrateOptions {
+  std::string config_path;
+  std::string to_url;   // --to: a postgresql:// URL (it may hold a password)
+  std::string to_file;  // --to-file: a file holding that URL, so no password is on the command line
+};
+int migrate_command(const MigrateOptions& options);
+
 int validate_command(const std::string& config_path);
 int providers_command();
 int version_command();

@@ -73,6 +73,9 @@ public:
   std::uint64_t write_failures() const override { return m_write_failures.load(); }
 
 private:
+  // `migrate`'s bulk copy (storage/copy.cpp) streams whole tables with their ids, which no
+  // Store method does: it uses the connection directly.
+  friend class DatabaseCopy;
   // Runs `work` on a pooled connection. A connection found dead (the server restarted since
   // it was last used) is replaced and the work run once more, unless a COMMIT was already
   // sent: then its outcome is unknown and the failure goes to the caller.

@@ -71,6 +71,9 @@ public:
   std::uint64_t write_failures() const override { return m_write_failures.load(); }
 
 private:
+  // `migrate`'s bulk copy (storage/copy.cpp) streams whole tables with their ids, which no
+  // Store method does: it uses the connection directly.
+  friend class DatabaseCopy;
   void migrate();
   // Every write method calls write_failed() from its function-try-block handler (m_mutex
   // released): it records the failure and rethrows. Inserts, the writes that need room,
