@@ -5,6 +5,7 @@
 #include "creditwatch/app/logging.hpp"
 #include "creditwatch/app/store_location.hpp"
 #include "creditwatch/app/systemd.hpp"
+#include "creditwatch/common/database_url.hpp"
 #include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
@@ -44,8 +45,14 @@ constexpr int k_malloc_arenas = 2;
 // What GET /api/v1/accounts/NAME/samples covers when the request names no `since`.
 constexpr Duration k_default_samples_span = std::chrono::hours(24 * 7);
 
+// A delivery's claim outlasts the longest sink request (5 s) with room to spare, and ends
+// with the lease: a replica killed mid-send has its notification sent by another within
+// about the time its accounts take to move.
+constexpr Duration k_claim_beyond_lease = std::chrono::seconds(10);
+
 notify::RetryPolicy retry_policy(const config::Config& c) {
-  return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2};
+  return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2,
+                             c.ha.lease + k_claim_beyond_lease};
 }
 
 void apply_logging(const config::Config& c, const std::string& cli_level) {
@@ -66,6 +73,17 @@ std::vector<notify::HeartbeatTarget> heartbeat_targets(const scheduler::Runtime&
   return notify::heartbeat_targets(runtime.config, runtime.notifiers, config::replica_id(runtime.config.ha));
 }
 
+scheduler::MonitorOptions monitor_options(scheduler::Ownership* ownership) {
+  scheduler::MonitorOptions options;
+  options.ownership = ownership;
+  return options;
+}
+
+// The database for the log: the SQLite path, or the PostgreSQL URL without its password.
+std::string database_name(const config::StorageConfig& storage) {
+  return storage.url ? redact_database_url(*storage.url) : storage.path;
+}
+
 std::string status_line(const scheduler::Runtime& runtime, const scheduler::Monitor& monitor) {
   return "STATUS=watching " + std::to_string(runtime.config.accounts.size()) + " accounts, " +
          std::to_string(monitor.probes_done()) + " probes done";
@@ -78,11 +96,16 @@ public:
         m_runtime(std::move(runtime)),
         m_store_owner(storage::open_store(store_location(m_runtime->config.storage))),
         m_store(*m_store_owner),
-        m_outbox(m_store, m_clock, retry_policy(m_runtime->config)),
-        m_monitor(m_store, m_clock, m_outbox),
+        m_replica_id(config::replica_id(m_runtime->config.ha)),
+        m_ownership(m_store.shared() ? std::make_unique<scheduler::Ownership>(m_store, m_clock, m_replica_id,
+                                                                              m_runtime->config.ha.lease)
+                                     : nullptr),
+        m_outbox(m_store, m_clock, retry_policy(m_runtime->config), m_replica_id),
+        m_monitor(m_store, m_clock, m_outbox, monitor_options(m_ownership.get())),
         m_assessor(m_store, m_clock) {}
 
   int run() {
+    if (m_ownership) set_log_replica(m_replica_id);
     m_store.set_max_size(m_runtime->config.storage.max_size);
     m_store.start_background_work(k_checkpoint_every);
     check_writable();  // before the first /healthz can be asked
@@ -93,8 +116,9 @@ public:
     m_heartbeats.set_targets(heartbeat_targets(*m_runtime));
     m_heartbeats.start();
     m_monitor.start();
-    spdlog::info("creditwatch {} watching {} accounts, {} notifiers, database {}", k_version,
-                 m_runtime->config.accounts.size(), m_runtime->notifiers.size(), m_runtime->config.storage.path);
+    spdlog::info("creditwatch {} watching {} accounts, {} notifiers, database {}{}", k_version,
+                 m_runtime->config.accounts.size(), m_runtime->notifiers.size(), database_name(m_runtime->config.storage),
+                 m_ownership ? ", replica " + m_replica_id + " (accounts shared with the other replicas)" : "");
     notify_systemd("READY=1\n" + status_line(*m_runtime, m_monitor));
     wait_for_signals();
     notify_systemd("STOPPING=1");
@@ -102,6 +126,9 @@ public:
     m_heartbeats.stop();
     if (m_http) m_http->stop();
     m_monitor.stop(k_shutdown_grace);
+    // After the last probe and before the last delivery: the others take this replica's
+    // accounts at their next renewal instead of after the lease.
+    if (m_ownership) m_ownership->leave();
     m_outbox.stop(k_shutdown_grace);
     spdlog::info("stopped cleanly");
     return 0;
@@ -121,6 +148,7 @@ private:
         [this] { return metrics(); },
         [this] { return accounts_json(); },
         [this](const std::string& account, const server::SamplesQuery& query) { return samples_json(account, query); },
+        [this] { return cluster_json(); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));
@@ -177,18 +205,71 @@ private:
     snapshot.telemetry = &m_telemetry;
     snapshot.storage_write_failures = m_store.write_failures();
     snapshot.heartbeats = m_heartbeats.statuses();
+    if (m_ownership) {
+      const auto renewed = m_ownership->last_renewal();
+      snapshot.replica = server::MetricsSnapshot::Replica{
+          m_replica_id, m_ownership->owned().size(),
+          renewed == TimePoint{} ? std::nullopt : std::optional<TimePoint>(renewed), m_ownership->renewal_failures()};
+    }
     return server::render_metrics(snapshot);
+  }
+
+  // Who probes which account: the lease holders in a cluster, this process otherwise.
+  std::map<std::string, std::string> probers() {
+    std::map<std::string, std::string> out;
+    if (!m_ownership) return out;
+    const auto now = m_clock.now();
+    try {
+      for (const auto& lease : m_store.leases()) {
+        if (lease.expires >= now) out[lease.account] = lease.owner;
+      }
+    } catch (const std::exception&) {
+      // The database is away: show what this replica knows it holds.
+      for (const auto& account : m_ownership->owned()) out[account] = m_replica_id;
+    }
+    return out;
+  }
+
+  nlohmann::json cluster_json() {
+    const auto now = m_clock.now();
+    nlohmann::json replicas = nlohmann::json::array();
+    if (!m_ownership) {
+      replicas.push_back({{"id", m_replica_id}, {"self", true}, {"live", true},
+                          {"accounts", runtime()->config.accounts.size()}});
+      return {{"backend", m_store.backend()}, {"replica_id", m_replica_id}, {"replicas", replicas}};
+    }
+    const auto lease = m_ownership->lease();
+    for (const auto& r : m_store.replicas(now)) {
+      replicas.push_back({{"id", r.id},
+                          {"self", r.id == m_replica_id},
+                          {"live", r.last_seen >= now - lease},
+                          {"started", format_rfc3339(r.started)},
+                          {"last_renewal", format_rfc3339(r.last_seen)},
+                          {"accounts", r.accounts}});
+    }
+    return {{"backend", m_store.backend()},
+            {"replica_id", m_replica_id},
+            {"lease_seconds", std::chrono::duration<double>(lease).count()},
+            {"replicas", replicas},
+            {"generated_at", format_rfc3339(now)}};
   }
 
   nlohmann::json accounts_json() {
     const auto current = runtime();
     const auto latest = m_monitor.latest();
     const auto alerts = m_store.alerts();
+    const auto probed_by = probers();
     nlohmann::json list = nlohmann::json::array();
     for (const auto& account : current->config.accounts) {
       auto it = latest.find(account.name);
       auto j = scheduler::to_json(it != latest.end() ? it->second : m_assessor.from_store(account));
       j["labels"] = account.labels;
+      if (m_ownership) {
+        const auto owner = probed_by.find(account.name);
+        j["probed_by"] = owner != probed_by.end() ? nlohmann::json(owner->second) : nlohmann::json(nullptr);
+      } else {
+        j["probed_by"] = m_replica_id;
+      }
       j["alerts"] = nlohmann::json::array();
       for (const auto& a : alerts) {
         if (a.account != account.name || a.state != "firing") continue;
@@ -301,6 +382,8 @@ private:
   std::shared_ptr<scheduler::Runtime> m_runtime;
   std::unique_ptr<storage::Store> m_store_owner;
   storage::Store& m_store;
+  std::string m_replica_id;
+  std::unique_ptr<scheduler::Ownership> m_ownership;  // with a shared database only
   notify::Outbox m_outbox;
   scheduler::Monitor m_monitor;
   scheduler::Assessor m_assessor;

@@ -144,6 +144,12 @@ void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
     w.sample("creditwatch_notifications_total", {{"notifier", notifier}, {"result", "dead"}},
              static_cast<double>(c.dead));
   }
+  w.family("creditwatch_outbox_reclaimed_total", "counter",
+           "Notifications sent again because the replica that had claimed them stopped mid-send: possible "
+           "duplicates.");
+  for (const auto& [notifier, c] : s.deliveries) {
+    w.sample("creditwatch_outbox_reclaimed_total", {{"notifier", notifier}}, static_cast<double>(c.reclaimed));
+  }
   w.family("creditwatch_storage_write_failures_total", "counter",
            "Database writes that failed (disk full, storage.max_size reached, I/O errors).");
   w.sample("creditwatch_storage_write_failures_total", {}, static_cast<double>(s.storage_write_failures));
@@ -161,6 +167,23 @@ void write_heartbeats(Writer& w, const MetricsSnapshot& s) {
     if (!h.last_success) continue;
     w.sample("creditwatch_heartbeat_last_success_timestamp_seconds", {{"heartbeat", h.name}},
              static_cast<double>(to_unix_ms(*h.last_success)) / 1000.0);
+  }
+}
+
+void write_replica(Writer& w, const MetricsSnapshot& s) {
+  if (!s.replica) return;
+  const auto& r = *s.replica;
+  w.family("creditwatch_replica_accounts", "gauge", "Accounts this replica holds the lease of (and probes).");
+  w.sample("creditwatch_replica_accounts", {{"replica", r.id}}, static_cast<double>(r.accounts));
+  w.family("creditwatch_replica_lease_renewals_failed_total", "counter",
+           "Lease renewals that could not reach the database.");
+  w.sample("creditwatch_replica_lease_renewals_failed_total", {{"replica", r.id}},
+           static_cast<double>(r.renewal_failures));
+  w.family("creditwatch_replica_last_renewal_timestamp_seconds", "gauge",
+           "Unix time of this replica's last successful lease renewal.");
+  if (r.last_renewal) {
+    w.sample("creditwatch_replica_last_renewal_timestamp_seconds", {{"replica", r.id}},
+             static_cast<double>(to_unix_ms(*r.last_renewal)) / 1000.0);
   }
 }
 
@@ -187,6 +210,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
   write_probe_metrics(w, snapshot);
   write_alerts_and_notifications(w, snapshot);
   write_heartbeats(w, snapshot);
+  write_replica(w, snapshot);
   return w.text();
 }
 

@@ -24,6 +24,14 @@ struct MetricsSnapshot {
   const Telemetry* telemetry = nullptr;
   std::uint64_t storage_write_failures = 0;  // database writes that failed (e.g. disk full)
   std::vector<notify::HeartbeatStatus> heartbeats;
+  // This process as a replica sharing a PostgreSQL database; nullopt for a single process.
+  struct Replica {
+    std::string id;
+    std::size_t accounts = 0;  // accounts it holds leases on
+    std::optional<TimePoint> last_renewal;
+    std::uint64_t renewal_failures = 0;
+  };
+  std::optional<Replica> replica;
 };
 
 // Prometheus text exposition format 0.0.4 with HELP and TYPE for every family.
