@@ -277,7 +277,7 @@ private:
       }
       list.push_back(std::move(j));
     }
-    return {{"accounts", list}, {"generated_at", format_rfc3339(m_clock.now())}};
+    return {{"accounts", list}, {"generated_at", format_rfc3339(m_clock.now())}, {"replicated", m_ownership != nullptr}};
   }
 
   // The newest `query.limit` samples since `query.since`, which is moved up to the start of

@@ -143,6 +143,7 @@ async function render() {
     row("Runway (P10)", known ? runwayText(a.runway_p10_days) : "–");
     row("Exhaustion", a.exhausted_at ? utc(Date.parse(a.exhausted_at), true) : "–");
     row("Recommended top-up", a.recommended_topup ? fmt(a.recommended_topup, 2) + " " + (a.currency || "") : "–");
+    if (accounts.replicated) row("Probed by", a.probed_by || "nobody yet");
     card.appendChild(dl);
     if (a.error) card.appendChild(el("div", {class: "error"}, a.error.kind + ": " + a.error.message));
     const list = el("ul", {class: "alerts"});
