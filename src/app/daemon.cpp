@@ -239,13 +239,16 @@ private:
       return {{"backend", m_store.backend()}, {"replica_id", m_replica_id}, {"replicas", replicas}};
     }
     const auto lease = m_ownership->lease();
+    std::map<std::string, std::vector<std::string>> held;
+    for (const auto& [account, owner] : probers()) held[owner].push_back(account);
     for (const auto& r : m_store.replicas(now)) {
       replicas.push_back({{"id", r.id},
                           {"self", r.id == m_replica_id},
                           {"live", r.last_seen >= now - lease},
                           {"started", format_rfc3339(r.started)},
                           {"last_renewal", format_rfc3339(r.last_seen)},
-                          {"accounts", r.accounts}});
+                          {"accounts", r.accounts},
+                          {"held", held[r.id]}});
     }
     return {{"backend", m_store.backend()},
             {"replica_id", m_replica_id},
