@@ -43,7 +43,12 @@ Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outb
       m_outbox(outbox),
       m_options(options),
       m_assessor(store, clock),
-      m_alerts(store, clock) {}
+      m_alerts(store, clock) {
+  // The daemon serves /healthz and starts its heartbeats before the loop: until the loop goes
+  // round, it counts as having just ticked, not as stalled since the clock's epoch (which
+  // pinged the heartbeats' fail_url at every start that lost the race).
+  m_last_tick = m_clock.monotonic().time_since_epoch().count();
+}
 
 Monitor::~Monitor() { stop(std::chrono::seconds(1)); }
 

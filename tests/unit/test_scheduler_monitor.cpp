@@ -217,6 +217,16 @@ struct Watch {
 }  // namespace
 
 TEST_SUITE("scheduler.monitor.time") {
+  TEST_CASE("before the loop starts it does not look stalled") {
+    // The daemon asks for /healthz and pings its heartbeats before it starts the loop.
+    TempDir dir;
+    SystemClock clock;
+    storage::SqliteStore store(dir.file("cw.db"));
+    notify::Outbox outbox(store, clock, notify::RetryPolicy{});
+    scheduler::Monitor monitor(store, clock, outbox);
+    CHECK(clock.monotonic() - monitor.last_tick() < 1s);
+  }
+
   TEST_CASE("a wall clock stepped back an hour does not stall probing") {
     Watch w;
     w.clock.step_wall(-1h);

@@ -56,7 +56,8 @@ public:
   void stop(Duration grace);
 
   // When the loop last went round, on the monotonic clock (for /healthz and the systemd
-  // watchdog): a wall-clock step never makes the loop look stalled.
+  // watchdog): a wall-clock step never makes the loop look stalled. Before start(), when
+  // the monitor was made.
   SteadyPoint last_tick() const;
   // Makes the loop look at the schedule and the silences now rather than at its next
   // wake-up (a test that moved its fake clock).
