@@ -43,6 +43,11 @@ void GroupCommit::commit(Batch& batch) {
   try {
     m_commit(batch.writes);
     return;
+  } catch (const CommitOutcomeUnknown&) {
+    // The group may be in the database already: writing its rows again one by one could
+    // store every sample twice. Each caller hears that its write's fate is unknown.
+    for (auto* w : batch.writes) w->error = std::current_exception();
+    return;
   } catch (...) {
     if (batch.writes.size() == 1) {
       batch.writes.front()->error = std::current_exception();

@@ -1,4 +1,5 @@
 // Store's probe write path: group commit (src/storage/group_commit.cpp), with real SQLite.
+#include "creditwatch/storage/group_commit.hpp"
 #include "creditwatch/storage/sqlite/database.hpp"
 #include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "creditwatch/storage/store.hpp"
@@ -9,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,8 +19,11 @@
 using creditwatch::Decimal;
 using creditwatch::from_unix_ms;
 using creditwatch::TimePoint;
+using creditwatch::storage::CommitOutcomeUnknown;
 using creditwatch::storage::Database;
 using creditwatch::storage::DatabaseError;
+using creditwatch::storage::GroupCommit;
+using creditwatch::storage::ProbeWrite;
 using creditwatch::storage::ProbeRow;
 using creditwatch::storage::SampleRow;
 using creditwatch::storage::SqliteStore;
@@ -132,6 +138,54 @@ TEST_SUITE("storage_group_commit") {
     CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account = 'bad'") == 0);
     CHECK(count(other, "SELECT COUNT(*) FROM probes WHERE account = 'bad'") == 0);
     CHECK(store.write_stats().waiting == 0);
+  }
+
+  TEST_CASE("a group whose commit outcome is unknown is not written again row by row") {
+    // PostgreSQL lost the connection during COMMIT: the group may be stored already, so
+    // writing each of its writes again would store them twice.
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool release_first = false;
+    int commits = 0;
+    GroupCommit group([&](const std::vector<ProbeWrite*>& writes) {
+      std::unique_lock lock(mutex);
+      if (++commits == 1) {
+        cv.wait(lock, [&] { return release_first; });  // the others queue meanwhile
+        return;
+      }
+      if (writes.size() > 1) throw CommitOutcomeUnknown("COMMIT failed: server closed the connection");
+    });
+    const std::vector<SampleRow> samples{sample("a", "1")};
+    const ProbeRow probe = ok_probe("a");
+    std::atomic<int> unknown{0};
+    auto add = [&] {
+      ProbeWrite w{&samples, &probe, nullptr};
+      try {
+        group.write(w);
+      } catch (const CommitOutcomeUnknown&) {
+        ++unknown;
+      }
+    };
+    std::vector<std::thread> threads;
+    threads.emplace_back(add);
+    auto queued = [&](std::uint64_t n) {
+      for (int i = 0; i < 10'000 && group.stats().waiting < n; ++i) std::this_thread::sleep_for(1ms);
+      return group.stats().waiting >= n;
+    };
+    REQUIRE(queued(1));
+    threads.emplace_back(add);
+    threads.emplace_back(add);
+    REQUIRE(queued(3));
+    {
+      std::lock_guard lock(mutex);
+      release_first = true;
+    }
+    cv.notify_all();
+    for (auto& t : threads) t.join();
+
+    CHECK(commits == 2);  // the first alone, then the two together: no retry one by one
+    CHECK(unknown == 2);
+    CHECK(group.stats().waiting == 0);
   }
 
   TEST_CASE("many threads writing at once lose nothing") {

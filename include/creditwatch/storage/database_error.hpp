@@ -17,4 +17,11 @@ private:
   int m_code;
 };
 
+// A COMMIT whose answer was lost with the connection: the transaction may or may not have
+// been committed, so the caller must not simply run it again (it could enqueue a page twice).
+class CommitOutcomeUnknown : public DatabaseError {
+public:
+  using DatabaseError::DatabaseError;
+};
+
 }  // namespace creditwatch::storage

@@ -64,12 +64,8 @@ private:
   std::unordered_map<std::string, std::string> m_prepared;  // SQL text -> statement name
 };
 
-// A COMMIT whose answer was lost with the connection: the transaction may or may not have
-// been committed, so the caller must not simply run it again (it could enqueue a page twice).
-class CommitOutcomeUnknown : public DatabaseError {
-public:
-  using DatabaseError::DatabaseError;
-};
+// Declared with DatabaseError: the group commit, shared by both stores, must tell it apart.
+using storage::CommitOutcomeUnknown;
 
 // RAII: BEGIN on construction, ROLLBACK unless commit() was called.
 class Transaction {
