@@ -61,6 +61,8 @@ constexpr auto k_interval = 1s;
 // How long a duplicate is given to show up before "exactly once" is believed: a lease
 // (a second owner, or a second sender, would act within it) and two probes more.
 constexpr auto k_quiet = k_lease + 2 * k_interval;
+// How long the webhook fake takes to answer (see WebhookFake).
+constexpr auto k_slow_webhook = 1500ms;
 // The issue's bound for "every account is probed again" after a replica is killed.
 constexpr auto k_failover_limit = 30s;
 
@@ -110,11 +112,13 @@ struct Delivery {
   bool held = false;  // kept without an answer (the sender was to be killed meanwhile)
 };
 
-// A webhook receiver: answers 200 at once, except that after hold_next() the next request is
-// kept unanswered (as a receiver that hangs would) until the fake goes away.
+// A webhook receiver: answers 200 after `delay`, except that after hold_next() the next
+// request is kept unanswered (as a receiver that hangs would) until the fake goes away. A slow
+// answer keeps a notification pending for longer than the other replicas' outboxes take to
+// look again (a second), so only its claim keeps them from sending it too.
 class WebhookFake {
 public:
-  WebhookFake() {
+  explicit WebhookFake(std::chrono::milliseconds delay = 0ms) : m_delay(delay) {
     m_server.post(k_hook_path, [this](const httplib::Request& req, httplib::Response& res) { answer(req, res); });
     m_server.start();
   }
@@ -157,10 +161,11 @@ private:
     const bool hold = m_hold_next;
     m_hold_next = false;
     m_deliveries.push_back(Delivery{body.is_discarded() ? json() : body, req.body, hold});
-    if (hold) m_release.wait_for(lock, 60s, [&] { return m_closing; });
+    m_release.wait_for(lock, hold ? std::chrono::milliseconds(60s) : m_delay, [&] { return m_closing; });
     reply_json(res, 200, R"({"ok":true})");
   }
 
+  const std::chrono::milliseconds m_delay;
   mutable std::mutex m_mutex;
   std::condition_variable m_release;
   bool m_hold_next = false;
@@ -339,8 +344,9 @@ std::string describe(const std::map<std::string, std::size_t>& holdings) {
 // weeks), a webhook notifier and a heartbeat, each on a loopback fake.
 class Fleet {
 public:
-  Fleet(const std::string& database_url, const std::vector<std::string>& burning)
-      : accounts(account_names()), deepseek(prefixes(accounts)), db(database_url) {
+  Fleet(const std::string& database_url, const std::vector<std::string>& burning,
+        std::chrono::milliseconds webhook_delay = k_slow_webhook)
+      : accounts(account_names()), deepseek(prefixes(accounts)), hook(webhook_delay), db(database_url) {
     for (const auto& a : accounts) {
       if (std::find(burning.begin(), burning.end(), a) == burning.end()) {
         deepseek.set_mode(DeepSeekFake::Mode::topped_up, "/" + a);
@@ -655,7 +661,19 @@ TEST_SUITE("replicas") {
     auto& a = fleet.start("replica-a");
     auto& b = fleet.start("replica-b");
     REQUIRE_MESSAGE(fleet.all_probed_since(began, 15s), fleet.logs());
+    REQUIRE(poll([&] { return fleet.settled({"replica-a", "replica-b"}); }, 15s));
     expect_fired_once(fleet, {k_runway_key});
+    // One quiet account of each replica, whose key will be revoked during the outage.
+    std::vector<std::string> revoked;
+    for (const auto& id : {"replica-a", "replica-b"}) {
+      for (const auto& [account, owner] : fleet.db.owners()) {
+        if (owner == id && account != "ds-main") {
+          revoked.push_back(account);
+          break;
+        }
+      }
+    }
+    REQUIRE(revoked.size() == 2);
 
     // Down: both stay up, /healthz says 503 with a reason, and the providers are still probed.
     pg.stop();
@@ -676,8 +694,8 @@ TEST_SUITE("replicas") {
       CHECK(reason.find_first_not_of(" \n") != std::string::npos);
       CHECK(reason.find(role.password) == std::string::npos);
     }
-    // An alert that starts while the database is down: the key of ds-05 is revoked.
-    fleet.deepseek.set_mode(DeepSeekFake::Mode::unauthorized, "/ds-05");
+    // Alerts that start while the database is down: keys are revoked, one in each share.
+    for (const auto& account : revoked) fleet.deepseek.set_mode(DeepSeekFake::Mode::unauthorized, "/" + account);
     const auto probes_before = fleet.deepseek.requests().size();
     std::this_thread::sleep_for(std::chrono::milliseconds(5000) -
                                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopped));
@@ -705,7 +723,7 @@ TEST_SUITE("replicas") {
                     fleet.db.unprobed_since(restarted, fleet.accounts).size() << " account(s) not probed again\n"
                                                                               << fleet.logs());
     MESSAGE("every account stored again " << seconds_since(restarted_steady) << " s after PostgreSQL came back");
-    expect_fired_once(fleet, {dedup_key("ds-05", "key_invalid")});
+    expect_fired_once(fleet, {dedup_key(revoked[0], "key_invalid"), dedup_key(revoked[1], "key_invalid")});
     CHECK(fleet.hook.of(k_runway_key, "firing").size() == 1);
     CHECK(a.running());
     CHECK(b.running());
