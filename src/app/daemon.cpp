@@ -45,10 +45,10 @@ constexpr int k_malloc_arenas = 2;
 // What GET /api/v1/accounts/NAME/samples covers when the request names no `since`.
 constexpr Duration k_default_samples_span = std::chrono::hours(24 * 7);
 
-// A delivery's claim outlasts the longest sink request (5 s) with room to spare, and ends
-// with the lease: a replica killed mid-send has its notification sent by another within
-// about the time its accounts take to move.
-constexpr Duration k_claim_beyond_lease = std::chrono::seconds(10);
+// A delivery's claim outlasts the longest sink request (an email: up to 20 s) with room to
+// spare, and grows with the lease: a replica killed mid-send has its notification sent by
+// another soon after its accounts have moved.
+constexpr Duration k_claim_beyond_lease = std::chrono::seconds(30);
 
 notify::RetryPolicy retry_policy(const config::Config& c) {
   return notify::RetryPolicy{c.alerting.retry_initial, c.alerting.retry_max, c.alerting.dead_after, 0.2,

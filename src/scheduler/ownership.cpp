@@ -48,6 +48,7 @@ std::string Ownership::owner_of(const std::string& account, const std::vector<st
 
 Ownership::Change Ownership::renew(const std::vector<std::string>& accounts) {
   const TimePoint now = m_clock.now();
+  const SteadyPoint started = m_clock.monotonic();
   std::set<std::string> held;
   try {
     m_store.announce_replica(m_replica_id, m_started, now);
@@ -88,6 +89,7 @@ Ownership::Change Ownership::renew(const std::vector<std::string>& accounts) {
   }
   m_owned = std::move(held);
   m_last_renewal = now;
+  m_valid_until = started + m_lease;
   if (!change.gained.empty() || !change.lost.empty()) {
     spdlog::info("replica {}: now probes {} account(s) ({} gained, {} handed over)", m_replica_id, m_owned.size(),
                  change.gained.size(), change.lost.size());
@@ -115,6 +117,23 @@ bool Ownership::owns(const std::string& account) const {
 std::set<std::string> Ownership::owned() const {
   std::lock_guard lock(m_mutex);
   return m_owned;
+}
+
+bool Ownership::holds(const std::string& account) const {
+  std::lock_guard lock(m_mutex);
+  return m_owned.count(account) > 0 && m_clock.monotonic() < m_valid_until;
+}
+
+void Ownership::drop(const std::string& account) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_owned.erase(account);
+  }
+  try {
+    m_store.release_leases(m_replica_id, {account});
+  } catch (const std::exception&) {
+    // The lease runs out by itself; this replica no longer acts on the account meanwhile.
+  }
 }
 
 TimePoint Ownership::last_renewal() const {

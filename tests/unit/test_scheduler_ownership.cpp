@@ -156,5 +156,14 @@ TEST_SUITE("scheduler_ownership") {
     CHECK(a.owned().size() == 5);
     CHECK(a.renewal_failures() == 1);
     CHECK(a.last_renewal() == renewed);
+    // Still within the lease of the last renewal: it may judge its accounts.
+    CHECK(a.holds("acct-0"));
+    // Past it, another replica may have taken them: it keeps them (probing goes on) but may
+    // no longer act as their owner until a renewal succeeds.
+    clock.advance(11s);
+    CHECK(a.owns("acct-0"));
+    CHECK_FALSE(a.holds("acct-0"));
+    a.renew(names);
+    CHECK(a.holds("acct-0"));
   }
 }

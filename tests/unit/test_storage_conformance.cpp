@@ -276,6 +276,28 @@ TEST_SUITE("storage_conformance") {
     CHECK(store->alerts("a").at(0).state == "firing");
   }
 
+  TEST_CASE_TEMPLATE("store conformance: save_alert does not replace a pending row a sender holds", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    store->save_alert(alert_row("a", "runway", "firing", k_t0), {outbox_row("am", k_t0, k_t0)});
+    const auto on_the_wire = store->notifications().at(0).id;
+    REQUIRE(store->claim_notification(on_the_wire, "replica-x#1", k_t0, k_t0 + 1min) == Claim::taken);
+    // While it is being sent the alert resolves: the claimed row stays, the new state queues behind it.
+    store->save_alert(alert_row("a", "runway", "resolved", k_t0 + 10s), {outbox_row("am", k_t0 + 10s, k_t0 + 10s)},
+                      {"am"});
+    auto all = store->notifications(OutboxState::pending);
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].id == on_the_wire);
+    // Once the claim has expired (its sender died) the row is fair game again.
+    store->save_alert(alert_row("a", "runway", "firing", k_t0 + 5min), {outbox_row("am", k_t0 + 5min, k_t0 + 5min)},
+                      {"am"});
+    all = store->notifications(OutboxState::pending);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].created == k_t0 + 5min);
+  }
+
   TEST_CASE_TEMPLATE("store conformance: enqueue_refresh adds a row only while its notifier has none of its key pending",
                      Backend, SqliteBackend, PostgresBackend) {
     Backend backend;

@@ -39,6 +39,13 @@ public:
   void leave();
 
   bool owns(const std::string& account) const;
+  // Whether this replica may still act on `account` as its owner: it owns it and its
+  // leases were renewed less than a lease ago (monotonic). A replica whose renewals fail
+  // keeps probing, but stops judging and paging once another may have taken over; the
+  // next successful renewal decides.
+  bool holds(const std::string& account) const;
+  // Gives `account` up now (its state could not be loaded): the next renewal takes it again.
+  void drop(const std::string& account);
   std::set<std::string> owned() const;
   const std::string& replica_id() const { return m_replica_id; }
   Duration lease() const { return m_lease; }
@@ -61,6 +68,7 @@ private:
   mutable std::mutex m_mutex;
   std::set<std::string> m_owned;
   TimePoint m_last_renewal{};
+  SteadyPoint m_valid_until{};  // a lease after the start of the last successful renewal
   std::uint64_t m_failures = 0;
 };
 

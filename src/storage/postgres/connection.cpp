@@ -12,7 +12,9 @@ namespace creditwatch::storage::postgres {
 namespace {
 
 constexpr auto k_first_backoff = std::chrono::milliseconds(500);
-constexpr auto k_max_backoff = std::chrono::milliseconds(30'000);
+// Short next to a lease (at least 3 s): a server that is back must be found before this
+// replica's leases run out, or it gives up accounts (and stays 503) for no reason.
+constexpr auto k_max_backoff = std::chrono::milliseconds(2'000);
 
 std::string one_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -86,6 +88,10 @@ std::string conninfo_for(const std::string& url) {
   // A partitioned server must not hold a probe thread for libpq's default of forever.
   if (!query_value(query, "connect_timeout")) add("connect_timeout=5");
   if (!query_value(query, "application_name")) add("application_name=creditwatch");
+  // A network that drops packets silently would otherwise hold a query (and the loop thread
+  // renewing leases) until the kernel gives up on the connection, about 15 minutes.
+  if (!query_value(query, "keepalives_idle")) add("keepalives_idle=5&keepalives_interval=2&keepalives_count=2");
+  if (!query_value(query, "tcp_user_timeout")) add("tcp_user_timeout=10000");
   if (extra.empty()) return url;
   return url + (query_start == std::string::npos ? "?" : "&") + extra;
 }

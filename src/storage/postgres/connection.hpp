@@ -83,7 +83,7 @@ private:
 
 // A few connections shared by all threads. A thread borrows one for a method's length. A
 // lost server fails fast: after a failed connect, further borrows throw at once until the
-// backoff (0.5 s doubling to 30 s) has passed, so probes never queue behind connect timeouts.
+// backoff (0.5 s doubling to 2 s) has passed, so probes never queue behind connect timeouts.
 class ConnectionPool {
 public:
   ConnectionPool(std::string conninfo, std::size_t size);

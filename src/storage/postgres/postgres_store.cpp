@@ -265,8 +265,10 @@ void PostgresStore::save_alert(const AlertRow& alert, const std::vector<OutboxRo
     postgres::Transaction tx(c);
     for (const auto& n : notifications) {
       if (std::find(replace_pending.begin(), replace_pending.end(), n.notifier) == replace_pending.end()) continue;
-      c.run("DELETE FROM outbox WHERE state = 'pending' AND notifier = $1 AND dedup_key = $2",
-            {text(n.notifier), text(n.dedup_key)});
+      // A row a sender holds is on the wire: it stays, and the new state goes out after it.
+      c.run("DELETE FROM outbox WHERE state = 'pending' AND notifier = $1 AND dedup_key = $2 AND NOT "
+            "(claimed_by <> '' AND claim_until_ms >= $3)",
+            {text(n.notifier), text(n.dedup_key), ms(n.created)});
     }
     c.run("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account, rule) DO UPDATE SET "

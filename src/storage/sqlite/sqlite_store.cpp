@@ -230,9 +230,12 @@ void SqliteStore::save_alert(const AlertRow& alert, const std::vector<OutboxRow>
   Transaction tx(m_db);
   for (const auto& n : notifications) {
     if (std::find(replace_pending.begin(), replace_pending.end(), n.notifier) == replace_pending.end()) continue;
-    m_db.cached("DELETE FROM outbox WHERE state = 'pending' AND notifier = ?1 AND dedup_key = ?2")
+    // A row a sender holds is on the wire: it stays, and the new state goes out after it.
+    m_db.cached("DELETE FROM outbox WHERE state = 'pending' AND notifier = ?1 AND dedup_key = ?2 AND NOT "
+                "(claimed_by != '' AND claim_until_ms >= ?3)")
         .bind(1, n.notifier)
         .bind(2, n.dedup_key)
+        .bind(3, to_unix_ms(n.created))
         .run();
   }
   m_db.cached("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) "
