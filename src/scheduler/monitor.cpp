@@ -298,7 +298,12 @@ void Monitor::run_job(const Job& job, http::Client& client) {
   ++m_probes_done;
   record_contact(account->name, assessment);
   log_probe(*account, assessment);
-  if (judges(account->name) && m_alerts.apply(*account, assessment, *job.runtime) > 0) m_outbox.wake();
+  {
+    // Not while a renewal hands accounts over: an account handed over mid-probe must not be
+    // judged here on state this replica has just forgotten (it would page again as new).
+    std::shared_lock handover(m_handover_mutex);
+    if (judges(account->name) && m_alerts.apply(*account, assessment, *job.runtime) > 0) m_outbox.wake();
+  }
   std::function<void(const Assessment&)> callback;
   {
     std::lock_guard lock(m_mutex);
@@ -416,8 +421,7 @@ bool Monitor::owns(const std::string& account) const {
 // learn what it lost) before it judges, or both would page for the same change.
 bool Monitor::judges(const std::string& account) const {
   if (!m_options.ownership) return true;
-  const auto& ownership = *m_options.ownership;
-  return ownership.owns(account) && m_clock.now() < ownership.last_renewal() + ownership.lease();
+  return m_options.ownership->holds(account);
 }
 
 void Monitor::renew_ownership() {
@@ -427,7 +431,8 @@ void Monitor::renew_ownership() {
     accounts.reserve(m_targets.size());
     for (const auto& entry : m_targets) accounts.push_back(entry.first);
   }
-  const auto change = m_options.ownership->renew(accounts);
+  std::unique_lock handover(m_handover_mutex);
+  auto change = m_options.ownership->renew(accounts);
   for (const auto& account : change.lost) {
     m_alerts.forget(account);
     m_assessor.forget(account);
@@ -438,9 +443,14 @@ void Monitor::renew_ownership() {
     try {
       m_alerts.reload(account);
     } catch (const std::exception& e) {
-      spdlog::error("account {}: cannot load its alert state: {}", account, e.what());
+      // Judged on no state, a firing alert would page again as new and its resolve be lost:
+      // give the account back, and take it again (and load again) at the next renewal.
+      spdlog::error("account {}: cannot load its alert state, leaving it for now: {}", account, e.what());
+      m_options.ownership->drop(account);
+      m_alerts.forget(account);
     }
   }
+  handover.unlock();
   {
     std::lock_guard lock(m_mutex);
     for (const auto& account : change.lost) {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -141,6 +142,8 @@ private:
   std::atomic<std::size_t> m_probes_done{0};
   SteadyPoint m_next_housekeeping{};
   SteadyPoint m_next_renewal{};
+  // Shared by probes while they judge, exclusive while a renewal hands accounts over.
+  std::shared_mutex m_handover_mutex;
   std::thread m_loop_thread;
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job
