@@ -21,12 +21,15 @@ fire and resolve all through the run. Measured from the database and the sink:
     the outbox's "reclaimed" count (log lines, and /metrics when it exposes one).
 
 Scale-out (`--mode scaleout`): N accounts at `--scale-interval` (more than one replica can
-hold), with 1, 2, 3 replicas in turn, each on a fresh database: stored probe rows per second
-over a steady window, CPU of the replicas, of PostgreSQL and of the whole machine.
+hold: 10,000 at 1 s by default), with 1, 2, 3 replicas in turn, each on a fresh database:
+stored probe rows per second over a steady window, CPU of the replicas, of PostgreSQL and of
+the whole machine, and probe rows per PostgreSQL transaction (group commit).
 
-Python 3 standard library only. What the figures in docs/benchmarks.md came from:
+Python 3 standard library only. The runs in docs/benchmarks.md ("Replicas on PostgreSQL"):
 
-  bench/replicas/run_failover.py --binary build-h6/src/creditwatch --json failover.json
+  bench/replicas/run_failover.py --binary build-h6/src/creditwatch --scale-accounts 5000 --json all.json
+  bench/replicas/run_failover.py --binary build-h6/src/creditwatch --mode scaleout --json scale.json
+  bench/replicas/run_failover.py --binary build-h6/src/creditwatch --mode failover --lease 5s --duration 180
 """
 
 import argparse
@@ -54,6 +57,7 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 HIGH_BALANCE = 110.0
 LOW_BALANCE = 20.0
 MIN_BALANCE = 50.0  # alert accounts fire min_balance while served LOW_BALANCE
+RECLAIMED = re.compile(r"notifier \S+: (\S+) was being sent by \S+ when it stopped")
 
 
 def now_ms():
@@ -240,7 +244,7 @@ def flap_forever(www, groups, period, stop):
 class Sink:
     """A webhook receiver recording every delivery (200 to each)."""
 
-    def __init__(self):
+    def __init__(self, delay):
         self.deliveries = []
         self.lock = threading.Lock()
         sink = self
@@ -248,6 +252,7 @@ class Sink:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(delay)  # a remote receiver's latency: a kill can land mid-send
                 try:
                     j = json.loads(body)
                     record = {"at_ms": now_ms(), "key": [j.get("dedup_key"), j.get("status"), j.get("reason"),
@@ -485,7 +490,7 @@ class CpuWindow:
 def failover(args, work, pg, nginx, nginx_port, www):
     database = "failover"
     pg.sql(f"CREATE DATABASE {database}")
-    sink = Sink()
+    sink = Sink(args.sink_delay)
     conf = os.path.join(work, "failover.yaml")
     write_config(conf, pg.url(database), nginx_port, args.accounts, args.alert_accounts, args.flap_groups,
                  args.interval, args.lease, sink.port, args.log_level)
@@ -556,11 +561,15 @@ def failover(args, work, pg, nginx, nginx_port, www):
     result["coverage"] = coverage(pg, database, args.accounts, interval, phase_start, phase_end)
     result["baseline_coverage"] = coverage(pg, database, args.accounts, interval, base_start, base_end)
     result["notifications"] = notifications(pg, database, sink.deliveries)
-    reclaimed_lines = 0
+    reclaimed = []
     for r in replicas:
         with open(r.log_path, errors="replace") as f:
-            reclaimed_lines += sum(1 for line in f if "(it may arrive twice)" in line)
-    result["notifications"]["reclaimed_log_lines"] = reclaimed_lines
+            reclaimed += [m.group(1) for m in map(RECLAIMED.search, f) if m]
+    n = result["notifications"]
+    n["reclaimed_log_lines"] = len(reclaimed)
+    # A duplicate is allowed only when its sender was killed mid-send and another replica
+    # took the claim over (and said so in its log).
+    n["duplicates_without_reclaim"] = sum(1 for key in n["duplicate_keys_all"] if key[0] not in reclaimed)
     result["notifications"]["reclaimed_metric_lines"] = [line for text in metrics for line in text.splitlines()
                                                          if "reclaim" in line and not line.startswith("#")]
     result["cluster_at_end"] = json.loads(cluster) if cluster else None
@@ -646,9 +655,11 @@ def notifications(pg, database, deliveries):
     queued = {}
     order = {}
     states = {}
+    state_of = {}
     for row_id, state, attempts, *key in rows:
         key = tuple(key)
         queued[key] = queued.get(key, 0) + 1
+        state_of.setdefault(key, []).append(state)
         order.setdefault(key[0], []).append((int(row_id), key))
         states[state] = states.get(state, 0) + 1
     received = {}
@@ -659,6 +670,11 @@ def notifications(pg, database, deliveries):
         if key:
             arrivals.setdefault(key[0], []).append(key)
     lost = sum(max(0, n - received.get(key, 0)) for key, n in queued.items())
+    # Of those: rows the outbox marked delivered though the sink never saw them (a real loss
+    # whatever the drain), and rows still pending when the drain gave up (a backlog).
+    missing = [key for key, n in queued.items() if received.get(key, 0) < n]
+    lost_marked_delivered = sum(1 for key in missing if "delivered" in state_of[key])
+    lost_still_pending = sum(1 for key in missing if "pending" in state_of[key])
     duplicates = sum(max(0, n - queued.get(key, 0)) for key, n in received.items() if key in queued)
     unknown = sum(n for key, n in received.items() if key not in queued)
     # Per alert, first arrivals must follow outbox order.
@@ -674,15 +690,18 @@ def notifications(pg, database, deliveries):
             if rank.get(key, last) < last:
                 violations += 1
             last = max(last, rank.get(key, last))
-    duplicate_keys = [list(key) for key, n in received.items() if key in queued and n > queued[key]]
+    duplicate_keys = [list(key) for key, n in received.items() if key in queued and n > queued[key]
+                      for _ in range(n - queued[key])]
     return {
         "queued": len(rows),
         "outbox_states": states,
         "delivered_to_sink": len(deliveries),
         "distinct_delivered": sum(1 for key in received if key in queued),
         "lost": lost,
+        "lost_marked_delivered": lost_marked_delivered,
+        "lost_still_pending": lost_still_pending,
         "duplicates": duplicates,
-        "duplicate_keys": duplicate_keys[:20],
+        "duplicate_keys_all": duplicate_keys,
         "unknown_deliveries": unknown,
         "order_violations": violations,
         "by_status": {s: sum(n for key, n in queued.items() if key[1] == s) for s in ("firing", "resolved")},
@@ -766,8 +785,10 @@ def main():
     p.add_argument("--baseline", type=float, default=60, help="seconds measured without kills, before them")
     p.add_argument("--duration", type=float, default=600, help="seconds of the kill phase")
     p.add_argument("--kill-every", type=float, default=30)
+    p.add_argument("--sink-delay", type=float, default=0.2,
+                   help="seconds the webhook sink takes to answer (a remote receiver's latency)")
     p.add_argument("--drain-timeout", type=float, default=120)
-    p.add_argument("--scale-accounts", type=int, default=5000)
+    p.add_argument("--scale-accounts", type=int, default=10000)
     p.add_argument("--scale-interval", default="1s")
     p.add_argument("--scale-replicas", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--scale-warmup", type=float, default=20)
@@ -835,7 +856,9 @@ def print_failover(r):
           f"{b['coverage']:.4f} before; longest gap {c['max_gap_max_s']:.1f} s, "
           f"{c['accounts_with_gap_over_3_intervals']} accounts with a gap over 3 intervals")
     print(f"notifications: {n['queued']} queued {n['outbox_states']}, {n['delivered_to_sink']} deliveries, "
-          f"lost {n['lost']}, duplicates {n['duplicates']}, unknown {n['unknown_deliveries']}, "
+          f"lost {n['lost']} ({n['lost_still_pending']} still pending, {n['lost_marked_delivered']} marked "
+          f"delivered), duplicates {n['duplicates']} ({n['duplicates_without_reclaim']} without a reclaim), "
+          f"unknown {n['unknown_deliveries']}, "
           f"order violations {n['order_violations']}, reclaimed (log) {n['reclaimed_log_lines']}")
     print(f"CPU during kills: {r['cpu']}", flush=True)
 
