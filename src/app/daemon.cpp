@@ -242,6 +242,9 @@ private:
     std::map<std::string, std::vector<std::string>> held;
     for (const auto& [account, owner] : probers()) held[owner].push_back(account);
     for (const auto& r : m_store.replicas(now)) {
+      // A replica gone for an hour (killed, not restarted under its id) is history, not
+      // the cluster; its row goes with the retention prune.
+      if (r.last_seen < now - std::max<Duration>(lease * 10, std::chrono::hours(1))) continue;
       replicas.push_back({{"id", r.id},
                           {"self", r.id == m_replica_id},
                           {"live", r.last_seen >= now - lease},
