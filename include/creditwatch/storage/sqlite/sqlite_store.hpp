@@ -21,8 +21,6 @@ public:
   ~SqliteStore() override;
 
   static constexpr int k_schema_version = 3;
-  // At most this many probe writes share one transaction.
-  static constexpr std::size_t k_max_batch = GroupCommit::k_max_batch;
 
   std::string backend() const override { return "sqlite"; }
   bool shared() const override { return false; }
