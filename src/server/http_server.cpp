@@ -1,5 +1,6 @@
 #include "creditwatch/server/http_server.hpp"
 
+#include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/server/status_page.hpp"
 
@@ -88,10 +89,14 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (request.path == "/healthz") route = Route::healthz;
   if (request.path == "/metrics") route = Route::metrics;
   if (request.path == "/api/v1/accounts") route = Route::accounts;
+  if (request.path == "/api/v1/summary") route = Route::summary;
   if (request.path == "/api/v1/cluster") route = Route::cluster;
   if (request.path == "/") route = Route::page;
   if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "samples") {
     route = Route::samples;
+  }
+  if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "series") {
+    route = Route::series;
   }
   if (!route) return HttpResponse::text(404, "not found\n");
   if (request.method != "GET" && request.method != "HEAD") {
@@ -120,9 +125,13 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         return response;
       }
       case Route::accounts:
-        return HttpResponse::json(200, m_endpoints.accounts());
+        return accounts(request);
+      case Route::summary:
+        return HttpResponse::json(200, m_endpoints.summary ? m_endpoints.summary() : nlohmann::json::object());
       case Route::samples:
         return samples(request);
+      case Route::series:
+        return series(request);
       case Route::cluster:
         return HttpResponse::json(200, m_endpoints.cluster ? m_endpoints.cluster() : nlohmann::json::object());
       case Route::page: {
@@ -139,6 +148,12 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
     spdlog::error("http: {} failed: {}", request.path, e.what());
   }
   return HttpResponse::text(500, "internal error\n");
+}
+
+HttpResponse HttpServer::accounts(const HttpRequest& request) {
+  auto query = parse_accounts_query(request);
+  if (!query) return HttpResponse::json(400, {{"error", query.error()}});
+  return HttpResponse::json(200, m_endpoints.accounts(*query));
 }
 
 HttpResponse HttpServer::samples(const HttpRequest& request) {
@@ -161,6 +176,32 @@ HttpResponse HttpServer::samples(const HttpRequest& request) {
   auto body = m_endpoints.samples(request.segments[3], query);
   if (!body) return HttpResponse::json(404, {{"error", "no such account"}});
   return HttpResponse::json(200, *body);
+}
+
+HttpResponse HttpServer::series(const HttpRequest& request) {
+  SeriesQuery query;
+  for (const auto& [name, field] : {std::pair{"from", &query.from}, std::pair{"to", &query.to}}) {
+    if (const auto text = request.query_value(name)) {
+      *field = parse_rfc3339(*text);
+      if (!*field) {
+        return HttpResponse::json(
+            400, {{"error", std::string(name) + " must be an RFC 3339 time, e.g. 2026-05-01T00:00:00Z"}});
+      }
+    }
+  }
+  if (query.from && query.to && *query.from >= *query.to) {
+    return HttpResponse::json(400, {{"error", "from must be before to"}});
+  }
+  if (const auto step = request.query_value("step")) {
+    query.step = parse_duration(*step);
+    if (!query.step || *query.step <= Duration::zero()) {
+      return HttpResponse::json(400, {{"error", "step must be a duration, e.g. 1h, 15m or 1d"}});
+    }
+  }
+  if (!m_endpoints.series) return HttpResponse::text(404, "not found\n");
+  auto answer = m_endpoints.series(request.segments[3], query);
+  if (!answer) return HttpResponse::json(404, {{"error", "no such account"}});
+  return HttpResponse::json(answer->bad_request ? 400 : 200, answer->body);
 }
 
 }  // namespace creditwatch::server

@@ -1,31 +1,50 @@
 #include "creditwatch/server/metrics.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <sstream>
+#include <cstdint>
 
 namespace creditwatch::server {
 namespace {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-std::string number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+// Appends `value` as Prometheus reads it back: whole numbers (counts, whole-second
+// timestamps) without an exponent ("1777593600"), others in their shortest round-trip form
+// ("0.05", not "0.050000000000000003").
+void append_number(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+    return;
+  }
   char buffer[64];
-  // Whole numbers (counts, whole-second timestamps) without an exponent: "1777593600".
-  if (std::abs(value) < 1e15 && value == std::trunc(value)) {
-    std::snprintf(buffer, sizeof buffer, "%.0f", value);
-    return buffer;
+  const auto end = std::abs(value) < 1e15 && value == std::trunc(value)
+                       ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<std::int64_t>(value)).ptr
+                       : std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  out.append(buffer, end);
+}
+
+std::string number(double value) {
+  std::string out;
+  append_number(out, value);
+  return out;
+}
+
+void append_escaped(std::string& out, const std::string& value) {
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
-  // Otherwise the shortest form that reads back as the same double: "0.05", not
-  // "0.050000000000000003".
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
 }
 
 // Label names must match [a-zA-Z_][a-zA-Z0-9_]*; user labels are sanitised to fit.
@@ -36,97 +55,156 @@ std::string label_name(const std::string& name) {
   return out;
 }
 
+// The exposition is appended to one string: a scrape of 5,000 accounts writes ~15,000
+// lines, so no line may cost a stream or a vector of its own.
 class Writer {
 public:
+  Writer() { m_out.reserve(1 << 16); }
   void family(const std::string& name, const std::string& type, const std::string& help) {
-    m_out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    m_out += "# HELP ";
+    m_out += name;
+    m_out += ' ';
+    m_out += help;
+    m_out += "\n# TYPE ";
+    m_out += name;
+    m_out += ' ';
+    m_out += type;
+    m_out += '\n';
   }
   void sample(const std::string& name, const Labels& labels, double value) {
-    m_out << name;
+    m_out += name;
     if (!labels.empty()) {
-      m_out << "{";
+      m_out += '{';
       for (std::size_t i = 0; i < labels.size(); ++i) {
-        m_out << (i ? "," : "") << labels[i].first << "=\"" << escape_label(labels[i].second) << "\"";
+        if (i) m_out += ',';
+        label(labels[i].first, labels[i].second);
       }
-      m_out << "}";
+      m_out += '}';
     }
-    m_out << " " << number(value) << "\n";
+    value_and_end(value);
   }
-  std::string text() const { return m_out.str(); }
+  // A sample whose label text (without braces) is already written and escaped.
+  void sample_with(const std::string& name, const std::string& label_text, double value) {
+    m_out += name;
+    m_out += '{';
+    m_out += label_text;
+    m_out += '}';
+    value_and_end(value);
+  }
+  std::string take() { return std::move(m_out); }
 
 private:
-  std::ostringstream m_out;
+  void label(const std::string& name, const std::string& value) {
+    m_out += name;
+    m_out += "=\"";
+    append_escaped(m_out, value);
+    m_out += '"';
+  }
+  void value_and_end(double value) {
+    m_out += ' ';
+    append_number(m_out, value);
+    m_out += '\n';
+  }
+  std::string m_out;
 };
 
 // Accounts removed by a reload leave the exposition (their telemetry and stored alerts
 // outlive them), so Prometheus sees their series go stale instead of frozen.
 bool configured(const MetricsSnapshot& s, const std::string& account) { return s.labels.count(account) > 0; }
 
-Labels account_labels(const scheduler::Assessment& a, const MetricsSnapshot& s, bool with_currency) {
-  Labels labels = {{"account", a.account}, {"provider", a.provider}};
-  if (with_currency) labels.emplace_back("currency", a.currency);
+// `account="A",provider="P"[,currency="C"]` and the account's configured labels, escaped.
+void account_label_text(std::string& out, const scheduler::Assessment& a, const MetricsSnapshot& s,
+                        const std::string* currency) {
+  out.clear();
+  out += "account=\"";
+  append_escaped(out, a.account);
+  out += "\",provider=\"";
+  append_escaped(out, a.provider);
+  out += '"';
+  if (currency) {
+    out += ",currency=\"";
+    append_escaped(out, *currency);
+    out += '"';
+  }
   if (auto it = s.labels.find(a.account); it != s.labels.end()) {
     for (const auto& [k, v] : it->second) {
       const std::string name = label_name(k);
       if (name == "account" || name == "provider" || name == "currency") continue;
-      labels.emplace_back(name, v);
+      out += ',';
+      out += name;
+      out += "=\"";
+      append_escaped(out, v);
+      out += '"';
     }
   }
-  return labels;
 }
 
 void write_gauges(Writer& w, const MetricsSnapshot& s) {
+  std::string labels;
   w.family("creditwatch_balance", "gauge", "Latest balance of the account, in its currency.");
   for (const auto& [name, a] : s.latest) {
     if (!configured(s, name)) continue;
     for (const auto& b : a.balances) {
-      auto labels = account_labels(a, s, false);
-      labels.insert(labels.begin() + 2, {"currency", b.currency});
-      w.sample("creditwatch_balance", labels, b.balance.to_double());
+      account_label_text(labels, a, s, &b.currency);
+      w.sample_with("creditwatch_balance", labels, b.balance.to_double());
     }
   }
   w.family("creditwatch_burn_rate_per_day", "gauge", "Estimated spend per day, deposits excluded.");
   for (const auto& [name, a] : s.latest) {
     if (configured(s, name) && a.forecast && a.forecast->burn_per_day) {
-      w.sample("creditwatch_burn_rate_per_day", account_labels(a, s, true), *a.forecast->burn_per_day);
+      account_label_text(labels, a, s, &a.currency);
+      w.sample_with("creditwatch_burn_rate_per_day", labels, *a.forecast->burn_per_day);
     }
   }
   w.family("creditwatch_runway_days", "gauge", "Projected days until the balance reaches zero (median estimate).");
   for (const auto& [name, a] : s.latest) {
     if (configured(s, name) && a.forecast && a.forecast->runway_days) {
-      w.sample("creditwatch_runway_days", account_labels(a, s, true), *a.forecast->runway_days);
+      account_label_text(labels, a, s, &a.currency);
+      w.sample_with("creditwatch_runway_days", labels, *a.forecast->runway_days);
     }
   }
 }
 
 void write_probe_metrics(Writer& w, const MetricsSnapshot& s) {
   if (!s.telemetry) return;
+  std::string labels;
+  const auto probe_labels = [&](const std::string& account, const std::string& provider) {
+    labels.clear();
+    labels += "account=\"";
+    append_escaped(labels, account);
+    labels += "\",provider=\"";
+    append_escaped(labels, provider);
+    labels += '"';
+  };
   w.family("creditwatch_last_success_timestamp_seconds", "gauge", "Unix time of the last successful probe.");
-  for (const auto& [key, seconds] : s.telemetry->last_success()) {
-    if (!configured(s, key.first)) continue;
-    w.sample("creditwatch_last_success_timestamp_seconds", {{"account", key.first}, {"provider", key.second}}, seconds);
-  }
-  w.family("creditwatch_probe_duration_seconds", "histogram", "Time taken by each probe.");
-  for (const auto& [key, h] : s.telemetry->durations()) {
-    if (!configured(s, key.first)) continue;
+  s.telemetry->visit_accounts([&](const std::string& account, const Telemetry::AccountProbes& probes) {
+    if (!probes.last_success || !configured(s, account)) return;
+    probe_labels(account, probes.provider);
+    w.sample_with("creditwatch_last_success_timestamp_seconds", labels, *probes.last_success);
+  });
+  w.family("creditwatch_probe_duration_seconds", "histogram", "Time taken by each probe, by provider.");
+  for (const auto& [provider, h] : s.telemetry->durations()) {
     for (std::size_t i = 0; i < Telemetry::k_duration_buckets.size(); ++i) {
       w.sample("creditwatch_probe_duration_seconds_bucket",
-               {{"account", key.first}, {"provider", key.second}, {"le", number(Telemetry::k_duration_buckets[i])}},
+               {{"provider", provider}, {"le", number(Telemetry::k_duration_buckets[i])}},
                static_cast<double>(h.buckets[i]));
     }
-    w.sample("creditwatch_probe_duration_seconds_bucket",
-             {{"account", key.first}, {"provider", key.second}, {"le", "+Inf"}}, static_cast<double>(h.count));
-    w.sample("creditwatch_probe_duration_seconds_sum", {{"account", key.first}, {"provider", key.second}}, h.sum);
-    w.sample("creditwatch_probe_duration_seconds_count", {{"account", key.first}, {"provider", key.second}},
+    w.sample("creditwatch_probe_duration_seconds_bucket", {{"provider", provider}, {"le", "+Inf"}},
              static_cast<double>(h.count));
+    w.sample("creditwatch_probe_duration_seconds_sum", {{"provider", provider}}, h.sum);
+    w.sample("creditwatch_probe_duration_seconds_count", {{"provider", provider}}, static_cast<double>(h.count));
   }
   w.family("creditwatch_probe_failures_total", "counter", "Failed probes by error kind.");
-  for (const auto& [key, count] : s.telemetry->failures()) {
-    if (!configured(s, std::get<0>(key))) continue;
-    w.sample("creditwatch_probe_failures_total",
-             {{"account", std::get<0>(key)}, {"provider", std::get<1>(key)}, {"kind", std::get<2>(key)}},
-             static_cast<double>(count));
-  }
+  s.telemetry->visit_accounts([&](const std::string& account, const Telemetry::AccountProbes& probes) {
+    if (probes.failures.empty() || !configured(s, account)) return;
+    for (const auto& [kind, count] : probes.failures) {
+      probe_labels(account, probes.provider);
+      labels += ",kind=\"";
+      append_escaped(labels, kind);
+      labels += '"';
+      w.sample_with("creditwatch_probe_failures_total", labels, static_cast<double>(count));
+    }
+  });
 }
 
 void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
@@ -191,16 +269,7 @@ void write_replica(Writer& w, const MetricsSnapshot& s) {
 
 std::string escape_label(const std::string& value) {
   std::string out;
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
+  append_escaped(out, value);
   return out;
 }
 
@@ -211,7 +280,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
   write_alerts_and_notifications(w, snapshot);
   write_heartbeats(w, snapshot);
   write_replica(w, snapshot);
-  return w.text();
+  return w.take();
 }
 
 }  // namespace creditwatch::server

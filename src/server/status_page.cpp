@@ -122,8 +122,17 @@ async function fetchJson(url) {
   if (!r.ok) throw new Error(url + ": HTTP " + r.status);
   return r.json();
 }
+// Every account: /api/v1/accounts answers a page at a time (at most 1,000 accounts each).
+async function allAccounts() {
+  const first = await fetchJson("api/v1/accounts?limit=1000");
+  for (let page = first; page.next_cursor; ) {
+    page = await fetchJson("api/v1/accounts?limit=1000&cursor=" + encodeURIComponent(page.next_cursor));
+    first.accounts.push(...page.accounts);
+  }
+  return first;
+}
 async function render() {
-  const accounts = await fetchJson("api/v1/accounts");
+  const accounts = await allAccounts();
   const since = new Date(Date.now() - 7 * 86400000).toISOString().replace(/\.\d+Z$/, "Z");
   const cards = document.getElementById("cards");
   const fresh = [];

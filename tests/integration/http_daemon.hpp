@@ -161,9 +161,9 @@ public:
     return j;
   }
 
-  // The account object of /api/v1/accounts, if listed.
+  // The account object of /api/v1/accounts, if listed (on its largest page).
   std::optional<nlohmann::json> account(const std::string& name, const std::string& token = "") const {
-    auto res = get("/api/v1/accounts", token);
+    auto res = get("/api/v1/accounts?limit=1000", token);
     if (!res || res->status != 200) return std::nullopt;
     auto j = nlohmann::json::parse(res->body, nullptr, false);
     if (j.is_discarded() || !j.contains("accounts")) return std::nullopt;

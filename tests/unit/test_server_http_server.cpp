@@ -27,6 +27,7 @@
 using creditwatch::server::Endpoints;
 using creditwatch::server::HttpServer;
 using creditwatch::server::SamplesQuery;
+using creditwatch::server::SeriesQuery;
 using creditwatch::server::ServerLimits;
 using creditwatch::testing::RawClient;
 using namespace std::chrono_literals;
@@ -67,14 +68,20 @@ struct TestEndpoints {
   bool hold_accounts = false;
   std::atomic<int> accounts_entered{0};
   std::optional<SamplesQuery> last_query;
+  std::optional<creditwatch::server::AccountsQuery> last_accounts_query;
+  std::optional<SeriesQuery> last_series_query;
   std::string last_account;
 
   Endpoints endpoints() {
     return Endpoints{
         [] { return std::make_pair(true, std::string()); },
         [] { return std::string("creditwatch_up 1\n"); },
-        [this] {
+        [this](const creditwatch::server::AccountsQuery& query) {
           ++accounts_entered;
+          {
+            std::lock_guard lock(mutex);
+            last_accounts_query = query;
+          }
           std::unique_lock lock(mutex);
           released.wait(lock, [&] { return !hold_accounts; });
           return nlohmann::json{{"accounts", nlohmann::json::array()}};
@@ -87,6 +94,15 @@ struct TestEndpoints {
           return nlohmann::json{{"account", account}};
         },
         [] { return nlohmann::json{{"replicas", nlohmann::json::array({{{"id", "r1"}}})}}; },
+        [] { return nlohmann::json{{"states", {{"OK", 1}}}}; },
+        [this](const std::string& account, const SeriesQuery& query) -> std::optional<Endpoints::SeriesAnswer> {
+          std::lock_guard lock(mutex);
+          last_account = account;
+          last_series_query = query;
+          if (account == "missing") return std::nullopt;
+          if (account == "refused") return Endpoints::SeriesAnswer{{{"error", "step too fine"}}, true};
+          return Endpoints::SeriesAnswer{{{"account", account}}, false};
+        },
     };
   }
   void release() {
@@ -183,6 +199,65 @@ TEST_SUITE("server_http_server") {
       CHECK(response.find("application/json") != std::string::npos);
     }
     CHECK(status_of(fetch(port, get("/api/v1/accounts/missing/samples", "Connection: close\r\n"))) == 404);
+  }
+
+  TEST_CASE("accounts: the query is parsed and checked before the endpoint runs, summary is routed") {
+    TestEndpoints e;
+    HttpServer server(e.endpoints(), "");
+    const int port = server.start("127.0.0.1:0");
+    const auto ask = [&](const std::string& target) { return fetch(port, get(target, "Connection: close\r\n")); };
+    CHECK(status_of(ask("/api/v1/accounts?limit=5&sort=-runway&state=critical&q=Pay&label=team:a")) == 200);
+    {
+      std::lock_guard lock(e.mutex);
+      REQUIRE(e.last_accounts_query);
+      CHECK(e.last_accounts_query->limit == 5);
+      CHECK(e.last_accounts_query->sort == creditwatch::server::AccountSort::runway);
+      CHECK(e.last_accounts_query->descending);
+      CHECK(e.last_accounts_query->state == creditwatch::scheduler::CheckState::critical);
+      CHECK(e.last_accounts_query->q == "pay");
+      CHECK(e.last_accounts_query->label == std::make_pair(std::string("team"), std::string("a")));
+    }
+    CHECK(status_of(ask("/api/v1/accounts")) == 200);
+    CHECK(e.last_accounts_query->limit == 100);
+    const int before = e.accounts_entered.load();
+    for (const char* bad : {"limit=0", "limit=1001", "sort=cost", "state=red", "cursor=xyz", "label=x"}) {
+      CAPTURE(bad);
+      const auto response = ask(std::string("/api/v1/accounts?") + bad);
+      CHECK(status_of(response) == 400);
+      CHECK(response.find("application/json") != std::string::npos);
+      CHECK(response.find("\"error\"") != std::string::npos);
+    }
+    CHECK(e.accounts_entered.load() == before);  // a bad query never reaches the endpoint
+    const auto summary = ask("/api/v1/summary");
+    CHECK(status_of(summary) == 200);
+    CHECK(summary.find("\"states\"") != std::string::npos);
+  }
+
+  TEST_CASE("series: from, to and step are checked, the account decoded, refusals and unknown accounts told apart") {
+    TestEndpoints e;
+    HttpServer server(e.endpoints(), "");
+    const int port = server.start("127.0.0.1:0");
+    const auto ask = [&](const std::string& target) { return fetch(port, get(target, "Connection: close\r\n")); };
+    CHECK(status_of(ask("/api/v1/accounts/team%20a/series?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z&step=2h")) ==
+          200);
+    {
+      std::lock_guard lock(e.mutex);
+      CHECK(e.last_account == "team a");
+      REQUIRE(e.last_series_query);
+      CHECK(e.last_series_query->from == creditwatch::from_unix_ms(1'777'593'600'000));
+      CHECK(e.last_series_query->to == creditwatch::from_unix_ms(1'777'593'600'000 + 86'400'000));
+      CHECK(e.last_series_query->step == std::chrono::hours(2));
+    }
+    CHECK(status_of(ask("/api/v1/accounts/a/series")) == 200);
+    CHECK_FALSE(e.last_series_query->from);
+    CHECK_FALSE(e.last_series_query->step);
+    for (const char* bad : {"from=yesterday", "to=2026-13-01T00:00:00Z", "step=0s", "step=fast", "step=-1h",
+                            "from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z"}) {
+      CAPTURE(bad);
+      CHECK(status_of(ask(std::string("/api/v1/accounts/a/series?") + bad)) == 400);
+    }
+    CHECK(status_of(ask("/api/v1/accounts/refused/series")) == 400);
+    CHECK(status_of(ask("/api/v1/accounts/missing/series")) == 404);
   }
 
   TEST_CASE("keep-alive: pipelined requests on one connection are answered in order") {

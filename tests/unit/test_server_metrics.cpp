@@ -60,28 +60,66 @@ TEST_SUITE("server_metrics") {
     CHECK_FALSE(contains(text, "ignored"));  // a configured label cannot shadow a built-in one
   }
 
-  TEST_CASE("the probe duration histogram is cumulative and its +Inf bucket equals the count") {
+  TEST_CASE("the probe duration histogram is one per provider, cumulative, and its +Inf bucket equals the count") {
     Telemetry telemetry;
     telemetry.record_probe(assessment("ds", 1, 1, 1, 0.03));
     telemetry.record_probe(assessment("ds", 1, 1, 1, 0.3));
-    telemetry.record_probe(assessment("ds", 1, 1, 1, 40));
+    telemetry.record_probe(assessment("ds-2", 1, 1, 1, 40));
+    auto other = assessment("or", 1, 1, 1, 0.07);
+    other.provider = "openrouter";
+    telemetry.record_probe(other);
     MetricsSnapshot s;
     s.labels["ds"] = {};
+    s.labels["ds-2"] = {};
+    s.labels["or"] = {};
     s.telemetry = &telemetry;
     const auto text = render_metrics(s);
     CHECK(contains(text, "# TYPE creditwatch_probe_duration_seconds histogram\n"));
-    const std::string labels = "{account=\"ds\",provider=\"deepseek\",";
+    const std::string labels = "{provider=\"deepseek\",";
     CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.05\"} 1\n"));
     CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.25\"} 1\n"));
     CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"0.5\"} 2\n"));
     CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"30\"} 2\n"));
     CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket" + labels + "le=\"+Inf\"} 3\n"));
-    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{account=\"ds\",provider=\"deepseek\"} 3\n"));
-    const std::string sum = "creditwatch_probe_duration_seconds_sum{account=\"ds\",provider=\"deepseek\"} ";
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{provider=\"deepseek\"} 3\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{provider=\"openrouter\"} 1\n"));
+    CHECK(contains(text, "creditwatch_probe_duration_seconds_bucket{provider=\"openrouter\",le=\"0.1\"} 1\n"));
+    const std::string sum = "creditwatch_probe_duration_seconds_sum{provider=\"deepseek\"} ";
     REQUIRE(contains(text, sum));
     CHECK(std::stod(text.substr(text.find(sum) + sum.size())) == doctest::Approx(40.33));
+    // No per-account histogram: 11 series per account were 55,000 at 5,000 accounts.
+    CHECK_FALSE(contains(text, "creditwatch_probe_duration_seconds_bucket{account="));
+    CHECK_FALSE(contains(text, "creditwatch_probe_duration_seconds_count{account="));
+    // The per-account gauge stays.
     CHECK(contains(text,
                    "creditwatch_last_success_timestamp_seconds{account=\"ds\",provider=\"deepseek\"} 1777593600\n"));
+    CHECK(contains(text,
+                   "creditwatch_last_success_timestamp_seconds{account=\"or\",provider=\"openrouter\"} 1777593600\n"));
+  }
+
+  TEST_CASE("probe failures are counted per account and kind, and a failure is no success") {
+    Telemetry telemetry;
+    auto failed = assessment("ds", 1, 1, 1, 5);
+    failed.error = creditwatch::providers::ProbeError{creditwatch::providers::ErrorKind::timeout, "timed out", 0,
+                                                      std::nullopt};
+    telemetry.record_probe(failed);
+    telemetry.record_probe(failed);
+    MetricsSnapshot s;
+    s.labels["ds"] = {};
+    s.telemetry = &telemetry;
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "creditwatch_probe_failures_total{account=\"ds\",provider=\"deepseek\",kind=\"timeout\"} 2\n"));
+    CHECK_FALSE(contains(text, "creditwatch_last_success_timestamp_seconds{account=\"ds\""));
+  }
+
+  TEST_CASE("numbers: whole ones without an exponent, others in their shortest round-trip form") {
+    MetricsSnapshot s;
+    s.latest["ds"] = assessment("ds", 0.05, 1.0 / 3.0, 1e20);
+    s.labels["ds"] = {};
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "} 0.05\n"));
+    CHECK(contains(text, "} 0.3333333333333333\n"));
+    CHECK(contains(text, "} 1e+20\n"));
   }
 
   TEST_CASE("accounts no longer configured leave the exposition") {
@@ -99,7 +137,8 @@ TEST_SUITE("server_metrics") {
     const auto text = render_metrics(s);
     CHECK_FALSE(contains(text, "\"gone\""));
     CHECK(contains(text, "creditwatch_balance{account=\"kept\""));
-    CHECK(contains(text, "creditwatch_probe_duration_seconds_count{account=\"kept\""));
+    CHECK(contains(text, "creditwatch_last_success_timestamp_seconds{account=\"kept\""));
+    CHECK_FALSE(contains(text, "creditwatch_last_success_timestamp_seconds{account=\"gone\""));
     CHECK(contains(text, "creditwatch_alerts_firing{account=\"kept\",rule=\"runway\",severity=\"warning\"} 1\n"));
     CHECK_FALSE(contains(text, "rule=\"stale\""));  // resolved alerts are not firing
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "creditwatch/common/clock.hpp"
+#include "creditwatch/server/account_pages.hpp"
 #include "creditwatch/server/connection_loop.hpp"
 #include "creditwatch/server/listen_socket.hpp"
 #include "creditwatch/server/request_workers.hpp"
@@ -26,19 +27,37 @@ struct SamplesQuery {
 inline constexpr std::size_t k_default_samples_limit = 10'000;
 inline constexpr std::size_t k_max_samples_limit = 100'000;
 
+// What GET /api/v1/accounts/NAME/series asked for: [from, to) in steps of `step`. Checked
+// here for form only (times, a positive step); the endpoint fits them to the data.
+struct SeriesQuery {
+  std::optional<TimePoint> from;  // nullopt: the endpoint's default
+  std::optional<TimePoint> to;    // nullopt: now
+  std::optional<Duration> step;   // nullopt: the endpoint picks one
+};
+
 // What the endpoints show, supplied by the daemon. Each callback must be thread-safe.
 struct Endpoints {
   std::function<std::pair<bool, std::string>()> health;  // ok?, reason when not
   std::function<std::string()> metrics;
-  std::function<nlohmann::json()> accounts;
+  // One page of accounts (the query already checked).
+  std::function<nlohmann::json(const AccountsQuery& query)> accounts;
   // nullopt when the account does not exist.
   std::function<std::optional<nlohmann::json>(const std::string& account, const SamplesQuery& query)> samples;
   // The replicas sharing the database and what each holds (GET /api/v1/cluster).
   std::function<nlohmann::json()> cluster;
+  // Counts by state and totals per currency (GET /api/v1/summary).
+  std::function<nlohmann::json()> summary;
+  // nullopt when the account does not exist; a JSON {"error": ...} body with `bad_request`
+  // set when the query cannot be served (e.g. a step that is not whole hours or raw steps).
+  struct SeriesAnswer {
+    nlohmann::json body;
+    bool bad_request = false;
+  };
+  std::function<std::optional<SeriesAnswer>(const std::string& account, const SeriesQuery& query)> series;
 };
 
-// The embedded HTTP server: /healthz, /metrics, /api/v1/accounts, /api/v1/accounts/NAME/samples,
-// /api/v1/cluster
+// The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
+// /api/v1/accounts/NAME/samples, /api/v1/accounts/NAME/series, /api/v1/cluster
 // and the status page at /. With a token, everything but /healthz needs
 // `Authorization: Bearer TOKEN`. Sockets belong to one ConnectionLoop thread; handlers run
 // on RequestWorkers, /healthz and /metrics in a lane of their own.
@@ -61,11 +80,13 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, samples, cluster, page };
+  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);
+  HttpResponse accounts(const HttpRequest& request);
   HttpResponse samples(const HttpRequest& request);
+  HttpResponse series(const HttpRequest& request);
   bool authorized(const std::optional<std::string>& header) const;
 
   Endpoints m_endpoints;
