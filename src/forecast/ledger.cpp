@@ -1,7 +1,9 @@
 #include "creditwatch/forecast/ledger.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <chrono>
 
 namespace creditwatch::forecast {
 namespace {
@@ -12,21 +14,151 @@ std::int64_t floor_to(std::int64_t value, std::int64_t step) {
   return value >= 0 ? value / step * step : ((value - step + 1) / step) * step;
 }
 
+constexpr std::string_view k_snapshot_magic = "CWLG";
+constexpr std::size_t k_max_deposits = 1000;
+
+// Little-endian fixed-width writer and reader for serialize() and restore().
+class Writer {
+public:
+  void u8(std::uint8_t v) { m_bytes.push_back(static_cast<char>(v)); }
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
+  void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+  void text(std::string_view v) { m_bytes.append(v); }
+  std::string take() { return std::move(m_bytes); }
+
+private:
+  std::string m_bytes;
+};
+
+// Every read fails (returns false) once the bytes run out, so a truncated snapshot is
+// refused wherever it ends.
+class Reader {
+public:
+  explicit Reader(std::string_view bytes) : m_bytes(bytes) {}
+  bool u8(std::uint8_t& v) {
+    if (m_at >= m_bytes.size()) return false;
+    v = static_cast<std::uint8_t>(m_bytes[m_at++]);
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    v = 0;
+    for (int i = 0; i < 8; ++i) {
+      std::uint8_t b = 0;
+      if (!u8(b)) return false;
+      v |= static_cast<std::uint64_t>(b) << (8 * i);
+    }
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      std::uint8_t b = 0;
+      if (!u8(b)) return false;
+      v |= static_cast<std::uint32_t>(b) << (8 * i);
+    }
+    return true;
+  }
+  bool i64(std::int64_t& v) {
+    std::uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = static_cast<std::int64_t>(u);
+    return true;
+  }
+  // Finite values only: a NaN would poison every forecast read from the ledger.
+  bool f64(double& v) {
+    std::uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = std::bit_cast<double>(u);
+    return std::isfinite(v);
+  }
+  bool f32(float& v) {
+    std::uint32_t u = 0;
+    if (!u32(u)) return false;
+    v = std::bit_cast<float>(u);
+    return std::isfinite(v);
+  }
+  bool text(std::string_view expected) {
+    if (m_bytes.substr(m_at, expected.size()) != expected) return false;
+    m_at += expected.size();
+    return true;
+  }
+  bool at_end() const { return m_at == m_bytes.size(); }
+
+private:
+  std::string_view m_bytes;
+  std::size_t m_at = 0;
+};
+
+void write_point(Writer& w, const std::optional<Point>& p) {
+  w.u8(p ? (p->spend_total ? 2 : 1) : 0);
+  if (!p) return;
+  w.i64(std::chrono::duration_cast<std::chrono::nanoseconds>(p->at.time_since_epoch()).count());
+  w.i64(p->balance.micros());
+  if (p->spend_total) w.i64(p->spend_total->micros());
+}
+
+bool read_point(Reader& r, std::optional<Point>& p) {
+  std::uint8_t kind = 0;
+  if (!r.u8(kind) || kind > 2) return false;
+  if (kind == 0) {
+    p.reset();
+    return true;
+  }
+  std::int64_t at = 0;
+  std::int64_t balance = 0;
+  if (!r.i64(at) || !r.i64(balance)) return false;
+  const auto since_epoch = std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(at));
+  p = Point{TimePoint(since_epoch), Decimal::from_micros(balance), std::nullopt};
+  if (kind == 2) {
+    std::int64_t spend = 0;
+    if (!r.i64(spend)) return false;
+    p->spend_total = Decimal::from_micros(spend);
+  }
+  return true;
+}
+
 }  // namespace
 
 SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
   if (m_buckets.empty()) {
+    m_buckets.reserve(24);
     m_buckets.emplace_back();
+    m_oldest = 0;
     m_first_bucket_ms = start_ms;
   }
-  auto last_start = [&] { return m_first_bucket_ms + static_cast<std::int64_t>(m_buckets.size() - 1) * k_bucket_ms; };
-  while (last_start() < start_ms) m_buckets.emplace_back();
-  while (m_buckets.size() > k_max_buckets) {
-    m_buckets.pop_front();
-    m_first_bucket_ms += k_bucket_ms;
+  const std::int64_t last_start = m_first_bucket_ms + static_cast<std::int64_t>(m_buckets.size() - 1) * k_bucket_ms;
+  if (start_ms > last_start) {
+    const auto added = (start_ms - last_start) / k_bucket_ms;
+    if (added >= static_cast<std::int64_t>(k_max_buckets)) {
+      // Every kept hour falls away: five weeks of empty ones ending at start_ms.
+      m_buckets.assign(k_max_buckets, Bucket{});
+      m_oldest = 0;
+      m_first_bucket_ms = start_ms - static_cast<std::int64_t>(k_max_buckets - 1) * k_bucket_ms;
+    } else {
+      for (std::int64_t i = 0; i < added; ++i) {
+        if (m_buckets.size() < k_max_buckets) {
+          // Grown by doubling up to exactly k_max_buckets, never past it.
+          if (m_buckets.size() == m_buckets.capacity()) {
+            m_buckets.reserve(std::min(k_max_buckets, 2 * m_buckets.capacity()));
+          }
+          m_buckets.emplace_back();
+        } else {
+          m_buckets[m_oldest] = Bucket{};  // the oldest hour becomes the newest
+          m_oldest = (m_oldest + 1) % k_max_buckets;
+          m_first_bucket_ms += k_bucket_ms;
+        }
+      }
+    }
   }
-  const auto index = (start_ms - m_first_bucket_ms) / k_bucket_ms;
-  return m_buckets[static_cast<std::size_t>(std::max<std::int64_t>(0, index))];
+  const auto index = std::max<std::int64_t>(0, (start_ms - m_first_bucket_ms) / k_bucket_ms);
+  return m_buckets[(m_oldest + static_cast<std::size_t>(index)) % m_buckets.size()];
 }
 
 void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spend) {
@@ -38,11 +170,16 @@ void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spe
     const std::int64_t overlap = std::min(to_ms, start + k_bucket_ms) - std::max(from_ms, start);
     if (overlap <= 0) continue;
     Bucket& b = bucket_for(start);
-    b.spend += spend * static_cast<double>(overlap) / span;
-    b.covered_ms += static_cast<double>(overlap);
+    b.spend = static_cast<float>(static_cast<double>(b.spend) + spend * static_cast<double>(overlap) / span);
+    b.covered_ms = static_cast<float>(static_cast<double>(b.covered_ms) + static_cast<double>(overlap));
+  }
+  if (m_segments.size() == m_segments.capacity()) {
+    m_segments.reserve(std::min(k_max_segments + 1, std::max<std::size_t>(8, 2 * m_segments.capacity())));
   }
   m_segments.push_back(Segment{from_ms, to_ms, spend});
-  while (!m_segments.empty() && m_segments.front().to_ms < to_ms - k_segment_memory_ms) m_segments.pop_front();
+  const auto expired = std::find_if(m_segments.begin(), m_segments.end(),
+                                    [&](const Segment& s) { return s.to_ms >= to_ms - k_segment_memory_ms; });
+  m_segments.erase(m_segments.begin(), expired);
   if (m_segments.size() > k_max_segments) thin_segments();
 }
 
@@ -69,7 +206,7 @@ void SpendLedger::thin_segments() {
       }
     }
     if (best == m_segments.size()) {
-      m_segments.pop_front();  // nothing touches: drop the oldest
+      m_segments.erase(m_segments.begin());  // nothing touches: drop the oldest
       continue;
     }
     m_segments[best].to_ms = m_segments[best + 1].to_ms;
@@ -119,7 +256,7 @@ void SpendLedger::add(const Point& p) {
     if (deposit > Decimal()) {
       m_last_deposit = deposit;
       m_deposits.emplace_back(to, deposit);
-      if (m_deposits.size() > 1000) m_deposits.erase(m_deposits.begin());
+      if (m_deposits.size() > k_max_deposits) m_deposits.erase(m_deposits.begin());
     }
     attribute(from, to, spend);
     m_total_spend += spend;
@@ -152,15 +289,16 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
       std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0, static_cast<std::int64_t>(m_buckets.size())));
   double covered_ms = 0;
   for (std::size_t i = lo; i < hi; ++i) {
-    const auto& b = m_buckets[i];
+    const auto& b = bucket(i);
     const std::int64_t start_ms = first + static_cast<std::int64_t>(i) * k_bucket_ms;
     const auto overlap_ms = std::min(to_ms, start_ms + k_bucket_ms) - std::max(from_ms, start_ms);
     if (overlap_ms <= 0) continue;
     // Partial buckets at the edges count in proportion to their overlap.
     const double overlap = static_cast<double>(overlap_ms) / static_cast<double>(k_bucket_ms);
-    w.spend += b.spend * overlap;
-    covered_ms += b.covered_ms * overlap;
-    w.largest_hour = std::max(w.largest_hour, b.spend * overlap);
+    const double spend = b.spend;
+    w.spend += spend * overlap;
+    covered_ms += static_cast<double>(b.covered_ms) * overlap;
+    w.largest_hour = std::max(w.largest_hour, spend * overlap);
     if (b.spend > 0) ++w.hours_with_spend;
   }
   w.covered_days = covered_ms / k_day_ms;
@@ -169,7 +307,7 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
 
 std::optional<TimePoint> SpendLedger::last_spend_end() const {
   for (std::size_t i = m_buckets.size(); i-- > 0;) {
-    if (m_buckets[i].spend > 0) {
+    if (bucket(i).spend > 0) {
       return from_unix_ms(m_first_bucket_ms + static_cast<std::int64_t>(i + 1) * k_bucket_ms);
     }
   }
@@ -214,6 +352,72 @@ std::vector<double> SpendLedger::daily_spend(TimePoint to, std::size_t max_days)
   }
   std::reverse(days.begin(), days.end());
   return days;
+}
+
+std::string SpendLedger::serialize() const {
+  Writer w;
+  w.text(k_snapshot_magic);
+  w.u8(k_snapshot_version);
+  write_point(w, m_last);
+  write_point(w, m_previous);
+  write_point(w, m_anchor);
+  w.i64(m_last_deposit.micros());
+  w.f64(m_total_spend);
+  w.u64(m_points);
+  w.i64(m_first_bucket_ms);
+  w.u32(static_cast<std::uint32_t>(m_buckets.size()));
+  for (std::size_t i = 0; i < m_buckets.size(); ++i) {  // oldest first, whatever the ring's rotation
+    w.f32(bucket(i).spend);
+    w.f32(bucket(i).covered_ms);
+  }
+  w.u32(static_cast<std::uint32_t>(m_segments.size()));
+  for (const auto& s : m_segments) {
+    w.i64(s.from_ms);
+    w.i64(s.to_ms);
+    w.f64(s.spend);
+  }
+  w.u32(static_cast<std::uint32_t>(m_deposits.size()));
+  for (const auto& [at, amount] : m_deposits) {
+    w.i64(at);
+    w.i64(amount.micros());
+  }
+  return w.take();
+}
+
+std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
+  Reader r(bytes);
+  SpendLedger ledger;
+  std::uint8_t version = 0;
+  if (!r.text(k_snapshot_magic) || !r.u8(version) || version != k_snapshot_version) return std::nullopt;
+  std::int64_t last_deposit = 0;
+  std::uint64_t points = 0;
+  if (!read_point(r, ledger.m_last) || !read_point(r, ledger.m_previous) || !read_point(r, ledger.m_anchor) ||
+      !r.i64(last_deposit) || !r.f64(ledger.m_total_spend) || !r.u64(points) || !r.i64(ledger.m_first_bucket_ms)) {
+    return std::nullopt;
+  }
+  ledger.m_last_deposit = Decimal::from_micros(last_deposit);
+  ledger.m_points = static_cast<std::size_t>(points);
+  std::uint32_t count = 0;
+  if (!r.u32(count) || count > k_max_buckets) return std::nullopt;
+  ledger.m_buckets.resize(count);
+  for (auto& b : ledger.m_buckets) {
+    if (!r.f32(b.spend) || !r.f32(b.covered_ms)) return std::nullopt;
+    if (b.covered_ms < 0 || b.covered_ms > static_cast<float>(k_bucket_ms)) return std::nullopt;
+  }
+  if (!r.u32(count) || count > k_max_segments + 1) return std::nullopt;
+  ledger.m_segments.resize(count);
+  for (auto& s : ledger.m_segments) {
+    if (!r.i64(s.from_ms) || !r.i64(s.to_ms) || !r.f64(s.spend) || s.to_ms < s.from_ms) return std::nullopt;
+  }
+  if (!r.u32(count) || count > k_max_deposits) return std::nullopt;
+  ledger.m_deposits.resize(count);
+  for (auto& [at, amount] : ledger.m_deposits) {
+    std::int64_t micros = 0;
+    if (!r.i64(at) || !r.i64(micros)) return std::nullopt;
+    amount = Decimal::from_micros(micros);
+  }
+  if (!r.at_end()) return std::nullopt;
+  return ledger;
 }
 
 }  // namespace creditwatch::forecast

@@ -73,6 +73,110 @@ TEST_SUITE("forecast_ledger") {
     CHECK(ledger.segments().front().from_ms <= end_ms - 5 * 3'600'000);
   }
 
+  TEST_CASE("a snapshot restores the ledger it was taken from") {
+    // Six weeks of 10-minute readings (the hourly ring has wrapped), with a top-up and a
+    // spend counter on the last readings, so every part of the state is in the bytes.
+    SpendLedger ledger;
+    std::int64_t balance = 500'000'000;
+    for (int i = 0; i < 6 * 7 * 144; ++i) {
+      if (i == 3000) balance += 200'000'000;
+      std::optional<Decimal> counter;
+      if (i > 6 * 7 * 144 - 10) counter = Decimal::from_micros(1'000'000 + i * 50);
+      ledger.add({k_t0 + std::chrono::minutes(10 * i), Decimal::from_micros(balance), counter});
+      balance -= 9'000 + (i % 24) * 700;
+    }
+    const std::string bytes = ledger.serialize();
+    const auto restored = SpendLedger::restore(bytes);
+    REQUIRE(restored.has_value());
+    CHECK(restored->serialize() == bytes);
+    const TimePoint end = ledger.last()->at;
+    CHECK(restored->last()->at == end);
+    CHECK(restored->points() == ledger.points());
+    CHECK(restored->deposits_since(k_t0) == ledger.deposits_since(k_t0));
+    CHECK(restored->segment_count() == ledger.segment_count());
+    for (auto from = end - 24h * 36; from < end; from += 1h) {
+      const auto a = ledger.window(from, from + 1h);
+      const auto b = restored->window(from, from + 1h);
+      CHECK(a.spend == b.spend);
+      CHECK(a.covered_days == b.covered_days);
+    }
+    CHECK(restored->daily_spend(end, 35) == ledger.daily_spend(end, 35));
+    // The restored ring keeps turning as the original does.
+    SpendLedger live = ledger;
+    SpendLedger resumed = *restored;
+    for (int i = 1; i <= 300; ++i) {
+      const creditwatch::forecast::Point p{end + std::chrono::minutes(10 * i), Decimal::from_micros(balance - i * 10'000), std::nullopt};
+      live.add(p);
+      resumed.add(p);
+    }
+    CHECK(resumed.serialize() == live.serialize());
+  }
+
+  TEST_CASE("a snapshot that is truncated, garbage or another version is refused") {
+    SpendLedger ledger;
+    for (int i = 0; i < 500; ++i) {
+      ledger.add({k_t0 + std::chrono::minutes(7 * i), Decimal::from_micros(1'000'000'000 - i * 3'000), std::nullopt});
+    }
+    const std::string bytes = ledger.serialize();
+    REQUIRE(SpendLedger::restore(bytes).has_value());
+    SUBCASE("every truncation") {
+      for (std::size_t n = 0; n < bytes.size(); ++n) {
+        CAPTURE(n);
+        CHECK_FALSE(SpendLedger::restore(std::string_view(bytes).substr(0, n)).has_value());
+      }
+    }
+    SUBCASE("trailing bytes") { CHECK_FALSE(SpendLedger::restore(bytes + "x").has_value()); }
+    SUBCASE("another version") {
+      std::string other = bytes;
+      other[4] = static_cast<char>(SpendLedger::k_snapshot_version + 1);
+      CHECK_FALSE(SpendLedger::restore(other).has_value());
+    }
+    SUBCASE("not a snapshot") {
+      CHECK_FALSE(SpendLedger::restore("").has_value());
+      CHECK_FALSE(SpendLedger::restore("hello, world").has_value());
+      CHECK_FALSE(SpendLedger::restore(std::string(bytes.size(), '\xff')).has_value());
+    }
+    SUBCASE("a count larger than the ledger keeps") {
+      // The bucket count follows the header: magic, version, three points, deposit, total,
+      // points, first hour.
+      std::string huge = bytes;
+      const std::size_t at = 4 + 1 + 17 + 17 + 17 + 8 + 8 + 8 + 8;
+      REQUIRE(static_cast<unsigned char>(huge[at]) == 500 * 7 / 60 + 1);
+      huge[at + 2] = 0x10;  // 0x100000 + ... buckets
+      CHECK_FALSE(SpendLedger::restore(huge).has_value());
+    }
+    SUBCASE("a value that is not a number") {
+      std::string nan = bytes;
+      const std::size_t first_bucket = 4 + 1 + 17 + 17 + 17 + 8 + 8 + 8 + 8 + 4;
+      for (std::size_t i = 0; i < 4; ++i) nan[first_bucket + i] = '\xff';
+      CHECK_FALSE(SpendLedger::restore(nan).has_value());
+    }
+  }
+
+  TEST_CASE("five weeks of hours stay within k_max_buckets, each hour where the windows look for it") {
+    SpendLedger ledger;
+    // For 66 days and 5 hours, hour h spends (h % 24) + 1 units: only the last 35 are kept, each in its
+    // own hour (the ring of buckets has turned over, to a place that is not its start nor a
+    // whole number of days from it).
+    std::int64_t balance = 100'000'000'000;
+    for (int h = 0; h <= 24 * 66 + 5; ++h) {
+      ledger.add({k_t0 + std::chrono::hours(h), Decimal::from_micros(balance), std::nullopt});
+      balance -= std::int64_t{(h % 24) + 1} * 1'000'000;
+    }
+    const TimePoint end = ledger.last()->at;
+    for (int back = 1; back <= 24 * 35; back += 37) {
+      CAPTURE(back);
+      const int h = 24 * 66 + 5 - back;  // the hour [h, h + 1) spends what the reading at h saw next
+      CHECK(ledger.window(end - std::chrono::hours(back), end - std::chrono::hours(back - 1)).spend ==
+            doctest::Approx((h % 24) + 1));
+    }
+    const auto kept = ledger.window(end - 24h * 35, end);
+    CHECK(kept.spend == doctest::Approx(35 * (24 * 25 / 2)).epsilon(1e-6));
+    CHECK(kept.covered_days == doctest::Approx(35));
+    CHECK(ledger.window(end - 24h * 66, end - 24h * 35).covered_days == 0);
+    CHECK(ledger.daily_spend(end, 35).size() == 35);
+  }
+
   TEST_CASE("five-minute readings are never thinned") {
     const auto ledger = fast_ledger(300s, 6h, 6h);
     CHECK(ledger.segment_count() == 72);
