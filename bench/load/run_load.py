@@ -10,8 +10,15 @@ daemon for a fixed time and measures, over a steady window after a warm-up:
   * database bytes per million samples (after a WAL checkpoint),
   * wrk's request rate against the same nginx for the same duration (run after the daemon,
     so the two do not share the CPU), and our rate as a ratio of it,
+  * the bare libcurl reference client (bench/load/curl_reference.cpp: one easy handle,
+    keep-alive, body discarded) making as many requests to the same nginx URL as the daemon
+    stored probes in its window, right after the daemon stopped: its CPU µs per request, and
+    ours per stored probe as a ratio of it (issue 16's target: at most 2 at 5,000 accounts),
   * optionally: ten SIGKILLs under load, each followed by a restart, then
     PRAGMA integrity_check and a check that no acknowledged (committed) sample was lost.
+
+Stored probes are counted from the database: schema 4 counts them in `accounts`
+(ok_probes + failed_probes); older schemas stored one `samples` row per successful probe.
 
 Python 3 standard library only. Example:
 
@@ -150,12 +157,20 @@ def proc_status(pid):
     return out
 
 
+def count_stored_probes(con):
+    """Probes the database holds, committed: schema 4 counts them per account; before it,
+    each successful probe was a `samples` row (MAX(id): a b-tree lookup)."""
+    columns = {row[1] for row in con.execute("PRAGMA table_info(accounts)")}
+    if "ok_probes" in columns:
+        return con.execute("SELECT COALESCE(SUM(ok_probes + failed_probes), 0) FROM accounts").fetchone()[0]
+    return con.execute("SELECT COALESCE(MAX(id), 0) FROM samples").fetchone()[0]
+
+
 def max_sample_id(db):
-    # MAX(id) is a b-tree lookup: cheap even on millions of rows, and safe next to the
-    # writer in WAL mode.
+    # Safe next to the writer in WAL mode: a read-only connection sees the last commit.
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
-        return con.execute("SELECT COALESCE(MAX(id), 0) FROM samples").fetchone()[0]
+        return count_stored_probes(con)
     finally:
         con.close()
 
@@ -178,15 +193,27 @@ def wait_for_db(db, proc, timeout=20):
     raise SystemExit("creditwatch stored no sample")
 
 
-def measure_daemon(args, binary, conf, db, log):
+def measure_daemon(args, binary, conf, db, log, perf_data=None):
     proc = start_daemon(binary, conf, log)
     try:
         wait_for_db(db, proc)
         time.sleep(args.warmup)
+        perf = None
+        if perf_data:
+            # Call graphs over the measured window only (DWARF unwinding: our frames have no
+            # frame pointers). perf's own cost lands on the daemon's CPU: such a run's figures
+            # are marked as perturbed.
+            perf = subprocess.Popen(["perf", "record", "-q", "-F", str(args.perf_frequency), "--call-graph", "dwarf,16384",
+                                     "-p", str(proc.pid), "-o", perf_data], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         t0, cpu0, n0 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db)
         time.sleep(args.duration)
         t1, cpu1, n1 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db)
         status = proc_status(proc.pid)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=120)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -214,11 +241,18 @@ def db_bytes_per_million(db):
     con = sqlite3.connect(db, timeout=30)
     try:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        total = con.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        total = count_stored_probes(con)
     finally:
         con.close()
     size = os.path.getsize(db)
     return total, size, (size / total * 1e6 if total else None)
+
+
+def run_reference(reference, port, requests, connections):
+    """The bare libcurl poll of the daemon's URL, as many requests as it stored probes."""
+    out = subprocess.run([reference, f"http://127.0.0.1:{port}/user/balance", str(requests), str(connections),
+                          "Bearer sk-load-00000"], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
 
 
 def run_wrk(port, duration, connections, threads):
@@ -280,12 +314,23 @@ def main():
     p.add_argument("--spend", type=float, default=0,
                    help="lower the served balance by this much every second (default 0: a static body)")
     p.add_argument("--hyperfine", action="store_true", help="also time `check` cold start with hyperfine")
+    p.add_argument("--reference", help="the bare libcurl client (default: bench/curl_reference of --binary's build)")
+    p.add_argument("--reference-connections", type=int, default=1,
+                   help="easy handles (one thread each) the reference client polls with (default 1: the cheapest)")
+    p.add_argument("--no-wrk", action="store_true", help="skip wrk")
+    p.add_argument("--repeat", type=int, default=1, help="measure each N this many times (fresh database each)")
+    p.add_argument("--perf", help="perf record -g the daemon over the measured window into PREFIX-N-K.data")
+    p.add_argument("--perf-frequency", type=int, default=499)
     p.add_argument("--log-level", default="info")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", help="write the results here as JSON")
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = p.parse_args()
     binary = os.path.abspath(args.binary)
+    reference = os.path.abspath(args.reference or os.path.join(os.path.dirname(binary), "..", "bench", "curl_reference"))
+    if not os.access(reference, os.X_OK):
+        raise SystemExit(f"no reference client at {reference}: build the curl_reference target "
+                         "(-DCREDITWATCH_BENCH=ON) or pass --reference")
 
     work = tempfile.mkdtemp(prefix="creditwatch-load-")
     port = free_port()
@@ -301,15 +346,23 @@ def main():
     results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release()},
                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "command": " ".join(sys.argv), "runs": []}
     try:
-        for n in args.accounts:
-            run_dir = os.path.join(work, f"n{n}")
+        for n, k in [(n, k) for n in args.accounts for k in range(args.repeat)]:
+            run_dir = os.path.join(work, f"n{n}-{k}")
             os.mkdir(run_dir)
             conf, db = os.path.join(run_dir, "creditwatch.yaml"), os.path.join(run_dir, "creditwatch.db")
             write_creditwatch_conf(conf, db, port, n, args.interval, args.log_level)
+            perf_data = os.path.abspath(f"{args.perf}-{n}-{k}.data") if args.perf else None
             with open(os.path.join(run_dir, "daemon.log"), "wb") as log:
-                run = measure_daemon(args, binary, conf, db, log)
+                run = measure_daemon(args, binary, conf, db, log, perf_data)
             total, size, per_million = db_bytes_per_million(db)
-            wrk_rate = run_wrk(port, int(args.wrk_duration or args.duration), args.wrk_connections, args.wrk_threads)
+            # Same nginx, same number of requests, not at the same time as the daemon.
+            ref = run_reference(reference, port, max(1, run["samples"]), args.reference_connections)
+            ours = run["cpu_us_per_probe"]
+            run.update({"reference": ref, "reference_cpu_us": ref["cpu_us_per_request"],
+                        "ratio_to_reference": ours / ref["cpu_us_per_request"] if ours and ref["cpu_us_per_request"]
+                        else None, "perf_data": perf_data})
+            wrk_rate = None if args.no_wrk else run_wrk(port, int(args.wrk_duration or args.duration),
+                                                         args.wrk_connections, args.wrk_threads)
             run.update({"accounts": n, "db_samples": total, "db_bytes": size, "db_bytes_per_million": per_million,
                         "wrk_rate": wrk_rate, "ratio_to_wrk": run["rate"] / wrk_rate if wrk_rate else None})
             if args.kills and n == args.kill_accounts:
@@ -345,17 +398,19 @@ HEADER_PRINTED = False
 def print_row(run):
     global HEADER_PRINTED
     if not HEADER_PRINTED:
-        print("| accounts | samples/s | CPU % | CPU µs/probe | VmHWM MiB | VmRSS MiB | DB MB per 1M samples "
-              "| wrk req/s | ratio | SIGKILL x10 |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("| accounts | probes/s | CPU % | CPU µs/probe | reference µs/request | ratio to reference | VmHWM MiB "
+              "| VmRSS MiB | DB bytes per probe | wrk req/s | ratio to wrk | SIGKILL x10 |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         HEADER_PRINTED = True
     kills = run.get("kills")
     kills_text = "-" if kills is None else ("ok" if run["kills_ok"] else "FAILED")
     per_probe = run["cpu_us_per_probe"]
+    perturbed = " (perf)" if run.get("perf_data") else ""
+    wrk = f"{run['wrk_rate']:.0f} | {run['ratio_to_wrk']:.3f}" if run["wrk_rate"] else "- | -"
     print(f"| {run['accounts']} | {run['rate']:.0f} | {run['cpu_percent']:.0f} | "
-          f"{per_probe:.0f} | {run['vm_hwm_kib'] / 1024:.1f} | {run['vm_rss_kib'] / 1024:.1f} | "
-          f"{(run['db_bytes_per_million'] or 0) / 1e6:.0f} | {run['wrk_rate']:.0f} | {run['ratio_to_wrk']:.3f} | "
-          f"{kills_text} |", flush=True)
+          f"{per_probe:.1f}{perturbed} | {run['reference_cpu_us']:.1f} | {run['ratio_to_reference']:.2f} | "
+          f"{run['vm_hwm_kib'] / 1024:.1f} | {run['vm_rss_kib'] / 1024:.1f} | "
+          f"{(run['db_bytes_per_million'] or 0) / 1e6:.0f} | {wrk} | {kills_text} |", flush=True)
 
 
 if __name__ == "__main__":
