@@ -17,7 +17,7 @@ namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
                                              "logging",  "accounts", "notifiers", "heartbeats"};
-const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "retention", "max_size"};
+const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
 const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
@@ -67,6 +67,7 @@ void read_storage(ConfigReader& r, const YAML::Node& node, StorageConfig& s) {
   r.check_keys(node, k_storage_keys);
   r.string(node, "path", s.path);
   read_storage_url(r, node, s);
+  r.duration(node, "raw_retention", s.raw_retention);
   r.duration(node, "retention", s.retention);
   if (r.size(node, "max_size", s.max_size) && s.max_size < k_min_storage_size) {
     r.error(node["max_size"], "max_size must be at least 64KiB");

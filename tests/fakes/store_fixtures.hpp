@@ -65,18 +65,26 @@ public:
   static constexpr bool k_shared = false;
   bool skipped() const { return false; }
   std::unique_ptr<storage::Store> open() const { return std::make_unique<storage::SqliteStore>(path()); }
-  // Makes every insert of a probe and every update of `meta` (what writable() tries) fail, as
-  // a full disk would, until allow_writes().
+  // Makes every probe write (it adds or updates its account's row) and every update of `meta`
+  // (what writable() tries) fail, as a full disk would, until allow_writes().
   void refuse_writes() const {
     storage::Database(path()).exec(
-        "CREATE TRIGGER refuse_probes BEFORE INSERT ON probes BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        "CREATE TRIGGER refuse_new_accounts BEFORE INSERT ON accounts BEGIN SELECT RAISE(ABORT, 'refused by the "
+        "test'); END;"
+        "CREATE TRIGGER refuse_accounts BEFORE UPDATE ON accounts BEGIN SELECT RAISE(ABORT, 'refused by the test'); "
+        "END;"
         "CREATE TRIGGER refuse_meta BEFORE UPDATE ON meta BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
   }
-  void allow_writes() const { storage::Database(path()).exec("DROP TRIGGER refuse_probes; DROP TRIGGER refuse_meta;"); }
+  void allow_writes() const {
+    storage::Database(path()).exec(
+        "DROP TRIGGER refuse_new_accounts; DROP TRIGGER refuse_accounts; DROP TRIGGER refuse_meta;");
+  }
+  const std::string& file() const { return m_file; }
 
 private:
-  std::string path() const { return m_dir.file("cw.db"); }
+  std::string path() const { return m_file; }
   TempDir m_dir;
+  std::string m_file = m_dir.file("cw.db");
 };
 
 class PostgresBackend {
@@ -99,11 +107,11 @@ public:
   std::unique_ptr<storage::Store> open() const { return std::make_unique<storage::PostgresStore>(m_url); }
   // NOT VALID: the rows already there stay; every new row version (an insert, an update) is checked.
   void refuse_writes() const {
-    sql("ALTER TABLE probes ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID;"
+    sql("ALTER TABLE accounts ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID;"
         "ALTER TABLE meta ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID;");
   }
   void allow_writes() const {
-    sql("ALTER TABLE probes DROP CONSTRAINT refuse_writes; ALTER TABLE meta DROP CONSTRAINT refuse_writes;");
+    sql("ALTER TABLE accounts DROP CONSTRAINT refuse_writes; ALTER TABLE meta DROP CONSTRAINT refuse_writes;");
   }
   void sql(const std::string& statements) const {
     const ProcessResult result = PostgresServer::shared().psql(statements, m_database);

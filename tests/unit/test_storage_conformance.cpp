@@ -59,7 +59,7 @@ TEST_SUITE("storage_conformance") {
     auto store = backend.open();
     CHECK(store->backend() == Backend::k_name);
     CHECK(store->shared() == Backend::k_shared);
-    CHECK(store->schema_version() == 3);
+    CHECK(store->schema_version() == 4);
     CHECK(store->writable());
     CHECK_FALSE(store->write_error().has_value());
     CHECK(store->write_failures() == 0);
@@ -68,7 +68,7 @@ TEST_SUITE("storage_conformance") {
     store.reset();
 
     const auto again = backend.open();  // finds the schema current: no second migration
-    CHECK(again->schema_version() == 3);
+    CHECK(again->schema_version() == 4);
     REQUIRE(again->samples("sim", k_t0).size() == 1);
     CHECK(again->samples("sim", k_t0)[0].balance == *Decimal::parse("12.50"));
     CHECK(again->alerts().size() == 1);
@@ -685,8 +685,9 @@ TEST_SUITE("storage_conformance") {
     store->announce_replica("here", k_t0, cutoff);
     store->claim_leases("gone", {"a"}, k_t0, k_t0 + 15s);
 
-    // 1 sample + 1 probe + 2 finished notifications + 1 replica not seen since the cutoff
-    CHECK(store->prune(cutoff) == 5);
+    // 1 run (rolled up) + 2 finished notifications + 1 replica not seen since the cutoff;
+    // successful probes are counted, not stored
+    CHECK(store->prune(cutoff, k_t0 - 24h) == 4);
 
     const auto samples = store->samples("a", k_t0 - 24h);
     REQUIRE(samples.size() == 2);
@@ -700,7 +701,7 @@ TEST_SUITE("storage_conformance") {
     const auto replicas = store->replicas(cutoff);
     REQUIRE(replicas.size() == 1);
     CHECK(replicas[0].id == "here");
-    CHECK(store->prune(cutoff) == 0);
+    CHECK(store->prune(cutoff, k_t0 - 24h) == 0);
   }
 
   TEST_CASE_TEMPLATE("store conformance: a refused write throws, is counted once and is reported until one succeeds",
@@ -763,7 +764,10 @@ TEST_SUITE("storage_conformance") {
             if (i % 10 == 9) {
               store->add_probe(failed_probe_row(account, at));
             } else {
-              store->add_samples({sample_row(account, at, "10", "USD"), sample_row(account, at, "70", "CNY")},
+              // A new balance every time: each reading is a run of its own.
+              const std::string usd = std::to_string(1000 - i);
+              const std::string cny = std::to_string(7000 - i);
+              store->add_samples({sample_row(account, at, usd.c_str(), "USD"), sample_row(account, at, cny.c_str(), "CNY")},
                                  ok_probe_row(account, at));
             }
           } catch (const std::exception&) {
@@ -789,5 +793,256 @@ TEST_SUITE("storage_conformance") {
     CHECK(stats.transactions >= 1);
     CHECK(stats.transactions <= stats.writes);
     CHECK(store->write_failures() == 0);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: an unchanged reading extends its run, a change starts the next", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    for (int minute = 0; minute <= 2; ++minute) {
+      const auto at = k_t0 + minute * 1min;
+      store->add_samples({sample_row("a", at, "10")}, ok_probe_row("a", at));
+    }
+    auto runs = store->samples("a", k_t0);
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].at == k_t0);
+    CHECK(runs[0].seen_until == k_t0 + 2min);
+    CHECK(store->latest_sample("a")->seen_until == k_t0 + 2min);
+    // The run holding at `since` is included, though it started before it.
+    REQUIRE(store->samples("a", k_t0 + 1min).size() == 1);
+    CHECK(store->samples("a", k_t0 + 2min + 1ms).empty());
+
+    store->add_samples({sample_row("a", k_t0 + 3min, "9.5")}, ok_probe_row("a", k_t0 + 3min));
+    runs = store->samples("a", k_t0);
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].seen_until == k_t0 + 2min);
+    CHECK(runs[1].at == k_t0 + 3min);
+    CHECK(runs[1].seen_until == k_t0 + 3min);  // a single reading
+    CHECK(runs[1].balance == *Decimal::parse("9.5"));
+    // A changed spend counter or changed details are a change too.
+    auto with_spend = sample_row("a", k_t0 + 4min, "9.5");
+    with_spend.spend_total = Decimal::from_micros(1);
+    store->add_samples({with_spend}, ok_probe_row("a", k_t0 + 4min));
+    auto with_details = with_spend;
+    with_details.at = k_t0 + 5min;
+    with_details.details_json = R"({"granted":"1.00"})";
+    store->add_samples({with_details}, ok_probe_row("a", k_t0 + 5min));
+    CHECK(store->samples("a", k_t0).size() == 4);
+    CHECK(store->probe_counts("a").ok == 6);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: a run is cut at k_longest_run", Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    static_assert(creditwatch::storage::k_longest_run == 90min);
+    for (int minute = 0; minute <= 200; minute += 10) {
+      const auto at = k_t0 + minute * 1min;
+      store->add_samples({sample_row("a", at, "10")}, ok_probe_row("a", at));
+    }
+    const auto runs = store->samples("a", k_t0);
+    REQUIRE(runs.size() == 3);
+    CHECK(runs[0].at == k_t0);
+    CHECK(runs[0].seen_until == k_t0 + 80min);
+    CHECK(runs[1].at == k_t0 + 90min);
+    CHECK(runs[1].seen_until == k_t0 + 170min);
+    CHECK(runs[2].at == k_t0 + 180min);
+    CHECK(runs[2].seen_until == k_t0 + 200min);
+    // Only a change of details in between: the cut stays 90 min after where the balance
+    // started to hold (where the forecaster's ledger keeps its anchor), not after the new run.
+    auto changed = sample_row("a", k_t0 + 210min, "10");
+    changed.details_json = R"({"note":"x"})";
+    store->add_samples({changed}, ok_probe_row("a", k_t0 + 210min));
+    changed.at = k_t0 + 270min;
+    store->add_samples({changed}, ok_probe_row("a", k_t0 + 270min));
+    const auto later = store->samples("a", k_t0 + 200min);
+    REQUIRE(later.size() == 3);
+    CHECK(later[0].at == k_t0 + 180min);
+    CHECK(later[1].at == k_t0 + 210min);
+    CHECK(later[2].at == k_t0 + 270min);  // 180 + 90
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: unchanged details are stored once and read back on every run", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const std::string first = R"({"granted":"10.00","topped_up":"100.00"})";
+    const std::string second = R"({"granted":"0.00","topped_up":"100.00"})";
+    {
+      const auto store = backend.open();
+      // A falling balance every 10 minutes for three hours; the details change once.
+      for (int minute = 0; minute < 180; minute += 10) {
+        auto row = sample_row("a", k_t0 + minute * 1min, std::to_string(100 - minute / 10).c_str());
+        row.details_json = minute < 100 ? first : second;
+        store->add_samples({row}, ok_probe_row("a", row.at));
+      }
+    }
+    const auto store = backend.open();  // a new store object: nothing cached
+    const auto all = store->samples("a", k_t0);
+    REQUIRE(all.size() == 18);
+    for (const auto& run : all) CHECK(run.details_json == (run.at < k_t0 + 100min ? first : second));
+    for (const int since : {5, 35, 65, 95, 125, 155, 170}) {
+      CAPTURE(since);
+      const auto part = store->samples("a", k_t0 + since * 1min);
+      REQUIRE_FALSE(part.empty());
+      for (const auto& run : part) CHECK(run.details_json == (run.at < k_t0 + 100min ? first : second));
+      const auto newest = store->samples("a", k_t0, "", 2);
+      REQUIRE(newest.size() == 2);
+      CHECK(newest[0].details_json == second);
+    }
+    CHECK(store->latest_sample("a")->details_json == second);
+    // Pruning the older runs leaves the first one kept with its details.
+    store->prune(k_t0 + 125min, k_t0);
+    const auto kept = store->samples("a", k_t0);
+    REQUIRE(kept.size() == 5);
+    CHECK(kept[0].at == k_t0 + 130min);
+    for (const auto& run : kept) CHECK(run.details_json == second);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: a reading from another writer never makes runs overlap", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto daemon = backend.open();
+    const auto check = backend.open();  // `creditwatch check` beside the daemon: a second store object
+    const std::string details = R"({"granted":"1.00"})";
+    auto reading = [&](Store& store, std::chrono::seconds offset, const char* balance, const std::string& d) {
+      auto row = sample_row("a", k_t0 + offset, balance);
+      row.details_json = d;
+      store.add_samples({row}, ok_probe_row("a", row.at));
+    };
+    reading(*daemon, 0s, "10", details);
+    reading(*check, 30s, "10", details);  // between two probes, the same figures: the run goes on
+    reading(*daemon, 60s, "10", details);
+    auto runs = daemon->samples("a", k_t0);
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].seen_until == k_t0 + 60s);
+    reading(*check, 90s, "9", details);
+    reading(*daemon, 120s, "8", details);
+    // Committed late, read early: inside a run it is dropped, between two it is a run of its own.
+    reading(*check, 45s, "7", details);
+    reading(*check, 100s, "8.5", R"({"granted":"0.50"})");
+    runs = daemon->samples("a", k_t0);
+    REQUIRE(runs.size() == 4);
+    CHECK(runs[0].at == k_t0);
+    CHECK(runs[1].at == k_t0 + 90s);
+    CHECK(runs[2].at == k_t0 + 100s);
+    CHECK(runs[2].balance == *Decimal::parse("8.5"));
+    CHECK(runs[3].at == k_t0 + 120s);
+    CHECK(runs[3].details_json == details);  // still its own details, not the late run's
+    for (std::size_t i = 1; i < runs.size(); ++i) CHECK(runs[i - 1].seen_until < runs[i].at);
+    reading(*daemon, 150s, "8", details);  // the head is where it was
+    runs = check->samples("a", k_t0 + 120s);
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].seen_until == k_t0 + 150s);
+    CHECK(daemon->probe_counts("a").ok == 8);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: probe_counts counts successes and failures per account", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->probe_counts("a").ok == 0);
+    CHECK(store->probe_counts("a").failed == 0);
+    store->add_samples({sample_row("a", k_t0, "10")}, ok_probe_row("a", k_t0));
+    store->add_probe(failed_probe_row("a", k_t0 + 1min));
+    store->add_probe(ok_probe_row("a", k_t0 + 2min));
+    store->add_probe(failed_probe_row("b", k_t0));
+    CHECK(store->probe_counts("a").ok == 2);
+    CHECK(store->probe_counts("a").failed == 1);
+    CHECK(store->probe_counts("b").ok == 0);
+    CHECK(store->probe_counts("b").failed == 1);
+    CHECK(store->latest_probe("a")->at == k_t0 + 2min);
+    CHECK(store->latest_probe("a")->outcome == "ok");
+    CHECK(store->latest_probe("b")->outcome == "timeout");
+    CHECK_FALSE(store->last_success("b").has_value());
+    // A success that arrives late does not move the latest success back.
+    store->add_probe(ok_probe_row("a", k_t0 + 30s));
+    CHECK(store->last_success("a") == k_t0 + 2min);
+    CHECK(store->probe_counts("a").ok == 3);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: prune rolls runs up into hours in batches", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    const std::vector<std::pair<std::chrono::minutes, const char*>> readings = {
+        {0min, "10"},      {10min, "9"},  {20min, "9"},       // hour 0: a drop, then the same again
+        {30min, "12"},     {50min, "11"},                     // a deposit of 3, a drop
+        {65min, "10.5"},   {70min, "10.5"}, {80min, "11.5"},  // hour 1
+        {130min, "11"},                                       // hour 2
+        {200min, "10"},                                       // hour 3: kept raw
+    };
+    for (const auto& [offset, balance] : readings) {
+      store->add_samples({sample_row("a", k_t0 + offset, balance)}, ok_probe_row("a", k_t0 + offset));
+    }
+    store->add_samples({sample_row("b", k_t0, "1", "EUR")}, ok_probe_row("b", k_t0));
+    const TimePoint raw_cutoff = k_t0 + 3h;
+    // 8 runs ended before the cutoff ("a": 7, "b": 1), two at a time.
+    std::vector<std::size_t> removed;
+    for (int call = 0; call < 10; ++call) {
+      removed.push_back(store->prune(raw_cutoff, k_t0 - 24h, 2));
+      if (removed.back() < 2) break;
+    }
+    CHECK(removed == std::vector<std::size_t>{2, 2, 2, 2, 0});
+    const auto hours = store->rollups("a", "USD", k_t0, k_t0 + 24h);
+    REQUIRE(hours.size() == 3);
+    CHECK(hours[0].account == "a");
+    CHECK(hours[0].currency == "USD");
+    CHECK(hours[0].hour == k_t0);
+    CHECK(hours[0].open == *Decimal::parse("10"));
+    CHECK(hours[0].close == *Decimal::parse("11"));
+    CHECK(hours[0].low == *Decimal::parse("9"));
+    CHECK(hours[0].spend == *Decimal::parse("2"));
+    CHECK(hours[0].deposits == *Decimal::parse("3"));
+    CHECK(hours[0].readings == 4);
+    CHECK(hours[1].hour == k_t0 + 1h);
+    CHECK(hours[1].open == *Decimal::parse("10.5"));
+    CHECK(hours[1].close == *Decimal::parse("11.5"));
+    CHECK(hours[1].low == *Decimal::parse("10.5"));
+    CHECK(hours[1].spend == *Decimal::parse("0.5"));  // 11 -> 10.5 across the hour boundary
+    CHECK(hours[1].deposits == *Decimal::parse("1"));
+    CHECK(hours[1].readings == 2);
+    CHECK(hours[2].hour == k_t0 + 2h);
+    CHECK(hours[2].spend == *Decimal::parse("0.5"));
+    CHECK(hours[2].readings == 1);
+    CHECK(store->rollups("a", "USD", k_t0 + 1h, k_t0 + 2h).size() == 1);
+    CHECK(store->rollups("b", "EUR", k_t0, k_t0 + 1h).size() == 1);
+    CHECK(store->rollups("a", "EUR", k_t0, k_t0 + 24h).empty());
+    CHECK(store->rollups("nobody", "USD", k_t0, k_t0 + 24h).empty());
+    const auto raw = store->samples("a", k_t0);
+    REQUIRE(raw.size() == 1);
+    CHECK(raw[0].at == k_t0 + 200min);
+    // The next reading after the kept one still compacts, and the rollups age out in turn.
+    store->add_samples({sample_row("a", k_t0 + 210min, "10")}, ok_probe_row("a", k_t0 + 210min));
+    CHECK(store->samples("a", k_t0).size() == 1);
+    CHECK(store->prune(raw_cutoff, k_t0 + 2h) == 2 + 1);  // hours 0 and 1 of "a", hour 0 of "b"
+    CHECK(store->rollups("a", "USD", k_t0, k_t0 + 24h).size() == 1);
+    CHECK(store->prune(raw_cutoff, k_t0 + 2h) == 0);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: ledger snapshots round-trip and are replaced", Backend, SqliteBackend,
+                     PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK_FALSE(store->ledger("a", "USD").has_value());
+    constexpr char k_raw[] = "CWLG\x01\x00\xff\x80 binary\x00tail";
+    const std::string bytes(k_raw, sizeof k_raw - 1);
+    store->save_ledger("a", "USD", {k_t0, bytes});
+    auto saved = store->ledger("a", "USD");
+    REQUIRE(saved.has_value());
+    CHECK(saved->at == k_t0);
+    CHECK(saved->state == bytes);
+    CHECK_FALSE(store->ledger("a", "EUR").has_value());
+    CHECK_FALSE(store->ledger("b", "USD").has_value());
+    store->save_ledger("a", "USD", {k_t0 + 1h, "newer"});
+    saved = backend.open()->ledger("a", "USD");
+    REQUIRE(saved.has_value());
+    CHECK(saved->at == k_t0 + 1h);
+    CHECK(saved->state == "newer");
   }
 }

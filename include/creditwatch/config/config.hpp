@@ -76,6 +76,8 @@ struct StorageConfig {
   // PostgreSQL connection URI (postgresql:// or postgres://), from url or url_file. It may
   // hold a password: log it only through redact_database_url (common/database_url.hpp).
   std::optional<std::string> url;
+  // Raw readings are kept this long, then rolled up into hourly rows kept for `retention`.
+  Duration raw_retention = std::chrono::hours(24 * 35);
   Duration retention = std::chrono::hours(24 * 400);
   std::uint64_t max_size = 0;  // bytes the database may grow to; 0: no cap
 

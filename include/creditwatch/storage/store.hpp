@@ -12,7 +12,10 @@
 
 namespace creditwatch::storage {
 
-// One balance reading of one account in one currency.
+// One balance reading of one account in one currency, or, read back, one run of identical
+// readings: the same figures (balance, spend counter, details) were read from `at` until
+// `seen_until`. Writers leave seen_until alone (each add is one reading at `at`); a single
+// reading reads back with seen_until == at.
 struct SampleRow {
   std::string account;
   TimePoint at;
@@ -20,6 +23,39 @@ struct SampleRow {
   Decimal balance;
   std::optional<Decimal> spend_total;  // a provider's cumulative spend counter, where it has one
   std::string details_json;            // the provider's breakdown, e.g. granted vs topped-up
+  TimePoint seen_until{};
+};
+
+// An unchanged reading extends the run it belongs to only while `at - run.at <
+// k_longest_run`; the next one starts a new run with the same figures. It equals
+// forecast::SpendLedger::k_max_hold_ms: the ledger moves its anchor exactly where a new run
+// starts, so replaying a run as its two ends attributes spend exactly as replaying every
+// reading did (scheduler/assessment.cpp static_asserts that the two are equal).
+constexpr Duration k_longest_run = std::chrono::minutes(90);
+
+// One hour of one account's readings in one currency, kept once the raw runs are pruned.
+struct RollupRow {
+  std::string account;
+  std::string currency;
+  TimePoint hour;  // the start of the hour
+  Decimal open;    // the first balance read in the hour
+  Decimal close;   // the last
+  Decimal low;     // the lowest
+  Decimal spend;     // balance drops, or spend-counter increases where both readings carry one
+  Decimal deposits;  // balance rises (with a spend counter: rise + counted spend)
+  std::uint32_t readings = 0;  // runs that started in the hour
+};
+
+// A forecast::SpendLedger's state saved at `at`, so a restart need not replay history.
+struct LedgerSnapshot {
+  TimePoint at;
+  std::string state;  // opaque bytes from forecast::SpendLedger
+};
+
+// Probes of one account since it was first seen (successes are counted, not stored).
+struct ProbeCounts {
+  std::uint64_t ok = 0;
+  std::uint64_t failed = 0;
 };
 
 // The outcome of one probe: "ok" or an error class.
@@ -125,6 +161,14 @@ public:
   virtual std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") = 0;
   virtual std::optional<ProbeRow> latest_probe(const std::string& account) = 0;
   virtual std::optional<TimePoint> last_success(const std::string& account) = 0;
+  virtual ProbeCounts probe_counts(const std::string& account) = 0;
+  // The hourly rollups of one account and currency whose hour starts in [from, to), oldest first.
+  virtual std::vector<RollupRow> rollups(const std::string& account, const std::string& currency, TimePoint from,
+                                         TimePoint to) = 0;
+  // Saves (replaces) the ledger snapshot of one account and currency.
+  virtual void save_ledger(const std::string& account, const std::string& currency,
+                           const LedgerSnapshot& snapshot) = 0;
+  virtual std::optional<LedgerSnapshot> ledger(const std::string& account, const std::string& currency) = 0;
 
   virtual std::vector<AlertRow> alerts(const std::string& account = "") = 0;
   // Writes the alert state and enqueues its notifications in one transaction. For each
@@ -178,8 +222,13 @@ public:
   virtual void release_leases(const std::string& replica, const std::vector<std::string>& accounts) = 0;
   virtual std::vector<LeaseRow> leases() = 0;
 
-  // Deletes samples and probes older than `cutoff`, and finished notifications too.
-  virtual std::size_t prune(TimePoint cutoff) = 0;
+  // Rolls readings (runs) that ended before `raw_cutoff` up into hourly rollups and deletes
+  // them; deletes rollups of hours before `rollup_cutoff`, and failed probes, finished
+  // notifications and departed replicas older than `raw_cutoff`. At most `batch` readings
+  // per transaction, so a probe write never waits long behind it: the caller (housekeeping,
+  // never the probe path) calls again while it returns a full batch. Returns rows removed.
+  static constexpr std::size_t k_prune_batch = 2000;
+  virtual std::size_t prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch = k_prune_batch) = 0;
   // Caps the database at about `bytes` (storage.max_size); 0 lifts the cap. SQLite only:
   // a PostgreSQL server's space is its administrator's to manage, so there it does nothing.
   virtual void set_max_size(std::uint64_t bytes) = 0;

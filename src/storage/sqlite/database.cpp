@@ -62,6 +62,10 @@ Statement& Statement::bind(int index, std::string_view value) {
   sqlite3_bind_text(m_stmt.get(), index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(m_stmt.get(), index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
 Statement& Statement::bind_null(int index) {
   sqlite3_bind_null(m_stmt.get(), index);
   return *this;
@@ -94,6 +98,11 @@ void Statement::reset() {
 std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(m_stmt.get(), column); }
 double Statement::real(int column) const { return sqlite3_column_double(m_stmt.get(), column); }
 bool Statement::is_null(int column) const { return sqlite3_column_type(m_stmt.get(), column) == SQLITE_NULL; }
+std::string Statement::blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(m_stmt.get(), column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt.get(), column))) : std::string();
+}
+
 std::string Statement::text(int column) const {
   auto* p = sqlite3_column_text(m_stmt.get(), column);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt.get(), column)))

@@ -2,25 +2,13 @@
 
 #include "migrations.hpp"
 
+#include "creditwatch/storage/rollup.hpp"
+#include "creditwatch/storage/run_rule.hpp"
+
 #include <algorithm>
 
 namespace creditwatch::storage {
 namespace {
-
-SampleRow read_sample(const Statement& s) {
-  SampleRow row;
-  row.account = s.text(0);
-  row.at = from_unix_ms(s.int64(1));
-  row.currency = s.text(2);
-  row.balance = Decimal::from_micros(s.int64(3));
-  if (!s.is_null(4)) row.spend_total = Decimal::from_micros(s.int64(4));
-  row.details_json = s.text(5);
-  return row;
-}
-
-ProbeRow read_probe(const Statement& s) {
-  return ProbeRow{s.text(0), from_unix_ms(s.int64(1)), s.text(2), static_cast<long>(s.int64(3)), s.real(4), s.text(5)};
-}
 
 OutboxState parse_state(const std::string& text) {
   if (text == "delivered") return OutboxState::delivered;
@@ -44,17 +32,10 @@ OutboxRow read_outbox(const Statement& s) {
   return row;
 }
 
-constexpr const char* k_sample_columns = "account, ts_ms, currency, balance_micros, spend_micros, details";
 constexpr const char* k_outbox_columns =
     "id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error, claimed_by, "
     "claim_until_ms";
 
-constexpr const char* k_insert_sample =
-    "INSERT INTO samples (account, ts_ms, currency, balance_micros, spend_micros, details) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-constexpr const char* k_insert_probe =
-    "INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 std::optional<std::int64_t> optional_micros(const std::optional<Decimal>& d) {
   return d ? std::optional<std::int64_t>(d->micros()) : std::nullopt;
@@ -132,80 +113,407 @@ void SqliteStore::add_probe(const ProbeRow& probe) try {
   write_failed(e);
 }
 
+void SqliteStore::forget_ids() {
+  m_account_ids.clear();
+  m_currency_ids.clear();
+  m_currency_codes.clear();
+}
+
+std::optional<std::int64_t> SqliteStore::find_account(const std::string& name) {
+  if (auto it = m_account_ids.find(name); it != m_account_ids.end()) return it->second;
+  auto& s = m_db.cached("SELECT id FROM accounts WHERE name = ?1");
+  s.bind(1, name);
+  std::optional<std::int64_t> id;
+  if (s.step()) id = s.int64(0);
+  s.reset();
+  // Only ids that exist are kept: rows are never deleted, so they never go stale. (A write
+  // that is rolled back forgets them all: forget_ids().)
+  if (id) m_account_ids.emplace(name, *id);
+  return id;
+}
+
+std::int64_t SqliteStore::account_id(const std::string& name) {
+  if (auto id = find_account(name)) return *id;
+  m_db.cached("INSERT OR IGNORE INTO accounts (name) VALUES (?1)").bind(1, name).run();
+  if (auto id = find_account(name)) return *id;
+  throw DatabaseError("account " + name + " could not be added");
+}
+
+std::optional<std::int64_t> SqliteStore::find_currency(const std::string& code) {
+  if (auto it = m_currency_ids.find(code); it != m_currency_ids.end()) return it->second;
+  auto& s = m_db.cached("SELECT id FROM currencies WHERE code = ?1");
+  s.bind(1, code);
+  std::optional<std::int64_t> id;
+  if (s.step()) id = s.int64(0);
+  s.reset();
+  if (id) {
+    m_currency_ids.emplace(code, *id);
+    m_currency_codes.emplace(*id, code);
+  }
+  return id;
+}
+
+std::int64_t SqliteStore::currency_id(const std::string& code) {
+  if (auto id = find_currency(code)) return *id;
+  m_db.cached("INSERT OR IGNORE INTO currencies (code) VALUES (?1)").bind(1, code).run();
+  if (auto id = find_currency(code)) return *id;
+  throw DatabaseError("currency " + code + " could not be added");
+}
+
+const std::string& SqliteStore::currency_code(std::int64_t id) {
+  if (auto it = m_currency_codes.find(id); it != m_currency_codes.end()) return it->second;
+  auto& s = m_db.cached("SELECT code FROM currencies WHERE id = ?1");
+  s.bind(1, id);
+  std::string code = s.step() ? s.text(0) : std::string();
+  s.reset();
+  m_currency_ids.emplace(code, id);
+  return m_currency_codes.emplace(id, std::move(code)).first->second;
+}
+
 void SqliteStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) {
   std::lock_guard lock(m_mutex);
-  Transaction tx(m_db);
-  auto& sample = m_db.cached(k_insert_sample);
-  auto& probe = m_db.cached(k_insert_probe);
-  for (const auto* w : writes) {
-    for (const auto& s : *w->samples) {
-      sample.bind(1, s.account)
-          .bind(2, to_unix_ms(s.at))
-          .bind(3, s.currency)
-          .bind(4, s.balance.micros())
-          .bind_optional(5, optional_micros(s.spend_total))
-          .bind(6, s.details_json)
-          .run();
+  try {
+    Transaction tx(m_db);
+    for (const auto* w : writes) {
+      const ProbeRow& probe = *w->probe;
+      const std::int64_t account = account_id(probe.account);
+      for (const auto& sample : *w->samples) {
+        write_sample(sample.account == probe.account ? account : account_id(sample.account), sample);
+      }
+      write_probe(account, probe);
     }
-    const ProbeRow& p = *w->probe;
-    probe.bind(1, p.account)
-        .bind(2, to_unix_ms(p.at))
-        .bind(3, p.outcome)
-        .bind(4, static_cast<std::int64_t>(p.http_status))
-        .bind(5, p.latency_seconds)
-        .bind(6, p.message)
-        .run();
+    tx.commit();
+  } catch (const DatabaseError&) {
+    forget_ids();  // ids inserted by the rolled-back transaction are gone (and may be reused)
+    throw;
   }
-  tx.commit();
   wrote();
 }
 
-std::vector<SampleRow> SqliteStore::samples(const std::string& account, TimePoint since, const std::string& currency,
-                                      std::size_t limit) {
-  std::lock_guard lock(m_mutex);
-  // Newest first so LIMIT keeps the newest; SQLite reads LIMIT -1 as no limit.
-  auto& s = m_db.cached(std::string("SELECT ") + k_sample_columns +
-                        " FROM samples WHERE account = ?1 AND ts_ms >= ?2 AND (?3 = '' OR currency = ?3)"
-                        " ORDER BY ts_ms DESC, id DESC LIMIT ?4");
-  s.bind(1, account).bind(2, to_unix_ms(since)).bind(3, currency);
+void SqliteStore::write_probe(std::int64_t account, const ProbeRow& p) {
+  if (p.outcome == "ok") {
+    // Counted, not stored: only the latest success's time and latency are kept.
+    m_db.cached("UPDATE accounts SET last_ok_latency = CASE WHEN ?2 >= last_ok_ms THEN ?3 ELSE last_ok_latency END, "
+                "last_ok_ms = MAX(last_ok_ms, ?2), ok_probes = ok_probes + 1 WHERE id = ?1")
+        .bind(1, account)
+        .bind(2, to_unix_ms(p.at))
+        .bind(3, p.latency_seconds)
+        .run();
+    return;
+  }
+  m_db.cached("INSERT INTO failures (account_id, ts_ms, outcome, http_status, latency_seconds, message) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, account)
+      .bind(2, to_unix_ms(p.at))
+      .bind(3, p.outcome)
+      .bind(4, static_cast<std::int64_t>(p.http_status))
+      .bind(5, p.latency_seconds)
+      .bind(6, p.message)
+      .run();
+  m_db.cached("UPDATE accounts SET failed_probes = failed_probes + 1 WHERE id = ?1").bind(1, account).run();
+}
+
+void SqliteStore::write_sample(std::int64_t account, const SampleRow& sample) {
+  const std::int64_t currency = currency_id(sample.currency);
+  const std::int64_t at = to_unix_ms(sample.at);
+  // The head is read, not cached: `check` (and a second store on the file) write runs too.
+  // Its details are compared in SQL, so an unchanged reading copies no text.
+  auto& read_head = m_db.cached(
+      "SELECT from_ms, seen_ms, anchor_ms, balance_micros, spend_micros, details = ?3 FROM heads "
+      "WHERE account_id = ?1 AND currency_id = ?2");
+  read_head.bind(1, account).bind(2, currency).bind(3, sample.details_json);
+  std::optional<RunHead> head;
+  bool same_details = false;
+  if (read_head.step()) {
+    head = RunHead{read_head.int64(0), read_head.int64(1), read_head.int64(2), Decimal::from_micros(read_head.int64(3)),
+                   read_head.is_null(4) ? std::nullopt
+                                        : std::optional<Decimal>(Decimal::from_micros(read_head.int64(4)))};
+    same_details = read_head.int64(5) != 0;
+  }
+  read_head.reset();
+  const RunDecision next = next_run_step(head, at, sample.balance, sample.spend_total, same_details);
+  switch (next.step) {
+    case RunStep::extend:
+      m_db.cached("UPDATE readings SET held_ms = ?4 - from_ms WHERE account_id = ?1 AND currency_id = ?2 AND "
+                  "from_ms = ?3")
+          .bind(1, account)
+          .bind(2, currency)
+          .bind(3, head->from_ms)
+          .bind(4, at)
+          .run();
+      m_db.cached("UPDATE heads SET seen_ms = ?3 WHERE account_id = ?1 AND currency_id = ?2")
+          .bind(1, account)
+          .bind(2, currency)
+          .bind(3, at)
+          .run();
+      return;
+    case RunStep::late:
+      write_late_sample(account, currency, sample);
+      return;
+    case RunStep::start:
+      break;
+  }
+  auto& insert = m_db.cached(
+      "INSERT INTO readings (account_id, currency_id, from_ms, held_ms, balance_micros, spend_micros, details) "
+      "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)");
+  insert.bind(1, account).bind(2, currency).bind(3, at).bind(4, sample.balance.micros());
+  insert.bind_optional(5, optional_micros(sample.spend_total));
+  if (next.full_details) {
+    insert.bind(6, sample.details_json);
+  } else {
+    insert.bind_null(6);
+  }
+  insert.run();
+  m_db.cached("INSERT OR REPLACE INTO heads (account_id, currency_id, from_ms, seen_ms, anchor_ms, balance_micros, "
+              "spend_micros, details) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, at)
+      .bind(4, next.anchor_ms)
+      .bind(5, sample.balance.micros())
+      .bind_optional(6, optional_micros(sample.spend_total))
+      .bind(7, sample.details_json)
+      .run();
+}
+
+void SqliteStore::write_late_sample(std::int64_t account, std::int64_t currency, const SampleRow& sample) {
+  const std::int64_t at = to_unix_ms(sample.at);
+  // Within a stored run it is dropped: the same figures are already there, and different ones
+  // came in out of order (another writer read them earlier and committed later), which the
+  // forecaster would ignore too (SpendLedger::add). Runs never overlap.
+  auto& covering = m_db.cached(
+      "SELECT from_ms + held_ms >= ?3 FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms <= ?3 "
+      "ORDER BY from_ms DESC LIMIT 1");
+  covering.bind(1, account).bind(2, currency).bind(3, at);
+  const bool covered = covering.step() && covering.int64(0) != 0;
+  covering.reset();
+  if (covered) return;
+  // Between two runs: the one after it may have left its details to the run before ("as the
+  // run before"), which this one becomes: it gets them in full first.
+  m_db.cached("UPDATE readings SET details = (SELECT r.details FROM readings r WHERE r.account_id = ?1 AND "
+              "r.currency_id = ?2 AND r.from_ms < ?3 AND r.details IS NOT NULL ORDER BY r.from_ms DESC LIMIT 1) "
+              "WHERE account_id = ?1 AND currency_id = ?2 AND details IS NULL AND from_ms = (SELECT MIN(from_ms) "
+              "FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms > ?3)")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, at)
+      .run();
+  m_db.cached("INSERT INTO readings (account_id, currency_id, from_ms, held_ms, balance_micros, spend_micros, details) "
+              "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, at)
+      .bind(4, sample.balance.micros())
+      .bind_optional(5, optional_micros(sample.spend_total))
+      .bind(6, sample.details_json)
+      .run();
+}
+
+std::vector<SampleRow> SqliteStore::runs_of(std::int64_t account, const std::string& account_name,
+                                            std::int64_t currency, std::int64_t since_ms, std::size_t limit) {
+  // Runs last less than k_longest_run, so the run holding at `since` starts at most that long
+  // before it: the primary key's range stays bounded.
+  auto& s = m_db.cached(
+      "SELECT from_ms, held_ms, balance_micros, spend_micros, details FROM readings WHERE account_id = ?1 AND "
+      "currency_id = ?2 AND from_ms >= ?3 - ?5 AND from_ms + held_ms >= ?3 ORDER BY from_ms DESC LIMIT ?4");
+  s.bind(1, account).bind(2, currency).bind(3, since_ms);
   s.bind(4, limit == k_no_limit ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+  s.bind(5, k_longest_run_ms);
   std::vector<SampleRow> out;
-  while (s.step()) out.push_back(read_sample(s));
+  std::vector<bool> inherited;
+  const std::string& code = currency_code(currency);
+  while (s.step()) {
+    SampleRow row;
+    row.account = account_name;
+    row.at = from_unix_ms(s.int64(0));
+    row.seen_until = from_unix_ms(s.int64(0) + s.int64(1));
+    row.currency = code;
+    row.balance = Decimal::from_micros(s.int64(2));
+    if (!s.is_null(3)) row.spend_total = Decimal::from_micros(s.int64(3));
+    inherited.push_back(s.is_null(4));
+    if (!s.is_null(4)) row.details_json = s.text(4);
+    out.push_back(std::move(row));
+  }
   std::reverse(out.begin(), out.end());
+  std::reverse(inherited.begin(), inherited.end());
+  // NULL details are "as the run before": carried forward, the first one looked up (at most
+  // an hour back: the first run of each hour has them in full).
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!inherited[i]) continue;
+    if (i > 0) {
+      out[i].details_json = out[i - 1].details_json;
+      continue;
+    }
+    auto& before = m_db.cached("SELECT details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
+                               "from_ms < ?3 AND details IS NOT NULL ORDER BY from_ms DESC LIMIT 1");
+    before.bind(1, account).bind(2, currency).bind(3, to_unix_ms(out[i].at));
+    if (before.step()) out[i].details_json = before.text(0);
+    before.reset();
+  }
+  return out;
+}
+
+std::vector<std::int64_t> SqliteStore::currencies_of(std::int64_t account) {
+  auto& s = m_db.cached("SELECT currency_id FROM heads WHERE account_id = ?1 ORDER BY currency_id");
+  s.bind(1, account);
+  std::vector<std::int64_t> out;
+  while (s.step()) out.push_back(s.int64(0));
+  return out;
+}
+
+std::vector<SampleRow> SqliteStore::samples(const std::string& account, TimePoint since, const std::string& currency,
+                                            std::size_t limit) {
+  std::lock_guard lock(m_mutex);
+  const auto id = find_account(account);
+  if (!id) return {};
+  std::vector<std::int64_t> currencies;
+  if (currency.empty()) {
+    currencies = currencies_of(*id);
+  } else if (auto c = find_currency(currency)) {
+    currencies.push_back(*c);
+  }
+  std::vector<std::pair<std::int64_t, SampleRow>> merged;  // (currency id, run)
+  for (const auto c : currencies) {
+    for (auto& row : runs_of(*id, account, c, to_unix_ms(since), limit)) merged.emplace_back(c, std::move(row));
+  }
+  // Runs of one instant in the order their currencies were first written.
+  std::stable_sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) {
+    return a.second.at != b.second.at ? a.second.at < b.second.at : a.first < b.first;
+  });
+  const std::size_t skip = limit != k_no_limit && merged.size() > limit ? merged.size() - limit : 0;
+  std::vector<SampleRow> out;
+  out.reserve(merged.size() - skip);
+  for (std::size_t i = skip; i < merged.size(); ++i) out.push_back(std::move(merged[i].second));
   return out;
 }
 
 std::optional<SampleRow> SqliteStore::latest_sample(const std::string& account, const std::string& currency) {
   std::lock_guard lock(m_mutex);
-  auto& s = m_db.cached(std::string("SELECT ") + k_sample_columns +
-                        " FROM samples WHERE account = ?1 AND (?2 = '' OR currency = ?2)"
-                        " ORDER BY ts_ms DESC, id DESC LIMIT 1");
-  s.bind(1, account).bind(2, currency);
+  const auto id = find_account(account);
+  if (!id) return std::nullopt;
+  std::int64_t currency_filter = 0;
+  if (!currency.empty()) {
+    const auto c = find_currency(currency);
+    if (!c) return std::nullopt;
+    currency_filter = *c;
+  }
+  auto& s = m_db.cached("SELECT currency_id, from_ms, seen_ms, balance_micros, spend_micros, details FROM heads "
+                        "WHERE account_id = ?1 AND (?2 = 0 OR currency_id = ?2) ORDER BY seen_ms DESC, "
+                        "currency_id DESC LIMIT 1");
+  s.bind(1, *id).bind(2, currency_filter);
   if (!s.step()) return std::nullopt;
-  auto row = read_sample(s);
+  SampleRow row;
+  row.account = account;
+  const std::int64_t c = s.int64(0);
+  row.at = from_unix_ms(s.int64(1));
+  row.seen_until = from_unix_ms(s.int64(2));
+  row.balance = Decimal::from_micros(s.int64(3));
+  if (!s.is_null(4)) row.spend_total = Decimal::from_micros(s.int64(4));
+  row.details_json = s.text(5);
   s.reset();  // a statement left on a row would hold the read snapshot open
+  row.currency = currency_code(c);
   return row;
 }
 
 std::optional<ProbeRow> SqliteStore::latest_probe(const std::string& account) {
   std::lock_guard lock(m_mutex);
-  auto& s = m_db.cached("SELECT account, ts_ms, outcome, http_status, latency_seconds, message FROM probes "
-                        "WHERE account = ?1 ORDER BY ts_ms DESC, id DESC LIMIT 1");
-  s.bind(1, account);
-  if (!s.step()) return std::nullopt;
-  auto row = read_probe(s);
-  s.reset();
-  return row;
+  const auto id = find_account(account);
+  if (!id) return std::nullopt;
+  auto& failure = m_db.cached("SELECT ts_ms, outcome, http_status, latency_seconds, message FROM failures "
+                              "WHERE account_id = ?1 ORDER BY ts_ms DESC, id DESC LIMIT 1");
+  failure.bind(1, *id);
+  std::optional<ProbeRow> latest;
+  if (failure.step()) {
+    latest = ProbeRow{account, from_unix_ms(failure.int64(0)), failure.text(1), static_cast<long>(failure.int64(2)),
+                      failure.real(3), failure.text(4)};
+  }
+  failure.reset();
+  auto& success = m_db.cached("SELECT last_ok_ms, last_ok_latency FROM accounts WHERE id = ?1 AND last_ok_ms > 0");
+  success.bind(1, *id);
+  if (success.step() && (!latest || from_unix_ms(success.int64(0)) >= latest->at)) {
+    // A success's status is not kept (successes are counted, not stored): any 2xx reads as 200.
+    latest = ProbeRow{account, from_unix_ms(success.int64(0)), "ok", 200, success.real(1), ""};
+  }
+  success.reset();
+  return latest;
 }
 
 std::optional<TimePoint> SqliteStore::last_success(const std::string& account) {
   std::lock_guard lock(m_mutex);
-  auto& s = m_db.cached("SELECT MAX(ts_ms) FROM probes WHERE account = ?1 AND outcome = 'ok'");
-  s.bind(1, account);
+  const auto id = find_account(account);
+  if (!id) return std::nullopt;
+  auto& s = m_db.cached("SELECT last_ok_ms FROM accounts WHERE id = ?1 AND last_ok_ms > 0");
+  s.bind(1, *id);
   std::optional<TimePoint> result;
-  if (s.step() && !s.is_null(0)) result = from_unix_ms(s.int64(0));
+  if (s.step()) result = from_unix_ms(s.int64(0));
   s.reset();
   return result;
+}
+
+ProbeCounts SqliteStore::probe_counts(const std::string& account) {
+  std::lock_guard lock(m_mutex);
+  auto& s = m_db.cached("SELECT ok_probes, failed_probes FROM accounts WHERE name = ?1");
+  s.bind(1, account);
+  ProbeCounts counts;
+  if (s.step()) counts = ProbeCounts{static_cast<std::uint64_t>(s.int64(0)), static_cast<std::uint64_t>(s.int64(1))};
+  s.reset();
+  return counts;
+}
+
+std::vector<RollupRow> SqliteStore::rollups(const std::string& account, const std::string& currency, TimePoint from,
+                                            TimePoint to) {
+  std::lock_guard lock(m_mutex);
+  const auto id = find_account(account);
+  const auto c = find_currency(currency);
+  if (!id || !c) return {};
+  auto& s = m_db.cached("SELECT hour_ms, open_micros, close_micros, low_micros, spend_micros, deposits_micros, "
+                        "readings FROM rollups WHERE account_id = ?1 AND currency_id = ?2 AND hour_ms >= ?3 AND "
+                        "hour_ms < ?4 ORDER BY hour_ms");
+  s.bind(1, *id).bind(2, *c).bind(3, to_unix_ms(from)).bind(4, to_unix_ms(to));
+  std::vector<RollupRow> out;
+  while (s.step()) {
+    out.push_back(RollupRow{account, currency, from_unix_ms(s.int64(0)), Decimal::from_micros(s.int64(1)),
+                            Decimal::from_micros(s.int64(2)), Decimal::from_micros(s.int64(3)),
+                            Decimal::from_micros(s.int64(4)), Decimal::from_micros(s.int64(5)),
+                            static_cast<std::uint32_t>(s.int64(6))});
+  }
+  return out;
+}
+
+void SqliteStore::save_ledger(const std::string& account, const std::string& currency,
+                              const LedgerSnapshot& snapshot) try {
+  std::lock_guard lock(m_mutex);
+  try {
+    Transaction tx(m_db);
+    const auto id = account_id(account);
+    const auto c = currency_id(currency);
+    m_db.cached("INSERT OR REPLACE INTO ledgers (account_id, currency_id, saved_ms, state) VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, id)
+        .bind(2, c)
+        .bind(3, to_unix_ms(snapshot.at))
+        .bind_blob(4, snapshot.state)
+        .run();
+    tx.commit();
+  } catch (const DatabaseError&) {
+    forget_ids();
+    throw;
+  }
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
+std::optional<LedgerSnapshot> SqliteStore::ledger(const std::string& account, const std::string& currency) {
+  std::lock_guard lock(m_mutex);
+  const auto id = find_account(account);
+  const auto c = find_currency(currency);
+  if (!id || !c) return std::nullopt;
+  auto& s = m_db.cached("SELECT saved_ms, state FROM ledgers WHERE account_id = ?1 AND currency_id = ?2");
+  s.bind(1, *id).bind(2, *c);
+  std::optional<LedgerSnapshot> out;
+  if (s.step()) out = LedgerSnapshot{from_unix_ms(s.int64(0)), s.blob(1)};
+  s.reset();
+  return out;
 }
 
 std::vector<AlertRow> SqliteStore::alerts(const std::string& account) {
@@ -480,14 +788,105 @@ std::vector<LeaseRow> SqliteStore::leases() {
   return out;
 }
 
-std::size_t SqliteStore::prune(TimePoint cutoff) try {
+std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency, std::int64_t raw_cutoff_ms,
+                                    std::size_t budget) {
+  auto& old = m_db.cached("SELECT from_ms, held_ms, balance_micros, spend_micros, details FROM readings WHERE "
+                          "account_id = ?1 AND currency_id = ?2 AND from_ms < ?3 ORDER BY from_ms LIMIT ?4");
+  old.bind(1, account).bind(2, currency).bind(3, raw_cutoff_ms).bind(4, static_cast<std::int64_t>(budget));
+  std::vector<SampleRow> runs;
+  std::string details;  // resolved, carried forward (the oldest run always has them in full)
+  while (old.step()) {
+    if (old.int64(0) + old.int64(1) >= raw_cutoff_ms) break;  // still being read at the cutoff: kept
+    if (!old.is_null(4)) details = old.text(4);
+    SampleRow run;
+    run.at = from_unix_ms(old.int64(0));
+    run.seen_until = from_unix_ms(old.int64(0) + old.int64(1));
+    run.balance = Decimal::from_micros(old.int64(2));
+    if (!old.is_null(3)) run.spend_total = Decimal::from_micros(old.int64(3));
+    runs.push_back(std::move(run));
+  }
+  old.reset();
+  if (runs.empty()) return 0;
+
+  // The run before these is gone; the hour it was rolled into keeps its balance (not its
+  // spend counter: the change into runs[0] is judged by the balance alone).
+  std::optional<SampleRow> previous;
+  auto& last_hour = m_db.cached("SELECT close_micros FROM rollups WHERE account_id = ?1 AND currency_id = ?2 "
+                                "ORDER BY hour_ms DESC LIMIT 1");
+  last_hour.bind(1, account).bind(2, currency);
+  if (last_hour.step()) {
+    previous = SampleRow{};
+    previous->balance = Decimal::from_micros(last_hour.int64(0));
+  }
+  last_hour.reset();
+  auto& upsert = m_db.cached(
+      "INSERT INTO rollups (account_id, currency_id, hour_ms, open_micros, close_micros, low_micros, spend_micros, "
+      "deposits_micros, readings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (account_id, currency_id, "
+      "hour_ms) DO UPDATE SET close_micros = excluded.close_micros, low_micros = MIN(low_micros, excluded.low_micros), "
+      "spend_micros = spend_micros + excluded.spend_micros, deposits_micros = deposits_micros + "
+      "excluded.deposits_micros, readings = readings + excluded.readings");
+  for (const auto& hour : roll_up(runs, previous)) {
+    upsert.bind(1, account)
+        .bind(2, currency)
+        .bind(3, to_unix_ms(hour.hour))
+        .bind(4, hour.open.micros())
+        .bind(5, hour.close.micros())
+        .bind(6, hour.low.micros())
+        .bind(7, hour.spend.micros())
+        .bind(8, hour.deposits.micros())
+        .bind(9, static_cast<std::int64_t>(hour.readings))
+        .run();
+  }
+  const std::int64_t last_from = to_unix_ms(runs.back().at);
+  m_db.cached("DELETE FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms <= ?3")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, last_from)
+      .run();
+  const auto removed = static_cast<std::size_t>(m_db.changes());
+  // The oldest run left may have left its details to the ones just deleted.
+  m_db.cached("UPDATE readings SET details = ?3 WHERE account_id = ?1 AND currency_id = ?2 AND details IS NULL AND "
+              "from_ms = (SELECT MIN(from_ms) FROM readings WHERE account_id = ?1 AND currency_id = ?2)")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, details)
+      .run();
+  // A head whose run is gone (nothing read since the cutoff) goes too: the next reading
+  // starts afresh instead of extending a run that no longer exists.
+  m_db.cached("DELETE FROM heads WHERE account_id = ?1 AND currency_id = ?2 AND from_ms <= ?3")
+      .bind(1, account)
+      .bind(2, currency)
+      .bind(3, last_from)
+      .run();
+  return removed;
+}
+
+std::size_t SqliteStore::prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch) try {
   std::lock_guard lock(m_mutex);
   Transaction tx(m_db);
+  const std::int64_t raw_ms = to_unix_ms(raw_cutoff);
+  // Every (account, currency) pair, each then read by its primary-key prefix: no scan of the
+  // readings or rollups tables, however long the history.
+  std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
+  auto& all = m_db.cached("SELECT a.id, c.id FROM accounts a, currencies c ORDER BY a.id, c.id");
+  while (all.step()) pairs.emplace_back(all.int64(0), all.int64(1));
+  std::size_t budget = std::max<std::size_t>(batch, 1);
   std::size_t removed = 0;
-  for (const char* sql : {"DELETE FROM samples WHERE ts_ms < ?1", "DELETE FROM probes WHERE ts_ms < ?1",
+  for (const auto& [account, currency] : pairs) {
+    if (budget == 0) break;
+    const auto runs = prune_runs(account, currency, raw_ms, budget);
+    removed += runs;
+    budget -= std::min(budget, runs);
+  }
+  auto& hours = m_db.cached("DELETE FROM rollups WHERE account_id = ?1 AND currency_id = ?2 AND hour_ms < ?3");
+  for (const auto& [account, currency] : pairs) {
+    hours.bind(1, account).bind(2, currency).bind(3, to_unix_ms(rollup_cutoff)).run();
+    removed += static_cast<std::size_t>(m_db.changes());
+  }
+  for (const char* sql : {"DELETE FROM failures WHERE ts_ms < ?1",
                           "DELETE FROM outbox WHERE state != 'pending' AND created_ms < ?1",
                           "DELETE FROM replicas WHERE last_seen_ms < ?1"}) {
-    m_db.cached(sql).bind(1, to_unix_ms(cutoff)).run();
+    m_db.cached(sql).bind(1, raw_ms).run();
     removed += static_cast<std::size_t>(m_db.changes());
   }
   tx.commit();

@@ -24,6 +24,7 @@ public:
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, double value);
   Statement& bind(int index, std::string_view value);
+  Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind_null(int index);
   Statement& bind_optional(int index, const std::optional<std::int64_t>& value);
 
@@ -36,6 +37,7 @@ public:
   std::int64_t int64(int column) const;
   double real(int column) const;
   std::string text(int column) const;
+  std::string blob(int column) const;
   bool is_null(int column) const;
 
 private:

@@ -9,6 +9,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace creditwatch::storage {
 
@@ -20,7 +23,7 @@ public:
   explicit SqliteStore(const std::string& path);
   ~SqliteStore() override;
 
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 4;
 
   std::string backend() const override { return "sqlite"; }
   bool shared() const override { return false; }
@@ -34,6 +37,11 @@ public:
   std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") override;
   std::optional<ProbeRow> latest_probe(const std::string& account) override;
   std::optional<TimePoint> last_success(const std::string& account) override;
+  ProbeCounts probe_counts(const std::string& account) override;
+  std::vector<RollupRow> rollups(const std::string& account, const std::string& currency, TimePoint from,
+                                 TimePoint to) override;
+  void save_ledger(const std::string& account, const std::string& currency, const LedgerSnapshot& snapshot) override;
+  std::optional<LedgerSnapshot> ledger(const std::string& account, const std::string& currency) override;
 
   std::vector<AlertRow> alerts(const std::string& account = "") override;
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
@@ -58,7 +66,7 @@ public:
   void release_leases(const std::string& replica, const std::vector<std::string>& accounts) override;
   std::vector<LeaseRow> leases() override;
 
-  std::size_t prune(TimePoint cutoff) override;
+  std::size_t prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch = k_prune_batch) override;
   void set_max_size(std::uint64_t bytes) override;
   // Moves WAL checkpoints (and their fsync) off the commit path onto a background thread
   // running every `every`. The writer's own auto-checkpoint stays as a backstop, at 10,000
@@ -79,6 +87,26 @@ private:
   void wrote();
   [[noreturn]] void write_failed(const DatabaseError& error);
   void commit_probe_writes(const std::vector<ProbeWrite*>& writes);
+  // The rest run with m_mutex held.
+  void write_sample(std::int64_t account, const SampleRow& sample);
+  // A reading at or before the head's latest (run_rule.hpp: RunStep::late).
+  void write_late_sample(std::int64_t account, std::int64_t currency, const SampleRow& sample);
+  void write_probe(std::int64_t account, const ProbeRow& probe);
+  // Runs of one account and currency holding at or after `since_ms`, oldest first (the newest
+  // `limit`), details resolved.
+  std::vector<SampleRow> runs_of(std::int64_t account, const std::string& account_name, std::int64_t currency,
+                                 std::int64_t since_ms, std::size_t limit);
+  std::vector<std::int64_t> currencies_of(std::int64_t account);
+  // Rolls up and deletes at most `budget` runs of one pair that ended before the cutoff.
+  std::size_t prune_runs(std::int64_t account, std::int64_t currency, std::int64_t raw_cutoff_ms, std::size_t budget);
+  // Name <-> id, cached: rows of accounts and currencies are never deleted, so a cached id
+  // never goes stale, except one inserted by a transaction that then rolled back.
+  std::optional<std::int64_t> find_account(const std::string& name);
+  std::int64_t account_id(const std::string& name);  // adds the account if missing (in a write)
+  std::optional<std::int64_t> find_currency(const std::string& code);
+  std::int64_t currency_id(const std::string& code);  // adds the currency if missing (in a write)
+  const std::string& currency_code(std::int64_t id);
+  void forget_ids();  // after a rollback
 
   Database m_db;
   std::mutex m_mutex;
@@ -87,6 +115,10 @@ private:
   std::string m_write_error;  // guarded by m_write_error_mutex
   std::atomic<std::uint64_t> m_write_failures{0};
   GroupCommit m_group_commit;
+  // Guarded by m_mutex.
+  std::unordered_map<std::string, std::int64_t> m_account_ids;
+  std::unordered_map<std::string, std::int64_t> m_currency_ids;
+  std::unordered_map<std::int64_t, std::string> m_currency_codes;
 
   std::string m_path;
   std::unique_ptr<Checkpointer> m_checkpointer;  // destroyed first: it has its own connection
