@@ -14,7 +14,9 @@
 #include "creditwatch/server/http_server.hpp"
 #include "creditwatch/server/metrics.hpp"
 #include "creditwatch/server/telemetry.hpp"
+#include "creditwatch/storage/series.hpp"
 #include "creditwatch/storage/store.hpp"
+#include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/version.hpp"
 
@@ -44,6 +46,10 @@ constexpr Duration k_checkpoint_every = std::chrono::milliseconds(500);
 constexpr int k_malloc_arenas = 2;
 // How long what the store says of an account not probed here is reused by the API.
 constexpr Duration k_stored_figures_for = std::chrono::seconds(5);
+// What GET /api/v1/accounts/NAME/series covers when the request names no `from`, and how
+// many points it aims at when it names no `step`.
+constexpr Duration k_default_series_span = std::chrono::hours(24 * 7);
+constexpr std::size_t k_default_series_points = 500;
 // What GET /api/v1/accounts/NAME/samples covers when the request names no `since`.
 constexpr Duration k_default_samples_span = std::chrono::hours(24 * 7);
 
@@ -152,7 +158,7 @@ private:
         [this](const std::string& account, const server::SamplesQuery& query) { return samples_json(account, query); },
         [this] { return cluster_json(); },
         [this] { return summary_json(); },
-        nullptr,
+        [this](const std::string& account, const server::SeriesQuery& query) { return series_json(account, query); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));
@@ -384,6 +390,61 @@ private:
             {"states", states},
             {"currencies", totals},
             {"generated_at", format_rfc3339(m_clock.now())}};
+  }
+
+  // GET /api/v1/accounts/NAME/series: the account's rule currency (or the one it reads) over
+  // [from, to) in steps of whole hours, or under an hour in multiples of its interval (no
+  // finer than the readings). A step is picked when none is asked: whole hours, at most
+  // k_default_series_points of them.
+  std::optional<server::Endpoints::SeriesAnswer> series_json(const std::string& name, const server::SeriesQuery& query) {
+    const auto current = runtime();
+    const auto* account = current->config.find_account(name);
+    if (!account) return std::nullopt;
+    const auto refuse = [](const std::string& why) {
+      return server::Endpoints::SeriesAnswer{{{"error", why}}, true};
+    };
+    const TimePoint to = query.to.value_or(m_clock.now());
+    const TimePoint from = query.from.value_or(to - k_default_series_span);
+    if (from >= to) return refuse("from must be before to");
+    const Duration span = std::chrono::duration_cast<Duration>(to - from);
+    Duration step = query.step.value_or(std::max<Duration>(
+        std::chrono::hours(1),
+        std::chrono::ceil<std::chrono::hours>(span / static_cast<std::int64_t>(k_default_series_points))));
+    const Duration interval = account->tuning.interval;
+    if (step >= std::chrono::hours(1) ? step % std::chrono::hours(1) != Duration::zero()
+                                      : interval <= Duration::zero() || step % interval != Duration::zero()) {
+      return refuse("step must be whole hours (1h, 6h, 1d) or, under an hour, a multiple of the account's interval (" +
+                    format_duration(interval) + ")");
+    }
+    const auto points = static_cast<std::size_t>((span + step - Duration(1)) / step);
+    if (points > storage::k_max_series_points) {
+      return refuse("from, to and step make " + std::to_string(points) + " points, more than " +
+                    std::to_string(storage::k_max_series_points) + ": take a longer step");
+    }
+    std::string currency = account->currency.value_or("");
+    if (currency.empty()) {
+      if (auto latest = m_store.latest_sample(name)) currency = latest->currency;
+    }
+    nlohmann::json list = nlohmann::json::array();
+    if (!currency.empty()) {
+      for (const auto& p : storage::series(m_store, name, currency, from, to, step)) {
+        list.push_back({{"ts", format_rfc3339(p.at)},
+                        {"ts_ms", to_unix_ms(p.at)},
+                        {"open", p.open.to_double()},
+                        {"close", p.close.to_double()},
+                        {"low", p.low.to_double()},
+                        {"spend", p.spend.to_double()},
+                        {"deposits", p.deposits.to_double()},
+                        {"readings", p.readings}});
+      }
+    }
+    return server::Endpoints::SeriesAnswer{{{"account", name},
+                                            {"currency", currency.empty() ? nlohmann::json(nullptr) : nlohmann::json(currency)},
+                                            {"from", format_rfc3339(from)},
+                                            {"to", format_rfc3339(to)},
+                                            {"step_seconds", std::chrono::duration_cast<std::chrono::seconds>(step).count()},
+                                            {"points", std::move(list)}},
+                                           false};
   }
 
   // The newest `query.limit` samples since `query.since`, which is moved up to the start of

@@ -227,4 +227,59 @@ TEST_SUITE("server_api_pages") {
     REQUIRE(res);
     CHECK(res->status == 400);
   }
+
+  TEST_CASE("series: balance and spend per step from the stored readings, steps checked") {
+    TempDir dir;
+    // 86,400 a day is 1 a second: every one-second reading spends about 1.
+    dir.write("creditwatch.yaml", daemon_yaml(dir, simulated_account("burner", "100000", "86400")));
+    HttpDaemon daemon(dir);
+    daemon.start();
+    const auto now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    const auto started_ms = now_ms();
+    std::this_thread::sleep_for(6s);
+
+    // Whole hours (the default): the hour holds every reading so far.
+    const auto hourly = daemon.get_json("/api/v1/accounts/burner/series");
+    INFO(hourly.dump(2));
+    CHECK(hourly["currency"] == "USD");
+    CHECK(hourly["step_seconds"] == 3600);
+    REQUIRE(!hourly["points"].empty());
+    const auto& last = hourly["points"].back();
+    CHECK(last["ts_ms"].get<std::int64_t>() % 3'600'000 == 0);
+    CHECK(last["readings"].get<int>() >= 3);
+    CHECK(last["close"].get<double>() < 100000);
+    CHECK(last["low"].get<double>() <= last["close"].get<double>());
+    double spend = 0;
+    for (const auto& p : hourly["points"]) spend += p["spend"].get<double>();
+    CHECK(spend == doctest::Approx(hourly["points"].front()["open"].get<double>() - last["close"].get<double>()).epsilon(0.01));
+    CHECK(spend > 2);
+
+    // Two-second steps (a multiple of the 1 s interval) over the last few seconds.
+    const auto from = creditwatch::format_rfc3339(creditwatch::from_unix_ms(started_ms - started_ms % 1000));
+    const auto fine = daemon.get_json("/api/v1/accounts/burner/series?step=2s&from=" + encode(from));
+    INFO(fine.dump(2));
+    CHECK(fine["step_seconds"] == 2);
+    REQUIRE(fine["points"].size() >= 2);
+    double fine_spend = 0;
+    for (const auto& p : fine["points"]) {
+      CHECK(p["ts_ms"].get<std::int64_t>() % 2000 == 0);
+      CHECK(p["spend"].get<double>() < 10);  // about 1 a second (more only after a late probe)
+      fine_spend += p["spend"].get<double>();
+    }
+    CHECK(fine_spend > 1);
+
+    for (const char* bad : {"step=90m", "step=1500ms", "step=1s&from=2026-01-01T00:00:00Z", "from=bad"}) {
+      CAPTURE(bad);
+      auto res = daemon.get(std::string("/api/v1/accounts/burner/series?") + bad);
+      REQUIRE(res);
+      CHECK(res->status == 400);
+      CHECK(json::parse(res->body)["error"].is_string());
+    }
+    auto missing = daemon.get("/api/v1/accounts/nobody/series");
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+  }
 }
