@@ -1,5 +1,6 @@
 #include "creditwatch/storage/copy.hpp"
 
+#include "postgres/array_literal.hpp"
 #include "postgres/connection.hpp"
 
 #include "creditwatch/common/text.hpp"
@@ -11,44 +12,85 @@
 namespace creditwatch::storage {
 namespace {
 
-// The tables below are schema 3's, column for column: a schema change must update them.
-static_assert(SqliteStore::k_schema_version == 3 && PostgresStore::k_schema_version == 3,
-              "copy.cpp lists schema 3's tables: update them with the schema");
+// The tables below are schema 4's, column for column: a schema change must update them.
+static_assert(SqliteStore::k_schema_version == 4 && PostgresStore::k_schema_version == 4,
+              "copy.cpp lists schema 4's tables: update them with the schema");
 
-enum class Kind { integer, real, text };
+enum class Kind { integer, real, text, blob };
 
 struct Column {
   const char* name;
   Kind kind;
 };
 
-// A table the copy carries over. Rows are read in rowid order (for the tables with an id,
-// the id), so a batch resumes where the last one stopped without OFFSET's rescans.
+// A table the copy carries over. Rows are read in key order (the rowid, or the primary key of
+// a WITHOUT ROWID table), so a batch resumes where the last one stopped without OFFSET's
+// rescans.
 struct Table {
   const char* name;
   std::vector<Column> columns;
-  bool serial_id;  // `id` is a BIGSERIAL in PostgreSQL: its sequence must move past the copied ids
+  std::vector<const char*> key;  // empty: the rowid
+  bool identity_id;  // `id` is generated in PostgreSQL: its sequence must move past the copied ids
 };
 
-const std::array<Table, 4> k_tables = {{
-    {"samples",
+const std::array<Table, 9> k_tables = {{
+    {"accounts",
      {{"id", Kind::integer},
-      {"account", Kind::text},
-      {"ts_ms", Kind::integer},
-      {"currency", Kind::text},
+      {"name", Kind::text},
+      {"last_ok_ms", Kind::integer},
+      {"last_ok_latency", Kind::real},
+      {"ok_probes", Kind::integer},
+      {"failed_probes", Kind::integer}},
+     {},
+     true},
+    {"currencies", {{"id", Kind::integer}, {"code", Kind::text}}, {}, true},
+    {"readings",
+     {{"account_id", Kind::integer},
+      {"currency_id", Kind::integer},
+      {"from_ms", Kind::integer},
+      {"held_ms", Kind::integer},
       {"balance_micros", Kind::integer},
       {"spend_micros", Kind::integer},
       {"details", Kind::text}},
-     true},
-    {"probes",
+     {"account_id", "currency_id", "from_ms"},
+     false},
+    {"heads",
+     {{"account_id", Kind::integer},
+      {"currency_id", Kind::integer},
+      {"from_ms", Kind::integer},
+      {"seen_ms", Kind::integer},
+      {"anchor_ms", Kind::integer},
+      {"balance_micros", Kind::integer},
+      {"spend_micros", Kind::integer},
+      {"details", Kind::text}},
+     {"account_id", "currency_id"},
+     false},
+    {"failures",
      {{"id", Kind::integer},
-      {"account", Kind::text},
+      {"account_id", Kind::integer},
       {"ts_ms", Kind::integer},
       {"outcome", Kind::text},
       {"http_status", Kind::integer},
       {"latency_seconds", Kind::real},
       {"message", Kind::text}},
+     {},
      true},
+    {"rollups",
+     {{"account_id", Kind::integer},
+      {"currency_id", Kind::integer},
+      {"hour_ms", Kind::integer},
+      {"open_micros", Kind::integer},
+      {"close_micros", Kind::integer},
+      {"low_micros", Kind::integer},
+      {"spend_micros", Kind::integer},
+      {"deposits_micros", Kind::integer},
+      {"readings", Kind::integer}},
+     {"account_id", "currency_id", "hour_ms"},
+     false},
+    {"ledgers",
+     {{"account_id", Kind::integer}, {"currency_id", Kind::integer}, {"saved_ms", Kind::integer}, {"state", Kind::blob}},
+     {"account_id", "currency_id"},
+     false},
     {"alerts",
      {{"account", Kind::text},
       {"rule", Kind::text},
@@ -57,6 +99,7 @@ const std::array<Table, 4> k_tables = {{
       {"since_ms", Kind::integer},
       {"last_notified_ms", Kind::integer},
       {"context", Kind::text}},
+     {},
      false},
     {"outbox",
      {{"id", Kind::integer},
@@ -71,6 +114,7 @@ const std::array<Table, 4> k_tables = {{
       {"delivered_ms", Kind::integer},
       {"claimed_by", Kind::text},
       {"claim_until_ms", Kind::integer}},
+     {},
      true},
 }};
 
@@ -79,6 +123,7 @@ const char* pg_type(Kind kind) {
     case Kind::integer: return "bigint";
     case Kind::real: return "float8";
     case Kind::text: return "text";
+    case Kind::blob: return "bytea";
   }
   return "text";
 }
@@ -87,6 +132,18 @@ const char* pg_type(Kind kind) {
 std::string pg_text(const std::string& value) {
   if (valid_utf8(value) && value.find('\0') == std::string::npos) return value;
   return safe_text(value);
+}
+
+// Bytes as bytea's text input: \x and two hex digits a byte.
+std::string bytea_hex(const std::string& bytes) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (const unsigned char b : bytes) {
+    out += k_digits[b >> 4];
+    out += k_digits[b & 0xf];
+  }
+  return out;
 }
 
 // The shortest text that reads back as the same double.
@@ -102,32 +159,10 @@ std::optional<std::string> read_value(const Statement& row, int column, Kind kin
     case Kind::integer: return std::to_string(row.int64(column));
     case Kind::real: return exact_real(row.real(column));
     case Kind::text: return pg_text(row.text(column));
+    case Kind::blob: return bytea_hex(row.text(column));
   }
   return std::nullopt;
 }
-
-// One column of a batch as a PostgreSQL array literal, {"1","2",NULL}: a batch goes over as
-// one parameter per column, so one prepared INSERT ... SELECT FROM unnest(...) serves them all.
-class ArrayLiteral {
-public:
-  void add(const std::optional<std::string>& value) {
-    m_text += m_text.size() > 1 ? "," : "";
-    if (!value) {
-      m_text += "NULL";
-      return;
-    }
-    m_text += '"';
-    for (const char c : *value) {
-      if (c == '"' || c == '\\') m_text += '\\';
-      m_text += c;
-    }
-    m_text += '"';
-  }
-  std::string finish() const { return m_text + "}"; }
-
-private:
-  std::string m_text = "{";
-};
 
 std::string column_list(const Table& table) {
   std::string out;
@@ -183,21 +218,38 @@ std::uint64_t count_rows(Database& source, const Table& table) {
   return static_cast<std::uint64_t>(count.int64(0));
 }
 
+// "a, b, c" of the table's key columns (rowid when it has none).
+std::string key_list(const Table& table) {
+  if (table.key.empty()) return "rowid";
+  std::string out;
+  for (const auto* k : table.key) out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
+
 TableProgress copy_table(Database& source, postgres::Connection& target, const Table& table,
                          const CopyProgress& progress) {
   TableProgress done{table.name, 0, count_rows(source, table)};
-  auto read = source.prepare("SELECT rowid, " + column_list(table) + " FROM " + table.name +
-                             " WHERE rowid > ?1 ORDER BY rowid LIMIT ?2");
+  // The key leads each row; the next batch starts after the last key seen.
+  const auto keys = table.key.empty() ? std::size_t{1} : table.key.size();
+  const auto select = "SELECT " + key_list(table) + ", " + column_list(table) + " FROM " + table.name;
+  std::string after;
+  for (std::size_t k = 0; k < keys; ++k) after += (k == 0 ? "?" : ", ?") + std::to_string(k + 1);
+  auto first = source.prepare(select + " ORDER BY " + key_list(table) + " LIMIT ?1");
+  auto next = source.prepare(select + " WHERE (" + key_list(table) + ") > (" + after + ") ORDER BY " + key_list(table) +
+                             " LIMIT ?" + std::to_string(keys + 1));
   const auto insert = insert_sql(table);
-  std::int64_t last_rowid = 0;
+  std::vector<std::int64_t> last_key;
   for (;;) {
-    std::vector<ArrayLiteral> columns(table.columns.size());
+    auto& read = last_key.empty() ? first : next;
+    for (std::size_t k = 0; k < last_key.size(); ++k) read.bind(static_cast<int>(k) + 1, last_key[k]);
+    read.bind(static_cast<int>(last_key.size()) + 1, static_cast<std::int64_t>(k_copy_batch_rows));
+    std::vector<postgres::ArrayLiteral> columns(table.columns.size());
     std::size_t rows = 0;
-    read.bind(1, last_rowid).bind(2, static_cast<std::int64_t>(k_copy_batch_rows));
     while (read.step()) {
-      last_rowid = read.int64(0);
+      last_key.resize(keys);
+      for (std::size_t k = 0; k < keys; ++k) last_key[k] = read.int64(static_cast<int>(k));
       for (std::size_t i = 0; i < columns.size(); ++i) {
-        columns[i].add(read_value(read, static_cast<int>(i) + 1, table.columns[i].kind));
+        columns[i].add(read_value(read, static_cast<int>(keys + i), table.columns[i].kind));
       }
       ++rows;
     }
@@ -229,12 +281,14 @@ public:
     // A replica in the middle of a write holds these only briefly; anything longer is a
     // problem to report, not to wait out.
     target->exec("SET LOCAL lock_timeout = '10s'");
-    target->exec("LOCK TABLE samples, probes, alerts, outbox IN EXCLUSIVE MODE");
+    std::string tables;
+    for (const auto& table : k_tables) tables += (tables.empty() ? "" : ", ") + std::string(table.name);
+    target->exec("LOCK TABLE " + tables + " IN EXCLUSIVE MODE");
     require_empty(*target);
     CopySummary summary;
     for (const auto& table : k_tables) {
       summary.tables.push_back(copy_table(from.m_db, *target, table, progress));
-      if (table.serial_id) {
+      if (table.identity_id) {
         target->run_once(std::string("SELECT setval(pg_get_serial_sequence('") + table.name +
                          "', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM " + table.name);
       }

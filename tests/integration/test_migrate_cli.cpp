@@ -1,9 +1,11 @@
 // `creditwatch migrate --to URL -c FILE`, the real binary against a real SQLite file and a real
 // PostgreSQL: a database filled through SqliteStore (two currencies, failed probes, firing and
-// resolved alerts, pending, delivered and dead notifications, enough samples for several
-// batches) arrives row for row with its ids, the id sequences continue after them, a second
-// copy into the same database is refused without touching it, a copy that fails half-way
-// leaves the target empty, and the role's password appears in no output.
+// resolved alerts, pending, delivered and dead notifications, enough readings for several
+// batches, hourly rollups and a ledger snapshot) arrives row for row with its ids, the id
+// sequences continue after them, a second copy into the same database is refused without
+// touching it, a copy that fails half-way leaves the target empty, a schema-3 database (the
+// fixture in tests/data/schema_v3) is migrated to schema 4 and copied whole, and the role's
+// password appears in no output.
 #include "creditwatch/storage/postgres/postgres_store.hpp"
 #include "creditwatch/storage/sqlite/database.hpp"
 #include "creditwatch/storage/sqlite/sqlite_store.hpp"
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,9 @@ constexpr const char* k_one_account = "accounts:\n  - name: alpha\n    provider:
 
 TimePoint minute(int n) { return k_t0 + std::chrono::minutes(n); }
 
+// Bytes a ledger snapshot may hold: NUL, high bytes, quotes and backslashes.
+const std::string k_ledger_bytes("\0\x01\xff\"{,}\\ ledger\x80", 14);
+
 // Text that SQL and PostgreSQL's array literals must carry unchanged.
 constexpr const char* k_awkward = R"({"note":"a \"quoted\" {brace,comma}, back\\slash, NULL, é ✓"})";
 
@@ -49,6 +55,14 @@ void fill_samples(storage::SqliteStore& store) {
     }
     store.add_samples(samples, {"alpha", minute(first), "ok", 200, 0.1 + first / 7e5, ""});
   }
+}
+
+// Hourly rollups of the first half (pruned in batches, as housekeeping does) and a ledger
+// snapshot of bytes that are not text.
+void fill_history(storage::SqliteStore& store) {
+  while (store.prune(minute(k_rounds / 2), k_t0) >= storage::Store::k_prune_batch) {
+  }
+  store.save_ledger("alpha", "USD", {minute(k_rounds), k_ledger_bytes});
 }
 
 void fill_probes(storage::SqliteStore& store) {
@@ -143,8 +157,19 @@ std::string postgres_lines(const std::string& database, const std::string& sql) 
   return result.out;
 }
 
-constexpr const char* k_probe_query =
-    "SELECT id, account, ts_ms, outcome, http_status, latency_seconds, message FROM probes ORDER BY id";
+constexpr const char* k_failure_query =
+    "SELECT id, account_id, ts_ms, outcome, http_status, latency_seconds, message FROM failures ORDER BY id";
+constexpr const char* k_account_query =
+    "SELECT id, name, last_ok_ms, ok_probes, failed_probes, last_ok_latency, '' FROM accounts ORDER BY id";
+constexpr const char* k_reading_query =
+    "SELECT account_id, currency_id, from_ms, held_ms, balance_micros, CAST(NULL AS REAL), coalesce(spend_micros, -1) "
+    "|| ' ' || coalesce(details, 'NULL') FROM readings ORDER BY account_id, currency_id, from_ms";
+constexpr const char* k_rollup_query =
+    "SELECT account_id || ' ' || currency_id, hour_ms, open_micros || ' ' || close_micros, low_micros, spend_micros, "
+    "CAST(NULL AS REAL), deposits_micros || ' ' || readings FROM rollups ORDER BY account_id, currency_id, hour_ms";
+// Every table migrate copies, in the order it copies them.
+const std::vector<std::string> k_tables = {"accounts", "currencies", "readings", "heads", "failures",
+                                           "rollups",  "ledgers",    "alerts",   "outbox"};
 // Shaped like the probe query (the sixth column a real) so one reader serves both.
 constexpr const char* k_delivered_query =
     "SELECT id, delivered_ms, attempts, state, 0, CAST(NULL AS REAL), last_error FROM outbox ORDER BY id";
@@ -153,10 +178,40 @@ std::int64_t count(const std::string& database, const std::string& sql) {
   return std::stoll(postgres_lines(database, sql));
 }
 
-std::string table_counts(const std::string& database) {
-  return postgres_lines(database,
-                        "SELECT (SELECT count(*) FROM samples), (SELECT count(*) FROM probes), (SELECT count(*) FROM "
-                        "alerts), (SELECT count(*) FROM outbox)");
+// "accounts 2|currencies 3|..." for every copied table.
+std::string counts_query() {
+  std::string sql = "SELECT ";
+  for (const auto& table : k_tables) {
+    sql += (table == k_tables.front() ? "'" : " || '|") + table + " ' || (SELECT count(*) FROM " + table + ")";
+  }
+  return sql;
+}
+
+std::string table_counts(const std::string& database) { return postgres_lines(database, counts_query()); }
+
+std::string sqlite_counts(const std::string& path) {
+  storage::Database db(path);
+  auto s = db.prepare(counts_query());
+  REQUIRE(s.step());
+  return s.text(0) + "\n";
+}
+
+// What the Store API reads back for `account`, the same through either store.
+std::string everything_of(storage::Store& store, const std::string& account, TimePoint since) {
+  std::string out;
+  for (const auto& s : store.samples(account, since)) {
+    out += text_of(s) + "|" + std::to_string(to_unix_ms(s.seen_until)) + "\n";
+  }
+  if (const auto latest = store.latest_sample(account)) out += "latest " + text_of(*latest) + "\n";
+  if (const auto probe = store.latest_probe(account)) {
+    out += "probe " + std::to_string(to_unix_ms(probe->at)) + " " + probe->outcome + " " +
+           std::to_string(probe->http_status) + " " + shortest(probe->latency_seconds) + " " + probe->message + "\n";
+  }
+  if (const auto success = store.last_success(account)) out += "success " + std::to_string(to_unix_ms(*success)) + "\n";
+  const auto counts = store.probe_counts(account);
+  out += "counts " + std::to_string(counts.ok) + " " + std::to_string(counts.failed) + "\n";
+  for (const auto& a : store.alerts(account)) out += text_of(a) + "\n";
+  return out;
 }
 
 void check_no_password(const ProcessResult& r) {
@@ -210,6 +265,7 @@ TEST_SUITE("migrate cli") {
     {
       storage::SqliteStore sqlite(f.db_path);
       fill_samples(sqlite);
+      fill_history(sqlite);  // before the probes and alerts, which its prune would take
       fill_probes(sqlite);
       fill_alerts(sqlite);
     }
@@ -217,19 +273,43 @@ TEST_SUITE("migrate cli") {
     const auto copied = f.migrate({"--to-file", f.url_file()});
     REQUIRE(copied.exit_code == 0);
     CHECK(copied.out.find("copied " + f.db_path + " into postgresql://migrate_owner:***@127.0.0.1:") == 0);
-    CHECK(copied.out.find("samples  18000") != std::string::npos);
-    CHECK(copied.out.find("probes   15") != std::string::npos);
-    CHECK(copied.out.find("alerts   3") != std::string::npos);
-    CHECK(copied.out.find("outbox   4 (2 pending)") != std::string::npos);
+    const auto counts = sqlite_counts(f.db_path);
+    CHECK(table_counts(f.database) == counts);
+    CHECK(counts.find("accounts 2|currencies 3|") == 0);
+    CHECK(counts.find("|rollups 0|") == std::string::npos);
+    CHECK(counts.find("|ledgers 1|alerts 3|outbox 4\n") != std::string::npos);
+    CHECK(copied.out.find("readings    ") != std::string::npos);
+    CHECK(copied.out.find("failures    3") != std::string::npos);
+    CHECK(copied.out.find("outbox      4 (2 pending)") != std::string::npos);
 
     storage::SqliteStore sqlite(f.db_path);
     storage::PostgresStore postgres(f.url);
     for (const std::string account : {"alpha", "beta"}) {
       check_same_rows(postgres.samples(account, k_t0), sqlite.samples(account, k_t0));
       check_same_rows(postgres.alerts(account), sqlite.alerts(account));
+      CHECK(everything_of(postgres, account, k_t0) == everything_of(sqlite, account, k_t0));
+      for (const std::string currency : {"USD", "CNY", "EUR"}) {
+        const auto copied_hours = postgres.rollups(account, currency, k_t0, minute(k_rounds));
+        const auto hours = sqlite.rollups(account, currency, k_t0, minute(k_rounds));
+        REQUIRE(copied_hours.size() == hours.size());
+        for (std::size_t i = 0; i < hours.size(); ++i) {
+          CHECK(copied_hours[i].hour == hours[i].hour);
+          CHECK(copied_hours[i].close == hours[i].close);
+          CHECK(copied_hours[i].spend == hours[i].spend);
+          CHECK(copied_hours[i].readings == hours[i].readings);
+        }
+      }
     }
-    CHECK(postgres.samples("alpha", k_t0, "CNY").size() == static_cast<std::size_t>(k_rounds));
-    CHECK(postgres_lines(f.database, k_probe_query) == sqlite_lines(f.db_path, k_probe_query));
+    CHECK(postgres.samples("alpha", k_t0 + std::chrono::minutes(k_rounds / 2), "CNY").size() ==
+          sqlite.samples("alpha", k_t0 + std::chrono::minutes(k_rounds / 2), "CNY").size());
+    CHECK_FALSE(postgres.rollups("alpha", "USD", k_t0, minute(k_rounds)).empty());
+    REQUIRE(postgres.ledger("alpha", "USD").has_value());
+    CHECK(postgres.ledger("alpha", "USD")->state == k_ledger_bytes);
+    CHECK(postgres.ledger("alpha", "USD")->at == minute(k_rounds));
+    for (const auto* query : {k_failure_query, k_account_query, k_reading_query, k_rollup_query}) {
+      CAPTURE(query);
+      CHECK(postgres_lines(f.database, query) == sqlite_lines(f.db_path, query));
+    }
     CHECK(postgres_lines(f.database, k_delivered_query) == sqlite_lines(f.db_path, k_delivered_query));
     // The claim was the old process's: nobody holds it now, so the row is free to send.
     auto expected = sqlite.notifications();
@@ -245,24 +325,71 @@ TEST_SUITE("migrate cli") {
       CHECK(again.exit_code == 1);
       CHECK(again.out.empty());
       CHECK(again.err.find("refused: postgresql://migrate_owner:***@127.0.0.1:") != std::string::npos);
-      CHECK(again.err.find("is not empty: 18000 rows in samples, 15 rows in probes, 3 rows in alerts, 4 rows in "
-                           "outbox. migrate copies into an empty database only; nothing was written") !=
-            std::string::npos);
+      CHECK(again.err.find("is not empty: 2 rows in accounts, 3 rows in currencies, ") != std::string::npos);
+      CHECK(again.err.find(" rows in readings, 3 rows in heads, 3 rows in failures, ") != std::string::npos);
+      CHECK(again.err.find(", 1 row in ledgers, 3 rows in alerts, 4 rows in outbox. migrate copies into an empty "
+                           "database only; nothing was written") != std::string::npos);
       CHECK(table_counts(f.database) == before);
     }
 
     SUBCASE("rows written after the copy get fresh ids") {
-      const auto max_sample = count(f.database, "SELECT max(id) FROM samples");
-      const auto max_probe = count(f.database, "SELECT max(id) FROM probes");
+      const auto max_account = count(f.database, "SELECT max(id) FROM accounts");
+      const auto max_currency = count(f.database, "SELECT max(id) FROM currencies");
+      const auto max_failure = count(f.database, "SELECT max(id) FROM failures");
       const auto max_outbox = count(f.database, "SELECT max(id) FROM outbox");
-      postgres.add_samples({{"beta", minute(k_rounds), "EUR", Decimal::from_micros(41'000'000), std::nullopt, ""}},
-                           {"beta", minute(k_rounds), "ok", 200, 0.2, ""});
+      postgres.add_samples({{"gamma", minute(k_rounds), "GBP", Decimal::from_micros(41'000'000), std::nullopt, ""}},
+                           {"gamma", minute(k_rounds), "ok", 200, 0.2, ""});
+      postgres.add_probe({"beta", minute(k_rounds), "timeout", 0, 15.0, "timed out"});
       postgres.save_alert({"beta", "min_balance", "firing", "warning", minute(k_rounds), minute(k_rounds), "{}"},
                           {notification("hook", "beta/min_balance", k_rounds)});
-      CHECK(count(f.database, "SELECT max(id) FROM samples") == max_sample + 1);
-      CHECK(count(f.database, "SELECT max(id) FROM probes") == max_probe + 1);
+      CHECK(count(f.database, "SELECT id FROM accounts WHERE name = 'gamma'") > max_account);
+      CHECK(count(f.database, "SELECT id FROM currencies WHERE code = 'GBP'") > max_currency);
+      CHECK(count(f.database, "SELECT max(id) FROM failures") == max_failure + 1);
       CHECK(count(f.database, "SELECT max(id) FROM outbox") == max_outbox + 1);
+      CHECK(postgres.samples("gamma", minute(k_rounds)).size() == 1);
+      CHECK(postgres.probe_counts("beta").failed == 3);
     }
+  }
+
+  TEST_CASE("a schema-3 database is migrated to schema 4 and copied whole" * doctest::skip(PostgresServer::skipped())) {
+    MigrateFixture f("migrate_schema_3");
+    std::filesystem::copy_file(std::string(CREDITWATCH_SOURCE_DIR) + "/tests/data/schema_v3/creditwatch.db", f.db_path);
+    const TimePoint fixture_t0 = from_unix_ms(1'796'000'000'000);
+
+    const auto copied = f.migrate({"--to", f.url});
+    REQUIRE(copied.exit_code == 0);
+    // The copy opened (and so migrated) the file first.
+    CHECK(storage::SqliteStore(f.db_path).schema_version() == 4);
+    const auto counts = sqlite_counts(f.db_path);
+    CHECK(table_counts(f.database) == counts);
+    CHECK(counts.find("accounts 4|currencies 3|") == 0);
+    CHECK(counts.find("|failures 3|rollups 0|ledgers 0|alerts 4|outbox 4\n") != std::string::npos);
+    CHECK(copied.out.find("outbox      4 (2 pending)") != std::string::npos);
+
+    storage::SqliteStore sqlite(f.db_path);
+    storage::PostgresStore postgres(f.url);
+    for (const std::string account : {"ds-main", "or-counter", "flaky", "revoked"}) {
+      CAPTURE(account);
+      CHECK(everything_of(postgres, account, fixture_t0) == everything_of(sqlite, account, fixture_t0));
+    }
+    // The runs, not the 40 readings: unchanged readings were compacted by the migration.
+    CHECK(postgres.samples("ds-main", fixture_t0).size() == 22);
+    CHECK(postgres.probe_counts("ds-main").ok == 40);
+    CHECK(postgres.latest_probe("flaky")->message == "HTTP 503: upstream überlastet — réessayez");
+    check_same_rows(postgres.notifications(), sqlite.notifications());
+    for (const auto* query : {k_failure_query, k_account_query, k_reading_query}) {
+      CAPTURE(query);
+      CHECK(postgres_lines(f.database, query) == sqlite_lines(f.db_path, query));
+    }
+
+    // The next reading continues the copied head.
+    const auto last = postgres.latest_sample("ds-main");
+    REQUIRE(last.has_value());
+    postgres.add_samples({{"ds-main", last->seen_until + std::chrono::minutes(1), "CNY", last->balance, std::nullopt,
+                           last->details_json}},
+                         {"ds-main", last->seen_until + std::chrono::minutes(1), "ok", 200, 0.05, ""});
+    CHECK(postgres.samples("ds-main", fixture_t0).size() == 22);
+    CHECK(postgres.latest_sample("ds-main")->seen_until == last->seen_until + std::chrono::minutes(1));
   }
 
   TEST_CASE("a copy that fails half-way leaves the target empty" * doctest::skip(PostgresServer::skipped())) {
@@ -283,12 +410,14 @@ TEST_SUITE("migrate cli") {
     CHECK(failed.exit_code == 1);
     CHECK(failed.err.find("failed, nothing was written") != std::string::npos);
     CHECK(failed.err.find("refused by the test") != std::string::npos);
-    CHECK(table_counts(f.database) == "0|0|0|0\n");
+    CHECK(table_counts(f.database) ==
+          "accounts 0|currencies 0|readings 0|heads 0|failures 0|rollups 0|ledgers 0|alerts 0|outbox 0\n");
 
     postgres_lines(f.database, "DROP TRIGGER refuse ON outbox");
     const auto copied = f.migrate({"--to", f.url});
     CHECK(copied.exit_code == 0);
-    CHECK(table_counts(f.database) == "18000|12|3|4\n");
+    CHECK(table_counts(f.database) == sqlite_counts(f.db_path));
+    CHECK(table_counts(f.database).find("|alerts 3|outbox 4\n") != std::string::npos);
   }
 
   TEST_CASE("what cannot be copied is said clearly and without the password" *

@@ -26,10 +26,14 @@ constexpr std::size_t k_samples = storage::k_copy_batch_rows + 1;
 
 TimePoint second(std::size_t n) { return k_store_t0 + std::chrono::seconds(n); }
 
-// A SQLite file with one more sample than a batch holds, one probe, nothing else.
+// A SQLite file with one more run than a batch holds (every reading a new balance), one
+// successful probe, nothing else.
 void fill(storage::SqliteStore& store) {
   std::vector<storage::SampleRow> samples;
-  for (std::size_t i = 0; i < k_samples; ++i) samples.push_back(sample_row("a", second(i), "10.00"));
+  for (std::size_t i = 0; i < k_samples; ++i) {
+    samples.push_back(sample_row("a", second(i), "10.00"));
+    samples.back().balance = Decimal::from_micros(static_cast<std::int64_t>(10'000'000 - i));
+  }
   store.add_samples(samples, ok_probe_row("a", second(0)));
 }
 
@@ -60,11 +64,12 @@ TEST_SUITE("storage_copy") {
     const auto summary =
         storage::copy_database(from, to, [&](const storage::TableProgress& p) { reported.push_back(progress_text(p)); });
 
-    const std::vector<std::string> expected = {"samples 10000/10001", "samples 10001/10001", "probes 1/1",
-                                               "alerts 0/0", "outbox 0/0"};
+    const std::vector<std::string> expected = {
+        "accounts 1/1", "currencies 1/1", "readings 10000/10001", "readings 10001/10001", "heads 1/1", "failures 0/0",
+        "rollups 0/0",  "ledgers 0/0",    "alerts 0/0",           "outbox 0/0"};
     CHECK(reported == expected);
-    REQUIRE(summary.tables.size() == 4);
-    CHECK(progress_text(summary.tables[0]) == "samples 10001/10001");
+    REQUIRE(summary.tables.size() == 9);
+    CHECK(progress_text(summary.tables[2]) == "readings 10001/10001");
     CHECK(summary.pending_notifications == 0);
     CHECK(to.samples("a", k_store_t0).size() == k_samples);
   }
@@ -84,7 +89,7 @@ TEST_SUITE("storage_copy") {
     } catch (const storage::TargetNotEmpty& e) {
       refusal = e.what();
     }
-    CHECK(refusal == "not empty: 1 row in probes, 1 row in alerts");
+    CHECK(refusal == "not empty: 1 row in accounts, 1 row in failures, 1 row in alerts");
     CHECK(to.samples("a", k_store_t0).empty());
     CHECK(to.latest_probe("other").has_value());
   }
@@ -122,7 +127,8 @@ TEST_SUITE("storage_copy") {
       CHECK(eventually([&] { return waiting_for_locks(target.database()) == 1; }, 10s));
     });
     second.join();
-    CHECK(second_outcome == "refused: not empty: 10001 rows in samples, 1 row in probes");
+    CHECK(second_outcome ==
+          "refused: not empty: 1 row in accounts, 1 row in currencies, 10001 rows in readings, 1 row in heads");
     CHECK(first_to.samples("a", k_store_t0).size() == k_samples);
   }
 }

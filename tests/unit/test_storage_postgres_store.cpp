@@ -5,12 +5,15 @@
 #include "fakes/process.hpp"
 #include "fakes/store_fixtures.hpp"
 
-// conninfo_for is the pool's own business; tested here through its private header.
+// conninfo_for is the pool's own business; tested here through its private header, as is
+// the migration entry point that stops at an older schema.
 #include "../../src/storage/postgres/connection.hpp"
+#include "../../src/storage/postgres/migrations.hpp"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -26,6 +29,7 @@ using creditwatch::storage::DatabaseError;
 using creditwatch::storage::OutboxRow;
 using creditwatch::storage::OutboxState;
 using creditwatch::storage::PostgresStore;
+using creditwatch::storage::SampleRow;
 using creditwatch::storage::postgres::conninfo_for;
 using namespace creditwatch::testing;
 using namespace std::chrono_literals;
@@ -65,6 +69,73 @@ int sessions(PostgresServer& server, const std::string& database) {
   const auto result = server.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database + "'", "postgres");
   REQUIRE(result.exit_code == 0);
   return std::stoi(result.out);
+}
+
+// A schema-3 database as creditwatch at dda2edb left it (the rows of
+// tests/data/schema_v3/make_fixture.cpp, written as that store wrote them), plus an account
+// whose balance holds for four hours and one read twice at one instant.
+void make_schema_3(const std::string& url) {
+  creditwatch::storage::postgres::Connection c(conninfo_for(url));
+  creditwatch::storage::postgres::apply_migrations_up_to(c, 3);
+  const auto t0 = creditwatch::to_unix_ms(k_t0);
+  const auto at = [&](int seconds) { return std::to_string(t0 + seconds * 1000LL); };
+  std::string sql;
+  const auto sample = [&](const std::string& account, int seconds, const std::string& currency, long long balance,
+                          const std::string& spend, const std::string& details) {
+    sql += "INSERT INTO samples (account, ts_ms, currency, balance_micros, spend_micros, details) VALUES ('" + account +
+           "', " + at(seconds) + ", '" + currency + "', " + std::to_string(balance) + ", " + spend + ", '" + details +
+           "');\n";
+  };
+  const auto probe = [&](const std::string& account, int seconds, const std::string& outcome, int status,
+                         const std::string& latency, const std::string& message) {
+    sql += "INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) VALUES ('" + account +
+           "', " + at(seconds) + ", '" + outcome + "', " + std::to_string(status) + ", " + latency + ", '" + message +
+           "');\n";
+  };
+  long long balance = 110'000'000;
+  for (int i = 0; i < 40; ++i) {
+    if (i >= 10 && i < 30) balance -= 250'000;
+    if (i == 30) balance += 50'000'000;
+    sample("ds-main", i * 60, "CNY", balance, "NULL", R"({"granted":"10.00","topped_up":"100.00"})");
+    probe("ds-main", i * 60, "ok", 200, "0.05", "");
+  }
+  for (int i = 0; i < 12; ++i) {
+    sample("or-counter", i * 300, "USD", 20'000'000 - i * 100'000, std::to_string(5'000'000 + i * 100'000), "{}");
+    sample("or-counter", i * 300, "credits", 1'000'000'000, "NULL", "{}");
+    probe("or-counter", i * 300, "ok", 200, "0.1", "");
+  }
+  probe("flaky", 100, "timeout", 0, "10.0", "timed out after 10 s");
+  sample("flaky", 200, "USD", 3'000'000, "NULL", "{}");
+  probe("flaky", 200, "ok", 200, "0.2", "");
+  probe("flaky", 300, "http", 503, "0.3", "HTTP 503: upstream überlastet — réessayez");
+  probe("revoked", 50, "key_invalid", 401, "0.1", "Authentication Fails (no such user)");
+  // Every 10 minutes for 4 hours, always the same: runs of at most 90 minutes.
+  for (int i = 0; i <= 24; ++i) {
+    sample("steady", i * 600, "USD", 7'000'000, "NULL", "");
+    probe("steady", i * 600, "ok", 200, "0.3", "");
+  }
+  // Two readings of one instant (v3 kept both).
+  sample("twice", 0, "USD", 1'000'000, "NULL", "a");
+  sample("twice", 60, "USD", 2'000'000, "NULL", "b");
+  sample("twice", 60, "USD", 3'000'000, "NULL", "c");
+  sql += "INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) VALUES "
+         "('ds-main', 'runway', 'firing', 'warning', " + at(600) + ", " + at(600) + ", '{}');\n";
+  sql += "INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms) VALUES (" + at(600) +
+         ", 'slack', 'creditwatch-ds-main-runway', '{}', 0, " + at(600) + ");\n";
+  sql += "INSERT INTO leases (account, owner, expires_ms) VALUES ('ds-main', 'host-a-1', " + at(2415) + ");\n";
+  c.exec(sql);
+}
+
+// One line per run: from and until (seconds after k_t0), currency, balance, spend, details.
+std::string runs_of(const std::vector<SampleRow>& rows) {
+  std::string out;
+  for (const auto& s : rows) {
+    out += std::to_string((creditwatch::to_unix_ms(s.at) - creditwatch::to_unix_ms(k_t0)) / 1000) + "-" +
+           std::to_string((creditwatch::to_unix_ms(s.seen_until) - creditwatch::to_unix_ms(k_t0)) / 1000) + " " +
+           s.currency + " " + s.balance.to_string() + " " + (s.spend_total ? s.spend_total->to_string() : "-") + " " +
+           s.details_json + "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -192,13 +263,180 @@ TEST_SUITE("storage_postgres_store") {
     }
   }
 
+  TEST_CASE("postgres store: a schema-3 database moves to schema 4 with nothing lost" *
+            doctest::skip(PostgresServer::skipped())) {
+    PostgresBackend backend;
+    make_schema_3(backend.url());
+    PostgresStore store(backend.url());
+    CHECK(store.schema_version() == 4);
+    const auto tables = PostgresServer::shared().psql(
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+        backend.database());
+    CHECK(tables.out ==
+          "accounts,alerts,currencies,failures,heads,leases,ledgers,meta,outbox,readings,replicas,rollups\n");
+
+    // Unchanged readings became runs: 10 readings, 20 changes, then 10 again after the top-up.
+    const std::string granted = R"({"granted":"10.00","topped_up":"100.00"})";
+    const auto ds = store.samples("ds-main", k_t0);
+    REQUIRE(ds.size() == 22);
+    CHECK(runs_of({ds.front()}) == "0-540 CNY 110.00 - " + granted + "\n");
+    CHECK(runs_of({ds[1]}) == "600-600 CNY 109.75 - " + granted + "\n");
+    CHECK(runs_of({ds.back()}) == "1800-2340 CNY 155.00 - " + granted + "\n");
+    for (const auto& run : ds) CHECK(run.details_json == granted);  // stored once, read back on every run
+    CHECK(PostgresServer::shared()
+              .psql("SELECT count(*) FROM readings WHERE details IS NOT NULL", backend.database())
+              .out == std::to_string(1 + 1 + 1 + 1 + 3 + 2) + "\n");  // the first run of each hour, and changes
+    // Two currencies of one instant; the spend counter kept; a balance held for 55 minutes is one run.
+    const auto counter = store.samples("or-counter", k_t0);
+    REQUIRE(counter.size() == 13);
+    // (in the order they were written, as before)
+    CHECK(runs_of({counter[0], counter[1]}) == "0-0 USD 20.00 5.00 {}\n0-3300 credits 1000.00 - {}\n");
+    CHECK(runs_of(store.samples("or-counter", k_t0 + 3300s, "USD")) == "3300-3300 USD 18.90 6.10 {}\n");
+    // Held for four hours: a new run every 90 minutes, as the writer starts them.
+    CHECK(runs_of(store.samples("steady", k_t0)) ==
+          "0-4800 USD 7.00 - \n5400-10200 USD 7.00 - \n10800-14400 USD 7.00 - \n");
+    // Two readings of one instant: the first one stands (the writer drops a late reading too).
+    CHECK(runs_of(store.samples("twice", k_t0)) == "0-0 USD 1.00 - a\n60-60 USD 2.00 - b\n");
+
+    // The latest run of each is the head, so the next unchanged reading extends it.
+    const auto latest = store.latest_sample("ds-main");
+    REQUIRE(latest.has_value());
+    CHECK(runs_of({*latest}) == "1800-2340 CNY 155.00 - " + granted + "\n");
+    CHECK(store.latest_sample("or-counter", "USD")->balance == *creditwatch::Decimal::parse("18.9"));
+    store.add_samples({SampleRow{"ds-main", k_t0 + 2400s, "CNY", *creditwatch::Decimal::parse("155"), std::nullopt,
+                                 granted}},
+                      ok_probe_row("ds-main", k_t0 + 2400s));
+    CHECK(store.samples("ds-main", k_t0).size() == 22);
+    CHECK(runs_of({store.samples("ds-main", k_t0).back()}) == "1800-2400 CNY 155.00 - " + granted + "\n");
+
+    // Successes counted, failures kept with their detail.
+    CHECK(store.probe_counts("ds-main").ok == 41);
+    CHECK(store.probe_counts("ds-main").failed == 0);
+    CHECK(store.probe_counts("steady").ok == 25);
+    CHECK(store.probe_counts("flaky").ok == 1);
+    CHECK(store.probe_counts("flaky").failed == 2);
+    CHECK(store.probe_counts("revoked").failed == 1);
+    CHECK(store.last_success("ds-main") == k_t0 + 2400s);
+    CHECK(store.last_success("or-counter") == k_t0 + 3300s);
+    CHECK(store.last_success("flaky") == k_t0 + 200s);
+    CHECK_FALSE(store.last_success("revoked").has_value());
+    const auto flaky = store.latest_probe("flaky");
+    REQUIRE(flaky.has_value());
+    CHECK(flaky->at == k_t0 + 300s);
+    CHECK(flaky->outcome == "http");
+    CHECK(flaky->http_status == 503);
+    CHECK(flaky->latency_seconds == 0.3);
+    CHECK(flaky->message == "HTTP 503: upstream überlastet — réessayez");
+    CHECK(store.latest_probe("revoked")->outcome == "key_invalid");
+    const auto or_latest = store.latest_probe("or-counter");
+    REQUIRE(or_latest.has_value());
+    CHECK(or_latest->outcome == "ok");
+    CHECK(or_latest->at == k_t0 + 3300s);
+    CHECK(or_latest->latency_seconds == 0.1);
+    CHECK(PostgresServer::shared()
+              .psql("SELECT string_agg(outcome || ' ' || ts_ms, ',' ORDER BY id) FROM failures", backend.database())
+              .out == "timeout " + std::to_string(creditwatch::to_unix_ms(k_t0 + 100s)) + ",http " +
+                          std::to_string(creditwatch::to_unix_ms(k_t0 + 300s)) + ",key_invalid " +
+                          std::to_string(creditwatch::to_unix_ms(k_t0 + 50s)) + "\n");
+
+    // What keeps account names is untouched.
+    CHECK(store.alerts("ds-main").size() == 1);
+    CHECK(store.notifications().size() == 1);
+    CHECK(store.leases().size() == 1);
+
+    // Reopened: schema 4 is found current and nothing moves again.
+    PostgresStore again(backend.url());
+    CHECK(again.samples("ds-main", k_t0).size() == 22);
+  }
+
+  TEST_CASE("postgres store: a reading is checked against the head another replica wrote, not a remembered one" *
+            doctest::skip(PostgresServer::skipped())) {
+    PostgresBackend backend;
+    const auto first = backend.open();
+    const auto second = backend.open();
+    first->add_samples({sample_row("a", k_t0, "10")}, ok_probe_row("a", k_t0));
+    first->add_samples({sample_row("a", k_t0 + 1min, "10")}, ok_probe_row("a", k_t0 + 1min));
+    // The account moved to the other replica, which read a new balance...
+    second->add_samples({sample_row("a", k_t0 + 2min, "9")}, ok_probe_row("a", k_t0 + 2min));
+    // ...and back: 10 again is a change from 9, not more of the first run.
+    first->add_samples({sample_row("a", k_t0 + 3min, "10")}, ok_probe_row("a", k_t0 + 3min));
+    second->add_samples({sample_row("a", k_t0 + 4min, "10")}, ok_probe_row("a", k_t0 + 4min));
+    const auto runs = second->samples("a", k_t0);
+    REQUIRE(runs.size() == 3);
+    CHECK(runs[0].seen_until == k_t0 + 1min);
+    CHECK(runs[1].balance == *creditwatch::Decimal::parse("9"));
+    CHECK(runs[2].at == k_t0 + 3min);
+    CHECK(runs[2].seen_until == k_t0 + 4min);
+    CHECK(first->latest_sample("a")->seen_until == k_t0 + 4min);
+    CHECK(first->probe_counts("a").ok == 5);
+  }
+
+  TEST_CASE("postgres store: replicas writing the same new accounts at once share one id and one head each" *
+            doctest::skip(PostgresServer::skipped())) {
+    PostgresBackend backend;
+    const auto first = backend.open();
+    const auto second = backend.open();
+    constexpr int k_threads = 8;
+    constexpr int k_writes = 40;
+    constexpr int k_accounts = 10;
+    std::atomic<int> clock{0};
+    std::atomic<int> errors{0};
+    std::array<std::atomic<int>, k_accounts> newest{};  // the latest second a sample was written at
+    race(k_threads, [&](int t) {
+      auto& store = t % 2 == 0 ? *first : *second;
+      for (int i = 0; i < k_writes; ++i) {
+        const auto account = "acct-" + std::to_string((t + i) % k_accounts);
+        const auto at = k_t0 + std::chrono::seconds(++clock);
+        try {
+          // Half the time the balance changes, so runs start and heads move under both replicas.
+          const std::string balance = std::to_string(100 - (i / 2) % 3);
+          if (i % 5 == 4) {
+            store.add_probe(failed_probe_row(account, at));
+          } else {
+            store.add_samples({sample_row(account, at, balance.c_str()), sample_row(account, at, "1", "EUR")},
+                              ok_probe_row(account, at));
+            auto& latest = newest[static_cast<std::size_t>((t + i) % k_accounts)];
+            const int second_written = static_cast<int>((at - k_t0) / 1s);
+            for (int seen = latest; seen < second_written && !latest.compare_exchange_weak(seen, second_written);) {
+            }
+          }
+        } catch (const DatabaseError& e) {
+          MESSAGE(e.what());
+          ++errors;
+        }
+      }
+    });
+    CHECK(errors == 0);
+    std::uint64_t ok = 0;
+    std::uint64_t failed = 0;
+    for (int a = 0; a < k_accounts; ++a) {
+      const auto account = "acct-" + std::to_string(a);
+      ok += first->probe_counts(account).ok;
+      failed += second->probe_counts(account).failed;
+      // EUR never changed: its head was extended to the latest reading, whichever replica
+      // wrote it and whatever arrived late.
+      const auto eur = second->latest_sample(account, "EUR");
+      REQUIRE(eur.has_value());
+      CHECK(eur->seen_until == k_t0 + std::chrono::seconds(newest[static_cast<std::size_t>(a)].load()));
+      for (const auto& run : first->samples(account, k_t0, "EUR")) CHECK(run.balance == *creditwatch::Decimal::parse("1"));
+    }
+    CHECK(ok == k_threads * k_writes * 4 / 5);
+    CHECK(failed == k_threads * k_writes / 5);
+    const auto counts = PostgresServer::shared().psql(
+        "SELECT (SELECT count(*) FROM accounts) || ' ' || (SELECT count(*) FROM currencies) || ' ' || (SELECT "
+        "count(*) FROM heads)",
+        backend.database());
+    CHECK(counts.out == std::to_string(k_accounts) + " 2 " + std::to_string(2 * k_accounts) + "\n");
+  }
+
   TEST_CASE("postgres store: while the server is down writes fail fast, and resume when it is back" *
             doctest::skip(PostgresServer::skipped())) {
     PostgresServer server;  // its own: this test stops it
     const std::string url = server.create_database("outage");
     PostgresStore store(url);
     for (int i = 0; i < 20; ++i) {
-      store.add_samples({sample_row("a", k_t0 + i * 1s, "10")}, ok_probe_row("a", k_t0 + i * 1s));
+      const auto balance = std::to_string(30 - i);  // a new run each time
+      store.add_samples({sample_row("a", k_t0 + i * 1s, balance.c_str())}, ok_probe_row("a", k_t0 + i * 1s));
     }
     store.save_alert(alert_row("a", "runway", "firing", k_t0), {outbox_row("pd", k_t0, k_t0)});
     store.claim_leases("r1", {"a", "b"}, k_t0, k_t0 + 15s);

@@ -30,7 +30,7 @@ struct CopySummary {
 using CopyProgress = std::function<void(const TableProgress&)>;
 
 // The target already holds data; the message names the tables and their rows, e.g.
-// "not empty: 12 rows in samples, 3 rows in outbox". Nothing was written.
+// "not empty: 12 rows in readings, 3 rows in outbox". Nothing was written.
 class TargetNotEmpty : public DatabaseError {
 public:
   using DatabaseError::DatabaseError;
@@ -40,7 +40,10 @@ public:
 // through in batches instead of being held in memory.
 inline constexpr std::size_t k_copy_batch_rows = 10'000;
 
-// Copies every sample, probe, alert and outbox row of `from` into `to`, keeping ids and times.
+// Copies every row of `from`'s schema-4 tables into `to`, keeping ids and times: accounts (with
+// their probe counters), currencies, readings (runs) and their heads, failed probes, hourly
+// rollups, ledger snapshots, alerts and the outbox. Ids are kept because the other tables
+// refer to accounts and currencies by id.
 // The outbox goes whole: pending rows are sent by the replicas as they would have been, and
 // delivered and dead ones stay as history (prune removes them after storage.retention as
 // before); claims are not carried over, since the process that held them is gone. Replicas
@@ -48,7 +51,7 @@ inline constexpr std::size_t k_copy_batch_rows = 10'000;
 // set past the copied ids.
 //
 // `from` is read as one snapshot; stop the daemon first, or what it writes during the copy
-// stays behind. `to` is written in one transaction that first locks the four tables and
+// stays behind. `to` is written in one transaction that first locks those tables and
 // throws TargetNotEmpty if any holds a row, so a failure at any point leaves the target as it
 // was. Text PostgreSQL cannot hold (NUL bytes, ill-formed UTF-8) is stored as safe_text makes
 // it, as PostgresStore does. Throws DatabaseError.

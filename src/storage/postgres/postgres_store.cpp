@@ -1,11 +1,21 @@
 #include "creditwatch/storage/postgres/postgres_store.hpp"
 
+#include "array_literal.hpp"
 #include "connection.hpp"
 #include "migrations.hpp"
+#include "name_ids.hpp"
 
 #include "creditwatch/common/text.hpp"
+#include "creditwatch/storage/rollup.hpp"
+#include "creditwatch/storage/run_rule.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <map>
+#include <set>
+#include <unordered_map>
 
 namespace creditwatch::storage {
 namespace {
@@ -46,17 +56,6 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
   return out + "}";
 }
 
-SampleRow read_sample(const Result& r, int row) {
-  SampleRow s;
-  s.account = r.text(row, 0);
-  s.at = from_unix_ms(r.int64(row, 1));
-  s.currency = r.text(row, 2);
-  s.balance = Decimal::from_micros(r.int64(row, 3));
-  if (!r.is_null(row, 4)) s.spend_total = Decimal::from_micros(r.int64(row, 4));
-  s.details_json = r.text(row, 5);
-  return s;
-}
-
 OutboxState parse_state(const std::string& value) {
   if (value == "delivered") return OutboxState::delivered;
   if (value == "dead") return OutboxState::dead;
@@ -79,30 +78,422 @@ OutboxRow read_outbox(const Result& r, int row) {
   return o;
 }
 
-constexpr const char* k_sample_columns = "account, ts_ms, currency, balance_micros, spend_micros, details";
 constexpr const char* k_outbox_columns =
     "id, created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error, claimed_by, "
     "claim_until_ms";
 
 const std::vector<SampleRow> k_no_samples;
 
-// Statements with one row of parameters per sample or probe, built for a batch's size:
-// one round trip per table per group commit instead of one per row.
-std::string multi_row_insert(const char* head, std::size_t rows, std::size_t columns) {
-  std::string sql = head;
-  int n = 0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    sql += r == 0 ? " (" : ", (";
-    for (std::size_t c = 0; c < columns; ++c) sql += (c == 0 ? "$" : ", $") + std::to_string(++n);
-    sql += ')';
+// A successful probe is counted, not stored: read back, it is "ok" with HTTP 200.
+constexpr const char* k_ok_outcome = "ok";
+constexpr long k_ok_status = 200;
+
+// Any number, other than the migrations' lock; the same for every creditwatch.
+constexpr const char* k_prune_lock = "SELECT pg_try_advisory_xact_lock(7264384)";
+
+// One account's readings in one currency.
+struct RunKey {
+  std::int64_t account = 0;
+  std::int64_t currency = 0;
+  bool operator<(const RunKey& other) const {
+    return account != other.account ? account < other.account : currency < other.currency;
   }
-  return sql;
+  bool operator!=(const RunKey& other) const { return account != other.account || currency != other.currency; }
+};
+
+// The latest run of a key, in full (heads).
+struct Head {
+  RunHead run;
+  std::string details;
+};
+
+// One parameter per column: the arrays a prepared ... unnest($1::bigint[], ...) reads.
+template <std::size_t N>
+std::vector<Param> params(std::array<postgres::ArrayLiteral, N>& columns) {
+  std::vector<Param> out;
+  out.reserve(N);
+  for (auto& column : columns) {
+    out.emplace_back(column.finish());
+    column.clear();
+  }
+  return out;
+}
+
+Param optional_number(const std::optional<std::int64_t>& value) {
+  return value ? Param(std::to_string(*value)) : std::nullopt;
+}
+
+// The shortest text that reads back as the same double.
+std::string exact_real(double value) {
+  std::array<char, 32> buffer{};
+  const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
+  return std::string(buffer.data(), end);
+}
+
+// Bytes as bytea's text form, \x and two hex digits a byte, and back.
+std::string bytea_hex(const std::string& bytes) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (const unsigned char b : bytes) {
+    out += k_digits[b >> 4];
+    out += k_digits[b & 0xf];
+  }
+  return out;
+}
+
+std::string from_bytea_hex(const std::string& hex) {
+  const auto digit = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out;
+  if (hex.rfind("\\x", 0) != 0) return out;
+  out.reserve((hex.size() - 2) / 2);
+  for (std::size_t i = 2; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
+  }
+  return out;
+}
+
+// A run on its way into readings.
+struct NewRun {
+  std::int64_t held = 0;
+  std::int64_t balance = 0;
+  std::optional<std::int64_t> spend;
+  std::optional<std::string> details;  // nullopt: the same as the run before it
+};
+
+using NewRuns = std::map<std::pair<RunKey, std::int64_t>, NewRun>;  // by key and from_ms
+
+void add_runs(std::array<postgres::ArrayLiteral, 7>& rows, const NewRuns& runs) {
+  for (const auto& [run, r] : runs) {
+    rows[0].add_number(run.first.account);
+    rows[1].add_number(run.first.currency);
+    rows[2].add_number(run.second);
+    rows[3].add_number(r.held);
+    rows[4].add_number(r.balance);
+    rows[5].add(optional_number(r.spend));
+    rows[6].add(r.details);
+  }
+}
+
+void write_probe_outcomes(Connection& c, const std::vector<ProbeWrite*>& writes,
+                          const std::unordered_map<std::string, std::int64_t>& account_ids) {
+  // Successes are counted per account (the latest one kept), failures kept one row each.
+  struct Counts {
+    std::int64_t ok = 0;
+    std::int64_t failed = 0;
+    std::int64_t last_ok_ms = 0;
+    double last_ok_latency = 0;
+  };
+  std::map<std::int64_t, Counts> counts;  // by id: rows are locked in one order by every writer
+  std::array<postgres::ArrayLiteral, 6> failures;
+  for (const auto* w : writes) {
+    const ProbeRow& p = *w->probe;
+    const auto id = account_ids.at(text(p.account));
+    auto& n = counts[id];
+    if (p.outcome == k_ok_outcome) {
+      ++n.ok;
+      if (n.ok == 1 || to_unix_ms(p.at) >= n.last_ok_ms) {
+        n.last_ok_ms = to_unix_ms(p.at);
+        n.last_ok_latency = p.latency_seconds;
+      }
+    } else {
+      ++n.failed;
+      failures[0].add_number(id);
+      failures[1].add_number(to_unix_ms(p.at));
+      failures[2].add(text(p.outcome));
+      failures[3].add_number(p.http_status);
+      failures[4].add(exact_real(p.latency_seconds));
+      failures[5].add(text(p.message));
+    }
+  }
+  if (!failures[0].empty()) {
+    c.run("INSERT INTO failures (account_id, ts_ms, outcome, http_status, latency_seconds, message) "
+          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::float8[], $6::text[])",
+          params(failures));
+  }
+  std::array<postgres::ArrayLiteral, 5> updates;
+  for (const auto& [id, n] : counts) {
+    updates[0].add_number(id);
+    updates[1].add_number(n.ok);
+    updates[2].add_number(n.failed);
+    updates[3].add_number(n.last_ok_ms);
+    updates[4].add(exact_real(n.last_ok_latency));
+  }
+  // A success older than the one recorded (a late `check`) is counted but moves nothing.
+  c.run("UPDATE accounts a SET ok_probes = a.ok_probes + v.ok, failed_probes = a.failed_probes + v.failed, "
+        "last_ok_ms = CASE WHEN v.ok > 0 AND v.last_ok_ms >= a.last_ok_ms THEN v.last_ok_ms ELSE a.last_ok_ms END, "
+        "last_ok_latency = CASE WHEN v.ok > 0 AND v.last_ok_ms >= a.last_ok_ms THEN v.latency ELSE a.last_ok_latency "
+        "END FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::float8[]) AS v(id, ok, failed, "
+        "last_ok_ms, latency) WHERE a.id = v.id",
+        params(updates));
+}
+
+// Whether a stored run covers `at_ms` (it started at or before and was read until at least
+// then): a late reading there is dropped, as the SQLite store drops it.
+bool covered(Connection& c, const RunKey& key, std::int64_t at_ms) {
+  const auto r = c.run(
+      "SELECT from_ms + held_ms >= $3 FROM readings WHERE account_id = $1 AND currency_id = $2 AND from_ms <= $3 "
+      "ORDER BY from_ms DESC LIMIT 1",
+      {number(key.account), number(key.currency), number(at_ms)});
+  return r.rows() > 0 && r.text(0, 0) == "t";
+}
+
+void write_readings(Connection& c, const std::vector<ProbeWrite*>& writes,
+                    const std::unordered_map<std::string, std::int64_t>& account_ids,
+                    const std::unordered_map<std::string, std::int64_t>& currency_ids) {
+  std::map<RunKey, std::optional<Head>> heads;
+  for (const auto* w : writes) {
+    for (const auto& s : *w->samples) heads[{account_ids.at(text(s.account)), currency_ids.at(text(s.currency))}];
+  }
+  if (heads.empty()) return;
+  // The heads as they are now, locked until the commit: another replica (an account that
+  // moved) or `creditwatch check` may have written one since this process last did, so none
+  // is taken from memory, and none can change between this read and the writes below.
+  {
+    std::array<postgres::ArrayLiteral, 2> keys;
+    for (const auto& [key, head] : heads) {
+      keys[0].add_number(key.account);
+      keys[1].add_number(key.currency);
+    }
+    const auto r = c.run(
+        "SELECT h.account_id, h.currency_id, h.from_ms, h.seen_ms, h.anchor_ms, h.balance_micros, h.spend_micros, "
+        "h.details FROM heads h JOIN unnest($1::bigint[], $2::bigint[]) AS k(account_id, currency_id) "
+        "ON h.account_id = k.account_id AND h.currency_id = k.currency_id "
+        "ORDER BY h.account_id, h.currency_id FOR UPDATE OF h",
+        params(keys));
+    for (int i = 0; i < r.rows(); ++i) {
+      heads[{r.int64(i, 0), r.int64(i, 1)}] =
+          Head{RunHead{r.int64(i, 2), r.int64(i, 3), r.int64(i, 4), Decimal::from_micros(r.int64(i, 5)),
+                       r.is_null(i, 6) ? std::nullopt : std::optional<Decimal>(Decimal::from_micros(r.int64(i, 6)))},
+               r.text(i, 7)};
+    }
+  }
+
+  // Runs to insert, and held_ms of stored runs that unchanged readings extend; both by (key,
+  // from_ms), so a run started and extended in this one batch is inserted once, extended.
+  NewRuns inserts;
+  std::map<std::pair<RunKey, std::int64_t>, std::int64_t> extensions;
+  std::set<RunKey> changed_heads;
+  NewRuns late_runs;  // late readings between stored runs: their own runs, details in full
+  for (const auto* w : writes) {
+    for (const auto& s : *w->samples) {
+      const RunKey key{account_ids.at(text(s.account)), currency_ids.at(text(s.currency))};
+      const auto at = to_unix_ms(s.at);
+      auto details = text(s.details_json);
+      auto& head = heads[key];
+      const auto head_run = head ? std::optional<RunHead>(head->run) : std::nullopt;
+      const RunDecision next = next_run_step(head_run, at, s.balance, s.spend_total, head && head->details == details);
+      const auto spend = s.spend_total ? std::optional<std::int64_t>(s.spend_total->micros()) : std::nullopt;
+      switch (next.step) {
+        case RunStep::extend: {
+          head->run.seen_ms = at;
+          changed_heads.insert(key);
+          const std::pair run{key, head->run.from_ms};
+          if (const auto pending = inserts.find(run); pending != inserts.end()) {
+            pending->second.held = at - run.second;
+          } else {
+            extensions[run] = at - run.second;
+          }
+          continue;
+        }
+        case RunStep::late: {
+          // Within a run (stored, or started in this batch) it is dropped: the same figures are
+          // there already, or different ones came in out of order, which the forecaster would
+          // ignore too. Runs never overlap.
+          const auto pending = inserts.upper_bound({key, at});
+          if (pending != inserts.begin()) {
+            const auto& [run, r] = *std::prev(pending);
+            if (run.first.account == key.account && run.first.currency == key.currency && run.second + r.held >= at) {
+              continue;
+            }
+          }
+          if (late_runs.count({key, at}) != 0 || covered(c, key, at)) continue;
+          late_runs.emplace(std::pair{key, at}, NewRun{0, s.balance.micros(), spend, details});
+          continue;
+        }
+        case RunStep::start:
+          break;
+      }
+      inserts[{key, at}] =
+          NewRun{0, s.balance.micros(), spend, next.full_details ? std::optional<std::string>(details) : std::nullopt};
+      head = Head{RunHead{at, at, next.anchor_ms, s.balance, s.spend_total}, std::move(details)};
+      changed_heads.insert(key);
+    }
+  }
+
+  for (const auto& [run, late] : late_runs) {
+    // Between two runs: the one after it may have left its details to the run before ("as
+    // the run before"), which this one becomes: it gets them in full first.
+    c.run("UPDATE readings n SET details = (SELECT p.details FROM readings p WHERE p.account_id = n.account_id AND "
+          "p.currency_id = n.currency_id AND p.from_ms < n.from_ms AND p.details IS NOT NULL ORDER BY p.from_ms DESC "
+          "LIMIT 1) WHERE n.account_id = $1 AND n.currency_id = $2 AND n.details IS NULL AND n.from_ms = (SELECT "
+          "min(from_ms) FROM readings WHERE account_id = $1 AND currency_id = $2 AND from_ms > $3)",
+          {number(run.first.account), number(run.first.currency), number(run.second)});
+  }
+  const char* k_insert_runs =
+      "INSERT INTO readings (account_id, currency_id, from_ms, held_ms, balance_micros, spend_micros, details) "
+      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
+      "$7::text[])";
+  std::array<postgres::ArrayLiteral, 7> rows;
+  add_runs(rows, late_runs);
+  add_runs(rows, inserts);
+  if (!rows[0].empty()) c.run(k_insert_runs, params(rows));
+  if (!extensions.empty()) {
+    std::array<postgres::ArrayLiteral, 4> held;
+    for (const auto& [run, ms_held] : extensions) {
+      held[0].add_number(run.first.account);
+      held[1].add_number(run.first.currency);
+      held[2].add_number(run.second);
+      held[3].add_number(ms_held);
+    }
+    c.run("UPDATE readings r SET held_ms = v.held_ms FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+          "$4::bigint[]) AS v(account_id, currency_id, from_ms, held_ms) WHERE r.account_id = v.account_id AND "
+          "r.currency_id = v.currency_id AND r.from_ms = v.from_ms",
+          params(held));
+  }
+  if (!changed_heads.empty()) {
+    std::array<postgres::ArrayLiteral, 8> changed;
+    for (const auto& key : changed_heads) {
+      const auto& head = *heads.at(key);
+      changed[0].add_number(key.account);
+      changed[1].add_number(key.currency);
+      changed[2].add_number(head.run.from_ms);
+      changed[3].add_number(head.run.seen_ms);
+      changed[4].add_number(head.run.anchor_ms);
+      changed[5].add_number(head.run.balance.micros());
+      changed[6].add(optional_number(head.run.spend_total ? std::optional<std::int64_t>(head.run.spend_total->micros())
+                                                          : std::nullopt));
+      changed[7].add(head.details);
+    }
+    c.run("INSERT INTO heads (account_id, currency_id, from_ms, seen_ms, anchor_ms, balance_micros, spend_micros, "
+          "details) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], "
+          "$6::bigint[], $7::bigint[], $8::text[]) ON CONFLICT (account_id, currency_id) DO UPDATE SET from_ms = "
+          "excluded.from_ms, seen_ms = excluded.seen_ms, anchor_ms = excluded.anchor_ms, balance_micros = "
+          "excluded.balance_micros, spend_micros = excluded.spend_micros, details = excluded.details",
+          params(changed));
+  }
+}
+
+// Rolls up to `limit` runs that ended before `cutoff` into their hours' rollups and deletes
+// them, as SqliteStore::prune_runs does: per account and currency the oldest first, up to the
+// first one still being read at the cutoff. The run before them is gone; the latest hour
+// rolled up keeps its balance (not its spend counter: the change into the first run is judged
+// by the balance alone), and an hour begun in an earlier call is merged into. Hours before
+// `rollup_cutoff_ms` are past keeping and not written. Returns the runs deleted.
+std::size_t roll_up_old_runs(Connection& c, std::int64_t cutoff_ms, std::int64_t rollup_cutoff_ms, const Param& limit) {
+  const auto runs = c.run(
+      "SELECT r.account_id, r.currency_id, r.from_ms, r.held_ms, r.balance_micros, r.spend_micros, r.details "
+      "FROM heads h CROSS JOIN LATERAL (SELECT * FROM readings r WHERE r.account_id = h.account_id AND "
+      "r.currency_id = h.currency_id AND r.from_ms < $1 ORDER BY r.from_ms LIMIT $2) r LIMIT $2",
+      {number(cutoff_ms), limit});
+  if (runs.rows() == 0) return 0;
+  // The runs of each account and currency, oldest first, details carried forward (the oldest
+  // run left always has them in full: see below).
+  struct Old {
+    std::vector<SampleRow> runs;
+    std::string details;
+    bool ended = true;  // no run still being read at the cutoff came before
+  };
+  std::map<RunKey, Old> by_key;
+  for (int i = 0; i < runs.rows(); ++i) {
+    auto& old = by_key[{runs.int64(i, 0), runs.int64(i, 1)}];
+    const auto from = runs.int64(i, 2);
+    const auto held = runs.int64(i, 3);
+    if (!old.ended || from + held >= cutoff_ms) {
+      old.ended = false;  // still being read at the cutoff: it and what follows are kept
+      continue;
+    }
+    if (!runs.is_null(i, 6)) old.details = runs.text(i, 6);
+    SampleRow s;
+    s.at = from_unix_ms(from);
+    s.seen_until = from_unix_ms(from + held);
+    s.balance = Decimal::from_micros(runs.int64(i, 4));
+    if (!runs.is_null(i, 5)) s.spend_total = Decimal::from_micros(runs.int64(i, 5));
+    old.runs.push_back(std::move(s));
+  }
+  std::erase_if(by_key, [](const auto& entry) { return entry.second.runs.empty(); });
+  if (by_key.empty()) return 0;
+  for (auto& [key, old] : by_key) {
+    std::sort(old.runs.begin(), old.runs.end(), [](const SampleRow& a, const SampleRow& b) { return a.at < b.at; });
+  }
+
+  // The latest rollup of each key: the balance before its first run.
+  std::map<RunKey, std::int64_t> close_before;
+  {
+    std::array<postgres::ArrayLiteral, 2> keys;
+    for (const auto& [key, old] : by_key) {
+      keys[0].add_number(key.account);
+      keys[1].add_number(key.currency);
+    }
+    const auto r = c.run(
+        "SELECT k.account_id, k.currency_id, p.close_micros FROM unnest($1::bigint[], $2::bigint[]) AS "
+        "k(account_id, currency_id) CROSS JOIN LATERAL (SELECT close_micros FROM rollups WHERE account_id = "
+        "k.account_id AND currency_id = k.currency_id ORDER BY hour_ms DESC LIMIT 1) p",
+        params(keys));
+    for (int i = 0; i < r.rows(); ++i) close_before[{r.int64(i, 0), r.int64(i, 1)}] = r.int64(i, 2);
+  }
+
+  std::array<postgres::ArrayLiteral, 9> hours;
+  std::array<postgres::ArrayLiteral, 4> gone;  // per key: up to which run, and the details left
+  for (const auto& [key, old] : by_key) {
+    std::optional<SampleRow> previous;
+    if (const auto found = close_before.find(key); found != close_before.end()) {
+      previous = SampleRow{};
+      previous->balance = Decimal::from_micros(found->second);
+    }
+    for (const auto& row : roll_up(old.runs, previous)) {
+      if (to_unix_ms(row.hour) < rollup_cutoff_ms) continue;
+      hours[0].add_number(key.account);
+      hours[1].add_number(key.currency);
+      hours[2].add_number(to_unix_ms(row.hour));
+      hours[3].add_number(row.open.micros());
+      hours[4].add_number(row.close.micros());
+      hours[5].add_number(row.low.micros());
+      hours[6].add_number(row.spend.micros());
+      hours[7].add_number(row.deposits.micros());
+      hours[8].add_number(row.readings);
+    }
+    gone[0].add_number(key.account);
+    gone[1].add_number(key.currency);
+    gone[2].add_number(to_unix_ms(old.runs.back().at));
+    gone[3].add(old.details);
+  }
+  // An hour begun in an earlier call keeps its open and adds the rest (merge_rollup).
+  if (!hours[0].empty()) {
+    c.run("INSERT INTO rollups (account_id, currency_id, hour_ms, open_micros, close_micros, low_micros, "
+          "spend_micros, deposits_micros, readings) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+          "$4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) "
+          "ON CONFLICT (account_id, currency_id, hour_ms) DO UPDATE SET close_micros = excluded.close_micros, "
+          "low_micros = LEAST(rollups.low_micros, excluded.low_micros), spend_micros = rollups.spend_micros + "
+          "excluded.spend_micros, deposits_micros = rollups.deposits_micros + excluded.deposits_micros, "
+          "readings = rollups.readings + excluded.readings",
+          params(hours));
+  }
+  const auto keys = params(gone);
+  const auto deleted = c.run(
+      "DELETE FROM readings r USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(account_id, currency_id, "
+      "last_ms) WHERE r.account_id = v.account_id AND r.currency_id = v.currency_id AND r.from_ms <= v.last_ms",
+      {keys[0], keys[1], keys[2]});
+  // The oldest run left may have left its details to the ones just deleted.
+  c.run("UPDATE readings n SET details = v.details FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS "
+        "v(account_id, currency_id, details) WHERE n.account_id = v.account_id AND n.currency_id = v.currency_id AND "
+        "n.details IS NULL AND n.from_ms = (SELECT min(from_ms) FROM readings WHERE account_id = v.account_id AND "
+        "currency_id = v.currency_id)",
+        {keys[0], keys[1], keys[3]});
+  // A head whose run is gone (nothing read since the cutoff) goes too: the next reading
+  // starts afresh instead of extending a run that no longer exists.
+  c.run("DELETE FROM heads h USING unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(account_id, currency_id, "
+        "last_ms) WHERE h.account_id = v.account_id AND h.currency_id = v.currency_id AND h.from_ms <= v.last_ms",
+        {keys[0], keys[1], keys[2]});
+  return static_cast<std::size_t>(deleted.affected());
 }
 
 }  // namespace
 
 PostgresStore::PostgresStore(const std::string& url, std::size_t connections)
     : m_pool(std::make_unique<postgres::ConnectionPool>(postgres::conninfo_for(url), connections)),
+      m_account_ids(std::make_unique<postgres::NameIds>("accounts", "name")),
+      m_currency_ids(std::make_unique<postgres::NameIds>("currencies", "code")),
       m_group_commit([this](const std::vector<ProbeWrite*>& writes) { commit_probe_writes(writes); }) {
   with_connection([](Connection& c) { postgres::apply_migrations(c); });
 }
@@ -168,28 +559,26 @@ void PostgresStore::add_samples(const std::vector<SampleRow>& samples, const Pro
 
 void PostgresStore::add_probe(const ProbeRow& probe) { add_samples(k_no_samples, probe); }
 
+// One group's probes in one transaction and a handful of statements, whatever its size: the
+// heads read (and locked) in one SELECT, new runs in one INSERT, extended runs in one UPDATE,
+// changed heads in one upsert, failures in one INSERT and the accounts' counters in one UPDATE.
 void PostgresStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) {
-  std::vector<Param> sample_params;
-  std::vector<Param> probe_params;
+  std::vector<std::string> account_names;
+  std::vector<std::string> currency_codes;
   for (const auto* w : writes) {
+    account_names.push_back(text(w->probe->account));
     for (const auto& s : *w->samples) {
-      sample_params.insert(sample_params.end(),
-                           {text(s.account), ms(s.at), text(s.currency), number(s.balance.micros()),
-                            s.spend_total ? number(s.spend_total->micros()) : Param(), text(s.details_json)});
+      account_names.push_back(text(s.account));
+      currency_codes.push_back(text(s.currency));
     }
-    const ProbeRow& p = *w->probe;
-    probe_params.insert(probe_params.end(), {text(p.account), ms(p.at), text(p.outcome), number(p.http_status),
-                                             std::to_string(p.latency_seconds), text(p.message)});
   }
-  const auto sample_sql = multi_row_insert(
-      "INSERT INTO samples (account, ts_ms, currency, balance_micros, spend_micros, details) VALUES",
-      sample_params.size() / 6, 6);
-  const auto probe_sql = multi_row_insert(
-      "INSERT INTO probes (account, ts_ms, outcome, http_status, latency_seconds, message) VALUES", writes.size(), 6);
   with_connection([&](Connection& c) {
+    // Outside the transaction: ids once committed stay valid whatever this one does.
+    const auto account_ids = m_account_ids->ids(c, account_names);
+    const auto currency_ids = m_currency_ids->ids(c, currency_codes);
     postgres::Transaction tx(c);
-    if (!sample_params.empty()) c.run_once(sample_sql, sample_params);
-    c.run_once(probe_sql, probe_params);
+    write_probe_outcomes(c, writes, account_ids);
+    write_readings(c, writes, account_ids, currency_ids);
     tx.commit();
   });
   std::lock_guard lock(m_write_error_mutex);  // a failure is recorded by its caller, add_samples
@@ -198,49 +587,145 @@ void PostgresStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) 
 
 std::vector<SampleRow> PostgresStore::samples(const std::string& account, TimePoint since, const std::string& currency,
                                               std::size_t limit) {
-  auto rows = with_connection([&](Connection& c) {
-    const auto r = c.run(std::string("SELECT ") + k_sample_columns +
-                             " FROM samples WHERE account = $1 AND ts_ms >= $2 AND ($3 = '' OR currency = $3)"
-                             " ORDER BY ts_ms DESC, id DESC LIMIT $4",
-                         {text(account), ms(since), text(currency),
-                          limit == k_no_limit ? Param() : number(static_cast<std::int64_t>(limit))});
-    std::vector<SampleRow> out;
-    out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(read_sample(r, i));
+  return with_connection([&](Connection& c) {
+    // Runs are shorter than k_longest_run: the run holding at `since` started at most that
+    // long before it, which bounds the index range scanned.
+    const auto longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_longest_run).count();
+    const auto r = c.run(
+        "SELECT r.account_id, r.currency_id, c.code, r.from_ms, r.held_ms, r.balance_micros, r.spend_micros, r.details "
+        "FROM readings r JOIN accounts a ON a.id = r.account_id JOIN currencies c ON c.id = r.currency_id "
+        "WHERE a.name = $1 AND ($2 = '' OR c.code = $2) AND r.from_ms >= $3::bigint - $5::bigint AND "
+        "r.from_ms + r.held_ms >= $3::bigint ORDER BY r.from_ms DESC, r.currency_id DESC LIMIT $4",
+        {text(account), text(currency), ms(since), limit == k_no_limit ? Param() : number(static_cast<std::int64_t>(limit)),
+         number(longest_ms)});
+    std::vector<SampleRow> out(static_cast<std::size_t>(r.rows()));
+    // Oldest first; NULL details are the previous run's, of the same currency: carried
+    // forward through the rows, and looked up before the first one.
+    std::map<std::int64_t, std::string> details_of;  // by currency id
+    for (int i = r.rows() - 1, o = 0; i >= 0; --i, ++o) {
+      SampleRow& s = out[static_cast<std::size_t>(o)];
+      s.account = account;
+      const auto currency_id = r.int64(i, 1);
+      s.currency = r.text(i, 2);
+      const auto from = r.int64(i, 3);
+      s.at = from_unix_ms(from);
+      s.seen_until = from_unix_ms(from + r.int64(i, 4));
+      s.balance = Decimal::from_micros(r.int64(i, 5));
+      if (!r.is_null(i, 6)) s.spend_total = Decimal::from_micros(r.int64(i, 6));
+      if (!r.is_null(i, 7)) {
+        s.details_json = r.text(i, 7);
+        details_of[currency_id] = s.details_json;
+        continue;
+      }
+      auto known = details_of.find(currency_id);
+      if (known == details_of.end()) {
+        const auto before = c.run(
+            "SELECT details FROM readings WHERE account_id = $1 AND currency_id = $2 AND from_ms < $3 AND details IS "
+            "NOT NULL ORDER BY from_ms DESC LIMIT 1",
+            {number(r.int64(i, 0)), number(currency_id), number(from)});
+        known = details_of.emplace(currency_id, before.rows() == 0 ? std::string() : before.text(0, 0)).first;
+      }
+      s.details_json = known->second;
+    }
     return out;
   });
-  std::reverse(rows.begin(), rows.end());
-  return rows;
 }
 
 std::optional<SampleRow> PostgresStore::latest_sample(const std::string& account, const std::string& currency) {
   return with_connection([&](Connection& c) -> std::optional<SampleRow> {
-    const auto r = c.run(std::string("SELECT ") + k_sample_columns +
-                             " FROM samples WHERE account = $1 AND ($2 = '' OR currency = $2)"
-                             " ORDER BY ts_ms DESC, id DESC LIMIT 1",
-                         {text(account), text(currency)});
+    const auto r = c.run(
+        "SELECT c.code, h.from_ms, h.seen_ms, h.balance_micros, h.spend_micros, h.details FROM heads h "
+        "JOIN accounts a ON a.id = h.account_id JOIN currencies c ON c.id = h.currency_id "
+        "WHERE a.name = $1 AND ($2 = '' OR c.code = $2) ORDER BY h.seen_ms DESC, h.currency_id DESC LIMIT 1",
+        {text(account), text(currency)});
     if (r.rows() == 0) return std::nullopt;
-    return read_sample(r, 0);
+    SampleRow s;
+    s.account = account;
+    s.currency = r.text(0, 0);
+    s.at = from_unix_ms(r.int64(0, 1));
+    s.seen_until = from_unix_ms(r.int64(0, 2));
+    s.balance = Decimal::from_micros(r.int64(0, 3));
+    if (!r.is_null(0, 4)) s.spend_total = Decimal::from_micros(r.int64(0, 4));
+    s.details_json = r.text(0, 5);
+    return s;
   });
 }
 
 std::optional<ProbeRow> PostgresStore::latest_probe(const std::string& account) {
   return with_connection([&](Connection& c) -> std::optional<ProbeRow> {
     const auto r = c.run(
-        "SELECT account, ts_ms, outcome, http_status, latency_seconds, message FROM probes WHERE account = $1 "
-        "ORDER BY ts_ms DESC, id DESC LIMIT 1",
+        "SELECT a.last_ok_ms, a.last_ok_latency, f.ts_ms, f.outcome, f.http_status, f.latency_seconds, f.message "
+        "FROM accounts a LEFT JOIN LATERAL (SELECT ts_ms, outcome, http_status, latency_seconds, message FROM "
+        "failures WHERE account_id = a.id ORDER BY ts_ms DESC, id DESC LIMIT 1) f ON true WHERE a.name = $1",
         {text(account)});
     if (r.rows() == 0) return std::nullopt;
-    return ProbeRow{r.text(0, 0), from_unix_ms(r.int64(0, 1)), r.text(0, 2), static_cast<long>(r.int64(0, 3)),
-                    r.real(0, 4), r.text(0, 5)};
+    const auto last_ok = r.int64(0, 0);
+    const bool failed = !r.is_null(0, 2);
+    // A success at the same instant as a failure is the later one (as SqliteStore has it).
+    if (failed && r.int64(0, 2) > last_ok) {
+      return ProbeRow{account, from_unix_ms(r.int64(0, 2)), r.text(0, 3), static_cast<long>(r.int64(0, 4)),
+                      r.real(0, 5), r.text(0, 6)};
+    }
+    if (last_ok == 0) return std::nullopt;
+    return ProbeRow{account, from_unix_ms(last_ok), k_ok_outcome, k_ok_status, r.real(0, 1), ""};
   });
 }
 
 std::optional<TimePoint> PostgresStore::last_success(const std::string& account) {
   return with_connection([&](Connection& c) -> std::optional<TimePoint> {
-    const auto r = c.run("SELECT MAX(ts_ms) FROM probes WHERE account = $1 AND outcome = 'ok'", {text(account)});
-    if (r.rows() == 0 || r.is_null(0, 0)) return std::nullopt;
+    const auto r = c.run("SELECT last_ok_ms FROM accounts WHERE name = $1 AND last_ok_ms <> 0", {text(account)});
+    if (r.rows() == 0) return std::nullopt;
     return from_unix_ms(r.int64(0, 0));
+  });
+}
+
+ProbeCounts PostgresStore::probe_counts(const std::string& account) {
+  return with_connection([&](Connection& c) {
+    const auto r = c.run("SELECT ok_probes, failed_probes FROM accounts WHERE name = $1", {text(account)});
+    if (r.rows() == 0) return ProbeCounts{};
+    return ProbeCounts{static_cast<std::uint64_t>(r.int64(0, 0)), static_cast<std::uint64_t>(r.int64(0, 1))};
+  });
+}
+
+std::vector<RollupRow> PostgresStore::rollups(const std::string& account, const std::string& currency, TimePoint from,
+                                              TimePoint to) {
+  return with_connection([&](Connection& c) {
+    const auto r = c.run(
+        "SELECT r.hour_ms, r.open_micros, r.close_micros, r.low_micros, r.spend_micros, r.deposits_micros, r.readings "
+        "FROM rollups r JOIN accounts a ON a.id = r.account_id JOIN currencies c ON c.id = r.currency_id "
+        "WHERE a.name = $1 AND c.code = $2 AND r.hour_ms >= $3 AND r.hour_ms < $4 ORDER BY r.hour_ms",
+        {text(account), text(currency), ms(from), ms(to)});
+    std::vector<RollupRow> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back(RollupRow{account, currency, from_unix_ms(r.int64(i, 0)), Decimal::from_micros(r.int64(i, 1)),
+                              Decimal::from_micros(r.int64(i, 2)), Decimal::from_micros(r.int64(i, 3)),
+                              Decimal::from_micros(r.int64(i, 4)), Decimal::from_micros(r.int64(i, 5)),
+                              static_cast<std::uint32_t>(r.int64(i, 6))});
+    }
+    return out;
+  });
+}
+
+void PostgresStore::save_ledger(const std::string& account, const std::string& currency,
+                                const LedgerSnapshot& snapshot) {
+  write([&](Connection& c) {
+    const auto account_id = m_account_ids->ids(c, {text(account)}).at(text(account));
+    const auto currency_id = m_currency_ids->ids(c, {text(currency)}).at(text(currency));
+    c.run("INSERT INTO ledgers (account_id, currency_id, saved_ms, state) VALUES ($1, $2, $3, $4::bytea) "
+          "ON CONFLICT (account_id, currency_id) DO UPDATE SET saved_ms = excluded.saved_ms, state = excluded.state",
+          {number(account_id), number(currency_id), ms(snapshot.at), bytea_hex(snapshot.state)});
+  });
+}
+
+std::optional<LedgerSnapshot> PostgresStore::ledger(const std::string& account, const std::string& currency) {
+  return with_connection([&](Connection& c) -> std::optional<LedgerSnapshot> {
+    const auto r = c.run(
+        "SELECT l.saved_ms, l.state FROM ledgers l JOIN accounts a ON a.id = l.account_id JOIN currencies c ON "
+        "c.id = l.currency_id WHERE a.name = $1 AND c.code = $2",
+        {text(account), text(currency)});
+    if (r.rows() == 0) return std::nullopt;
+    return LedgerSnapshot{from_unix_ms(r.int64(0, 0)), from_bytea_hex(r.text(0, 1))};
   });
 }
 
@@ -464,14 +949,18 @@ std::vector<LeaseRow> PostgresStore::leases() {
   });
 }
 
-std::size_t PostgresStore::prune(TimePoint cutoff) {
+std::size_t PostgresStore::prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch) {
   return write([&](Connection& c) {
     postgres::Transaction tx(c);
-    std::size_t removed = 0;
-    for (const char* sql : {"DELETE FROM samples WHERE ts_ms < $1", "DELETE FROM probes WHERE ts_ms < $1",
+    // One pruner at a time across replicas: two would roll the same runs up twice.
+    if (c.run(k_prune_lock).text(0, 0) != "t") return std::size_t{0};
+    std::size_t removed = roll_up_old_runs(c, to_unix_ms(raw_cutoff), to_unix_ms(rollup_cutoff),
+                                           number(static_cast<std::int64_t>(std::max<std::size_t>(batch, 1))));
+    removed += static_cast<std::size_t>(c.run("DELETE FROM rollups WHERE hour_ms < $1", {ms(rollup_cutoff)}).affected());
+    for (const char* sql : {"DELETE FROM failures WHERE ts_ms < $1",
                             "DELETE FROM outbox WHERE state != 'pending' AND created_ms < $1",
                             "DELETE FROM replicas WHERE last_seen_ms < $1"}) {
-      removed += static_cast<std::size_t>(c.run(sql, {ms(cutoff)}).affected());
+      removed += static_cast<std::size_t>(c.run(sql, {ms(raw_cutoff)}).affected());
     }
     tx.commit();
     return removed;

@@ -13,12 +13,14 @@ namespace creditwatch::storage {
 namespace postgres {
 class ConnectionPool;
 class Connection;
+class NameIds;
 }  // namespace postgres
 
 // The shared store: a PostgreSQL database that any number of replicas use at once, through
 // libpq, a small connection pool and prepared statements. The schema and the semantics are
 // SqliteStore's (one conformance suite runs against both); what differs is that replicas
-// race here, so every read-modify-write is one statement or one locked transaction.
+// race here, so every read-modify-write is one statement or one locked transaction (a probe
+// write locks the heads it reads: another replica may have moved one since).
 class PostgresStore final : public Store {
 public:
   // `url`: a postgresql:// URL (it may hold a password: never put it in a message).
@@ -26,7 +28,7 @@ public:
   explicit PostgresStore(const std::string& url, std::size_t connections = 8);
   ~PostgresStore() override;
 
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 4;
 
   std::string backend() const override { return "postgresql"; }
   bool shared() const override { return true; }
@@ -40,6 +42,11 @@ public:
   std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") override;
   std::optional<ProbeRow> latest_probe(const std::string& account) override;
   std::optional<TimePoint> last_success(const std::string& account) override;
+  ProbeCounts probe_counts(const std::string& account) override;
+  std::vector<RollupRow> rollups(const std::string& account, const std::string& currency, TimePoint from,
+                                 TimePoint to) override;
+  void save_ledger(const std::string& account, const std::string& currency, const LedgerSnapshot& snapshot) override;
+  std::optional<LedgerSnapshot> ledger(const std::string& account, const std::string& currency) override;
 
   std::vector<AlertRow> alerts(const std::string& account = "") override;
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
@@ -64,7 +71,7 @@ public:
   void release_leases(const std::string& replica, const std::vector<std::string>& accounts) override;
   std::vector<LeaseRow> leases() override;
 
-  std::size_t prune(TimePoint cutoff) override;
+  std::size_t prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch = k_prune_batch) override;
   void set_max_size(std::uint64_t) override {}
   // PostgreSQL checkpoints and vacuums itself.
   void start_background_work(Duration) override {}
@@ -87,6 +94,10 @@ private:
   void commit_probe_writes(const std::vector<ProbeWrite*>& writes);
 
   std::unique_ptr<postgres::ConnectionPool> m_pool;
+  // Account and currency ids, remembered: rows of those tables are never deleted. Heads are
+  // not remembered: other writers move them (see commit_probe_writes).
+  std::unique_ptr<postgres::NameIds> m_account_ids;
+  std::unique_ptr<postgres::NameIds> m_currency_ids;
   mutable std::mutex m_write_error_mutex;
   std::string m_write_error;  // guarded by m_write_error_mutex
   std::atomic<std::uint64_t> m_write_failures{0};
