@@ -180,12 +180,59 @@ Assessment Assessor::from_store(const config::AccountConfig& account) {
   return a;
 }
 
+// A run of identical readings is replayed as its two ends: the ledger holds a repeated
+// balance for k_max_hold_ms and the store starts a new run exactly there, so the two ends
+// attribute spend as every reading of the run would.
+static_assert(std::chrono::milliseconds(forecast::SpendLedger::k_max_hold_ms) == storage::k_longest_run);
+
 forecast::SpendLedger Assessor::load_ledger(const config::AccountConfig& account, const std::string& currency) {
   forecast::SpendLedger ledger;
   // Two burn windows: the second one lets the forecaster see week-over-week growth.
-  const auto since = m_clock.now() - 2 * account.tuning.burn_window - std::chrono::hours(24);
-  for (const auto& r : m_store.samples(account.name, since, currency)) ledger.add({r.at, r.balance, r.spend_total});
+  auto since = m_clock.now() - 2 * account.tuning.burn_window - std::chrono::hours(24);
+  // The snapshot save_ledgers() left (before a restart, or on the replica that held the
+  // account before), then only the runs after it: no rescan of weeks of readings. One older
+  // than the window holds no more than the window does.
+  if (auto snapshot = m_store.ledger(account.name, currency); snapshot && snapshot->at >= since) {
+    if (auto restored = forecast::SpendLedger::restore(snapshot->state)) {
+      ledger = std::move(*restored);
+      since = snapshot->at;
+    } else {
+      spdlog::warn("account {}: its saved forecast ledger is unreadable (another version?), rebuilt from readings",
+                   account.name);
+    }
+  }
+  for (const auto& r : m_store.samples(account.name, since, currency)) {
+    // Points not after the ledger's latest (the snapshot's, or a one-reading run's second
+    // end) are ignored by add().
+    ledger.add({r.at, r.balance, r.spend_total});
+    ledger.add({r.seen_until, r.balance, r.spend_total});
+  }
   return ledger;
+}
+
+std::size_t Assessor::save_ledgers() {
+  std::vector<std::pair<std::string, std::shared_ptr<CachedLedger>>> held;
+  {
+    std::lock_guard lock(m_ledgers_mutex);
+    held.assign(m_ledgers.begin(), m_ledgers.end());
+  }
+  std::size_t saved = 0;
+  for (const auto& [account, cached] : held) {
+    if (!cached) continue;  // being loaded by its probe
+    storage::LedgerSnapshot snapshot;
+    {
+      std::lock_guard hold(cached->mutex);
+      const auto last = cached->ledger.last();
+      if (!last || last->at == cached->saved_through) continue;
+      snapshot = storage::LedgerSnapshot{last->at, cached->ledger.serialize()};
+    }
+    // Written outside the ledger's lock: the account's probe does not wait for the database.
+    m_store.save_ledger(account, cached->currency, snapshot);
+    std::lock_guard hold(cached->mutex);
+    cached->saved_through = snapshot.at;
+    ++saved;
+  }
+  return saved;
 }
 
 void Assessor::judge(const config::AccountConfig& account, Assessment& a,
@@ -206,10 +253,11 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
       }
       if (!cached || cached->currency != a.currency) {
         // The fresh sample is already stored, so loading picks it up.
-        cached = std::make_shared<CachedLedger>(CachedLedger{a.currency, load_ledger(account, a.currency)});
+        cached = std::make_shared<CachedLedger>(a.currency, load_ledger(account, a.currency));
         std::lock_guard lock(m_ledgers_mutex);
         m_ledgers[account.name] = cached;
       } else {
+        std::lock_guard hold(cached->mutex);  // save_ledgers() may be copying it
         cached->ledger.add({a.observation.at, fresh->balance, fresh->spend_total});
       }
       a.forecast = forecast::project(cached->ledger, settings, m_clock.now());

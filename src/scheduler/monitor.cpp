@@ -157,6 +157,7 @@ void Monitor::stop(Duration grace) {
   for (auto& t : workers) {
     if (t.joinable()) t.join();
   }
+  save_ledgers();  // a clean stop leaves nothing for the next start to replay
 }
 
 SteadyPoint Monitor::last_tick() const { return SteadyPoint(SteadyPoint::duration(m_last_tick.load())); }
@@ -492,6 +493,17 @@ void Monitor::housekeeping() {
     if (removed > 0) spdlog::info("retention: rolled up or removed {} rows older than the retention periods", removed);
   } catch (const std::exception& e) {
     spdlog::error("retention: {}", e.what());
+  }
+  save_ledgers();
+}
+
+void Monitor::save_ledgers() {
+  try {
+    const auto saved = m_assessor.save_ledgers();
+    if (saved > 0) spdlog::debug("saved {} forecast ledgers", saved);
+  } catch (const std::exception& e) {
+    // The next save tries again; a restart meanwhile replays more readings, nothing worse.
+    spdlog::error("saving forecast ledgers: {}", e.what());
   }
 }
 

@@ -106,7 +106,9 @@ private:
   void worker();
   void ensure_workers();
   void run_job(const Job& job, http::Client& client);
+  // Also saves the forecast ledgers that changed (every housekeeping_every, and at stop()).
   void housekeeping();
+  void save_ledgers();
   // Renews this replica's leases and takes over or hands over accounts (loop thread, no lock).
   void renew_ownership();
   // Called with m_mutex held.
