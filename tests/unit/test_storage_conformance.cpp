@@ -892,6 +892,28 @@ TEST_SUITE("storage_conformance") {
       CHECK(newest[0].details_json == second);
     }
     CHECK(store->latest_sample("a")->details_json == second);
+    {
+      // DeepSeek: the topped-up figure changes with every balance, the rest of the text not.
+      for (int minute = 0; minute < 180; minute += 7) {
+        const auto balance = Decimal::from_micros(110'000'000 - minute * 10'000);
+        auto row = sample_row("ds", k_t0 + minute * 1min, balance.to_string().c_str());
+        row.details_json = R"({"granted":"10.00","topped_up":")" + (balance - *Decimal::parse("10")).to_string() + R"("})";
+        store->add_samples({row}, ok_probe_row("ds", row.at));
+      }
+      auto expected = [](const SampleRow& run) {
+        return R"({"granted":"10.00","topped_up":")" + (run.balance - *Decimal::parse("10")).to_string() + R"("})";
+      };
+      for (const int since : {0, 8, 50, 64, 100, 170}) {
+        CAPTURE(since);
+        const auto part = backend.open()->samples("ds", k_t0 + since * 1min);
+        REQUIRE_FALSE(part.empty());
+        for (const auto& run : part) CHECK(run.details_json == expected(run));
+      }
+      store->prune(k_t0 + 100min, k_t0);
+      const auto kept = store->samples("ds", k_t0);
+      REQUIRE_FALSE(kept.empty());
+      for (const auto& run : kept) CHECK(run.details_json == expected(run));
+    }
     // Pruning the older runs leaves the first one kept with its details.
     store->prune(k_t0 + 125min, k_t0);
     const auto kept = store->samples("a", k_t0);
@@ -919,7 +941,8 @@ TEST_SUITE("storage_conformance") {
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].seen_until == k_t0 + 60s);
     reading(*check, 90s, "9", details);
-    reading(*daemon, 120s, "8", details);
+    const std::string later_details = R"({"granted":"0.80"})";  // only a figure changed: stored as a patch
+    reading(*daemon, 120s, "8", later_details);
     // Committed late, read early: inside a run it is dropped, between two it is a run of its own.
     reading(*check, 45s, "7", details);
     reading(*check, 100s, "8.5", R"({"granted":"0.50"})");
@@ -930,9 +953,10 @@ TEST_SUITE("storage_conformance") {
     CHECK(runs[2].at == k_t0 + 100s);
     CHECK(runs[2].balance == *Decimal::parse("8.5"));
     CHECK(runs[3].at == k_t0 + 120s);
-    CHECK(runs[3].details_json == details);  // still its own details, not the late run's
+    CHECK(runs[2].details_json == R"({"granted":"0.50"})");
+    CHECK(runs[3].details_json == later_details);  // still its own details, not patched from the late run's
     for (std::size_t i = 1; i < runs.size(); ++i) CHECK(runs[i - 1].seen_until < runs[i].at);
-    reading(*daemon, 150s, "8", details);  // the head is where it was
+    reading(*daemon, 150s, "8", later_details);  // the head is where it was
     runs = check->samples("a", k_t0 + 120s);
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].seen_until == k_t0 + 150s);

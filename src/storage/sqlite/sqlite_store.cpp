@@ -6,6 +6,7 @@
 #include "creditwatch/storage/run_rule.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace creditwatch::storage {
 namespace {
@@ -42,6 +43,70 @@ std::optional<std::int64_t> optional_micros(const std::optional<Decimal>& d) {
 }
 
 const std::vector<SampleRow> k_no_samples;
+
+// Stored details (readings.details) come in three forms: NULL, "as the run before"; a patch,
+// k_patch_mark then the numbers of the run before's details replaced, comma-separated (a
+// DeepSeek balance that changes changes its topped_up figure, and the full text would be
+// two thirds of the row); or the text in full. Numbers are maximal runs of [0-9.-]; the rest
+// of the text is the skeleton, which a patch keeps.
+constexpr char k_patch_mark = '\x1f';  // never the first byte of JSON text
+
+bool is_number_char(char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-'; }
+
+// The skeleton (each number replaced by a NUL, which JSON text cannot hold raw) and the numbers.
+std::string skeleton_of(std::string_view text, std::vector<std::string_view>* numbers) {
+  std::string skeleton;
+  skeleton.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (!is_number_char(text[i])) {
+      skeleton.push_back(text[i++]);
+      continue;
+    }
+    const std::size_t start = i;
+    while (i < text.size() && is_number_char(text[i])) ++i;
+    skeleton.push_back('\0');
+    if (numbers) numbers->push_back(text.substr(start, i - start));
+  }
+  return skeleton;
+}
+
+// The patch that turns `before` into `after`, when they share a skeleton and it is shorter.
+std::optional<std::string> details_patch(std::string_view before, std::string_view after) {
+  std::vector<std::string_view> numbers;
+  if (skeleton_of(after, &numbers) != skeleton_of(before, nullptr)) return std::nullopt;
+  std::string patch(1, k_patch_mark);
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (i > 0) patch.push_back(',');
+    patch.append(numbers[i]);
+  }
+  if (patch.size() >= after.size()) return std::nullopt;
+  return patch;
+}
+
+bool is_patch(std::string_view stored) { return !stored.empty() && stored[0] == k_patch_mark; }
+
+// The details a run stored as `stored` (nullopt: NULL) stands for, given the run before's.
+std::string resolve_details(const std::string& before, const std::optional<std::string>& stored) {
+  if (!stored) return before;
+  if (!is_patch(*stored)) return *stored;
+  std::string out;
+  std::size_t from = 1;  // past the mark
+  for (const char c : skeleton_of(before, nullptr)) {
+    if (c != '\0') {
+      out.push_back(c);
+      continue;
+    }
+    const std::size_t comma = stored->find(',', from);
+    const std::size_t end = comma == std::string::npos ? stored->size() : comma;
+    out.append(*stored, std::min(from, stored->size()), end - std::min(from, end));
+    from = end + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> optional_text(const Statement& s, int column) {
+  return s.is_null(column) ? std::nullopt : std::optional<std::string>(s.text(column));
+}
 
 }  // namespace
 
@@ -258,10 +323,19 @@ void SqliteStore::write_sample(std::int64_t account, const SampleRow& sample) {
       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)");
   insert.bind(1, account).bind(2, currency).bind(3, at).bind(4, sample.balance.micros());
   insert.bind_optional(5, optional_micros(sample.spend_total));
-  if (next.full_details) {
-    insert.bind(6, sample.details_json);
-  } else {
+  std::optional<std::string> patch;
+  if (head && !same_details && hour_start_ms(at) == hour_start_ms(head->from_ms)) {
+    auto& head_details = m_db.cached("SELECT details FROM heads WHERE account_id = ?1 AND currency_id = ?2");
+    head_details.bind(1, account).bind(2, currency);
+    if (head_details.step()) patch = details_patch(head_details.text(0), sample.details_json);
+    head_details.reset();
+  }
+  if (!next.full_details) {
     insert.bind_null(6);
+  } else if (patch) {
+    insert.bind(6, *patch);
+  } else {
+    insert.bind(6, sample.details_json);
   }
   insert.run();
   m_db.cached("INSERT OR REPLACE INTO heads (account_id, currency_id, from_ms, seen_ms, anchor_ms, balance_micros, "
@@ -290,14 +364,21 @@ void SqliteStore::write_late_sample(std::int64_t account, std::int64_t currency,
   if (covered) return;
   // Between two runs: the one after it may have left its details to the run before ("as the
   // run before"), which this one becomes: it gets them in full first.
-  m_db.cached("UPDATE readings SET details = (SELECT r.details FROM readings r WHERE r.account_id = ?1 AND "
-              "r.currency_id = ?2 AND r.from_ms < ?3 AND r.details IS NOT NULL ORDER BY r.from_ms DESC LIMIT 1) "
-              "WHERE account_id = ?1 AND currency_id = ?2 AND details IS NULL AND from_ms = (SELECT MIN(from_ms) "
-              "FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms > ?3)")
-      .bind(1, account)
-      .bind(2, currency)
-      .bind(3, at)
-      .run();
+  auto& next_run = m_db.cached("SELECT from_ms, details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
+                               "from_ms > ?3 ORDER BY from_ms LIMIT 1");
+  next_run.bind(1, account).bind(2, currency).bind(3, at);
+  std::optional<std::pair<std::int64_t, std::optional<std::string>>> next;
+  if (next_run.step()) next.emplace(next_run.int64(0), optional_text(next_run, 1));
+  next_run.reset();
+  if (next && (!next->second || is_patch(*next->second))) {
+    const std::string full = resolve_details(details_before(account, currency, next->first), next->second);
+    m_db.cached("UPDATE readings SET details = ?4 WHERE account_id = ?1 AND currency_id = ?2 AND from_ms = ?3")
+        .bind(1, account)
+        .bind(2, currency)
+        .bind(3, next->first)
+        .bind(4, full)
+        .run();
+  }
   m_db.cached("INSERT INTO readings (account_id, currency_id, from_ms, held_ms, balance_micros, spend_micros, details) "
               "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)")
       .bind(1, account)
@@ -320,7 +401,7 @@ std::vector<SampleRow> SqliteStore::runs_of(std::int64_t account, const std::str
   s.bind(4, limit == k_no_limit ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   s.bind(5, k_longest_run_ms);
   std::vector<SampleRow> out;
-  std::vector<bool> inherited;
+  std::vector<std::optional<std::string>> stored;
   const std::string& code = currency_code(currency);
   while (s.step()) {
     SampleRow row;
@@ -330,27 +411,42 @@ std::vector<SampleRow> SqliteStore::runs_of(std::int64_t account, const std::str
     row.currency = code;
     row.balance = Decimal::from_micros(s.int64(2));
     if (!s.is_null(3)) row.spend_total = Decimal::from_micros(s.int64(3));
-    inherited.push_back(s.is_null(4));
-    if (!s.is_null(4)) row.details_json = s.text(4);
+    stored.push_back(optional_text(s, 4));
     out.push_back(std::move(row));
   }
+  s.reset();
   std::reverse(out.begin(), out.end());
-  std::reverse(inherited.begin(), inherited.end());
-  // NULL details are "as the run before": carried forward, the first one looked up (at most
-  // an hour back: the first run of each hour has them in full).
+  std::reverse(stored.begin(), stored.end());
+  // Details NULL or patched are resolved against the run before, carried forward; the first
+  // run's is looked up (at most an hour back: the first run of each hour has them in full).
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (!inherited[i]) continue;
-    if (i > 0) {
-      out[i].details_json = out[i - 1].details_json;
+    if (stored[i] && !is_patch(*stored[i])) {
+      out[i].details_json = std::move(*stored[i]);
       continue;
     }
-    auto& before = m_db.cached("SELECT details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
-                               "from_ms < ?3 AND details IS NOT NULL ORDER BY from_ms DESC LIMIT 1");
-    before.bind(1, account).bind(2, currency).bind(3, to_unix_ms(out[i].at));
-    if (before.step()) out[i].details_json = before.text(0);
-    before.reset();
+    const std::string before = i > 0 ? out[i - 1].details_json : details_before(account, currency, to_unix_ms(out[i].at));
+    out[i].details_json = resolve_details(before, stored[i]);
   }
   return out;
+}
+
+std::string SqliteStore::details_before(std::int64_t account, std::int64_t currency, std::int64_t from_ms) {
+  auto& s = m_db.cached("SELECT details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms < ?3 "
+                        "ORDER BY from_ms DESC");
+  s.bind(1, account).bind(2, currency).bind(3, from_ms);
+  std::vector<std::optional<std::string>> newer;  // newest first, back to the one in full
+  std::string details;
+  while (s.step()) {
+    auto stored = optional_text(s, 0);
+    if (stored && !is_patch(*stored)) {
+      details = std::move(*stored);
+      break;
+    }
+    newer.push_back(std::move(stored));
+  }
+  s.reset();
+  for (auto it = newer.rbegin(); it != newer.rend(); ++it) details = resolve_details(details, *it);
+  return details;
 }
 
 std::vector<std::int64_t> SqliteStore::currencies_of(std::int64_t account) {
@@ -797,7 +893,7 @@ std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency,
   std::string details;  // resolved, carried forward (the oldest run always has them in full)
   while (old.step()) {
     if (old.int64(0) + old.int64(1) >= raw_cutoff_ms) break;  // still being read at the cutoff: kept
-    if (!old.is_null(4)) details = old.text(4);
+    details = resolve_details(details, optional_text(old, 4));
     SampleRow run;
     run.at = from_unix_ms(old.int64(0));
     run.seen_until = from_unix_ms(old.int64(0) + old.int64(1));
@@ -844,13 +940,21 @@ std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency,
       .bind(3, last_from)
       .run();
   const auto removed = static_cast<std::size_t>(m_db.changes());
-  // The oldest run left may have left its details to the ones just deleted.
-  m_db.cached("UPDATE readings SET details = ?3 WHERE account_id = ?1 AND currency_id = ?2 AND details IS NULL AND "
-              "from_ms = (SELECT MIN(from_ms) FROM readings WHERE account_id = ?1 AND currency_id = ?2)")
-      .bind(1, account)
-      .bind(2, currency)
-      .bind(3, details)
-      .run();
+  // The oldest run left may have its details as the ones just deleted, or patched from them.
+  auto& first_left = m_db.cached("SELECT from_ms, details FROM readings WHERE account_id = ?1 AND currency_id = ?2 "
+                                 "ORDER BY from_ms LIMIT 1");
+  first_left.bind(1, account).bind(2, currency);
+  std::optional<std::pair<std::int64_t, std::optional<std::string>>> first;
+  if (first_left.step()) first.emplace(first_left.int64(0), optional_text(first_left, 1));
+  first_left.reset();
+  if (first && (!first->second || is_patch(*first->second))) {
+    m_db.cached("UPDATE readings SET details = ?4 WHERE account_id = ?1 AND currency_id = ?2 AND from_ms = ?3")
+        .bind(1, account)
+        .bind(2, currency)
+        .bind(3, first->first)
+        .bind(4, resolve_details(details, first->second))
+        .run();
+  }
   // A head whose run is gone (nothing read since the cutoff) goes too: the next reading
   // starts afresh instead of extending a run that no longer exists.
   m_db.cached("DELETE FROM heads WHERE account_id = ?1 AND currency_id = ?2 AND from_ms <= ?3")

@@ -97,6 +97,8 @@ private:
   std::vector<SampleRow> runs_of(std::int64_t account, const std::string& account_name, std::int64_t currency,
                                  std::int64_t since_ms, std::size_t limit);
   std::vector<std::int64_t> currencies_of(std::int64_t account);
+  // The details in full of the latest run of a pair before `from_ms` ("" if none).
+  std::string details_before(std::int64_t account, std::int64_t currency, std::int64_t from_ms);
   // Rolls up and deletes at most `budget` runs of one pair that ended before the cutoff.
   std::size_t prune_runs(std::int64_t account, std::int64_t currency, std::int64_t raw_cutoff_ms, std::size_t budget);
   // Name <-> id, cached: rows of accounts and currencies are never deleted, so a cached id
