@@ -42,8 +42,12 @@ std::vector<SampleRow> random_sequence(std::mt19937& rng, bool counters) {
   TimePoint at = k_t0 + std::chrono::milliseconds(pick(3'600'000));
   const std::vector<int> intervals_s = {5, 20, 60, 300, 1800};
   int interval_s = intervals_s[static_cast<std::size_t>(pick(5))];
+  TimePoint quiet_until = at;
   while (at < k_t0 + 30h) {
-    const int roll = pick(1000);
+    int roll = pick(1000);
+    if (roll >= 950) quiet_until = at + std::chrono::minutes(60 + pick(180));  // an idle spell begins
+    // While idle the balance holds (read on and on: the hold passes 90 min), details may change.
+    if (at < quiet_until && roll >= 30 && roll < 88) roll = 999;
     if (roll < 10) interval_s = intervals_s[static_cast<std::size_t>(pick(5))];  // the interval changes
     if (roll < 30) {
       // holds: the same balance for up to 4 h (an hourly-refreshing provider, an idle key)
@@ -107,6 +111,22 @@ void check_same_buckets(const SpendLedger& expected, const SpendLedger& actual) 
 }  // namespace
 
 TEST_SUITE("storage_runs_replay") {
+  TEST_CASE("a change of details alone while the balance holds does not move where runs are cut") {
+    // 10.00 read every minute for 200 min, the details changing at 30 min, then a drop: the
+    // ledger re-anchors at 90 and 180 min and spreads the drop over [180, 201]. Cutting runs
+    // 90 min after each run's own start (30 -> 120) would anchor the replay at 119 instead.
+    std::vector<SampleRow> readings;
+    for (int minute = 0; minute <= 200; ++minute) {
+      readings.push_back(SampleRow{"acct", k_t0 + minute * 1min, "USD", Decimal::from_micros(10'000'000), std::nullopt,
+                                   minute < 30 ? "{}" : R"({"note":"x"})"});
+    }
+    readings.push_back(SampleRow{"acct", k_t0 + 201min, "USD", Decimal::from_micros(9'000'000), std::nullopt, "{}"});
+    TempDir dir;
+    SqliteStore store(dir.file("cw.db"));
+    for (const auto& r : readings) store.add_samples({r}, ProbeRow{"acct", r.at, "ok", 200, 0.1, ""});
+    check_same_buckets(direct(readings), replayed(store));
+  }
+
   TEST_CASE("replaying stored runs fills the ledger's buckets as every reading did") {
     for (const bool counters : {false, true}) {
       for (unsigned seed = 1; seed <= 6; ++seed) {
