@@ -945,7 +945,7 @@ TEST_SUITE("storage_conformance") {
     reading(*daemon, 120s, "8", later_details);
     // Committed late, read early: inside a run it is dropped, between two it is a run of its own.
     reading(*check, 45s, "7", details);
-    reading(*check, 100s, "8.5", R"({"granted":"0.50"})");
+    reading(*check, 100s, "8.5", R"({"note":"late"})");
     runs = daemon->samples("a", k_t0);
     REQUIRE(runs.size() == 4);
     CHECK(runs[0].at == k_t0);
@@ -953,7 +953,7 @@ TEST_SUITE("storage_conformance") {
     CHECK(runs[2].at == k_t0 + 100s);
     CHECK(runs[2].balance == *Decimal::parse("8.5"));
     CHECK(runs[3].at == k_t0 + 120s);
-    CHECK(runs[2].details_json == R"({"granted":"0.50"})");
+    CHECK(runs[2].details_json == R"({"note":"late"})");
     CHECK(runs[3].details_json == later_details);  // still its own details, not patched from the late run's
     for (std::size_t i = 1; i < runs.size(); ++i) CHECK(runs[i - 1].seen_until < runs[i].at);
     reading(*daemon, 150s, "8", later_details);  // the head is where it was
