@@ -8,6 +8,7 @@
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <set>
@@ -212,6 +213,23 @@ void check_retention(ConfigReader& r, const Config& c, const YAML::Node& root) {
     if (node["burn_window"] && retention < c.accounts[i].tuning.burn_window) {
       r.error(node["burn_window"], message(c.accounts[i].tuning.burn_window));
     }
+  }
+  // Raw readings, once set explicitly: the forecaster replays two burn windows and a day of
+  // them, and the rollups they turn into outlive them. (Left at its default, raw_retention is
+  // simply capped at retention, so configurations with a short retention stay valid.)
+  const YAML::Node storage = root["storage"];
+  if (!storage || !storage.IsMap() || !storage["raw_retention"]) return;
+  const Duration raw = c.storage.raw_retention;
+  if (storage["retention"] && retention < raw) {
+    r.error(storage["retention"], "retention (" + format_duration(retention) + ") must not be shorter than raw_retention (" +
+                                      format_duration(raw) + "): rollups are kept longer than raw readings");
+  }
+  Duration needed = 2 * c.defaults.burn_window + std::chrono::hours(24);
+  for (const auto& account : c.accounts) needed = std::max(needed, 2 * account.tuning.burn_window + std::chrono::hours(24));
+  if (raw < needed) {
+    r.error(storage["raw_retention"], "raw_retention (" + format_duration(raw) + ") must not be shorter than " +
+                                          format_duration(needed) +
+                                          " (two burn windows and a day): the forecaster reads raw readings that far back");
   }
 }
 

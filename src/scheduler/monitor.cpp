@@ -486,7 +486,8 @@ void Monitor::housekeeping() {
     const auto& kept = runtime->config.storage;
     std::size_t removed = 0;
     for (;;) {
-      const auto step = m_store.prune(now - kept.raw_retention, now - kept.retention);
+      // Nothing outlives `retention`: a raw_retention left at its default is capped by it.
+      const auto step = m_store.prune(now - std::min(kept.raw_retention, kept.retention), now - kept.retention);
       removed += step;
       if (step < storage::Store::k_prune_batch) break;
     }

@@ -717,4 +717,23 @@ TEST_SUITE("config_config") {
       CHECK(loaded.providers.count("b") == 1);
     }
   }
+
+  TEST_CASE("storage.raw_retention keeps what the forecaster reads and no more than retention") {
+    TempDir dir;
+    CHECK(load_config(dir.write("a.yaml", k_one_account)).storage.raw_retention == std::chrono::hours(24 * 35));
+    CHECK(load_config(dir.write("b.yaml", "storage:\n  raw_retention: 15d\n" + k_one_account)).storage.raw_retention ==
+          std::chrono::hours(24 * 15));
+    // The default burn_window is 7 d: two of them and a day is 15 d.
+    const auto short_raw = dir.write("c.yaml", "storage:\n  raw_retention: 14d\n" + k_one_account);
+    auto errors = load_errors(short_raw);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind(short_raw + ":2:18: raw_retention (", 0) == 0);
+    CHECK(errors[0].find("two burn windows and a day") != std::string::npos);
+    const auto longer = dir.write("d.yaml", "storage:\n  raw_retention: 40d\n  retention: 30d\n" + k_one_account);
+    errors = load_errors(longer);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind(longer + ":3:14: retention (", 0) == 0);
+    // Left at its default, a short retention stays valid (raw readings are capped by it).
+    CHECK(load_errors(dir.write("e.yaml", "storage:\n  retention: 30d\n" + k_one_account)).empty());
+  }
 }
