@@ -218,6 +218,52 @@ std::uint64_t count_rows(Database& source, const Table& table) {
   return static_cast<std::uint64_t>(count.int64(0));
 }
 
+// SqliteStore may store a run's details as a patch of the run before's: k_patch_mark, then
+// the numbers of that text replaced, comma-separated (sqlite_store.cpp). PostgresStore stores
+// them in full or NULL, so the copy resolves each patch against the details it stands on.
+constexpr char k_patch_mark = '\x1f';
+
+bool is_number_char(char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-'; }
+
+std::string resolve_patch(const std::string& before, const std::string& patch) {
+  std::string out;
+  std::size_t from = 1;  // past the mark
+  for (std::size_t i = 0; i < before.size();) {
+    if (!is_number_char(before[i])) {
+      out.push_back(before[i++]);
+      continue;
+    }
+    while (i < before.size() && is_number_char(before[i])) ++i;
+    const std::size_t comma = patch.find(',', from);
+    const std::size_t end = comma == std::string::npos ? patch.size() : comma;
+    out.append(patch, std::min(from, patch.size()), end - std::min(from, end));
+    from = end + 1;
+  }
+  return out;
+}
+
+// The resolved details of the readings copied so far, run after run in key order.
+class DetailsChain {
+public:
+  // `stored` is the row's details column as SQLite has it (nullopt: NULL, as the run before).
+  std::optional<std::string> next(std::int64_t account, std::int64_t currency, std::optional<std::string> stored) {
+    if (account != m_account || currency != m_currency) {
+      m_account = account;
+      m_currency = currency;
+      m_before.clear();
+    }
+    if (!stored) return stored;
+    if (!stored->empty() && stored->front() == k_patch_mark) stored = resolve_patch(m_before, *stored);
+    m_before = *stored;
+    return stored;
+  }
+
+private:
+  std::int64_t m_account = -1;
+  std::int64_t m_currency = -1;
+  std::string m_before;
+};
+
 // "a, b, c" of the table's key columns (rowid when it has none).
 std::string key_list(const Table& table) {
   if (table.key.empty()) return "rowid";
@@ -239,6 +285,8 @@ TableProgress copy_table(Database& source, postgres::Connection& target, const T
                              " LIMIT ?" + std::to_string(keys + 1));
   const auto insert = insert_sql(table);
   std::vector<std::int64_t> last_key;
+  DetailsChain details;  // readings only: keyed (account_id, currency_id, from_ms)
+  const bool patched = std::string(table.name) == "readings";
   for (;;) {
     auto& read = last_key.empty() ? first : next;
     for (std::size_t k = 0; k < last_key.size(); ++k) read.bind(static_cast<int>(k) + 1, last_key[k]);
@@ -249,7 +297,11 @@ TableProgress copy_table(Database& source, postgres::Connection& target, const T
       last_key.resize(keys);
       for (std::size_t k = 0; k < keys; ++k) last_key[k] = read.int64(static_cast<int>(k));
       for (std::size_t i = 0; i < columns.size(); ++i) {
-        columns[i].add(read_value(read, static_cast<int>(keys + i), table.columns[i].kind));
+        auto value = read_value(read, static_cast<int>(keys + i), table.columns[i].kind);
+        if (patched && std::string(table.columns[i].name) == "details") {
+          value = details.next(last_key[0], last_key[1], std::move(value));
+        }
+        columns[i].add(value);
       }
       ++rows;
     }
