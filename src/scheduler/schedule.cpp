@@ -42,6 +42,7 @@ void Schedule::free_slot(std::uint32_t slot) {
 void Schedule::set(const std::string& account, Duration interval, SteadyPoint now) {
   if (auto it = m_index.find(account); it != m_index.end()) {
     Slot& s = m_slots[it->second];
+    if (s.interval != interval) s.shift = Duration(0);  // spread for the old interval: the phase stays
     s.interval = interval;
     // Keep the phase; a shorter interval takes effect at once.
     if (now + interval < s.due) {
@@ -52,9 +53,26 @@ void Schedule::set(const std::string& account, Duration interval, SteadyPoint no
     }
     return;
   }
-  const Duration window = std::min<Duration>(interval, std::chrono::seconds(5));
-  const auto splay = Duration(static_cast<std::int64_t>(std::hash<std::string>{}(account) %
-                                                        static_cast<std::size_t>(std::max<std::int64_t>(1, window.count()))));
+  // Two spreads from one hash of the name. The first probe comes within min(interval, 1 s):
+  // a restart of a 5,000-account fleet has every account probed (and /healthz current)
+  // within about a second, not after the 5 s the former splay took. That first round is one
+  // burst, and with thousands of keys on one provider it lands on that provider at once; it
+  // happens once per start, is bounded by the probe pool's concurrency, and a fleet on 1 s
+  // intervals sends that much every second anyway. The steady phase is then spread over the
+  // whole interval (the second probe moves to it, between half and one and a half intervals
+  // after the first), so 5,000 keys on a 1-minute interval send about 83 a second instead of
+  // a burst every minute within the first second (or five) of it.
+  const auto hash = std::hash<std::string>{}(account);
+  const auto spread = [&](Duration over) {
+    return Duration(static_cast<std::int64_t>(hash % static_cast<std::size_t>(std::max<std::int64_t>(1, over.count()))));
+  };
+  const Duration splay = spread(std::min<Duration>(interval, std::chrono::seconds(1)));
+  const Duration phase = spread(interval);
+  // The second due is now + phase + k * interval, the first of those at least half an
+  // interval after the first probe; the shift is what it adds to first + interval.
+  Duration second = phase;
+  while (second < splay + interval / 2) second += interval;
+  const Duration shift = second - (splay + interval);
   std::uint32_t slot = 0;
   if (m_free.empty()) {
     slot = static_cast<std::uint32_t>(m_slots.size());
@@ -67,6 +85,7 @@ void Schedule::set(const std::string& account, Duration interval, SteadyPoint no
   s.account = account;
   s.interval = interval;
   s.due = now + splay;
+  s.shift = shift;
   s.live = true;
   m_index.emplace(account, slot);
   push(slot);
@@ -101,7 +120,8 @@ std::vector<std::string> Schedule::take_due(SteadyPoint now) {
     if (!current(node)) continue;
     Slot& s = m_slots[node.slot];
     due.push_back(s.account);
-    s.due += s.interval;
+    s.due += s.interval + s.shift;
+    s.shift = Duration(0);  // only the second probe moves, onto the spread phase
     if (s.due <= now) {
       // Fell behind (a suspended laptop, an overloaded host): skip the missed slots.
       const auto behind = now - s.due;

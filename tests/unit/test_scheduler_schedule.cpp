@@ -45,11 +45,11 @@ SteadyPoint first_due(Schedule& schedule, FakeClock& clock, const std::string& a
 }  // namespace
 
 TEST_SUITE("scheduler.schedule") {
-  TEST_CASE("first probes are spread within min(interval, 5s)") {
+  TEST_CASE("first probes are spread within min(interval, 1s)") {
     FakeClock clock;
     const SteadyPoint t0 = clock.monotonic();
 
-    SUBCASE("a long interval splays over the first 5 seconds") {
+    SUBCASE("a long interval splays over the first second") {
       Schedule s;
       std::set<SteadyPoint> firsts;
       for (int i = 0; i < 50; ++i) {
@@ -61,18 +61,18 @@ TEST_SUITE("scheduler.schedule") {
         auto due = one.next_due();
         REQUIRE(due);
         CHECK(*due >= t0);
-        CHECK(*due < t0 + 5s);
+        CHECK(*due < t0 + 1s);
         firsts.insert(*due);
       }
-      // 50 names hashed over 5000 ms: practically all distinct, certainly not one slot.
+      // 50 names hashed over 1000 ms: practically all distinct, certainly not one slot.
       CHECK(firsts.size() > 40);
       CHECK(s.size() == 50);
     }
     SUBCASE("a short interval splays within that interval") {
       for (int i = 0; i < 50; ++i) {
         Schedule one;
-        one.set(name(i), 2s, t0);
-        CHECK(*one.next_due() < t0 + 2s);
+        one.set(name(i), 500ms, t0);
+        CHECK(*one.next_due() < t0 + 500ms);
       }
     }
     SUBCASE("two accounts get different first slots") {
@@ -91,11 +91,33 @@ TEST_SUITE("scheduler.schedule") {
     }
   }
 
+  TEST_CASE("the second probe moves onto a phase spread over the whole interval") {
+    FakeClock clock;
+    const SteadyPoint t0 = clock.monotonic();
+    std::set<std::int64_t> phases;
+    for (int i = 0; i < 60; ++i) {
+      Schedule s;
+      s.set(name(i), 1min, t0);
+      const SteadyPoint first = *s.next_due();
+      REQUIRE(s.take_due(first) == std::vector<std::string>{name(i)});
+      const SteadyPoint second = *s.next_due();
+      CHECK(second >= first + 30s);
+      CHECK(second < first + 90s);
+      phases.insert(std::chrono::duration_cast<std::chrono::seconds>(second - t0).count() % 60);
+      REQUIRE(s.take_due(second) == std::vector<std::string>{name(i)});
+      CHECK(*s.next_due() == second + 1min);
+    }
+    // 60 names over a minute's 60 seconds, not all within the first second or five of it.
+    CHECK(phases.size() > 25);
+  }
+
   TEST_CASE("next due is the previous due plus the interval, without drift") {
     FakeClock clock;
     Schedule s;
     s.set("acct", 1min, clock.monotonic());
-    const SteadyPoint first = *s.next_due();
+    advance_to(clock, *s.next_due());
+    REQUIRE(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
+    const SteadyPoint first = *s.next_due();  // the second probe, on the spread phase
     advance_to(clock, first);
     REQUIRE(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
     CHECK(*s.next_due() == first + 1min);
@@ -118,7 +140,9 @@ TEST_SUITE("scheduler.schedule") {
     FakeClock clock;
     Schedule s;
     s.set("acct", 1min, clock.monotonic());
-    const SteadyPoint first = *s.next_due();
+    advance_to(clock, *s.next_due());
+    REQUIRE(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
+    const SteadyPoint first = *s.next_due();  // on the spread phase from here on
     advance_to(clock, first + 10min + 30s);  // asleep for ten intervals
     CHECK(s.take_due(clock.monotonic()) == std::vector<std::string>{"acct"});
     CHECK(s.take_due(clock.monotonic()).empty());

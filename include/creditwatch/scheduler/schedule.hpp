@@ -14,8 +14,9 @@ namespace creditwatch::scheduler {
 // When each account is next due. Pure timing: no threads, no I/O. Due times are on the
 // monotonic clock (Clock::monotonic()), so stepping the wall clock back an hour does not stall
 // probing and stepping it forward a day does not make every account due at once.
-// First probes are spread over a slice of the interval by a hash of the name (splay), so
-// hundreds of accounts never fire in the same millisecond, and each keeps its phase after.
+// First probes are spread over min(interval, 1 s) by a hash of the name (splay), so hundreds
+// of accounts never fire in the same millisecond yet a restart probes all within a second;
+// the second probe moves onto a phase spread over the whole interval, kept after.
 // Next due = previous due + interval (no drift); if the loop fell behind, it skips ahead
 // instead of firing a burst of catch-up probes.
 //
@@ -25,7 +26,8 @@ namespace creditwatch::scheduler {
 // are dropped when they reach the top (or all at once when they outnumber the live ones).
 class Schedule {
 public:
-  // Adds or updates an account. A new account is first due within min(interval, 5s).
+  // Adds or updates an account. A new account is first due within min(interval, 1 s), next
+  // between half and one and a half intervals later, then every interval.
   void set(const std::string& account, Duration interval, SteadyPoint now);
   void remove(const std::string& account);
   // Keeps only the named accounts.
@@ -41,6 +43,7 @@ private:
     std::string account;
     Duration interval{0};
     SteadyPoint due;
+    Duration shift{0};  // added once, to the second due: from the first round's splay to the spread phase
     std::uint32_t generation = 0;  // bumped whenever `due` moves or the slot is freed
     bool live = false;
   };
