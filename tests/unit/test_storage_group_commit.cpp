@@ -67,8 +67,8 @@ TEST_SUITE("storage_group_commit") {
 
     // A second connection sees both at once: nothing waits in memory for a later commit.
     Database other(dir.file("cw.db"));
-    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account = 'a'") == 1);
-    CHECK(count(other, "SELECT COUNT(*) FROM probes WHERE account = 'a'") == 2);
+    CHECK(count(other, "SELECT COUNT(*) FROM readings JOIN accounts a ON a.id = account_id WHERE a.name = 'a'") == 1);
+    CHECK(count(other, "SELECT ok_probes + failed_probes FROM accounts WHERE name = 'a'") == 2);
     const auto stats = store.write_stats();
     CHECK(stats.transactions == 2);
     CHECK(stats.writes == 2);
@@ -101,8 +101,8 @@ TEST_SUITE("storage_group_commit") {
     CHECK(stats.transactions == 2);
     CHECK(stats.writes == k_threads);
     CHECK(stats.waiting == 0);
-    CHECK(count(blocker, "SELECT COUNT(*) FROM samples") == k_threads);
-    CHECK(count(blocker, "SELECT COUNT(*) FROM probes") == k_threads);
+    CHECK(count(blocker, "SELECT COUNT(*) FROM readings") == k_threads);
+    CHECK(count(blocker, "SELECT SUM(ok_probes) FROM accounts") == k_threads);
   }
 
   TEST_CASE("a failing write fails alone and its group is still committed") {
@@ -110,7 +110,8 @@ TEST_SUITE("storage_group_commit") {
     SqliteStore store(dir.file("cw.db"));
     Database other(dir.file("cw.db"));
     other.exec("BEGIN IMMEDIATE");
-    other.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON samples WHEN NEW.account = 'bad' "
+    other.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON readings WHEN NEW.account_id = (SELECT id FROM accounts "
+               "WHERE name = 'bad') "
                "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
 
     std::vector<std::thread> threads;
@@ -133,10 +134,11 @@ TEST_SUITE("storage_group_commit") {
 
     CHECK(failures == 1);
     CHECK(bad_error.find("refused by test trigger") != std::string::npos);
-    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account IN ('first', 'good-1', 'good-2')") == 3);
-    // Atomic per write: the refused sample's probe row was rolled back with it.
-    CHECK(count(other, "SELECT COUNT(*) FROM samples WHERE account = 'bad'") == 0);
-    CHECK(count(other, "SELECT COUNT(*) FROM probes WHERE account = 'bad'") == 0);
+    CHECK(count(other, "SELECT COUNT(*) FROM readings JOIN accounts a ON a.id = account_id WHERE a.name IN "
+                       "('first', 'good-1', 'good-2')") == 3);
+    CHECK(count(other, "SELECT SUM(ok_probes) FROM accounts WHERE name IN ('first', 'good-1', 'good-2')") == 3);
+    // Atomic per write: the refused reading's probe count (and its account row) went with it.
+    CHECK(count(other, "SELECT COUNT(*) FROM accounts WHERE name = 'bad'") == 0);
     CHECK(store.write_stats().waiting == 0);
   }
 
@@ -197,13 +199,17 @@ TEST_SUITE("storage_group_commit") {
     for (int t = 0; t < k_threads; ++t) {
       threads.emplace_back([&, t] {
         const auto name = "acct-" + std::to_string(t);
-        for (int i = 0; i < k_each; ++i) store.add_samples({sample(name, "1")}, ok_probe(name));
+        for (int i = 0; i < k_each; ++i) {
+          // A new balance each time: every reading is a run of its own.
+          const SampleRow reading{name, k_t0 + i * 1s, "USD", Decimal::from_micros(1'000'000 - i), std::nullopt, ""};
+          store.add_samples({reading}, ok_probe(name));
+        }
       });
     }
     for (auto& t : threads) t.join();
     Database other(dir.file("cw.db"));
-    CHECK(count(other, "SELECT COUNT(*) FROM samples") == k_threads * k_each);
-    CHECK(count(other, "SELECT COUNT(*) FROM probes") == k_threads * k_each);
+    CHECK(count(other, "SELECT COUNT(*) FROM readings") == k_threads * k_each);
+    CHECK(count(other, "SELECT SUM(ok_probes) FROM accounts") == k_threads * k_each);
     const auto stats = store.write_stats();
     CHECK(stats.writes == k_threads * k_each);
     CHECK(stats.transactions <= stats.writes);
