@@ -27,6 +27,10 @@ void log_probe(const config::AccountConfig& account, const Assessment& a) {
 // judged at once (the loop is woken), so this only bounds how late `stale` starts.
 constexpr Duration k_stale_check_every = std::chrono::seconds(1);
 
+// The shortest sleep of the loop between dispatches: a probe starts at most this late (the
+// schedule does not drift: the next slot counts from the due time, not from the dispatch).
+constexpr std::chrono::milliseconds k_dispatch_tick{5};
+
 bool answered(const Assessment& a) { return a.observation.status != alerts::ProbeStatus::failed; }
 
 // The store keeps wall-clock times; their age is the best guess of how long ago they were on
@@ -180,6 +184,7 @@ void Monitor::loop() {
       lock.lock();
       if (m_stopping) break;
     }
+    std::size_t queued = 0;
     for (auto& account : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
       // Another replica's account keeps its place in the schedule, so it is probed on time
@@ -187,12 +192,19 @@ void Monitor::loop() {
       auto target = m_targets.find(account);
       if (target == m_targets.end() || !owns(account) || !m_in_flight.insert(account).second) continue;
       m_jobs.push_back(Job{std::move(account), m_runtime, target->second.config, target->second.provider});
-      // One worker per job: waking them all for each would have most go back to sleep.
-      m_jobs_cv.notify_one();
+      ++queued;
     }
     // Also on ticks without new jobs: a thread that could not be started last time is
     // retried while jobs wait.
     ensure_workers();
+    if (queued > 0) {
+      // One worker per job (waking them all for each would have most go back to sleep), and
+      // only once the lock is released: a worker woken while it is held would wake only to
+      // sleep again on the mutex, two context switches per probe instead of one.
+      lock.unlock();
+      for (std::size_t i = 0; i < queued; ++i) m_jobs_cv.notify_one();
+      lock.lock();
+    }
     if (m_runtime) {
       auto runtime = m_runtime;
       std::vector<StaleCheck> checks;
@@ -212,11 +224,13 @@ void Monitor::loop() {
       m_next_housekeeping = now + m_options.housekeeping_every;
     }
     // Sleep until the next account is due, but wake at least every second so the
-    // watchdog and /healthz see the loop alive.
+    // watchdog and /healthz see the loop alive, and at most every k_dispatch_tick: thousands
+    // of accounts on a short interval are due a fraction of a millisecond apart, and a
+    // wake-up each (with its handoffs) cost more than the probes' own work.
     auto wait = std::chrono::milliseconds(1000);
     if (auto next = m_schedule.next_due()) {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - m_clock.monotonic()),
-                        std::chrono::milliseconds(1), wait);
+                        k_dispatch_tick, wait);
     }
     m_loop_cv.wait_for(lock, wait, [&] { return m_stopping || m_woken; });
   }
