@@ -163,7 +163,8 @@ constexpr const char* k_account_query =
     "SELECT id, name, last_ok_ms, ok_probes, failed_probes, last_ok_latency, '' FROM accounts ORDER BY id";
 constexpr const char* k_reading_query =
     "SELECT account_id, currency_id, from_ms, held_ms, balance_micros, CAST(NULL AS REAL), coalesce(spend_micros, -1) "
-    "|| ' ' || (details IS NULL) FROM readings ORDER BY account_id, currency_id, from_ms";
+    "|| CASE WHEN details IS NULL THEN ' NULL' ELSE ' set' END "
+    "FROM readings ORDER BY account_id, currency_id, from_ms";
 constexpr const char* k_rollup_query =
     "SELECT account_id || ' ' || currency_id, hour_ms, open_micros || ' ' || close_micros, low_micros, spend_micros, "
     "CAST(NULL AS REAL), deposits_micros || ' ' || readings FROM rollups ORDER BY account_id, currency_id, hour_ms";
