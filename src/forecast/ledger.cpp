@@ -126,31 +126,89 @@ bool read_point(Reader& r, std::optional<Point>& p) {
 
 }  // namespace
 
-SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
-  if (m_buckets.empty()) {
-    m_buckets.reserve(24);
-    m_buckets.emplace_back();
+float SpendLedger::covered_at(std::size_t position) const {
+  if (!m_wide.empty()) return m_wide[position];
+  const std::uint8_t code = m_cover[position];
+  if (code == k_cover_none) return 0;
+  if (code == k_cover_full) return static_cast<float>(k_bucket_ms);
+  return m_partial[code - 1];
+}
+
+void SpendLedger::set_covered(std::size_t position, float covered_ms) {
+  if (!m_wide.empty()) {
+    m_wide[position] = covered_ms;
+    return;
+  }
+  std::uint8_t& code = m_cover[position];
+  const bool partial = covered_ms != 0 && covered_ms != static_cast<float>(k_bucket_ms);
+  if (code != k_cover_none && code != k_cover_full) {
+    if (partial) {
+      m_partial[code - 1] = covered_ms;  // the hour in progress: its entry grows in place
+      return;
+    }
+    m_partial[code - 1] = k_free_partial;
+  }
+  if (!partial) {
+    code = covered_ms == 0 ? k_cover_none : k_cover_full;
+    return;
+  }
+  auto free = std::find(m_partial.begin(), m_partial.end(), k_free_partial);
+  if (free == m_partial.end() && m_partial.size() < k_max_partial) {
+    m_partial.push_back(k_free_partial);
+    free = m_partial.end() - 1;
+  }
+  if (free != m_partial.end()) {
+    *free = covered_ms;
+    code = static_cast<std::uint8_t>(free - m_partial.begin() + 1);
+    return;
+  }
+  // More partial hours than codes: a float per hour from now on, the same values.
+  std::vector<float> wide(m_spend.size());
+  for (std::size_t i = 0; i < m_spend.size(); ++i) wide[i] = covered_at(i);
+  wide.reserve(m_spend.capacity());
+  m_wide = std::move(wide);
+  std::vector<float>().swap(m_partial);
+  std::vector<std::uint8_t>().swap(m_cover);
+  m_wide[position] = covered_ms;
+}
+
+void SpendLedger::grow_ring() {
+  // Grown by doubling up to exactly k_max_buckets, never past it.
+  if (m_spend.size() == m_spend.capacity()) {
+    const std::size_t capacity = std::min(k_max_buckets, std::max<std::size_t>(24, 2 * m_spend.capacity()));
+    m_spend.reserve(capacity);
+    if (m_wide.empty()) m_cover.reserve(capacity);
+    else m_wide.reserve(capacity);
+  }
+  m_spend.push_back(0);
+  if (m_wide.empty()) m_cover.push_back(k_cover_none);
+  else m_wide.push_back(0);
+}
+
+std::size_t SpendLedger::bucket_for(std::int64_t start_ms) {
+  if (m_spend.empty()) {
+    grow_ring();
     m_oldest = 0;
     m_first_bucket_ms = start_ms;
   }
-  const std::int64_t last_start = m_first_bucket_ms + static_cast<std::int64_t>(m_buckets.size() - 1) * k_bucket_ms;
+  const std::int64_t last_start = m_first_bucket_ms + static_cast<std::int64_t>(m_spend.size() - 1) * k_bucket_ms;
   if (start_ms > last_start) {
     const auto added = (start_ms - last_start) / k_bucket_ms;
     if (added >= static_cast<std::int64_t>(k_max_buckets)) {
       // Every kept hour falls away: five weeks of empty ones ending at start_ms.
-      m_buckets.assign(k_max_buckets, Bucket{});
+      m_spend.assign(k_max_buckets, 0);
+      m_wide.clear();
+      m_partial.clear();
+      m_cover.assign(k_max_buckets, k_cover_none);
       m_oldest = 0;
       m_first_bucket_ms = start_ms - static_cast<std::int64_t>(k_max_buckets - 1) * k_bucket_ms;
     } else {
       for (std::int64_t i = 0; i < added; ++i) {
-        if (m_buckets.size() < k_max_buckets) {
-          // Grown by doubling up to exactly k_max_buckets, never past it.
-          if (m_buckets.size() == m_buckets.capacity()) {
-            m_buckets.reserve(std::min(k_max_buckets, 2 * m_buckets.capacity()));
-          }
-          m_buckets.emplace_back();
+        if (m_spend.size() < k_max_buckets) {
+          grow_ring();
         } else {
-          m_buckets[m_oldest] = Bucket{};  // the oldest hour becomes the newest
+          m_spend[m_oldest] = 0;  // the oldest hour becomes the newest
+          set_covered(m_oldest, 0);
           m_oldest = (m_oldest + 1) % k_max_buckets;
           m_first_bucket_ms += k_bucket_ms;
         }
@@ -158,7 +216,7 @@ SpendLedger::Bucket& SpendLedger::bucket_for(std::int64_t start_ms) {
     }
   }
   const auto index = std::max<std::int64_t>(0, (start_ms - m_first_bucket_ms) / k_bucket_ms);
-  return m_buckets[(m_oldest + static_cast<std::size_t>(index)) % m_buckets.size()];
+  return (m_oldest + static_cast<std::size_t>(index)) % m_spend.size();
 }
 
 void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spend) {
@@ -169,17 +227,30 @@ void SpendLedger::attribute(std::int64_t from_ms, std::int64_t to_ms, double spe
   for (std::int64_t start = floor_to(from_ms, k_bucket_ms); start < to_ms; start += k_bucket_ms) {
     const std::int64_t overlap = std::min(to_ms, start + k_bucket_ms) - std::max(from_ms, start);
     if (overlap <= 0) continue;
-    Bucket& b = bucket_for(start);
-    b.spend = static_cast<float>(static_cast<double>(b.spend) + spend * static_cast<double>(overlap) / span);
-    b.covered_ms = static_cast<float>(static_cast<double>(b.covered_ms) + static_cast<double>(overlap));
+    const std::size_t at = bucket_for(start);
+    m_spend[at] = static_cast<float>(static_cast<double>(m_spend[at]) + spend * static_cast<double>(overlap) / span);
+    set_covered(at, static_cast<float>(static_cast<double>(covered_at(at)) + static_cast<double>(overlap)));
+  }
+  push_segment(from_ms, to_ms, spend);
+}
+
+void SpendLedger::push_segment(std::int64_t from_ms, std::int64_t to_ms, double spend) {
+  const auto expired = std::find_if(m_segments.begin(), m_segments.end(), [&](const PackedSegment& s) {
+    return m_segment_base_ms + s.to_offset_ms >= to_ms - k_segment_memory_ms;
+  });
+  m_segments.erase(m_segments.begin(), expired);
+  // Every kept segment now ends within six hours of to_ms, so a base at the oldest end keeps
+  // all offsets, the new one included, far under 2^32.
+  if (m_segments.empty() || to_ms - m_segment_base_ms > static_cast<std::int64_t>(UINT32_MAX)) {
+    const std::int64_t base = m_segments.empty() ? to_ms : m_segment_base_ms + m_segments.front().to_offset_ms;
+    for (auto& s : m_segments) s.to_offset_ms = static_cast<std::uint32_t>(m_segment_base_ms + s.to_offset_ms - base);
+    m_segment_base_ms = base;
   }
   if (m_segments.size() == m_segments.capacity()) {
     m_segments.reserve(std::min(k_max_segments + 1, std::max<std::size_t>(8, 2 * m_segments.capacity())));
   }
-  m_segments.push_back(Segment{from_ms, to_ms, spend});
-  const auto expired = std::find_if(m_segments.begin(), m_segments.end(),
-                                    [&](const Segment& s) { return s.to_ms >= to_ms - k_segment_memory_ms; });
-  m_segments.erase(m_segments.begin(), expired);
+  m_segments.push_back(PackedSegment{static_cast<std::uint32_t>(to_ms - m_segment_base_ms),
+                                     static_cast<std::uint32_t>(to_ms - from_ms), spend});
   if (m_segments.size() > k_max_segments) thin_segments();
 }
 
@@ -189,13 +260,14 @@ void SpendLedger::thin_segments() {
   // segment then spans about a tenth of its age: seconds for the last minutes (a spike is
   // seen at full size), minutes hours back. A 1 s probe interval cannot grow six hours to
   // 21,600 segments per account (memory, and a scan of all of them in every forecast).
-  const std::int64_t now_ms = m_segments.back().to_ms;
+  const auto view = segments();
+  const std::int64_t now_ms = view.back().to_ms;
   while (m_segments.size() > k_max_segments * 3 / 4) {
     std::size_t best = m_segments.size();
     double best_score = 0;
     for (std::size_t i = 0; i + 1 < m_segments.size(); ++i) {
-      const Segment& older = m_segments[i];
-      const Segment& newer = m_segments[i + 1];
+      const Segment older = view.begin()[static_cast<std::ptrdiff_t>(i)];
+      const Segment newer = view.begin()[static_cast<std::ptrdiff_t>(i + 1)];
       // Only neighbours that touch: merging across a gap would count the gap as observed.
       if (newer.from_ms != older.to_ms) continue;
       const auto age_ms = static_cast<double>(std::max<std::int64_t>(1, now_ms - newer.to_ms));
@@ -209,8 +281,11 @@ void SpendLedger::thin_segments() {
       m_segments.erase(m_segments.begin());  // nothing touches: drop the oldest
       continue;
     }
-    m_segments[best].to_ms = m_segments[best + 1].to_ms;
-    m_segments[best].spend += m_segments[best + 1].spend;
+    PackedSegment& older = m_segments[best];
+    const PackedSegment& newer = m_segments[best + 1];
+    older.length_ms += newer.to_offset_ms - older.to_offset_ms;  // touching: newer starts where older ends
+    older.to_offset_ms = newer.to_offset_ms;
+    older.spend += newer.spend;
     m_segments.erase(m_segments.begin() + static_cast<std::ptrdiff_t>(best + 1));
   }
 }
@@ -278,18 +353,18 @@ Decimal SpendLedger::deposits_since(TimePoint since) const {
 
 SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
   Window w;
-  if (m_buckets.empty()) return w;
+  if (m_spend.empty()) return w;
   const auto from_ms = to_unix_ms(from);
   const auto to_ms = to_unix_ms(to);
   const std::int64_t first = m_first_bucket_ms;
   // Buckets are consecutive hours, so the window maps straight to an index range.
   const auto lo = static_cast<std::size_t>(
-      std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0, static_cast<std::int64_t>(m_buckets.size())));
+      std::clamp<std::int64_t>((from_ms - first) / k_bucket_ms, 0, static_cast<std::int64_t>(m_spend.size())));
   const auto hi = static_cast<std::size_t>(
-      std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0, static_cast<std::int64_t>(m_buckets.size())));
+      std::clamp<std::int64_t>((to_ms - first) / k_bucket_ms + 1, 0, static_cast<std::int64_t>(m_spend.size())));
   double covered_ms = 0;
   for (std::size_t i = lo; i < hi; ++i) {
-    const auto& b = bucket(i);
+    const Bucket b = bucket(i);
     const std::int64_t start_ms = first + static_cast<std::int64_t>(i) * k_bucket_ms;
     const auto overlap_ms = std::min(to_ms, start_ms + k_bucket_ms) - std::max(from_ms, start_ms);
     if (overlap_ms <= 0) continue;
@@ -306,8 +381,8 @@ SpendLedger::Window SpendLedger::window(TimePoint from, TimePoint to) const {
 }
 
 std::optional<TimePoint> SpendLedger::last_spend_end() const {
-  for (std::size_t i = m_buckets.size(); i-- > 0;) {
-    if (bucket(i).spend > 0) {
+  for (std::size_t i = m_spend.size(); i-- > 0;) {
+    if (m_spend[position(i)] > 0) {
       return from_unix_ms(m_first_bucket_ms + static_cast<std::int64_t>(i + 1) * k_bucket_ms);
     }
   }
@@ -319,7 +394,7 @@ SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
   const auto from_ms = to_unix_ms(from);
   const auto to_ms = to_unix_ms(to);
   double covered_ms = 0;
-  for (const auto& s : m_segments) {
+  for (const Segment s : segments()) {
     const auto overlap = std::min(to_ms, s.to_ms) - std::max(from_ms, s.from_ms);
     if (overlap <= 0 || s.to_ms <= s.from_ms) continue;
     const double share = static_cast<double>(overlap) / static_cast<double>(s.to_ms - s.from_ms);
@@ -332,7 +407,7 @@ SpendLedger::Window SpendLedger::recent(TimePoint from, TimePoint to) const {
 
 std::vector<double> SpendLedger::segment_rates() const {
   std::vector<double> rates;
-  for (const auto& s : m_segments) {
+  for (const Segment s : segments()) {
     if (s.to_ms > s.from_ms) rates.push_back(s.rate_per_day());
   }
   return rates;
@@ -340,7 +415,7 @@ std::vector<double> SpendLedger::segment_rates() const {
 
 std::vector<double> SpendLedger::daily_spend(TimePoint to, std::size_t max_days) const {
   std::vector<double> days;
-  if (m_buckets.empty()) return days;
+  if (m_spend.empty()) return days;
   const std::int64_t end = to_unix_ms(to);
   for (std::size_t d = 1; d <= max_days; ++d) {
     const std::int64_t day_end = end - static_cast<std::int64_t>(d - 1) * k_day_ms;
@@ -365,15 +440,19 @@ std::string SpendLedger::serialize() const {
   w.f64(m_total_spend);
   w.u64(m_points);
   w.i64(m_first_bucket_ms);
-  w.u32(static_cast<std::uint32_t>(m_buckets.size()));
-  for (std::size_t i = 0; i < m_buckets.size(); ++i) {  // oldest first, whatever the ring's rotation
-    w.f32(bucket(i).spend);
-    w.f32(bucket(i).covered_ms);
+  w.u32(static_cast<std::uint32_t>(m_spend.size()));
+  for (std::size_t i = 0; i < m_spend.size(); ++i) {  // oldest first, whatever the ring's rotation
+    const Bucket b = bucket(i);
+    const bool partial = b.covered_ms != 0 && b.covered_ms != static_cast<float>(k_bucket_ms);
+    w.u8(b.covered_ms == 0 ? 0 : partial ? 2 : 1);  // covered: none, all, or the value follows
+    w.f32(b.spend);
+    if (partial) w.f32(b.covered_ms);
   }
   w.u32(static_cast<std::uint32_t>(m_segments.size()));
+  w.i64(m_segment_base_ms);
   for (const auto& s : m_segments) {
-    w.i64(s.from_ms);
-    w.i64(s.to_ms);
+    w.u32(s.to_offset_ms);
+    w.u32(s.length_ms);
     w.f64(s.spend);
   }
   w.u32(static_cast<std::uint32_t>(m_deposits.size()));
@@ -399,15 +478,29 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
   ledger.m_points = static_cast<std::size_t>(points);
   std::uint32_t count = 0;
   if (!r.u32(count) || count > k_max_buckets) return std::nullopt;
-  ledger.m_buckets.resize(count);
-  for (auto& b : ledger.m_buckets) {
-    if (!r.f32(b.spend) || !r.f32(b.covered_ms)) return std::nullopt;
-    if (b.covered_ms < 0 || b.covered_ms > static_cast<float>(k_bucket_ms)) return std::nullopt;
+  ledger.m_spend.reserve(count);
+  ledger.m_cover.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint8_t kind = 0;
+    float spend = 0;
+    float covered = 0;
+    if (!r.u8(kind) || kind > 2 || !r.f32(spend)) return std::nullopt;
+    if (kind == 1) covered = static_cast<float>(k_bucket_ms);
+    if (kind == 2 && (!r.f32(covered) || covered <= 0 || covered >= static_cast<float>(k_bucket_ms))) {
+      return std::nullopt;
+    }
+    ledger.grow_ring();
+    ledger.set_covered(ledger.m_spend.size() - 1, covered);
+    ledger.m_spend.back() = spend;
   }
-  if (!r.u32(count) || count > k_max_segments + 1) return std::nullopt;
+  if (!r.u32(count) || count > k_max_segments + 1 || !r.i64(ledger.m_segment_base_ms)) return std::nullopt;
   ledger.m_segments.resize(count);
+  std::uint32_t previous_end = 0;
   for (auto& s : ledger.m_segments) {
-    if (!r.i64(s.from_ms) || !r.i64(s.to_ms) || !r.f64(s.spend) || s.to_ms < s.from_ms) return std::nullopt;
+    if (!r.u32(s.to_offset_ms) || !r.u32(s.length_ms) || !r.f64(s.spend)) return std::nullopt;
+    // In time order, and no longer than attribute() makes them.
+    if (s.to_offset_ms < previous_end || s.length_ms > k_max_buckets * k_bucket_ms) return std::nullopt;
+    previous_end = s.to_offset_ms;
   }
   if (!r.u32(count) || count > k_max_deposits) return std::nullopt;
   ledger.m_deposits.resize(count);

@@ -147,9 +147,38 @@ TEST_SUITE("forecast_ledger") {
     }
     SUBCASE("a value that is not a number") {
       std::string nan = bytes;
-      const std::size_t first_bucket = 4 + 1 + 17 + 17 + 17 + 8 + 8 + 8 + 8 + 4;
-      for (std::size_t i = 0; i < 4; ++i) nan[first_bucket + i] = '\xff';
+      // The first bucket's spend, after its one-byte covered-time kind.
+      const std::size_t first_spend = 4 + 1 + 17 + 17 + 17 + 8 + 8 + 8 + 8 + 4 + 1;
+      REQUIRE(static_cast<unsigned char>(nan[first_spend - 1]) <= 2);
+      for (std::size_t i = 0; i < 4; ++i) nan[first_spend + i] = '\xff';
       CHECK_FALSE(SpendLedger::restore(nan).has_value());
+    }
+  }
+
+  TEST_CASE("more partial hours than one-byte codes keep their exact covered time") {
+    // Two-hour cycles: spent dry at :40, dry until 1:50 (unobserved), topped up at 2:10. Every
+    // hour is partly covered (30, then 10 and 40 minutes), 400 of them: more than the side
+    // table of exact partial values holds, so the ledger must widen, never round.
+    SpendLedger ledger;
+    for (int cycle = 0; cycle < 200; ++cycle) {
+      const TimePoint at = k_t0 + 2h * cycle;
+      ledger.add({at + 10min, Decimal::from_micros(1'000'000), std::nullopt});
+      ledger.add({at + 40min, Decimal::from_micros(0), std::nullopt});
+      ledger.add({at + 110min, Decimal::from_micros(0), std::nullopt});
+    }
+    const auto covered_minutes = [](const SpendLedger& l, TimePoint hour) {
+      return l.window(hour, hour + 1h).covered_days * 24 * 60;
+    };
+    const auto restored = SpendLedger::restore(ledger.serialize());
+    REQUIRE(restored.has_value());
+    CHECK(restored->serialize() == ledger.serialize());
+    for (int cycle = 0; cycle < 199; ++cycle) {
+      CAPTURE(cycle);
+      const TimePoint at = k_t0 + 2h * cycle;
+      CHECK(covered_minutes(ledger, at) == doctest::Approx(cycle == 0 ? 30 : 40).epsilon(1e-12));
+      CHECK(covered_minutes(ledger, at + 1h) == doctest::Approx(10).epsilon(1e-12));
+      CHECK(covered_minutes(*restored, at) == covered_minutes(ledger, at));
+      CHECK(covered_minutes(*restored, at + 1h) == covered_minutes(ledger, at + 1h));
     }
   }
 
