@@ -175,6 +175,20 @@ def max_sample_id(db):
         con.close()
 
 
+def logical_db_bytes(db):
+    """Bytes of the database's pages in use (page_count - freelist_count), as the last commit
+    left them (WAL included): its growth over the window divided by the probes stored is the
+    issue's "bytes per probe", independent of when checkpoints run."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+        return (pages - free) * size
+    finally:
+        con.close()
+
+
 def start_daemon(binary, conf, log):
     return subprocess.Popen([binary, "run", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
 
@@ -207,9 +221,9 @@ def measure_daemon(args, binary, conf, db, log, perf_data=None):
                                      "-p", str(proc.pid), "-o", perf_data], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-        t0, cpu0, n0 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db)
+        t0, cpu0, n0, b0 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db), logical_db_bytes(db)
         time.sleep(args.duration)
-        t1, cpu1, n1 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db)
+        t1, cpu1, n1, b1 = time.monotonic(), proc_cpu_seconds(proc.pid), max_sample_id(db), logical_db_bytes(db)
         status = proc_status(proc.pid)
         if perf:
             perf.send_signal(signal.SIGINT)
@@ -230,6 +244,7 @@ def measure_daemon(args, binary, conf, db, log, perf_data=None):
         "cpu_seconds": cpu1 - cpu0,
         "cpu_percent": 100.0 * (cpu1 - cpu0) / seconds,
         "cpu_us_per_probe": 1e6 * (cpu1 - cpu0) / samples if samples else None,
+        "db_growth_bytes_per_probe": (b1 - b0) / samples if samples else None,
         "vm_hwm_kib": status.get("VmHWM"),
         "vm_rss_kib": status.get("VmRSS"),
         "threads": status.get("Threads"),
@@ -399,8 +414,8 @@ def print_row(run):
     global HEADER_PRINTED
     if not HEADER_PRINTED:
         print("| accounts | probes/s | CPU % | CPU µs/probe | reference µs/request | ratio to reference | VmHWM MiB "
-              "| VmRSS MiB | DB bytes per probe | wrk req/s | ratio to wrk | SIGKILL x10 |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+              "| VmRSS MiB | DB bytes per probe (whole file) | DB growth per probe in the window | wrk req/s | ratio to wrk | SIGKILL x10 |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         HEADER_PRINTED = True
     kills = run.get("kills")
     kills_text = "-" if kills is None else ("ok" if run["kills_ok"] else "FAILED")
@@ -410,7 +425,8 @@ def print_row(run):
     print(f"| {run['accounts']} | {run['rate']:.0f} | {run['cpu_percent']:.0f} | "
           f"{per_probe:.1f}{perturbed} | {run['reference_cpu_us']:.1f} | {run['ratio_to_reference']:.2f} | "
           f"{run['vm_hwm_kib'] / 1024:.1f} | {run['vm_rss_kib'] / 1024:.1f} | "
-          f"{(run['db_bytes_per_million'] or 0) / 1e6:.0f} | {wrk} | {kills_text} |", flush=True)
+          f"{(run['db_bytes_per_million'] or 0) / 1e6:.0f} | {run['db_growth_bytes_per_probe'] or 0:.1f} | "
+          f"{wrk} | {kills_text} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -474,6 +474,15 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
       !r.i64(last_deposit) || !r.f64(ledger.m_total_spend) || !r.u64(points) || !r.i64(ledger.m_first_bucket_ms)) {
     return std::nullopt;
   }
+  // Times from the bytes bound every later subtraction: far-off ones (a corrupt row) would
+  // overflow them, so anything beyond about 9,500 years from 1970 is refused.
+  constexpr std::int64_t k_far_ms = 300'000'000'000'000;
+  auto sane = [&](std::int64_t ms) { return ms > -k_far_ms && ms < k_far_ms; };
+  auto sane_point = [&](const std::optional<Point>& p) { return !p || sane(to_unix_ms(p->at)); };
+  if (!sane(ledger.m_first_bucket_ms) || !sane_point(ledger.m_last) || !sane_point(ledger.m_previous) ||
+      !sane_point(ledger.m_anchor)) {
+    return std::nullopt;
+  }
   ledger.m_last_deposit = Decimal::from_micros(last_deposit);
   ledger.m_points = static_cast<std::size_t>(points);
   std::uint32_t count = 0;
@@ -493,7 +502,10 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
     ledger.set_covered(ledger.m_spend.size() - 1, covered);
     ledger.m_spend.back() = spend;
   }
-  if (!r.u32(count) || count > k_max_segments + 1 || !r.i64(ledger.m_segment_base_ms)) return std::nullopt;
+  if (!r.u32(count) || count > k_max_segments + 1 || !r.i64(ledger.m_segment_base_ms) ||
+      !sane(ledger.m_segment_base_ms)) {
+    return std::nullopt;
+  }
   ledger.m_segments.resize(count);
   std::uint32_t previous_end = 0;
   for (auto& s : ledger.m_segments) {
@@ -506,7 +518,7 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
   ledger.m_deposits.resize(count);
   for (auto& [at, amount] : ledger.m_deposits) {
     std::int64_t micros = 0;
-    if (!r.i64(at) || !r.i64(micros)) return std::nullopt;
+    if (!r.i64(at) || !r.i64(micros) || !sane(at)) return std::nullopt;
     amount = Decimal::from_micros(micros);
   }
   if (!r.at_end()) return std::nullopt;

@@ -256,10 +256,13 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
         cached = std::make_shared<CachedLedger>(a.currency, load_ledger(account, a.currency));
         std::lock_guard lock(m_ledgers_mutex);
         m_ledgers[account.name] = cached;
-      } else {
-        std::lock_guard hold(cached->mutex);  // save_ledgers() may be copying it
-        cached->ledger.add({a.observation.at, fresh->balance, fresh->spend_total});
       }
+      // Held for the projection too: an HTTP thread may be projecting from it (from_store),
+      // and save_ledgers() may be copying it.
+      std::lock_guard hold(cached->mutex);
+      // A ledger just loaded has this reading already (add() ignores a reading not newer than
+      // its last), unless storing it failed.
+      cached->ledger.add({a.observation.at, fresh->balance, fresh->spend_total});
       a.forecast = forecast::project(cached->ledger, settings, m_clock.now());
     } else {
       std::shared_ptr<CachedLedger> cached;
@@ -268,6 +271,7 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
         if (auto it = m_ledgers.find(account.name); it != m_ledgers.end()) cached = it->second;
       }
       if (cached && cached->currency == a.currency) {
+        std::lock_guard hold(cached->mutex);  // a probe thread may be adding to it
         a.forecast = forecast::project(cached->ledger, settings, m_clock.now());
       } else if (const auto ledger = load_ledger(account, a.currency); ledger.points() > 0) {
         a.forecast = forecast::project(ledger, settings, m_clock.now());

@@ -147,6 +147,7 @@ void Monitor::stop(Duration grace) {
   m_loop_cv.notify_all();
   m_jobs_cv.notify_all();
   if (m_loop_thread.joinable()) m_loop_thread.join();
+  if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();  // it stops between batches
   {
     std::unique_lock lock(m_mutex);
     m_idle_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
@@ -217,10 +218,17 @@ void Monitor::loop() {
       refresh_alerts(*runtime);
       lock.lock();
     }
-    if (now >= m_next_housekeeping) {
-      lock.unlock();
-      housekeeping();
-      lock.lock();
+    if (now >= m_next_housekeeping && !m_housekeeping_running) {
+      // On a thread of its own: after a migration or a long outage the first prune can roll
+      // up millions of runs, and the loop must go on dispatching probes (and feeding the
+      // watchdog) meanwhile. One at a time; the previous one has finished when we join it.
+      if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();
+      m_housekeeping_running = true;
+      m_housekeeping_thread = std::thread([this] {
+        housekeeping();
+        std::lock_guard done(m_mutex);
+        m_housekeeping_running = false;
+      });
       m_next_housekeeping = now + m_options.housekeeping_every;
     }
     // Sleep until the next account is due, but wake at least every second so the
@@ -504,6 +512,8 @@ void Monitor::housekeeping() {
       const auto step = m_store.prune(now - std::min(kept.raw_retention, kept.retention), now - kept.retention);
       removed += step;
       if (step < storage::Store::k_prune_batch) break;
+      std::lock_guard lock(m_mutex);
+      if (m_stopping) break;
     }
     if (removed > 0) spdlog::info("retention: rolled up or removed {} rows older than the retention periods", removed);
   } catch (const std::exception& e) {

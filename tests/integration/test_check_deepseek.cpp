@@ -748,18 +748,19 @@ TEST_SUITE("check_deepseek") {
     CHECK(everything.entry("slow")["state"] == "WARNING");
     CHECK(everything.entry("calm")["state"] == "OK");
 
-    // Every successful probe left a sample.
+    // Every successful probe was stored: a changed balance as a run of its own, an unchanged
+    // one extending its run (and counted).
     creditwatch::storage::SqliteStore store(dir.file("db.sqlite"));
     auto fast_rows = store.samples("fast", creditwatch::TimePoint{});
     REQUIRE(fast_rows.size() == 3);
     CHECK(fast_rows[0].balance > fast_rows[1].balance);
     CHECK(fast_rows[1].balance > fast_rows[2].balance);
     auto calm_rows = store.samples("calm", creditwatch::TimePoint{});
-    REQUIRE(calm_rows.size() == 5);
-    for (const auto& r : calm_rows) {
-      CHECK(r.balance == dec("50.00"));
-      CHECK(r.currency == "CNY");
-    }
+    REQUIRE(calm_rows.size() == 1);
+    CHECK(calm_rows[0].balance == dec("50.00"));
+    CHECK(calm_rows[0].currency == "CNY");
+    CHECK(calm_rows[0].seen_until > calm_rows[0].at);
+    CHECK(store.probe_counts("calm").ok == 5);
     auto slow_rows = store.samples("slow", creditwatch::TimePoint{});
     REQUIRE_FALSE(slow_rows.empty());
     CHECK(slow_rows[0].currency == "USD");

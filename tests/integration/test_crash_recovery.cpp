@@ -33,6 +33,8 @@ std::int64_t count(const std::string& db_path, const std::string& sql) {
   return s.int64(0);
 }
 
+constexpr const char* k_stored_probes = "SELECT COALESCE(SUM(ok_probes + failed_probes), 0) FROM accounts";
+
 std::string integrity(const std::string& db_path) {
   creditwatch::storage::Database db(db_path);
   auto s = db.prepare("PRAGMA integrity_check");
@@ -80,14 +82,17 @@ TEST_SUITE("crash_recovery") {
                       read_file(log));
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
       // Committed before the kill: what a reader sees now must survive it.
-      const auto samples = count(db, "SELECT COUNT(*) FROM samples");
+      // Successful probes are counted, each change of balance is a run: both only grow.
+      const auto probes = count(db, k_stored_probes);
+      const auto runs = count(db, "SELECT COUNT(*) FROM readings");
       const auto notifications = count(db, "SELECT COUNT(*) FROM outbox");
       daemon.signal(SIGKILL);
       CHECK(daemon.wait(5s) == -1);
 
       const auto verdict = integrity(db);
       REQUIRE_MESSAGE(verdict == "ok", read_file(log));
-      CHECK(count(db, "SELECT COUNT(*) FROM samples") >= samples);
+      CHECK(count(db, k_stored_probes) >= probes);
+      CHECK(count(db, "SELECT COUNT(*) FROM readings") >= runs);
       CHECK(count(db, "SELECT COUNT(*) FROM outbox") >= notifications);
       CHECK(read_file(log).find("Sanitizer") == std::string::npos);
     }

@@ -145,6 +145,14 @@ TEST_SUITE("forecast_ledger") {
       huge[at + 2] = 0x10;  // 0x100000 + ... buckets
       CHECK_FALSE(SpendLedger::restore(huge).has_value());
     }
+    SUBCASE("a time too far off to subtract from") {
+      // The first hour's start follows magic, version, three points, deposit, total, points.
+      std::string far = bytes;
+      const std::size_t first_hour = 4 + 1 + 17 + 17 + 17 + 8 + 8 + 8;
+      for (std::size_t i = 0; i < 7; ++i) far[first_hour + i] = '\0';
+      far[first_hour + 7] = '\x80';  // INT64_MIN, little-endian
+      CHECK_FALSE(SpendLedger::restore(far).has_value());
+    }
     SUBCASE("a value that is not a number") {
       std::string nan = bytes;
       // The first bucket's spend, after its one-byte covered-time kind.

@@ -988,6 +988,36 @@ TEST_SUITE("storage_conformance") {
     CHECK(store->probe_counts("a").ok == 3);
   }
 
+  TEST_CASE_TEMPLATE("store conformance: runs still being read at the cutoff do not stall pruning of other accounts",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    // Each account: an old run that ended long ago, then a run that began before the cutoff
+    // and was still being read after it (kept). More accounts than one batch.
+    const std::vector<std::string> accounts = {"a0", "a1", "a2", "a3", "a4"};
+    for (const auto& account : accounts) {
+      store->add_samples({sample_row(account, k_t0, "10")}, ok_probe_row(account, k_t0));
+      store->add_samples({sample_row(account, k_t0 + 270min, "9")}, ok_probe_row(account, k_t0 + 270min));
+      store->add_samples({sample_row(account, k_t0 + 330min, "9")}, ok_probe_row(account, k_t0 + 330min));
+    }
+    std::size_t removed = 0;
+    for (int call = 0; call < 10; ++call) {
+      const auto step = store->prune(k_t0 + 5h, k_t0 - 24h, 2);
+      removed += step;
+      if (step < 2) break;
+    }
+    CHECK(removed == accounts.size());
+    for (const auto& account : accounts) {
+      CAPTURE(account);
+      const auto raw = store->samples(account, k_t0 - 1h);
+      REQUIRE(raw.size() == 1);
+      CHECK(raw[0].at == k_t0 + 270min);
+      CHECK(raw[0].seen_until == k_t0 + 330min);
+      CHECK(store->rollups(account, "USD", k_t0, k_t0 + 1h).size() == 1);
+    }
+  }
+
   TEST_CASE_TEMPLATE("store conformance: prune rolls runs up into hours in batches", Backend, SqliteBackend,
                      PostgresBackend) {
     Backend backend;
@@ -1067,6 +1097,11 @@ TEST_SUITE("storage_conformance") {
     saved = backend.open()->ledger("a", "USD");
     REQUIRE(saved.has_value());
     CHECK(saved->at == k_t0 + 1h);
+    CHECK(saved->state == "newer");
+    // A replica that lost the account saving its older copy late does not replace it.
+    store->save_ledger("a", "USD", {k_t0 + 30min, "older"});
+    saved = store->ledger("a", "USD");
+    REQUIRE(saved.has_value());
     CHECK(saved->state == "newer");
   }
 }

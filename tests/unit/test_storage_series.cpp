@@ -148,7 +148,7 @@ TEST_SUITE("storage_series") {
     CHECK(after.front().at >= k_t0 + 1h);
   }
 
-  TEST_CASE("only steps starting in [from, to), aligned to the step, and other accounts and currencies apart") {
+  TEST_CASE("only steps starting from `from` and before `to`, aligned to the step, and other accounts and currencies apart") {
     TempDir dir;
     SqliteStore store(dir.file("cw.db"));
     fill(store, 6);

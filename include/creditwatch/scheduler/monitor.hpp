@@ -147,6 +147,8 @@ private:
   // Shared by probes while they judge, exclusive while a renewal hands accounts over.
   std::shared_mutex m_handover_mutex;
   std::thread m_loop_thread;
+  std::thread m_housekeeping_thread;  // retention and ledger saves, off the loop
+  bool m_housekeeping_running = false;  // guarded by m_mutex
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job
 };

@@ -384,7 +384,11 @@ std::size_t roll_up_old_runs(Connection& c, std::int64_t cutoff_ms, std::int64_t
   const auto runs = c.run(
       "SELECT r.account_id, r.currency_id, r.from_ms, r.held_ms, r.balance_micros, r.spend_micros, r.details "
       "FROM heads h CROSS JOIN LATERAL (SELECT * FROM readings r WHERE r.account_id = h.account_id AND "
-      "r.currency_id = h.currency_id AND r.from_ms < $1 ORDER BY r.from_ms LIMIT $2) r LIMIT $2",
+      "r.currency_id = h.currency_id AND r.from_ms + r.held_ms < $1 ORDER BY r.from_ms LIMIT $2) r "
+      // Only runs that ended before the cutoff: runs never overlap, so these are exactly the
+      // prunable ones, and a run still being read cannot fill the batch and stall every
+      // account after the first `limit` (the caller stops at a short batch).
+      "ORDER BY r.account_id, r.currency_id, r.from_ms LIMIT $2",
       {number(cutoff_ms), limit});
   if (runs.rows() == 0) return 0;
   // The runs of each account and currency, oldest first, details carried forward (the oldest
@@ -713,7 +717,9 @@ void PostgresStore::save_ledger(const std::string& account, const std::string& c
     const auto account_id = m_account_ids->ids(c, {text(account)}).at(text(account));
     const auto currency_id = m_currency_ids->ids(c, {text(currency)}).at(text(currency));
     c.run("INSERT INTO ledgers (account_id, currency_id, saved_ms, state) VALUES ($1, $2, $3, $4::bytea) "
-          "ON CONFLICT (account_id, currency_id) DO UPDATE SET saved_ms = excluded.saved_ms, state = excluded.state",
+          "ON CONFLICT (account_id, currency_id) DO UPDATE SET saved_ms = excluded.saved_ms, state = excluded.state "
+          // A replica that lost the account may still save its older copy: never over a newer one.
+          "WHERE ledgers.saved_ms <= excluded.saved_ms",
           {number(account_id), number(currency_id), ms(snapshot.at), bytea_hex(snapshot.state)});
   });
 }

@@ -248,7 +248,7 @@ void SqliteStore::commit_probe_writes(const std::vector<ProbeWrite*>& writes) {
       write_probe(account, probe);
     }
     tx.commit();
-  } catch (const DatabaseError&) {
+  } catch (...) {
     forget_ids();  // ids inserted by the rolled-back transaction are gone (and may be reused)
     throw;
   }
@@ -583,14 +583,16 @@ void SqliteStore::save_ledger(const std::string& account, const std::string& cur
     Transaction tx(m_db);
     const auto id = account_id(account);
     const auto c = currency_id(currency);
-    m_db.cached("INSERT OR REPLACE INTO ledgers (account_id, currency_id, saved_ms, state) VALUES (?1, ?2, ?3, ?4)")
+    m_db.cached("INSERT INTO ledgers (account_id, currency_id, saved_ms, state) VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (account_id, currency_id) DO UPDATE SET saved_ms = excluded.saved_ms, "
+                "state = excluded.state WHERE ledgers.saved_ms <= excluded.saved_ms")
         .bind(1, id)
         .bind(2, c)
         .bind(3, to_unix_ms(snapshot.at))
         .bind_blob(4, snapshot.state)
         .run();
     tx.commit();
-  } catch (const DatabaseError&) {
+  } catch (...) {
     forget_ids();
     throw;
   }
