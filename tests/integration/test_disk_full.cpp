@@ -25,10 +25,13 @@ using namespace creditwatch::testing;
 
 namespace {
 
-// Eight simulated accounts on 100 ms writing to `db_path`; `max_size` empty: no cap.
+// Eight simulated accounts on 100 ms writing to `db_path`; `max_size` empty: no cap. The
+// balance falls by about 12 cents every 100 ms (100,000 a day out of 10,000,000: a runway of
+// 100 days, so nothing alerts), so every probe reads new figures and adds a readings row:
+// an unchanged balance would only extend its run in place and never fill the database.
 std::string full_config(const std::string& db_path, const std::string& max_size = "") {
   std::string accounts;
-  for (int i = 0; i < 8; ++i) accounts += simulated_account("sim-" + std::to_string(i), "500", "50");
+  for (int i = 0; i < 8; ++i) accounts += simulated_account("sim-" + std::to_string(i), "10000000", "100000");
   return "storage:\n  path: " + db_path + (max_size.empty() ? "" : "\n  max_size: " + max_size) +
          "\nhttp:\n  listen: 127.0.0.1:0\ndefaults:\n  interval: 100ms\nlogging:\n  level: info\naccounts:\n" +
          accounts;
@@ -61,9 +64,10 @@ double write_failures(const HttpDaemon& daemon) {
   return std::regex_search(res->body, match, line) ? std::stod(match[1].str()) : -1;
 }
 
-std::int64_t sample_count(const std::string& db_path) {
+// Probes committed so far (schema 4 counts them per account instead of storing a row each).
+std::int64_t probe_count(const std::string& db_path) {
   creditwatch::storage::Database db(db_path);
-  auto s = db.prepare("SELECT COUNT(*) FROM samples");
+  auto s = db.prepare("SELECT COALESCE(SUM(ok_probes + failed_probes), 0) FROM accounts");
   s.step();
   return s.int64(0);
 }
@@ -138,16 +142,16 @@ TEST_SUITE("disk_full") {
     HttpDaemon daemon(dir, {});
     daemon.start();
     INFO("daemon log:\n" << daemon.log());
-    REQUIRE(eventually([&] { return sample_count(db_path) > 16; }, std::chrono::seconds(10)));
+    REQUIRE(eventually([&] { return probe_count(db_path) > 16; }, std::chrono::seconds(10)));
 
     fs.fill("ballast");
     check_full_but_serving(daemon);
 
     // An operator frees space; nobody signals the daemon.
     std::filesystem::remove(dir.file("fs") + "/ballast");
-    const auto before = sample_count(db_path);
+    const auto before = probe_count(db_path);
     REQUIRE(wait_for_health(daemon, 200, std::chrono::seconds(10)));
-    CHECK(eventually([&] { return sample_count(db_path) > before + 8; }, std::chrono::seconds(10)));
+    CHECK(eventually([&] { return probe_count(db_path) > before + 8; }, std::chrono::seconds(10)));
     CHECK(daemon.running());
     CHECK(daemon.terminate() == 0);
     CHECK(integrity_ok(db_path));
@@ -161,12 +165,12 @@ TEST_SUITE("disk_full") {
     INFO("daemon log:\n" << daemon.log());
 
     check_full_but_serving(daemon);
-    const auto stuck = sample_count(daemon.db_path());
+    const auto stuck = probe_count(daemon.db_path());
 
     dir.write("creditwatch.yaml", full_config(dir.file("creditwatch.db"), "64MiB"));
     daemon.signal(SIGHUP);
     REQUIRE(wait_for_health(daemon, 200, std::chrono::seconds(10)));
-    CHECK(eventually([&] { return sample_count(daemon.db_path()) > stuck + 8; }, std::chrono::seconds(10)));
+    CHECK(eventually([&] { return probe_count(daemon.db_path()) > stuck + 8; }, std::chrono::seconds(10)));
     CHECK(daemon.running());
     CHECK(daemon.terminate() == 0);
     CHECK(integrity_ok(daemon.db_path()));
