@@ -1,7 +1,9 @@
 #include "creditwatch/storage/copy.hpp"
 
 #include "postgres/array_literal.hpp"
+#include "postgres/bytea.hpp"
 #include "postgres/connection.hpp"
+#include "sqlite/details_patch.hpp"
 
 #include "creditwatch/common/text.hpp"
 
@@ -134,18 +136,6 @@ std::string pg_text(const std::string& value) {
   return safe_text(value);
 }
 
-// Bytes as bytea's text input: \x and two hex digits a byte.
-std::string bytea_hex(const std::string& bytes) {
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out = "\\x";
-  out.reserve(2 + bytes.size() * 2);
-  for (const unsigned char b : bytes) {
-    out += k_digits[b >> 4];
-    out += k_digits[b & 0xf];
-  }
-  return out;
-}
-
 // The shortest text that reads back as the same double.
 std::string exact_real(double value) {
   std::array<char, 32> buffer{};
@@ -218,30 +208,6 @@ std::uint64_t count_rows(Database& source, const Table& table) {
   return static_cast<std::uint64_t>(count.int64(0));
 }
 
-// SqliteStore may store a run's details as a patch of the run before's: k_patch_mark, then
-// the numbers of that text replaced, comma-separated (sqlite_store.cpp). PostgresStore stores
-// them in full or NULL, so the copy resolves each patch against the details it stands on.
-constexpr char k_patch_mark = '\x1f';
-
-bool is_number_char(char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-'; }
-
-std::string resolve_patch(const std::string& before, const std::string& patch) {
-  std::string out;
-  std::size_t from = 1;  // past the mark
-  for (std::size_t i = 0; i < before.size();) {
-    if (!is_number_char(before[i])) {
-      out.push_back(before[i++]);
-      continue;
-    }
-    while (i < before.size() && is_number_char(before[i])) ++i;
-    const std::size_t comma = patch.find(',', from);
-    const std::size_t end = comma == std::string::npos ? patch.size() : comma;
-    out.append(patch, std::min(from, patch.size()), end - std::min(from, end));
-    from = end + 1;
-  }
-  return out;
-}
-
 // The resolved details of the readings copied so far, run after run in key order.
 class DetailsChain {
 public:
@@ -253,7 +219,7 @@ public:
       m_before.clear();
     }
     if (!stored) return stored;
-    if (!stored->empty() && stored->front() == k_patch_mark) stored = resolve_patch(m_before, *stored);
+    stored = resolve_details(m_before, stored);
     m_before = *stored;
     return stored;
   }
