@@ -453,7 +453,9 @@ private:
     const auto current = runtime();
     if (!current->config.find_account(account)) return std::nullopt;
     const auto now = m_clock.now();
-    const auto retention_start = std::chrono::ceil<std::chrono::seconds>(now - current->config.storage.retention);
+    // Raw readings go after raw_retention (older hours are in the rollups: .../series).
+    const auto& kept = current->config.storage;
+    const auto retention_start = std::chrono::ceil<std::chrono::seconds>(now - std::min(kept.raw_retention, kept.retention));
     auto since = query.since.value_or(now - k_default_samples_span);
     const bool clamped = since < retention_start;
     if (clamped) since = retention_start;
@@ -466,7 +468,10 @@ private:
                          {"ts_ms", to_unix_ms(s.at)},
                          {"currency", s.currency},
                          {"balance", s.balance.to_double()},
-                         {"spend_total", s.spend_total ? nlohmann::json(s.spend_total->to_double()) : nlohmann::json(nullptr)}});
+                         {"spend_total", s.spend_total ? nlohmann::json(s.spend_total->to_double()) : nlohmann::json(nullptr)},
+                         // A run of identical readings: the same figures were read until then.
+                         {"seen_until", format_rfc3339(s.seen_until)},
+                         {"seen_until_ms", to_unix_ms(s.seen_until)}});
     }
     return nlohmann::json{{"account", account},     {"since", format_rfc3339(since)}, {"since_clamped", clamped},
                           {"limit", query.limit},   {"truncated", truncated},          {"samples", samples}};

@@ -425,6 +425,12 @@ TEST_SUITE("server_http") {
     CHECK(all["limit"] == 10000);
     CHECK(all["truncated"] == false);
     CHECK(all["since_clamped"] == true);
+    // Each sample is a run: first read at ts, the same figures read until seen_until.
+    for (const auto& s : all["samples"]) {
+      REQUIRE(s["seen_until_ms"].is_number_integer());
+      CHECK(s["seen_until_ms"].get<std::int64_t>() >= s["ts_ms"].get<std::int64_t>());
+      CHECK(creditwatch::parse_rfc3339(s["seen_until"].get<std::string>()).has_value());
+    }
 
     // limit=3: the three newest, oldest first, and the answer says older ones were left out.
     const auto few = daemon.get_json(base + "?limit=3");
