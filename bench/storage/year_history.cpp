@@ -27,7 +27,7 @@
 // `BUILD/bench/year_history (--db PATH | --url URL) [--accounts 20] [--days 365]
 //  [--interval 60] [--refresh every|hourly] [--details deepseek|static|none] [--threads 8]
 //  [--raw-retention-days 35] [--retention-days 400] [--housekeeping-phase 1234]
-//  [--name-prefix load-] [--end-ms MS]`
+//  [--name-prefix load-] [--end-ms MS] [--migrate-only]`
 // Account names load-00000... and the currency match bench/load/run_load.py's config.
 #include "creditwatch/forecast/ledger.hpp"
 #include "creditwatch/storage/run_rule.hpp"
@@ -70,6 +70,7 @@ struct Options {
   int housekeeping_phase_s = 1234;
   std::string prefix = "load-";
   std::int64_t end_ms = 0;  // 0: now, whole minutes
+  bool migrate_only = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -85,6 +86,11 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; i += 2) {
     const std::string key = argv[i];
+    if (key == "--migrate-only") {  // creates (migrates) the schema and stops: an empty database
+      o.migrate_only = true;
+      --i;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value for " + key).c_str());
     const char* value = argv[i + 1];
     if (key == "--db") o.db = value;
@@ -208,6 +214,7 @@ int main(int argc, char** argv) {
   const bool sqlite = !o.db.empty();
   auto store = storage::open_store(sqlite ? storage::StoreLocation{o.db, std::nullopt}
                                           : storage::StoreLocation{"", o.url});
+  if (o.migrate_only) return 0;
   // As the daemon (app/daemon.cpp: WAL checkpoints off the commit path every 500 ms).
   store->start_background_work(std::chrono::milliseconds(500));
 
