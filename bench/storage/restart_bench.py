@@ -72,6 +72,7 @@ def measure(args, n, work):
             if os.path.exists(db + suffix):
                 os.remove(db + suffix)
         shutil.copyfile(args.db, db)  # the daemon writes to it: the given one stays as it was
+        os.sync()  # gigabytes just copied: their writeback would slow the daemon's own fsyncs
         print(f"copied {args.db} ({os.path.getsize(db) / 1e6:.0f} MB)", flush=True)
     else:
         fill = subprocess.run([args.fill, "--db", db, "--accounts", str(n), "--days", str(args.days), "--interval",
@@ -141,6 +142,7 @@ def main():
     if not args.fill and not args.db:
         p.error("give --fill or --db")
     work = args.work or tempfile.mkdtemp(prefix="cw-restart-")
+    os.makedirs(work, exist_ok=True)
     for n in args.accounts:
         measure(args, n, work)
 
