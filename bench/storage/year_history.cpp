@@ -27,7 +27,7 @@
 // `BUILD/bench/year_history (--db PATH | --url URL) [--accounts 20] [--days 365]
 //  [--interval 60] [--refresh every|hourly] [--details deepseek|static|none] [--threads 8]
 //  [--raw-retention-days 35] [--retention-days 400] [--housekeeping-phase 1234]
-//  [--name-prefix load-] [--end-ms MS] [--migrate-only]`
+//  [--name-prefix load-] [--end-ms MS] [--migrate-only] [--prune-only]`
 // Account names load-00000... and the currency match bench/load/run_load.py's config.
 #include "creditwatch/forecast/ledger.hpp"
 #include "creditwatch/storage/run_rule.hpp"
@@ -71,6 +71,7 @@ struct Options {
   std::string prefix = "load-";
   std::int64_t end_ms = 0;  // 0: now, whole minutes
   bool migrate_only = false;
+  bool prune_only = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -88,6 +89,11 @@ Options parse(int argc, char** argv) {
     const std::string key = argv[i];
     if (key == "--migrate-only") {  // creates (migrates) the schema and stops: an empty database
       o.migrate_only = true;
+      --i;
+      continue;
+    }
+    if (key == "--prune-only") {  // one housekeeping prune at the wall clock's now, timed, then stops
+      o.prune_only = true;
       --i;
       continue;
     }
@@ -215,6 +221,24 @@ int main(int argc, char** argv) {
   auto store = storage::open_store(sqlite ? storage::StoreLocation{o.db, std::nullopt}
                                           : storage::StoreLocation{"", o.url});
   if (o.migrate_only) return 0;
+  if (o.prune_only) {
+    // What a daemon's first housekeeping does on this database (it runs at start).
+    const auto now = std::chrono::system_clock::now();
+    const auto raw_keep = std::chrono::hours(24 * std::min(o.raw_retention_days, o.retention_days));
+    const auto keep = std::chrono::hours(24 * o.retention_days);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::size_t removed = 0;
+    int calls = 0;
+    for (;;) {
+      const auto step = store->prune(now - raw_keep, now - keep);
+      ++calls;
+      removed += step;
+      if (step < storage::Store::k_prune_batch) break;
+    }
+    std::printf("prune at now: %zu rows in %d calls, %.2f s\n", removed, calls,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return 0;
+  }
   // As the daemon (app/daemon.cpp: WAL checkpoints off the commit path every 500 ms).
   store->start_background_work(std::chrono::milliseconds(500));
 
