@@ -16,10 +16,15 @@ bench/load/run_load.py does) and `creditwatch run` on a config of the same N acc
 * VmHWM and VmRSS right then, and again after --settle seconds (steady state: the ledgers
   came back full, five weeks of hours each).
 
+With --db PATH the history is not filled: each run starts on a copy of that database (made
+e.g. by bench/storage/clone_accounts.py from bench/storage/year_history's year), whose
+accounts must be load-00000 ... load-(N-1).
+
 Python 3 standard library only; needs nginx on PATH.
 """
 import argparse
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -62,10 +67,18 @@ def probed_since(db, since_ms):
 
 def measure(args, n, work):
     db = os.path.join(work, f"cw-{n}.db")
-    fill = subprocess.run([args.fill, "--db", db, "--accounts", str(n), "--days", str(args.days), "--interval",
-                           str(args.interval), "--raw-hours", str(args.raw_hours), "--snapshot-age",
-                           str(args.snapshot_age)], check=True, capture_output=True, text=True)
-    print(fill.stdout.strip(), flush=True)
+    if args.db:
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        shutil.copyfile(args.db, db)  # the daemon writes to it: the given one stays as it was
+        os.sync()  # gigabytes just copied: their writeback would slow the daemon's own fsyncs
+        print(f"copied {args.db} ({os.path.getsize(db) / 1e6:.0f} MB)", flush=True)
+    else:
+        fill = subprocess.run([args.fill, "--db", db, "--accounts", str(n), "--days", str(args.days), "--interval",
+                               str(args.interval), "--raw-hours", str(args.raw_hours), "--snapshot-age",
+                               str(args.snapshot_age)], check=True, capture_output=True, text=True)
+        print(fill.stdout.strip(), flush=True)
     nginx_port, http_port = run_load.free_port(), run_load.free_port()
     prefix = os.path.join(work, f"nginx-{n}")
     os.makedirs(prefix, exist_ok=True)
@@ -115,7 +128,8 @@ def measure(args, n, work):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--binary", required=True, help="creditwatch")
-    p.add_argument("--fill", required=True, help="bench/fill_history of the same build")
+    p.add_argument("--fill", help="bench/fill_history of the same build (unless --db)")
+    p.add_argument("--db", help="an existing database to start on (a copy of it) instead of filling one")
     p.add_argument("--accounts", type=int, nargs="+", default=[1000, 5000])
     p.add_argument("--days", type=int, default=35)
     p.add_argument("--interval", type=int, default=60, help="seconds between probes (history and daemon)")
@@ -125,7 +139,10 @@ def main():
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--work", help="directory for databases and logs (default: a temp dir)")
     args = p.parse_args()
+    if not args.fill and not args.db:
+        p.error("give --fill or --db")
     work = args.work or tempfile.mkdtemp(prefix="cw-restart-")
+    os.makedirs(work, exist_ok=True)
     for n in args.accounts:
         measure(args, n, work)
 
