@@ -6,10 +6,10 @@ namespace creditwatch::storage {
 
 namespace {
 
-// How long a restart may wait for the write lock and then for readers of the old log. It
-// holds the write lock while it waits for readers, so commits wait too: a reader that
-// takes longer (a long report, a backup) makes it give up until a later round, never
-// stall the probes for the connections' usual five seconds.
+// How long a restart may wait for the write lock (another process's writer) and then for
+// readers of the old log. It holds the write lock while it waits for readers, so commits
+// wait too: a reader that takes longer (a long report, a backup) makes it give up until a
+// later round, never stall the probes for the connections' usual five seconds.
 constexpr int k_restart_wait_ms = 100;
 
 Database open_for_checkpoints(const std::string& path) {
@@ -21,8 +21,8 @@ Database open_for_checkpoints(const std::string& path) {
 
 }  // namespace
 
-Checkpointer::Checkpointer(const std::string& path, Duration every)
-    : m_db(open_for_checkpoints(path)), m_every(every), m_thread([this] { loop(); }) {}
+Checkpointer::Checkpointer(const std::string& path, Duration every, std::mutex* writers)
+    : m_db(open_for_checkpoints(path)), m_every(every), m_writers(writers), m_thread([this] { loop(); }) {}
 
 Checkpointer::~Checkpointer() {
   {
@@ -61,8 +61,11 @@ void Checkpointer::checkpoint() {
   ++m_runs;
   // A reader of an older snapshot held the copy back: a restart would wait for it.
   if (log < k_restart_frames || copied < log) return;
-  // What was committed since the passive round, under the write lock; then it waits (busy
-  // timeout) for readers of the old log to finish, so the next commit starts it over.
+  // What was committed since the passive round, under the write lock (free: our writers
+  // are paused); then it waits (busy timeout) for other processes' readers of the old log
+  // to finish, so the next commit starts it over.
+  std::unique_lock<std::mutex> paused;
+  if (m_writers) paused = std::unique_lock(*m_writers);
   run(SQLITE_CHECKPOINT_RESTART, "checkpoint (restart)", copied);
   ++m_restarts;
 }

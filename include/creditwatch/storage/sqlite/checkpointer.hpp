@@ -21,12 +21,15 @@ namespace creditwatch::storage {
 // copies, so the log is never wholly copied when the next one begins, and it would grow
 // until the writer's own auto-checkpoint cap (SqliteStore::k_wal_cap_pages) ran a
 // checkpoint, with its fsyncs, inside a probe commit. So once the log holds
-// k_restart_frames or more, the round also copies the few frames committed meanwhile
-// while holding the write lock (RESTART: commits wait for that short copy and its sync),
-// and the next commit writes the log from its start again. Stops (and joins) on destruction.
+// k_restart_frames or more, the round also copies the few frames committed meanwhile with
+// the writers paused (RESTART, holding `writers`, the mutex every write on the store's
+// connection holds: commits wait for that short copy and its syncs instead of polling for
+// SQLite's write lock), and the next commit writes the log from its start again. Stops
+// (and joins) on destruction.
 class Checkpointer {
 public:
-  Checkpointer(const std::string& path, Duration every);
+  // `writers`: held by every write on the writing connection (nullptr: none to pause).
+  Checkpointer(const std::string& path, Duration every, std::mutex* writers = nullptr);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -47,6 +50,7 @@ private:
 
   Database m_db;
   Duration m_every;
+  std::mutex* m_writers;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   bool m_stop = false;
