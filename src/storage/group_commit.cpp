@@ -1,6 +1,29 @@
 #include "creditwatch/storage/group_commit.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+
 namespace creditwatch::storage {
+namespace {
+
+static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free);
+
+// Blocks while `word` holds `old`. Not std::atomic::wait: libstdc++ 12 spins on
+// sched_yield before it sleeps, and those yields cost the probes more CPU than the wait.
+void wait_while(std::atomic<int>& word, int old) {
+  while (word.load() == old) {
+    ::syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAIT_PRIVATE, old, nullptr, nullptr, 0);
+  }
+}
+
+void wake(std::atomic<int>& word, int waiters) {
+  ::syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAKE_PRIVATE, waiters, nullptr, nullptr, 0);
+}
+
+}  // namespace
 
 WriteStats GroupCommit::stats() const {
   std::lock_guard lock(m_mutex);
@@ -33,11 +56,11 @@ void GroupCommit::write(ProbeWrite& pending) {
     }
     lock.unlock();
     if (!first) {
-      mine->done.wait(0);
+      wait_while(mine->done, 0);
       break;
     }
     // The first writer of a batch is also the one its committer's successor is asked for.
-    mine->first.wait(k_queued);
+    wait_while(mine->first, k_queued);
     lock.lock();
     if (mine->done.load() == k_done) break;
     // Asked to commit, but a writer that came meanwhile is committing already (and will
@@ -53,7 +76,7 @@ void GroupCommit::write(ProbeWrite& pending) {
   if (committed && !m_batches.empty()) {
     auto& next = *m_batches.front();
     next.first.store(k_lead);
-    next.first.notify_one();
+    wake(next.first, 1);
   }
   if (lock.owns_lock()) lock.unlock();
   // `pending` lives on this thread's stack, so it outlives its use by the committer.
@@ -68,9 +91,9 @@ void GroupCommit::commit_oldest(std::unique_lock<std::mutex>& lock) {
   commit(*batch);
   // One futex call wakes every writer of the batch but the first, which waits apart.
   batch->done.store(k_done);
-  batch->done.notify_all();
+  wake(batch->done, INT_MAX);
   batch->first.store(k_done);
-  batch->first.notify_one();
+  wake(batch->first, 1);
   lock.lock();
   m_committing = false;
   ++m_stats.transactions;

@@ -234,8 +234,8 @@ TEST_SUITE("storage_group_commit") {
     CHECK(stats.transactions == 4);
     CHECK(stats.writes == 1 + k_queued);
     CHECK(stats.waiting == 0);
-    // Waking all 532 writers after each of the first three commits made about 1,000 of these
-    // (every writer of a later batch, each time); a stray wake-up or two may still happen.
+    // One condition for all (notify_all after each commit) woke every writer of the later
+    // batches each time, some 800 wake-ups here; now a stray one or two at most.
     CHECK(group.idle_wakeups() <= 5);
   }
 
