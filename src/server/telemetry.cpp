@@ -10,8 +10,12 @@ void Telemetry::record_probe(const scheduler::Assessment& a) {
   }
   ++h.count;
   h.sum += a.latency_seconds;
-  auto& account = m_accounts[a.account];
-  account.provider = a.provider;  // a reload may move the account to another provider
+  auto found = m_account_index.find(a.account);
+  if (found == m_account_index.end()) {
+    found = m_account_index.emplace(a.account, &m_accounts[a.account]).first;
+  }
+  auto& account = *found->second;
+  if (account.provider != a.provider) account.provider = a.provider;  // a reload may move the account
   if (a.error) {
     ++account.failures[providers::to_string(a.error->kind)];
   } else {

@@ -62,9 +62,9 @@ SqliteStore::~SqliteStore() = default;
 void SqliteStore::start_background_work(Duration every) {
   {
     std::lock_guard lock(m_mutex);
-    m_db.exec("PRAGMA wal_autocheckpoint=10000");
+    m_db.exec("PRAGMA wal_autocheckpoint=" + std::to_string(k_wal_cap_pages));
   }
-  m_checkpointer = std::make_unique<Checkpointer>(m_path, every);
+  m_checkpointer = std::make_unique<Checkpointer>(m_path, every, &m_mutex);
 }
 
 void SqliteStore::wrote() {

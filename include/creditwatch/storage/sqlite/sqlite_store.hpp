@@ -69,9 +69,11 @@ public:
   std::size_t prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, std::size_t batch = k_prune_batch) override;
   void set_max_size(std::uint64_t bytes) override;
   // Moves WAL checkpoints (and their fsync) off the commit path onto a background thread
-  // running every `every`. The writer's own auto-checkpoint stays as a backstop, at 10,000
-  // pages instead of 1,000.
+  // running every `every`, which also starts the log over once it is long (Checkpointer).
+  // The writer's own auto-checkpoint stays as a backstop only, at k_wal_cap_pages instead
+  // of 1,000: a commit checkpoints only if the checkpointer has stalled that long.
   void start_background_work(Duration every) override;
+  static constexpr int k_wal_cap_pages = 10'000;
   bool writable() override;
   std::optional<std::string> write_error() override;
   std::uint64_t write_failures() const override { return m_write_failures.load(); }
