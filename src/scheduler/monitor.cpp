@@ -148,6 +148,7 @@ void Monitor::stop(Duration grace) {
   m_jobs_cv.notify_all();
   if (m_loop_thread.joinable()) m_loop_thread.join();
   if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();  // it stops between batches
+  if (m_preload_thread.joinable()) m_preload_thread.join();             // and this between accounts
   {
     std::unique_lock lock(m_mutex);
     m_idle_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
@@ -185,6 +186,9 @@ void Monitor::loop() {
       lock.lock();
       if (m_stopping) break;
     }
+    // After the first renewal: a replica preloads only the accounts it owns (one it gains
+    // later loads its ledger at its first probe here; one it hands over is forgotten).
+    if (!m_preload_started && m_runtime) start_preload();
     std::size_t queued = 0;
     for (auto& account : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
@@ -491,6 +495,39 @@ void Monitor::renew_ownership() {
       runtime = m_runtime;
     }
     if (runtime) seed_contacts(*runtime);
+  }
+}
+
+void Monitor::start_preload() {
+  m_preload_started = true;
+  std::vector<const config::AccountConfig*> accounts;
+  accounts.reserve(m_targets.size());
+  for (const auto& [name, target] : m_targets) {
+    if (owns(name)) accounts.push_back(target.config);
+  }
+  try {
+    m_preload_thread = std::thread([this, runtime = m_runtime, accounts = std::move(accounts)]() mutable {
+      preload_ledgers(std::move(runtime), std::move(accounts));
+    });
+  } catch (const std::system_error& e) {
+    spdlog::warn("cannot start the thread that loads the forecast ledgers; each probe loads its own: {}", e.what());
+  }
+}
+
+void Monitor::preload_ledgers(std::shared_ptr<const Runtime> runtime,
+                              std::vector<const config::AccountConfig*> accounts) {
+  // `runtime` keeps the configs alive: a reload may replace m_runtime meanwhile.
+  const SteadyPoint started = m_clock.monotonic();
+  try {
+    const auto loaded = m_assessor.preload(accounts, [this] {
+      std::lock_guard lock(m_mutex);
+      return m_stopping;
+    });
+    spdlog::info("loaded {} forecast ledgers ahead of the first probes ({} accounts owned here of {}) in {:.2f}s",
+                 loaded, accounts.size(), runtime->config.accounts.size(),
+                 std::chrono::duration<double>(m_clock.monotonic() - started).count());
+  } catch (const std::exception& e) {
+    spdlog::error("loading the forecast ledgers: {} (each probe loads its own)", e.what());
   }
 }
 
