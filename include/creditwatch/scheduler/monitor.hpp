@@ -157,6 +157,8 @@ private:
   bool m_housekeeping_running = false;  // guarded by m_mutex
   std::thread m_preload_thread;  // the ledgers' preload at start, started by the loop
   bool m_preload_started = false;  // loop thread only
+  bool m_preloading = false;       // guarded by m_mutex
+  SteadyPoint m_preload_hold_until{};  // probes wait for the preload until then (m_mutex)
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job
 };

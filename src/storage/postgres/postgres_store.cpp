@@ -766,7 +766,9 @@ void PostgresStore::saved_ledgers(const std::vector<std::string>& accounts, Time
       }
       std::size_t kept = 0;
       for (std::size_t i = 0; i < out.size(); ++i) {
-        if (consistent[i]) out[kept++] = std::move(out[i]);
+        if (!consistent[i]) continue;
+        if (kept != i) out[kept] = std::move(out[i]);  // not onto itself: that would empty it
+        ++kept;
       }
       out.resize(kept);
       return out;

@@ -620,7 +620,9 @@ void SqliteStore::saved_ledgers(const std::vector<std::string>& accounts, TimePo
       runs.reset();
       std::size_t kept = 0;
       for (std::size_t i = 0; i < loaded.size(); ++i) {
-        if (consistent[i]) loaded[kept++] = std::move(loaded[i]);
+        if (!consistent[i]) continue;
+        if (kept != i) loaded[kept] = std::move(loaded[i]);  // not onto itself: that would empty it
+        ++kept;
       }
       loaded.resize(kept);
     }
