@@ -159,7 +159,7 @@ void Monitor::stop(Duration grace) {
   m_jobs_cv.notify_all();
   if (m_loop_thread.joinable()) m_loop_thread.join();
   if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();  // it stops between batches
-  if (m_preload_thread.joinable()) m_preload_thread.join();             // and this between accounts
+  if (m_preload_thread.joinable()) m_preload_thread.join();            // and this between accounts
   {
     std::unique_lock lock(m_mutex);
     m_idle_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });

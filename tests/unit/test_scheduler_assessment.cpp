@@ -180,8 +180,8 @@ TEST_SUITE("scheduler.assessment") {
     fresh.name = "fresh";
     for (int i = 0; i < 30; ++i) {
       const auto at = fleet.clock.now() - 300min + i * 10min;
-      fleet.store.add_samples({{"fresh", at, "USD", Decimal::from_micros(500'000'000 - i * 1'000'000), std::nullopt, ""}},
-                              {"fresh", at, "ok", 200, 0.1, ""});
+      const auto balance = Decimal::from_micros(500'000'000 - i * 1'000'000);
+      fleet.store.add_samples({{"fresh", at, "USD", balance, std::nullopt, ""}}, {"fresh", at, "ok", 200, 0.1, ""});
     }
     const std::vector<const config::AccountConfig*> accounts{&fleet.account, &fresh};
     const auto never = [] { return false; };

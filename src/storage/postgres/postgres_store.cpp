@@ -718,8 +718,9 @@ void PostgresStore::saved_ledgers(const std::vector<std::string>& accounts, Time
   batch = std::max<std::size_t>(batch, 1);
   const auto longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_longest_run).count();
   for (std::size_t first = 0; first < accounts.size(); first += batch) {
+    const auto end = std::min(accounts.size(), first + batch);
     const std::vector<std::string> names(accounts.begin() + static_cast<std::ptrdiff_t>(first),
-                                         accounts.begin() + static_cast<std::ptrdiff_t>(std::min(accounts.size(), first + batch)));
+                                         accounts.begin() + static_cast<std::ptrdiff_t>(end));
     auto loaded = with_connection([&](Connection& c) {
       std::vector<SavedLedger> out;
       // Index of each (account id, currency id) in `out`.
@@ -731,9 +732,8 @@ void PostgresStore::saved_ledgers(const std::vector<std::string>& accounts, Time
           {text_array(names), ms(since)});
       for (int i = 0; i < snapshots.rows(); ++i) {
         index.emplace(std::pair(snapshots.int64(i, 0), snapshots.int64(i, 1)), out.size());
-        out.push_back(SavedLedger{snapshots.text(i, 2), snapshots.text(i, 3),
-                                  LedgerSnapshot{from_unix_ms(snapshots.int64(i, 4)), from_bytea_hex(snapshots.text(i, 5))},
-                                  {}});
+        LedgerSnapshot snapshot{from_unix_ms(snapshots.int64(i, 4)), from_bytea_hex(snapshots.text(i, 5))};
+        out.push_back(SavedLedger{snapshots.text(i, 2), snapshots.text(i, 3), std::move(snapshot), {}});
       }
       if (out.empty()) return out;
       // The runs after each snapshot as samples() selects them. A left join, so every snapshot

@@ -579,8 +579,9 @@ void SqliteStore::saved_ledgers(const std::vector<std::string>& accounts, TimePo
       if (ids.empty()) continue;
       // Index of each (account, currency) in `loaded`, and the saved_ms it was read with.
       std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> index;
-      auto snapshots = m_db.prepare("SELECT account_id, currency_id, saved_ms, state FROM ledgers WHERE account_id IN (" +
-                                    ids + ") AND saved_ms >= ?1 ORDER BY account_id, currency_id");
+      auto snapshots = m_db.prepare(
+          "SELECT account_id, currency_id, saved_ms, state FROM ledgers WHERE account_id IN (" + ids +
+          ") AND saved_ms >= ?1 ORDER BY account_id, currency_id");
       snapshots.bind(1, to_unix_ms(since));
       while (snapshots.step()) {
         const auto account = snapshots.int64(0);
