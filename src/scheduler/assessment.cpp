@@ -105,6 +105,7 @@ CheckState worse(CheckState a, CheckState b) {
 void Assessor::forget(const std::string& account) {
   std::lock_guard lock(m_ledgers_mutex);
   m_ledgers.erase(account);
+  if (m_preloading) m_forgotten.insert(account);
 }
 
 alerts::Thresholds thresholds_for(const config::AccountConfig& account) {
@@ -185,10 +186,28 @@ Assessment Assessor::from_store(const config::AccountConfig& account) {
 // attribute spend as every reading of the run would.
 static_assert(std::chrono::milliseconds(forecast::SpendLedger::k_max_hold_ms) == storage::k_longest_run);
 
+namespace {
+
+void replay(forecast::SpendLedger& ledger, const std::vector<storage::SampleRow>& runs) {
+  for (const auto& r : runs) {
+    // Points not after the ledger's latest (the snapshot's, or a one-reading run's second
+    // end) are ignored by add().
+    ledger.add({r.at, r.balance, r.spend_total});
+    ledger.add({r.seen_until, r.balance, r.spend_total});
+  }
+}
+
+// The oldest reading the account's forecast reads: two burn windows (the second one lets the
+// forecaster see week-over-week growth) and a day.
+TimePoint window_start(const config::AccountConfig& account, TimePoint now) {
+  return now - 2 * account.tuning.burn_window - std::chrono::hours(24);
+}
+
+}  // namespace
+
 forecast::SpendLedger Assessor::load_ledger(const config::AccountConfig& account, const std::string& currency) {
   forecast::SpendLedger ledger;
-  // Two burn windows: the second one lets the forecaster see week-over-week growth.
-  auto since = m_clock.now() - 2 * account.tuning.burn_window - std::chrono::hours(24);
+  auto since = window_start(account, m_clock.now());
   // The snapshot save_ledgers() left (before a restart, or on the replica that held the
   // account before), then only the runs after it: no rescan of weeks of readings. One older
   // than the window holds no more than the window does.
@@ -201,13 +220,104 @@ forecast::SpendLedger Assessor::load_ledger(const config::AccountConfig& account
                    account.name);
     }
   }
-  for (const auto& r : m_store.samples(account.name, since, currency)) {
-    // Points not after the ledger's latest (the snapshot's, or a one-reading run's second
-    // end) are ignored by add().
-    ledger.add({r.at, r.balance, r.spend_total});
-    ledger.add({r.seen_until, r.balance, r.spend_total});
-  }
+  replay(ledger, m_store.samples(account.name, since, currency));
   return ledger;
+}
+
+bool Assessor::adopt(const std::string& account, const std::shared_ptr<CachedLedger>& cached) {
+  std::lock_guard lock(m_ledgers_mutex);
+  if (m_forgotten.count(account) > 0) return false;
+  // Present (even empty: its probe is loading it) means the probe got there first.
+  return m_ledgers.try_emplace(account, cached).second;
+}
+
+std::size_t Assessor::preload(const std::vector<const config::AccountConfig*>& accounts,
+                              const std::function<bool()>& stop) {
+  {
+    std::lock_guard lock(m_ledgers_mutex);
+    m_preloading = true;
+    m_forgotten.clear();
+  }
+  struct Done {
+    Assessor& self;
+    ~Done() {
+      std::lock_guard lock(self.m_ledgers_mutex);
+      self.m_preloading = false;
+      self.m_forgotten.clear();
+    }
+  } done{*this};
+
+  const TimePoint now = m_clock.now();
+  std::unordered_map<std::string, const config::AccountConfig*> wanted;
+  std::vector<std::string> names;
+  TimePoint since = now;
+  for (const auto* account : accounts) {
+    if (!wanted.emplace(account->name, account).second) continue;
+    names.push_back(account->name);
+    since = std::min(since, window_start(*account, now));
+  }
+  std::size_t added = 0;
+  std::unordered_set<std::string> loaded;  // adopted, or found loaded by a probe
+  const auto take = [&](storage::SavedLedger& saved) {
+    const auto* account = wanted.at(saved.account);
+    if (saved.snapshot.at < window_start(*account, now)) return;  // older than its window: as load_ledger()
+    auto restored = forecast::SpendLedger::restore(saved.snapshot.state);
+    if (!restored) return;  // another version: rebuilt from the readings below
+    replay(*restored, saved.runs);
+    auto cached = std::make_shared<CachedLedger>(saved.currency, std::move(*restored));
+    // Saved as it stands unless the runs after the snapshot moved it on.
+    cached->saved_through = saved.snapshot.at;
+    if (adopt(saved.account, cached)) ++added;
+    loaded.insert(saved.account);
+  };
+  // Without a configured currency the cache follows the first one the provider reports,
+  // unknown before the probe: the snapshot saved last is the best guess (a wrong one is
+  // replaced at the probe, which loads the currency it picked). An account's snapshots come
+  // one after another, so only the best one so far is held.
+  std::optional<storage::SavedLedger> best;
+  try {
+    m_store.saved_ledgers(names, since, [&](storage::SavedLedger& saved) {
+      const auto found = wanted.find(saved.account);
+      if (found == wanted.end()) return !stop();
+      if (found->second->currency) {
+        if (saved.currency == *found->second->currency) take(saved);
+        return !stop();
+      }
+      if (best && best->account != saved.account) {
+        take(*best);
+        best.reset();
+      }
+      if (!best || saved.snapshot.at > best->snapshot.at) best = std::move(saved);
+      return !stop();
+    });
+    if (best && !stop()) take(*best);
+  } catch (const std::exception& e) {
+    spdlog::error("loading the saved forecast ledgers at once failed, loading them one by one: {}", e.what());
+  }
+  best.reset();
+  // The rest one by one, as their probes would, but off the probe threads.
+  for (const auto& name : names) {
+    if (stop()) break;
+    if (loaded.count(name) > 0) continue;
+    {
+      std::lock_guard lock(m_ledgers_mutex);
+      if (m_ledgers.count(name) > 0) continue;
+    }
+    const auto& account = *wanted.at(name);
+    try {
+      std::string currency = account.currency.value_or("");
+      if (currency.empty()) {
+        const auto latest = m_store.latest_sample(name);
+        if (!latest) continue;  // never read: its probe's load finds nothing to read either
+        currency = latest->currency;
+      }
+      if (adopt(name, std::make_shared<CachedLedger>(currency, load_ledger(account, currency)))) ++added;
+    } catch (const std::exception& e) {
+      spdlog::warn("account {}: cannot load its forecast ledger ahead of its probe (it loads it then): {}", name,
+                   e.what());
+    }
+  }
+  return added;
 }
 
 std::size_t Assessor::save_ledgers() {

@@ -31,6 +31,17 @@ constexpr Duration k_stale_check_every = std::chrono::seconds(1);
 // schedule does not drift: the next slot counts from the due time, not from the dispatch).
 constexpr std::chrono::milliseconds k_dispatch_tick{5};
 
+// How long the first probes wait for the ledgers' preload at start. Meanwhile it has the
+// CPU and the store to itself: 64 probe threads loading their own ledgers one by one would
+// starve the one thread that loads them all at once, and queue behind it on the store. The
+// first round is spread over a second anyway; past this, probes load what is not loaded yet.
+constexpr Duration k_preload_hold = std::chrono::seconds(1);
+
+// The first housekeeping comes this long after the preload, not at start: its ledger save
+// would rewrite every ledger just loaded (each moved on by the runs after its snapshot),
+// thousands of writes in the middle of the first probe round.
+constexpr Duration k_first_housekeeping_after_preload = std::chrono::seconds(30);
+
 bool answered(const Assessment& a) { return a.observation.status != alerts::ProbeStatus::failed; }
 
 // The store keeps wall-clock times; their age is the best guess of how long ago they were on
@@ -148,6 +159,7 @@ void Monitor::stop(Duration grace) {
   m_jobs_cv.notify_all();
   if (m_loop_thread.joinable()) m_loop_thread.join();
   if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();  // it stops between batches
+  if (m_preload_thread.joinable()) m_preload_thread.join();            // and this between accounts
   {
     std::unique_lock lock(m_mutex);
     m_idle_cv.wait_for(lock, grace, [&] { return m_in_flight.empty(); });
@@ -185,8 +197,12 @@ void Monitor::loop() {
       lock.lock();
       if (m_stopping) break;
     }
+    // After the first renewal: a replica preloads only the accounts it owns (one it gains
+    // later loads its ledger at its first probe here; one it hands over is forgotten).
+    if (!m_preload_started && m_runtime) start_preload();
+    const bool holding = m_preloading && now < m_preload_hold_until;
     std::size_t queued = 0;
-    for (auto& account : m_schedule.take_due(now)) {
+    for (auto& account : holding ? std::vector<std::string>{} : m_schedule.take_due(now)) {
       // A probe still running (slow provider) is not queued twice; its slot is skipped.
       // Another replica's account keeps its place in the schedule, so it is probed on time
       // from the moment it moves here.
@@ -218,7 +234,7 @@ void Monitor::loop() {
       refresh_alerts(*runtime);
       lock.lock();
     }
-    if (now >= m_next_housekeeping && !m_housekeeping_running) {
+    if (now >= m_next_housekeeping && !m_housekeeping_running && !m_preloading) {
       // On a thread of its own: after a migration or a long outage the first prune can roll
       // up millions of runs, and the loop must go on dispatching probes (and feeding the
       // watchdog) meanwhile. One at a time; the previous one has finished when we join it.
@@ -236,7 +252,11 @@ void Monitor::loop() {
     // of accounts on a short interval are due a fraction of a millisecond apart, and a
     // wake-up each (with its handoffs) cost more than the probes' own work.
     auto wait = std::chrono::milliseconds(1000);
-    if (auto next = m_schedule.next_due()) {
+    if (holding) {
+      // The preload wakes the loop when it is done.
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(m_preload_hold_until - now),
+                        k_dispatch_tick, wait);
+    } else if (auto next = m_schedule.next_due()) {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - m_clock.monotonic()),
                         k_dispatch_tick, wait);
     }
@@ -492,6 +512,48 @@ void Monitor::renew_ownership() {
     }
     if (runtime) seed_contacts(*runtime);
   }
+}
+
+void Monitor::start_preload() {
+  m_preload_started = true;
+  std::vector<const config::AccountConfig*> accounts;
+  accounts.reserve(m_targets.size());
+  for (const auto& [name, target] : m_targets) {
+    if (owns(name)) accounts.push_back(target.config);
+  }
+  try {
+    m_preload_thread = std::thread([this, runtime = m_runtime, accounts = std::move(accounts)]() mutable {
+      preload_ledgers(std::move(runtime), std::move(accounts));
+    });
+    m_preloading = true;
+    m_preload_hold_until = m_clock.monotonic() + k_preload_hold;
+  } catch (const std::system_error& e) {
+    spdlog::warn("cannot start the thread that loads the forecast ledgers; each probe loads its own: {}", e.what());
+  }
+}
+
+void Monitor::preload_ledgers(std::shared_ptr<const Runtime> runtime,
+                              std::vector<const config::AccountConfig*> accounts) {
+  // `runtime` keeps the configs alive: a reload may replace m_runtime meanwhile.
+  const SteadyPoint started = m_clock.monotonic();
+  try {
+    const auto loaded = m_assessor.preload(accounts, [this] {
+      std::lock_guard lock(m_mutex);
+      return m_stopping;
+    });
+    spdlog::info("loaded {} forecast ledgers ahead of the first probes ({} accounts owned here of {}) in {:.2f}s",
+                 loaded, accounts.size(), runtime->config.accounts.size(),
+                 std::chrono::duration<double>(m_clock.monotonic() - started).count());
+  } catch (const std::exception& e) {
+    spdlog::error("loading the forecast ledgers: {} (each probe loads its own)", e.what());
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_preloading = false;
+    m_next_housekeeping = std::max(m_next_housekeeping, m_clock.monotonic() + k_first_housekeeping_after_preload);
+    m_woken = true;
+  }
+  m_loop_cv.notify_all();
 }
 
 void Monitor::housekeeping() {

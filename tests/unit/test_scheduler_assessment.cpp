@@ -1,22 +1,24 @@
 // The Assessor's forecast ledgers across a restart: save_ledgers() leaves a snapshot in the
 // store, and a new Assessor (a restarted daemon) resumes from it plus the readings stored
 // after it, ending up with the ledger the old one built live; without a snapshot it falls
-// back to the readings of the forecast window. Real SQLite, a fake clock, a provider whose
-// balance the test sets.
+// back to the readings of the forecast window. Preloaded at start (Assessor::preload), the
+// ledgers forecast as those loaded at the first probe. Real SQLite (and real PostgreSQL for
+// the preload), a fake clock, a provider whose balance the test sets.
 #include "creditwatch/scheduler/assessment.hpp"
-#include "creditwatch/storage/sqlite/sqlite_store.hpp"
 #include "fakes/fake_clock.hpp"
-#include "fakes/temp_dir.hpp"
+#include "fakes/store_fixtures.hpp"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace creditwatch;
 using creditwatch::testing::FakeClock;
-using creditwatch::testing::TempDir;
+using creditwatch::testing::PostgresBackend;
+using creditwatch::testing::SqliteBackend;
 using namespace std::chrono_literals;
 
 namespace {
@@ -43,17 +45,19 @@ public:
 
 constexpr auto k_interval = 10min;
 
-struct Fleet {
-  TempDir dir;
+template <typename Backend>
+struct FleetOn {
+  Backend backend;
+  std::unique_ptr<storage::Store> owner = backend.open();
+  storage::Store& store = *owner;
   FakeClock clock;
-  storage::SqliteStore store{dir.file("cw.db")};
   SetBalance provider;
   NoNetwork client;
   config::AccountConfig account;
   std::int64_t balance = 900'000'000;
   int step = 0;
 
-  Fleet() {
+  FleetOn() {
     account.name = "acct";
     account.provider = "scripted";
     account.tuning.interval = k_interval;
@@ -84,6 +88,7 @@ struct Fleet {
     return latest;
   }
 };
+using Fleet = FleetOn<SqliteBackend>;
 
 // Every figure of a forecast but samples_used (a replayed run counts as its two ends).
 void check_same(const forecast::Forecast& a, const forecast::Forecast& b) {
@@ -153,6 +158,108 @@ TEST_SUITE("scheduler.assessment") {
                         rebuilt->usual_rate_this_hour == kept_live->usual_rate_this_hour &&
                         rebuilt->recommended_topup == kept_live->recommended_topup;
       CHECK_FALSE(same);
+    }
+  }
+  TEST_CASE_TEMPLATE("preloaded ledgers forecast as those loaded at the first probe", Backend, SqliteBackend,
+                     PostgresBackend) {
+    if constexpr (Backend::k_shared) {
+      if (creditwatch::testing::PostgresServer::skipped()) return;
+    }
+    FleetOn<Backend> fleet;
+    scheduler::Assessor live(fleet.store, fleet.clock);
+    fleet.run(live, 24h * 6 + 3h);
+    REQUIRE(live.save_ledgers() == 1);
+    const auto snapshot = fleet.store.ledger("acct", "USD");
+    REQUIRE(snapshot.has_value());
+    // Then two days of readings after the snapshot (a kill -9 before the next save).
+    const auto kept_live = fleet.run(live, 24h * 2 + 10min);
+    REQUIRE(kept_live.has_value());
+    REQUIRE(kept_live->burn_per_day.has_value());
+    // A second account with readings and no snapshot: loaded one by one.
+    config::AccountConfig fresh = fleet.account;
+    fresh.name = "fresh";
+    for (int i = 0; i < 30; ++i) {
+      const auto at = fleet.clock.now() - 300min + i * 10min;
+      const auto balance = Decimal::from_micros(500'000'000 - i * 1'000'000);
+      fleet.store.add_samples({{"fresh", at, "USD", balance, std::nullopt, ""}}, {"fresh", at, "ok", 200, 0.1, ""});
+    }
+    const std::vector<const config::AccountConfig*> accounts{&fleet.account, &fresh};
+    const auto never = [] { return false; };
+    scheduler::Assessor lazy(fleet.store, fleet.clock);
+    const auto fresh_lazy = lazy.from_store(fresh).forecast;
+    REQUIRE(fresh_lazy.has_value());
+
+    SUBCASE("from the snapshot and the runs after it, then a probe adds its reading once") {
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      CHECK(restarted.preload(accounts, never) == 2);
+      // From here the store's snapshot is unreadable: a ledger loaded now would be rebuilt
+      // from the window's readings and forecast differently (the case above), so the
+      // forecasts below come from what preload() put in the cache.
+      fleet.store.save_ledger("acct", "USD", storage::LedgerSnapshot{snapshot->at, "not a ledger"});
+      const auto resumed = restarted.from_store(fleet.account).forecast;
+      REQUIRE(resumed.has_value());
+      check_same(*resumed, *kept_live);
+      const auto fresh_preloaded = restarted.from_store(fresh).forecast;
+      REQUIRE(fresh_preloaded.has_value());
+      check_same(*fresh_preloaded, *fresh_lazy);
+      // The next reading, taken by the live assessor, then by the restarted one at the same
+      // instant (stored once, added to its preloaded ledger once): the same forecast.
+      fleet.clock.advance(k_interval);
+      fleet.balance -= 5'000;
+      fleet.provider.set(fleet.balance);
+      const auto next_live = live.probe(fleet.account, fleet.provider, fleet.client, {}).forecast;
+      const auto next_restarted = restarted.probe(fleet.account, fleet.provider, fleet.client, {}).forecast;
+      REQUIRE(next_live.has_value());
+      REQUIRE(next_restarted.has_value());
+      check_same(*next_restarted, *next_live);
+      // And one more, new to both.
+      fleet.clock.advance(k_interval);
+      fleet.balance -= 7'000;
+      fleet.provider.set(fleet.balance);
+      const auto again_live = live.probe(fleet.account, fleet.provider, fleet.client, {}).forecast;
+      const auto again_restarted = restarted.probe(fleet.account, fleet.provider, fleet.client, {}).forecast;
+      REQUIRE(again_live.has_value());
+      REQUIRE(again_restarted.has_value());
+      check_same(*again_restarted, *again_live);
+    }
+    SUBCASE("an unreadable snapshot (another version) is rebuilt from the window, as a lazy load does") {
+      fleet.store.save_ledger("acct", "USD", storage::LedgerSnapshot{snapshot->at, "not a ledger"});
+      const auto rebuilt_lazy = scheduler::Assessor(fleet.store, fleet.clock).from_store(fleet.account).forecast;
+      REQUIRE(rebuilt_lazy.has_value());
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      CHECK(restarted.preload(accounts, never) == 2);
+      const auto rebuilt = restarted.from_store(fleet.account).forecast;
+      REQUIRE(rebuilt.has_value());
+      check_same(*rebuilt, *rebuilt_lazy);
+    }
+    SUBCASE("a probe that got there first keeps the ledger it loaded") {
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      fleet.clock.advance(k_interval);
+      fleet.provider.set(fleet.balance - 5'000);
+      const auto probed = restarted.probe(fleet.account, fleet.provider, fleet.client, {}).forecast;
+      CHECK(restarted.preload(accounts, never) == 1);  // "fresh" only
+      const auto after = restarted.from_store(fleet.account).forecast;
+      REQUIRE(probed.has_value());
+      REQUIRE(after.has_value());
+      check_same(*after, *probed);
+    }
+    SUBCASE("an account forgotten while the preload runs is not added") {
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      bool forgot = false;
+      // Asked between accounts: the first time, the account's ownership moves away.
+      const auto forget_once = [&] {
+        if (!forgot) restarted.forget("acct");
+        forgot = true;
+        return false;
+      };
+      CHECK(restarted.preload(accounts, forget_once) == 1);
+      CHECK(forgot);
+      CHECK(restarted.save_ledgers() == 1);  // only "fresh" is cached
+    }
+    SUBCASE("stopped, it adds nothing more") {
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      CHECK(restarted.preload(accounts, [] { return true; }) == 0);
+      CHECK(restarted.save_ledgers() == 0);
     }
   }
 }

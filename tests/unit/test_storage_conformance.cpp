@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1103,5 +1105,97 @@ TEST_SUITE("storage_conformance") {
     saved = store->ledger("a", "USD");
     REQUIRE(saved.has_value());
     CHECK(saved->state == "newer");
+  }
+  TEST_CASE_TEMPLATE("store conformance: saved_ledgers gives each snapshot with the runs ledger and samples give",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    const auto add = [&](const std::string& account, TimePoint at, const char* balance, const std::string& currency,
+                         std::optional<const char*> spend = std::nullopt) {
+      auto row = sample_row(account, at, balance, currency);
+      if (spend) row.spend_total = *Decimal::parse(*spend);
+      store->add_samples({row}, ok_probe_row(account, at));
+    };
+    // "a": a run holding across its snapshot (read from k_t0 to k_t0 + 30min, the snapshot at
+    // k_t0 + 25min), then changes; with a spend counter.
+    for (int i = 0; i < 6; ++i) add("a", k_t0 + i * 10min, i < 4 ? "90" : "80", "USD", "5");
+    add("a", k_t0 + 1h + 5min, "70", "USD", "7");
+    add("a", k_t0 + 1h + 15min, "60", "USD", "8");
+    store->save_ledger("a", "USD", {k_t0 + 25min, std::string("A-USD\0bytes", 11)});
+    // "b": readings but no snapshot.
+    for (int i = 0; i < 3; ++i) add("b", k_t0 + i * 10min, "50", "USD");
+    // "c": two currencies, each with a snapshot; USD has no run after its snapshot.
+    add("c", k_t0, "10", "USD");
+    add("c", k_t0, "20", "EUR");
+    add("c", k_t0 + 50min, "19", "EUR");
+    store->save_ledger("c", "USD", {k_t0 + 30min, "C-USD"});
+    store->save_ledger("c", "EUR", {k_t0 + 30min, "C-EUR"});
+    // "d": a snapshot older than `since`.
+    add("d", k_t0 + 2h, "5", "USD");
+    store->save_ledger("d", "USD", {k_t0 - 1h, "D-USD"});
+    // "e": not asked for.
+    add("e", k_t0 + 2h, "5", "USD");
+    store->save_ledger("e", "USD", {k_t0 + 1h, "E-USD"});
+
+    const std::vector<std::string> asked{"d", "a", "unknown", "b", "c"};
+    for (const std::size_t batch : {std::size_t{1}, std::size_t{2}, Store::k_ledger_batch}) {
+      CAPTURE(batch);
+      std::vector<std::string> got;
+      store->saved_ledgers(
+          asked, k_t0,
+          [&](creditwatch::storage::SavedLedger& saved) {
+            got.push_back(saved.account + "/" + saved.currency);
+            // What the per-account path reads: ledger() and samples() after the snapshot.
+            const auto single = store->ledger(saved.account, saved.currency);
+            INFO(saved.account << "/" << saved.currency);
+            REQUIRE(single.has_value());
+            CHECK(saved.snapshot.at == single->at);
+            CHECK(saved.snapshot.state == single->state);
+            const auto runs = store->samples(saved.account, single->at, saved.currency);
+            REQUIRE(saved.runs.size() == runs.size());
+            for (std::size_t i = 0; i < runs.size(); ++i) {
+              CHECK(saved.runs[i].account == saved.account);
+              CHECK(saved.runs[i].currency == saved.currency);
+              CHECK(saved.runs[i].at == runs[i].at);
+              CHECK(saved.runs[i].seen_until == runs[i].seen_until);
+              CHECK(saved.runs[i].balance == runs[i].balance);
+              CHECK(saved.runs[i].spend_total == runs[i].spend_total);
+            }
+            return true;
+          },
+          batch);
+      // An account's ledgers come one after the other; which account first is not promised.
+      std::vector<std::string> order = got;
+      std::sort(got.begin(), got.end());
+      CHECK(got == std::vector<std::string>{"a/USD", "c/EUR", "c/USD"});
+      const bool adjacent = order[0][0] == order[1][0] || order[1][0] == order[2][0];
+      CHECK(adjacent);
+    }
+    // The runs themselves, not only their agreement with samples(): "a" from the one holding
+    // across its snapshot on; "c"/USD none.
+    std::map<std::string, std::vector<std::string>> runs;
+    store->saved_ledgers(asked, k_t0, [&](creditwatch::storage::SavedLedger& saved) {
+      auto& out = runs[saved.account + "/" + saved.currency];
+      for (const auto& r : saved.runs) {
+        out.push_back(std::to_string(std::chrono::duration_cast<std::chrono::minutes>(r.at - k_t0).count()) + "-" +
+                      std::to_string(std::chrono::duration_cast<std::chrono::minutes>(r.seen_until - k_t0).count()) +
+                      " " + r.balance.to_string() + (r.spend_total ? " " + r.spend_total->to_string() : ""));
+      }
+      return true;
+    });
+    CHECK(runs["a/USD"] == std::vector<std::string>{"0-30 90.00 5.00", "40-50 80.00 5.00", "65-65 70.00 7.00",
+                                                    "75-75 60.00 8.00"});
+    CHECK(runs["c/USD"].empty());
+    CHECK(runs["c/EUR"] == std::vector<std::string>{"50-50 19.00"});
+
+    // `each` returning false stops it.
+    int calls = 0;
+    store->saved_ledgers(asked, k_t0, [&](creditwatch::storage::SavedLedger&) { return ++calls < 1; }, 1);
+    CHECK(calls == 1);
+    // Nothing asked, nothing known: nothing handed over.
+    store->saved_ledgers({}, k_t0, [&](creditwatch::storage::SavedLedger&) { return ++calls > 0; });
+    store->saved_ledgers({"unknown", "b"}, k_t0, [&](creditwatch::storage::SavedLedger&) { return ++calls > 0; });
+    CHECK(calls == 1);
   }
 }

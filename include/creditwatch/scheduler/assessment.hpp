@@ -7,12 +7,14 @@
 #include "creditwatch/providers/provider.hpp"
 #include "creditwatch/storage/store.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace creditwatch::scheduler {
@@ -57,6 +59,17 @@ public:
   // account whose probing moved here from another replica: that one stored the readings).
   void forget(const std::string& account);
 
+  // Loads the ledgers of `accounts` into the cache in one pass, so that the first probe round
+  // after a restart does not load them one by one on the probe threads: the saved snapshots
+  // and the runs after them a batch at a time (Store::saved_ledgers), then, one by one, those
+  // without a usable snapshot (none yet, too old, another version, or the bulk read failed).
+  // Meant for a thread of its own while the first probes run: a probe that gets to its
+  // account first loads the ledger itself as ever, and the preloaded copy is dropped; one that
+  // finds it preloaded adds its fresh reading (which the ledger may hold already: add()
+  // ignores a reading not newer than its last). An account forgotten meanwhile is not added.
+  // `stop` is asked between accounts. Returns how many ledgers it added to the cache.
+  std::size_t preload(const std::vector<const config::AccountConfig*>& accounts, const std::function<bool()>& stop);
+
   // Saves a snapshot of each cached ledger that took a reading since its last save, so a
   // restart resumes from it instead of replaying the readings (the scheduler's
   // housekeeping, and its stop; never the probe path). Returns how many it saved.
@@ -80,7 +93,13 @@ private:
     std::mutex mutex{};
     TimePoint saved_through{};  // ledger.last()->at when last saved (under `mutex`)
   };
+  // Adds a ledger preload() built, unless the account's probe got there first or it was
+  // forgotten since the preload began.
+  bool adopt(const std::string& account, const std::shared_ptr<CachedLedger>& cached);
   std::mutex m_ledgers_mutex;
+  // While preload() runs: the accounts forget() dropped since it began (under m_ledgers_mutex).
+  bool m_preloading = false;
+  std::unordered_set<std::string> m_forgotten;
   // Hashed: a probe looks its account up here, and a tree of thousands of names cost a
   // chain of cache misses per probe (a visible share of the probe path in perf).
   std::unordered_map<std::string, std::shared_ptr<CachedLedger>> m_ledgers;

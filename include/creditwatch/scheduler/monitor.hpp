@@ -109,6 +109,12 @@ private:
   // Also saves the forecast ledgers that changed (every housekeeping_every, and at stop()).
   void housekeeping();
   void save_ledgers();
+  // Starts preload_ledgers() on its thread (the loop, once it knows which accounts it owns).
+  // Called with m_mutex held.
+  void start_preload();
+  // Loads the ledgers of the accounts owned now in one pass (Assessor::preload), off the
+  // probe threads.
+  void preload_ledgers(std::shared_ptr<const Runtime> runtime, std::vector<const config::AccountConfig*> accounts);
   // Renews this replica's leases and takes over or hands over accounts (loop thread, no lock).
   void renew_ownership();
   // Called with m_mutex held.
@@ -149,6 +155,10 @@ private:
   std::thread m_loop_thread;
   std::thread m_housekeeping_thread;  // retention and ledger saves, off the loop
   bool m_housekeeping_running = false;  // guarded by m_mutex
+  std::thread m_preload_thread;  // the ledgers' preload at start, started by the loop
+  bool m_preload_started = false;  // loop thread only
+  bool m_preloading = false;       // guarded by m_mutex
+  SteadyPoint m_preload_hold_until{};  // probes wait for the preload until then (m_mutex)
   std::vector<std::thread> m_workers;  // grown by the loop thread only
   std::size_t m_idle_workers = 0;      // workers waiting for a job
 };

@@ -5,6 +5,7 @@
 #include "creditwatch/storage/database_error.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,18 @@ struct RollupRow {
 struct LedgerSnapshot {
   TimePoint at;
   std::string state;  // opaque bytes from forecast::SpendLedger
+};
+
+// One account's saved ledger snapshot and the runs stored after it: what a restart needs to
+// rebuild that account's forecast ledger (Store::saved_ledgers).
+struct SavedLedger {
+  std::string account;
+  std::string currency;
+  LedgerSnapshot snapshot;
+  // The runs holding at or after snapshot.at, oldest first: the rows samples(account,
+  // snapshot.at, currency) returns, but with details_json left empty (the ledger does not
+  // read details, and resolving a patched one costs a lookup).
+  std::vector<SampleRow> runs;
 };
 
 // Probes of one account since it was first seen (successes are counted, not stored).
@@ -169,6 +182,18 @@ public:
   virtual void save_ledger(const std::string& account, const std::string& currency,
                            const LedgerSnapshot& snapshot) = 0;
   virtual std::optional<LedgerSnapshot> ledger(const std::string& account, const std::string& currency) = 0;
+  // The ledger snapshots of `accounts` saved at or after `since` (each currency an account
+  // has one for), each with the runs stored after it, for a restart that loads every ledger
+  // at once: two queries per `batch` accounts, not a ledger() and a samples() per account.
+  // Handed to `each` one at a time, an account's one after another, one batch read before
+  // the next, so no more than a batch of snapshots is held at once and writes do not wait
+  // behind the whole load; `each` runs with no lock of the store held, may move from its
+  // argument and returns false to stop. A snapshot replaced while its batch was read (a
+  // save in between) is left out, never paired with the runs after another; so are
+  // accounts without a snapshot since `since`: the caller loads those one by one.
+  static constexpr std::size_t k_ledger_batch = 256;
+  virtual void saved_ledgers(const std::vector<std::string>& accounts, TimePoint since,
+                             const std::function<bool(SavedLedger&)>& each, std::size_t batch = k_ledger_batch) = 0;
 
   virtual std::vector<AlertRow> alerts(const std::string& account = "") = 0;
   // Writes the alert state and enqueues its notifications in one transaction. For each

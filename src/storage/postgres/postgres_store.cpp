@@ -713,6 +713,72 @@ std::optional<LedgerSnapshot> PostgresStore::ledger(const std::string& account, 
   });
 }
 
+void PostgresStore::saved_ledgers(const std::vector<std::string>& accounts, TimePoint since,
+                                  const std::function<bool(SavedLedger&)>& each, std::size_t batch) {
+  batch = std::max<std::size_t>(batch, 1);
+  const auto longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_longest_run).count();
+  for (std::size_t first = 0; first < accounts.size(); first += batch) {
+    const auto end = std::min(accounts.size(), first + batch);
+    const std::vector<std::string> names(accounts.begin() + static_cast<std::ptrdiff_t>(first),
+                                         accounts.begin() + static_cast<std::ptrdiff_t>(end));
+    auto loaded = with_connection([&](Connection& c) {
+      std::vector<SavedLedger> out;
+      // Index of each (account id, currency id) in `out`.
+      std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> index;
+      const auto snapshots = c.run(
+          "SELECT l.account_id, l.currency_id, a.name, c.code, l.saved_ms, l.state FROM ledgers l "
+          "JOIN accounts a ON a.id = l.account_id JOIN currencies c ON c.id = l.currency_id "
+          "WHERE a.name = ANY($1::text[]) AND l.saved_ms >= $2 ORDER BY l.account_id, l.currency_id",
+          {text_array(names), ms(since)});
+      for (int i = 0; i < snapshots.rows(); ++i) {
+        index.emplace(std::pair(snapshots.int64(i, 0), snapshots.int64(i, 1)), out.size());
+        LedgerSnapshot snapshot{from_unix_ms(snapshots.int64(i, 4)), from_bytea_hex(snapshots.text(i, 5))};
+        out.push_back(SavedLedger{snapshots.text(i, 2), snapshots.text(i, 3), std::move(snapshot), {}});
+      }
+      if (out.empty()) return out;
+      // The runs after each snapshot as samples() selects them. A left join, so every snapshot
+      // comes back with the saved_ms this statement sees: another replica (or our own
+      // housekeeping) may have saved a newer one since the first statement.
+      const auto runs = c.run(
+          "SELECT l.account_id, l.currency_id, l.saved_ms, r.from_ms, r.held_ms, r.balance_micros, r.spend_micros "
+          "FROM ledgers l JOIN accounts a ON a.id = l.account_id LEFT JOIN readings r ON r.account_id = l.account_id "
+          "AND r.currency_id = l.currency_id AND r.from_ms >= l.saved_ms - $3::bigint AND r.from_ms + r.held_ms >= "
+          "l.saved_ms WHERE a.name = ANY($1::text[]) AND l.saved_ms >= $2 ORDER BY l.account_id, l.currency_id, "
+          "r.from_ms",
+          {text_array(names), ms(since), number(longest_ms)});
+      std::vector<bool> consistent(out.size(), false);
+      for (int i = 0; i < runs.rows(); ++i) {
+        const auto found = index.find(std::pair(runs.int64(i, 0), runs.int64(i, 1)));
+        if (found == index.end()) continue;  // saved after the snapshots were read
+        SavedLedger& ledger = out[found->second];
+        if (runs.int64(i, 2) != to_unix_ms(ledger.snapshot.at)) continue;  // replaced in between
+        consistent[found->second] = true;
+        if (runs.is_null(i, 3)) continue;  // no run after it
+        SampleRow row;
+        row.account = ledger.account;
+        row.currency = ledger.currency;
+        const auto from = runs.int64(i, 3);
+        row.at = from_unix_ms(from);
+        row.seen_until = from_unix_ms(from + runs.int64(i, 4));
+        row.balance = Decimal::from_micros(runs.int64(i, 5));
+        if (!runs.is_null(i, 6)) row.spend_total = Decimal::from_micros(runs.int64(i, 6));
+        ledger.runs.push_back(std::move(row));
+      }
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (!consistent[i]) continue;
+        if (kept != i) out[kept] = std::move(out[i]);  // not onto itself: that would empty it
+        ++kept;
+      }
+      out.resize(kept);
+      return out;
+    });
+    for (auto& ledger : loaded) {
+      if (!each(ledger)) return;
+    }
+  }
+}
+
 std::vector<AlertRow> PostgresStore::alerts(const std::string& account) {
   return with_connection([&](Connection& c) {
     const auto r = c.run(

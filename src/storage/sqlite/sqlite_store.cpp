@@ -7,7 +7,10 @@
 #include "creditwatch/storage/run_rule.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <string_view>
+#include <unordered_map>
 
 namespace creditwatch::storage {
 namespace {
@@ -553,6 +556,81 @@ std::optional<LedgerSnapshot> SqliteStore::ledger(const std::string& account, co
   if (s.step()) out = LedgerSnapshot{from_unix_ms(s.int64(0)), s.blob(1)};
   s.reset();
   return out;
+}
+
+void SqliteStore::saved_ledgers(const std::vector<std::string>& accounts, TimePoint since,
+                                const std::function<bool(SavedLedger&)>& each, std::size_t batch) {
+  batch = std::max<std::size_t>(batch, 1);
+  const std::int64_t longest_ms = std::chrono::duration_cast<std::chrono::milliseconds>(k_longest_run).count();
+  for (std::size_t first = 0; first < accounts.size(); first += batch) {
+    const std::size_t end = std::min(accounts.size(), first + batch);
+    std::vector<SavedLedger> loaded;
+    {
+      std::lock_guard lock(m_mutex);
+      // Ids are our own integers: written into the statement, which is prepared per batch
+      // (its list differs each time; it would only fill the statement cache).
+      std::unordered_map<std::int64_t, const std::string*> names;
+      std::string ids;
+      for (std::size_t i = first; i < end; ++i) {
+        const auto id = find_account(accounts[i]);
+        if (!id || !names.emplace(*id, &accounts[i]).second) continue;
+        ids += (ids.empty() ? "" : ",") + std::to_string(*id);
+      }
+      if (ids.empty()) continue;
+      // Index of each (account, currency) in `loaded`, and the saved_ms it was read with.
+      std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> index;
+      auto snapshots = m_db.prepare(
+          "SELECT account_id, currency_id, saved_ms, state FROM ledgers WHERE account_id IN (" + ids +
+          ") AND saved_ms >= ?1 ORDER BY account_id, currency_id");
+      snapshots.bind(1, to_unix_ms(since));
+      while (snapshots.step()) {
+        const auto account = snapshots.int64(0);
+        const auto currency = snapshots.int64(1);
+        index.emplace(std::pair(account, currency), loaded.size());
+        loaded.push_back(SavedLedger{*names.at(account), currency_code(currency),
+                                     LedgerSnapshot{from_unix_ms(snapshots.int64(2)), snapshots.blob(3)}, {}});
+      }
+      snapshots.reset();
+      if (loaded.empty()) continue;
+      // The runs after each snapshot as samples() selects them (the run holding at saved_ms
+      // started at most k_longest_run before it: a bounded range of the primary key). A left
+      // join, so every snapshot comes back with the saved_ms it is read with here.
+      auto runs = m_db.prepare(
+          "SELECT l.account_id, l.currency_id, l.saved_ms, r.from_ms, r.held_ms, r.balance_micros, r.spend_micros "
+          "FROM ledgers l LEFT JOIN readings r ON r.account_id = l.account_id AND r.currency_id = l.currency_id AND "
+          "r.from_ms >= l.saved_ms - ?2 AND r.from_ms + r.held_ms >= l.saved_ms WHERE l.account_id IN (" +
+          ids + ") AND l.saved_ms >= ?1 ORDER BY l.account_id, l.currency_id, r.from_ms");
+      runs.bind(1, to_unix_ms(since)).bind(2, longest_ms);
+      std::vector<bool> consistent(loaded.size(), false);
+      while (runs.step()) {
+        const auto found = index.find(std::pair(runs.int64(0), runs.int64(1)));
+        if (found == index.end()) continue;  // saved after the snapshots were read
+        SavedLedger& ledger = loaded[found->second];
+        if (runs.int64(2) != to_unix_ms(ledger.snapshot.at)) continue;  // replaced in between
+        consistent[found->second] = true;
+        if (runs.is_null(3)) continue;  // no run after it
+        SampleRow row;
+        row.account = ledger.account;
+        row.currency = ledger.currency;
+        row.at = from_unix_ms(runs.int64(3));
+        row.seen_until = from_unix_ms(runs.int64(3) + runs.int64(4));
+        row.balance = Decimal::from_micros(runs.int64(5));
+        if (!runs.is_null(6)) row.spend_total = Decimal::from_micros(runs.int64(6));
+        ledger.runs.push_back(std::move(row));
+      }
+      runs.reset();
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < loaded.size(); ++i) {
+        if (!consistent[i]) continue;
+        if (kept != i) loaded[kept] = std::move(loaded[i]);  // not onto itself: that would empty it
+        ++kept;
+      }
+      loaded.resize(kept);
+    }
+    for (auto& ledger : loaded) {
+      if (!each(ledger)) return;
+    }
+  }
 }
 
 std::vector<AlertRow> SqliteStore::alerts(const std::string& account) {

@@ -47,6 +47,8 @@ public:
                                  TimePoint to) override;
   void save_ledger(const std::string& account, const std::string& currency, const LedgerSnapshot& snapshot) override;
   std::optional<LedgerSnapshot> ledger(const std::string& account, const std::string& currency) override;
+  void saved_ledgers(const std::vector<std::string>& accounts, TimePoint since,
+                     const std::function<bool(SavedLedger&)>& each, std::size_t batch = k_ledger_batch) override;
 
   std::vector<AlertRow> alerts(const std::string& account = "") override;
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
