@@ -305,8 +305,9 @@ void SqliteStore::write_late_sample(std::int64_t account, std::int64_t currency,
   if (covered) return;
   // Between two runs: the one after it may have left its details to the run before ("as the
   // run before"), which this one becomes: it gets them in full first.
-  auto& next_run = m_db.cached("SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
-                               "currency_id = ?2 AND from_ms > ?3 ORDER BY from_ms LIMIT 1");
+  auto& next_run = m_db.cached(
+      "SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
+      "currency_id = ?2 AND from_ms > ?3 ORDER BY from_ms LIMIT 1");
   next_run.bind(1, account).bind(2, currency).bind(3, at);
   std::optional<std::pair<std::int64_t, std::optional<std::string>>> next;
   std::int64_t next_balance = 0;
@@ -377,8 +378,9 @@ std::vector<SampleRow> SqliteStore::runs_of(std::int64_t account, const std::str
 }
 
 std::string SqliteStore::details_before(std::int64_t account, std::int64_t currency, std::int64_t from_ms) {
-  auto& s = m_db.cached("SELECT details, balance_micros FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
-                        "from_ms < ?3 ORDER BY from_ms DESC");
+  auto& s = m_db.cached(
+      "SELECT details, balance_micros FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
+      "from_ms < ?3 ORDER BY from_ms DESC");
   s.bind(1, account).bind(2, currency).bind(3, from_ms);
   // Newest first, back to the one in full: each with its balance (a patch's `=` fields).
   std::vector<std::pair<std::optional<std::string>, std::int64_t>> newer;
@@ -890,8 +892,9 @@ std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency,
       .run();
   const auto removed = static_cast<std::size_t>(m_db.changes());
   // The oldest run left may have its details as the ones just deleted, or patched from them.
-  auto& first_left = m_db.cached("SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
-                                 "currency_id = ?2 ORDER BY from_ms LIMIT 1");
+  auto& first_left = m_db.cached(
+      "SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
+      "currency_id = ?2 ORDER BY from_ms LIMIT 1");
   first_left.bind(1, account).bind(2, currency);
   std::optional<std::pair<std::int64_t, std::optional<std::string>>> first;
   std::int64_t first_balance = 0;
