@@ -211,15 +211,17 @@ std::uint64_t count_rows(Database& source, const Table& table) {
 // The resolved details of the readings copied so far, run after run in key order.
 class DetailsChain {
 public:
-  // `stored` is the row's details column as SQLite has it (nullopt: NULL, as the run before).
-  std::optional<std::string> next(std::int64_t account, std::int64_t currency, std::optional<std::string> stored) {
+  // `stored` is the row's details column as SQLite has it (nullopt: NULL, as the run before);
+  // `balance_micros` the row's (a patch's `=` fields).
+  std::optional<std::string> next(std::int64_t account, std::int64_t currency, std::int64_t balance_micros,
+                                  std::optional<std::string> stored) {
     if (account != m_account || currency != m_currency) {
       m_account = account;
       m_currency = currency;
       m_before.clear();
     }
     if (!stored) return stored;
-    stored = resolve_details(m_before, stored);
+    stored = resolve_details(m_before, stored, balance_micros);
     m_before = *stored;
     return stored;
   }
@@ -253,6 +255,10 @@ TableProgress copy_table(Database& source, postgres::Connection& target, const T
   std::vector<std::int64_t> last_key;
   DetailsChain details;  // readings only: keyed (account_id, currency_id, from_ms)
   const bool patched = std::string(table.name) == "readings";
+  int balance_at = 0;  // readings: where balance_micros is in a row read
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    if (std::string(table.columns[i].name) == "balance_micros") balance_at = static_cast<int>(keys + i);
+  }
   for (;;) {
     auto& read = last_key.empty() ? first : next;
     for (std::size_t k = 0; k < last_key.size(); ++k) read.bind(static_cast<int>(k) + 1, last_key[k]);
@@ -265,7 +271,7 @@ TableProgress copy_table(Database& source, postgres::Connection& target, const T
       for (std::size_t i = 0; i < columns.size(); ++i) {
         auto value = read_value(read, static_cast<int>(keys + i), table.columns[i].kind);
         if (patched && std::string(table.columns[i].name) == "details") {
-          value = details.next(last_key[0], last_key[1], std::move(value));
+          value = details.next(last_key[0], last_key[1], read.int64(balance_at), std::move(value));
         }
         columns[i].add(value);
       }

@@ -49,7 +49,12 @@ void fill_samples(storage::SqliteStore& store) {
     std::vector<storage::SampleRow> samples;
     for (int i = first; i < first + k_rounds_per_write; ++i) {
       const auto balance = Decimal::from_micros(1'000'000'000 - std::int64_t{i} * 1'234);
-      samples.push_back({"alpha", minute(i), "USD", balance, Decimal::from_micros(std::int64_t{i} * 99), ""});
+      // DeepSeek-like: topped_up the balance (SQLite stores a patch "=" field), a granted figure
+      // that comes and goes (empty and written fields), now and then the amount in other text.
+      const std::string topped_up = balance.to_string() + (i % 7 == 3 ? "0" : "");
+      const std::string usd_details = std::string(R"({"granted_balance":")") + (i % 5 == 2 ? "1.00" : "0.00") +
+                                      R"(","topped_up_balance":")" + topped_up + R"("})";
+      samples.push_back({"alpha", minute(i), "USD", balance, Decimal::from_micros(std::int64_t{i} * 99), usd_details});
       samples.push_back({"alpha", minute(i), "CNY", balance + balance, std::nullopt, i % 1000 == 7 ? k_awkward : ""});
       samples.push_back({"beta", minute(i), "EUR", Decimal::from_micros(42'000'000), std::nullopt, "{}"});
     }

@@ -85,6 +85,12 @@ TEST_SUITE("storage_copy") {
       row.balance = Decimal::from_micros(110'000'000 - i * 1'000'000);
       row.details_json = R"({"granted":"10.00","topped_up":")" + topped_up + R"("})";
       from.add_samples({row}, ok_probe_row("ds", row.at));
+      // topped_up the balance's own text (stored as `=`), or the same amount in other text.
+      row.account = "ds0";
+      row.balance = Decimal::from_micros(2'827'360'000 - i * 60'000);
+      row.details_json = R"({"granted":"0.00","topped_up":")" + row.balance.to_string() + R"("})";
+      if (i % 3 == 1) row.details_json = R"({"granted":"0.00","topped_up":")" + row.balance.to_string() + R"(0"})";
+      from.add_samples({row}, ok_probe_row("ds0", row.at));
     }
     PostgresBackend target;
     storage::PostgresStore to(target.url());
@@ -98,6 +104,17 @@ TEST_SUITE("storage_copy") {
       CHECK(copied[i].details_json == original[i].details_json);
     }
     CHECK(copied.back().details_json == R"({"granted":"10.00","topped_up":"71.00"})");
+    const auto copied0 = to.samples("ds0", k_store_t0);
+    const auto original0 = from.samples("ds0", k_store_t0);
+    REQUIRE(copied0.size() == 30);
+    REQUIRE(original0.size() == 30);
+    for (std::size_t i = 0; i < copied0.size(); ++i) {
+      CAPTURE(i);
+      CHECK(copied0[i].details_json == original0[i].details_json);
+    }
+    CHECK(copied0[29].details_json == R"({"granted":"0.00","topped_up":"2825.62"})");
+    CHECK(copied0[28].details_json == R"({"granted":"0.00","topped_up":"2825.680"})");
+    CHECK(copied0[27].details_json == R"({"granted":"0.00","topped_up":"2825.74"})");
   }
 
   TEST_CASE("copy: a target holding rows is refused by name and left alone" * doctest::skip(PostgresServer::skipped())) {

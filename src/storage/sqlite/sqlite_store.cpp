@@ -271,7 +271,7 @@ void SqliteStore::write_sample(std::int64_t account, const SampleRow& sample) {
   if (head && !same_details && hour_start_ms(at) == hour_start_ms(head->from_ms)) {
     auto& head_details = m_db.cached("SELECT details FROM heads WHERE account_id = ?1 AND currency_id = ?2");
     head_details.bind(1, account).bind(2, currency);
-    if (head_details.step()) patch = details_patch(head_details.text(0), sample.details_json);
+    if (head_details.step()) patch = details_patch(head_details.text(0), sample.details_json, sample.balance.micros());
     head_details.reset();
   }
   if (!next.full_details) {
@@ -308,14 +308,20 @@ void SqliteStore::write_late_sample(std::int64_t account, std::int64_t currency,
   if (covered) return;
   // Between two runs: the one after it may have left its details to the run before ("as the
   // run before"), which this one becomes: it gets them in full first.
-  auto& next_run = m_db.cached("SELECT from_ms, details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
-                               "from_ms > ?3 ORDER BY from_ms LIMIT 1");
+  auto& next_run = m_db.cached(
+      "SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
+      "currency_id = ?2 AND from_ms > ?3 ORDER BY from_ms LIMIT 1");
   next_run.bind(1, account).bind(2, currency).bind(3, at);
   std::optional<std::pair<std::int64_t, std::optional<std::string>>> next;
-  if (next_run.step()) next.emplace(next_run.int64(0), optional_text(next_run, 1));
+  std::int64_t next_balance = 0;
+  if (next_run.step()) {
+    next.emplace(next_run.int64(0), optional_text(next_run, 1));
+    next_balance = next_run.int64(2);
+  }
   next_run.reset();
   if (next && (!next->second || is_patch(*next->second))) {
-    const std::string full = resolve_details(details_before(account, currency, next->first), next->second);
+    const std::string full =
+        resolve_details(details_before(account, currency, next->first), next->second, next_balance);
     m_db.cached("UPDATE readings SET details = ?4 WHERE account_id = ?1 AND currency_id = ?2 AND from_ms = ?3")
         .bind(1, account)
         .bind(2, currency)
@@ -369,16 +375,18 @@ std::vector<SampleRow> SqliteStore::runs_of(std::int64_t account, const std::str
       continue;
     }
     const std::string before = i > 0 ? out[i - 1].details_json : details_before(account, currency, to_unix_ms(out[i].at));
-    out[i].details_json = resolve_details(before, stored[i]);
+    out[i].details_json = resolve_details(before, stored[i], out[i].balance.micros());
   }
   return out;
 }
 
 std::string SqliteStore::details_before(std::int64_t account, std::int64_t currency, std::int64_t from_ms) {
-  auto& s = m_db.cached("SELECT details FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND from_ms < ?3 "
-                        "ORDER BY from_ms DESC");
+  auto& s = m_db.cached(
+      "SELECT details, balance_micros FROM readings WHERE account_id = ?1 AND currency_id = ?2 AND "
+      "from_ms < ?3 ORDER BY from_ms DESC");
   s.bind(1, account).bind(2, currency).bind(3, from_ms);
-  std::vector<std::optional<std::string>> newer;  // newest first, back to the one in full
+  // Newest first, back to the one in full: each with its balance (a patch's `=` fields).
+  std::vector<std::pair<std::optional<std::string>, std::int64_t>> newer;
   std::string details;
   while (s.step()) {
     auto stored = optional_text(s, 0);
@@ -386,10 +394,10 @@ std::string SqliteStore::details_before(std::int64_t account, std::int64_t curre
       details = std::move(*stored);
       break;
     }
-    newer.push_back(std::move(stored));
+    newer.emplace_back(std::move(stored), s.int64(1));
   }
   s.reset();
-  for (auto it = newer.rbegin(); it != newer.rend(); ++it) details = resolve_details(details, *it);
+  for (auto it = newer.rbegin(); it != newer.rend(); ++it) details = resolve_details(details, it->first, it->second);
   return details;
 }
 
@@ -914,7 +922,7 @@ std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency,
   std::string details;  // resolved, carried forward (the oldest run always has them in full)
   while (old.step()) {
     if (old.int64(0) + old.int64(1) >= raw_cutoff_ms) break;  // still being read at the cutoff: kept
-    details = resolve_details(details, optional_text(old, 4));
+    details = resolve_details(details, optional_text(old, 4), old.int64(2));
     SampleRow run;
     run.at = from_unix_ms(old.int64(0));
     run.seen_until = from_unix_ms(old.int64(0) + old.int64(1));
@@ -962,18 +970,23 @@ std::size_t SqliteStore::prune_runs(std::int64_t account, std::int64_t currency,
       .run();
   const auto removed = static_cast<std::size_t>(m_db.changes());
   // The oldest run left may have its details as the ones just deleted, or patched from them.
-  auto& first_left = m_db.cached("SELECT from_ms, details FROM readings WHERE account_id = ?1 AND currency_id = ?2 "
-                                 "ORDER BY from_ms LIMIT 1");
+  auto& first_left = m_db.cached(
+      "SELECT from_ms, details, balance_micros FROM readings WHERE account_id = ?1 AND "
+      "currency_id = ?2 ORDER BY from_ms LIMIT 1");
   first_left.bind(1, account).bind(2, currency);
   std::optional<std::pair<std::int64_t, std::optional<std::string>>> first;
-  if (first_left.step()) first.emplace(first_left.int64(0), optional_text(first_left, 1));
+  std::int64_t first_balance = 0;
+  if (first_left.step()) {
+    first.emplace(first_left.int64(0), optional_text(first_left, 1));
+    first_balance = first_left.int64(2);
+  }
   first_left.reset();
   if (first && (!first->second || is_patch(*first->second))) {
     m_db.cached("UPDATE readings SET details = ?4 WHERE account_id = ?1 AND currency_id = ?2 AND from_ms = ?3")
         .bind(1, account)
         .bind(2, currency)
         .bind(3, first->first)
-        .bind(4, resolve_details(details, first->second))
+        .bind(4, resolve_details(details, first->second, first_balance))
         .run();
   }
   // A head whose run is gone (nothing read since the cutoff) goes too: the next reading
