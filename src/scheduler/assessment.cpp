@@ -231,20 +231,30 @@ bool Assessor::adopt(const std::string& account, const std::shared_ptr<CachedLed
   return m_ledgers.try_emplace(account, cached).second;
 }
 
+void Assessor::begin_preload() {
+  std::lock_guard lock(m_ledgers_mutex);
+  m_preloading = true;
+  m_forgotten.clear();
+}
+
+void Assessor::end_preload() {
+  std::lock_guard lock(m_ledgers_mutex);
+  m_preloading = false;
+  m_forgotten.clear();
+}
+
 std::size_t Assessor::preload(const std::vector<const config::AccountConfig*>& accounts,
                               const std::function<bool()>& stop) {
   {
     std::lock_guard lock(m_ledgers_mutex);
-    m_preloading = true;
-    m_forgotten.clear();
+    if (!m_preloading) {
+      m_preloading = true;
+      m_forgotten.clear();
+    }
   }
   struct Done {
     Assessor& self;
-    ~Done() {
-      std::lock_guard lock(self.m_ledgers_mutex);
-      self.m_preloading = false;
-      self.m_forgotten.clear();
-    }
+    ~Done() { self.end_preload(); }
   } done{*this};
 
   const TimePoint now = m_clock.now();

@@ -516,6 +516,7 @@ void Monitor::renew_ownership() {
 
 void Monitor::start_preload() {
   m_preload_started = true;
+  m_assessor.begin_preload();  // before the owned accounts are chosen: see begin_preload()
   std::vector<const config::AccountConfig*> accounts;
   accounts.reserve(m_targets.size());
   for (const auto& [name, target] : m_targets) {
@@ -528,6 +529,7 @@ void Monitor::start_preload() {
     m_preloading = true;
     m_preload_hold_until = m_clock.monotonic() + k_preload_hold;
   } catch (const std::system_error& e) {
+    m_assessor.end_preload();
     spdlog::warn("cannot start the thread that loads the forecast ledgers; each probe loads its own: {}", e.what());
   }
 }

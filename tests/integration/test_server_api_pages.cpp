@@ -30,16 +30,21 @@ namespace {
 
 constexpr int k_accounts = 60;
 
-// Account i spends 100,000 x (i + 1) a day from 10,000,000: runways 100 / (i + 1) days, all
-// shrinking at the same pace, so neither the runway order nor the balance order changes
-// while a test pages through them (the spend per second is large enough that rounding the
-// balance to cents leaves the estimates close). Every third account is on team "blue".
+// Account i spends 100,000 x (i + 1) a day from 10,000,000 - 50,000 x i: runways
+// (100 - i / 2) / (i + 1) days, all shrinking at the same pace, so neither the runway order
+// nor the balance order changes while a test pages through them (the spend per second is
+// large enough that rounding the balance to cents leaves the estimates close). The start
+// balances step apart so that readings taken up to an interval apart cannot cross: from one
+// start, account i read a second later than account i + 1 in the first minute showed the
+// higher balance (their gap, 100,000 a day x elapsed, was smaller than (i + 1) x 100,000 a
+// day x that second), and a page read then listed an account twice. Every third account is
+// on team "blue".
 std::string fleet_accounts(int first, int count) {
   std::string out;
   for (int i = first; i < first + count; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "acct-%03d", (i * 37) % 1000);
-    out += simulated_account(name, "10000000", std::to_string(100000 * (i + 1)),
+    out += simulated_account(name, std::to_string(10000000 - 50000 * i), std::to_string(100000 * (i + 1)),
                              std::string("    labels: { team: ") + (i % 3 == 0 ? "blue" : "green") + " }\n");
   }
   return out;

@@ -256,6 +256,18 @@ TEST_SUITE("scheduler.assessment") {
       CHECK(forgot);
       CHECK(restarted.save_ledgers() == 1);  // only "fresh" is cached
     }
+    SUBCASE("an account forgotten after the preload began, before it ran, is not added") {
+      // The Monitor begins the preload, then chooses the owned accounts; a renewal on another
+      // thread may forget one before the preload thread gets going.
+      scheduler::Assessor restarted(fleet.store, fleet.clock);
+      restarted.begin_preload();
+      restarted.forget("acct");
+      CHECK(restarted.preload(accounts, never) == 1);
+      CHECK(restarted.save_ledgers() == 1);  // only "fresh" is cached
+      // That preload is over: the next one adds it ("fresh" is cached already).
+      CHECK(restarted.preload(accounts, never) == 1);
+      CHECK(restarted.save_ledgers() == 1);
+    }
     SUBCASE("stopped, it adds nothing more") {
       scheduler::Assessor restarted(fleet.store, fleet.clock);
       CHECK(restarted.preload(accounts, [] { return true; }) == 0);

@@ -69,6 +69,12 @@ public:
   // ignores a reading not newer than its last). An account forgotten meanwhile is not added.
   // `stop` is asked between accounts. Returns how many ledgers it added to the cache.
   std::size_t preload(const std::vector<const config::AccountConfig*>& accounts, const std::function<bool()>& stop);
+  // Marks the start of a preload before its accounts are chosen, so a forget() between the
+  // choice and preload() itself (an ownership renewal on another thread) is not missed;
+  // preload() begins it itself if this was not called, and ends it when it returns.
+  // end_preload() is for a preload begun that will not run (its thread could not start).
+  void begin_preload();
+  void end_preload();
 
   // Saves a snapshot of each cached ledger that took a reading since its last save, so a
   // restart resumes from it instead of replaying the readings (the scheduler's
