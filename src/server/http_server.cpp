@@ -115,6 +115,8 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (request.path == "/api/v1/cluster") route = Route::cluster;
   if (request.path == "/") route = Route::page;
   if (request.path.starts_with(k_assets_prefix)) route = Route::asset;
+  if (s.size() == 2 && s[0] == "accounts" && !s[1].empty()) route = Route::account_page;
+  if (s.size() == 4 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty()) route = Route::account;
   if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "samples") {
     route = Route::samples;
   }
@@ -161,6 +163,13 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         return asset_response("index.html");
       case Route::asset:
         return asset_response(std::string_view(request.path).substr(k_assets_prefix.size()));
+      case Route::account_page:
+        return asset_response("account.html");
+      case Route::account: {
+        auto body = m_endpoints.account ? m_endpoints.account(request.segments[3]) : std::nullopt;
+        if (!body) return HttpResponse::json(404, {{"error", "no such account"}});
+        return HttpResponse::json(200, *body);
+      }
     }
   } catch (const std::exception& e) {
     spdlog::error("http: {} failed: {}", request.path, e.what());
