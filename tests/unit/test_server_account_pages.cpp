@@ -283,8 +283,8 @@ TEST_SUITE("server_account_pages") {
         f.runway_p10_days = (i * 5) % 13 / 2.0;
         f.exhausted_at = now + std::chrono::hours((i * 11) % 17);
       }
-      for (int k = 0; k < i % 3; ++k) e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, true});
-      e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, false});
+      for (int k = 0; k < i % 3; ++k) e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, true, creditwatch::alerts::Severity::critical, ""});
+      e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, false, creditwatch::alerts::Severity::info, ""});
       e.assessment->provider = i % 4 == 0 ? "deepseek" : (i % 4 == 1 ? "openrouter" : "simulated");
     }
     const auto listed = fleet.listed();

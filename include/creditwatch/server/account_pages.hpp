@@ -32,7 +32,7 @@ struct AccountCursor {
   bool descending = false;
   std::optional<double> value;  // the last row's state rank, runway, balance...; nullopt: it had none
   std::string account;          // the last row's name (names are unique: the key is total)
-  std::optional<std::string> text;  // the last row's provider, for sort=provider
+  std::optional<std::string> text{};  // the last row's provider, for sort=provider
 };
 
 struct AccountsQuery {

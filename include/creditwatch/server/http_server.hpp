@@ -56,7 +56,7 @@ struct Endpoints {
   std::function<std::optional<SeriesAnswer>(const std::string& account, const SeriesQuery& query)> series;
   // One account for its page (GET /api/v1/accounts/NAME): the listing's fields, its
   // settings with secrets redacted, its alerts and its latest probe. nullopt: no such account.
-  std::function<std::optional<nlohmann::json>(const std::string& account)> account;
+  std::function<std::optional<nlohmann::json>(const std::string& account)> account{};
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
