@@ -207,8 +207,8 @@ TEST_SUITE("status_page") {
 
     // The account page: its name, both uPlot charts, and the forecast band to zero.
     const auto page = render(daemon, "/accounts/acct-00042");
-    INFO("account page DOM:\n" << page.dom);
     MESSAGE("account page drawn " << rendered_ms(page.dom) << " ms after navigation");
+    INFO("account page DOM:\n" << page.dom);
     CHECK(page.dom.find(R"(<span id="name">acct-00042</span>)") != std::string::npos);
     CHECK(page.dom.find(R"(id="balance-chart")") != std::string::npos);
     CHECK(page.dom.find(R"(data-band="p10-p50")") != std::string::npos);
