@@ -159,6 +159,7 @@ private:
         [this] { return cluster_json(); },
         [this] { return summary_json(); },
         [this](const std::string& account, const server::SeriesQuery& query) { return series_json(account, query); },
+        [this](const std::string& account) { return account_json(account); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));
@@ -310,7 +311,7 @@ private:
       } else if (complete) {
         assessment = f.stored.emplace_back(stored_assessment(account)).get();
       }
-      f.accounts.push_back({&account.name, &account.labels, assessment});
+      f.accounts.push_back({&account.name, &account.labels, assessment, &account.provider});
     }
     return f;
   }
@@ -390,6 +391,82 @@ private:
             {"states", states},
             {"currencies", totals},
             {"generated_at", format_rfc3339(m_clock.now())}};
+  }
+
+  // GET /api/v1/accounts/NAME: what the listing says of the account, plus what its page
+  // shows: its settings (the API key only as set or not, the base URL without credentials
+  // or query), every alert it has had, and its latest probe.
+  std::optional<nlohmann::json> account_json(const std::string& name) {
+    const auto current = runtime();
+    const auto* account = current->config.find_account(name);
+    if (!account) return std::nullopt;
+    const auto latest = m_monitor.latest(name);
+    auto j = scheduler::to_json(latest ? *latest : *stored_assessment(*account));
+    j["labels"] = account->labels;
+    if (m_ownership) {
+      const auto probed_by = probers();
+      const auto owner = probed_by.find(name);
+      j["probed_by"] = owner != probed_by.end() ? nlohmann::json(owner->second) : nlohmann::json(nullptr);
+    } else {
+      j["probed_by"] = m_replica_id;
+    }
+    nlohmann::json firing = nlohmann::json::array();
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& a : m_store.alerts(name)) {
+      if (a.state == "firing") {
+        firing.push_back({{"rule", a.rule}, {"severity", a.severity}, {"since", format_rfc3339(a.since)}});
+      }
+      history.push_back({{"rule", a.rule},
+                         {"state", a.state},
+                         {"severity", a.severity},
+                         {"since", format_rfc3339(a.since)},
+                         {"last_notified", format_rfc3339(a.last_notified)}});
+    }
+    j["alerts"] = std::move(firing);
+    j["alert_history"] = std::move(history);
+    j["last_probe"] = nullptr;
+    if (const auto probe = m_store.latest_probe(name)) {
+      j["last_probe"] = {{"at", format_rfc3339(probe->at)},
+                         {"outcome", probe->outcome},
+                         {"http_status", probe->http_status},
+                         {"latency_seconds", probe->latency_seconds},
+                         {"message", probe->message}};
+    }
+    const auto counts = m_store.probe_counts(name);
+    j["probe_counts"] = {{"ok", counts.ok}, {"failed", counts.failed}};
+    j["settings"] = settings_json(*account);
+    return j;
+  }
+
+  static nlohmann::json settings_json(const config::AccountConfig& account) {
+    const auto& t = account.tuning;
+    const auto seconds = [](Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
+    return {{"provider", account.provider},
+            {"base_url", without_credentials(account.base_url)},
+            {"api_key", account.api_key.empty() ? "not set" : "set (redacted)"},
+            {"currency", account.currency ? nlohmann::json(*account.currency) : nlohmann::json(nullptr)},
+            {"min_balance", account.min_balance ? nlohmann::json(account.min_balance->to_string()) : nlohmann::json(nullptr)},
+            {"interval", format_duration(t.interval)},
+            {"interval_seconds", seconds(t.interval)},
+            {"timeout", format_duration(t.timeout)},
+            {"burn_window", format_duration(t.burn_window)},
+            {"stale_after", format_duration(t.stale_after)},
+            {"warn_days", t.warn_days},
+            {"critical_days", t.critical_days},
+            {"target_days", t.target_days},
+            {"topup_lead_time", format_duration(t.topup_lead_time)},
+            {"notify", account.notify}};
+  }
+
+  // "https://user:pass@host/v1?key=..." -> "https://host/v1": a URL may carry a credential
+  // in its user part or its query, and the page must not show one.
+  static std::string without_credentials(const std::string& url) {
+    std::string out = url.substr(0, url.find_first_of("?#"));
+    const auto scheme = out.find("://");
+    const auto host = scheme == std::string::npos ? 0 : scheme + 3;
+    const auto at = out.find('@', host);
+    if (at != std::string::npos && at < out.find('/', host)) out.erase(host, at + 1 - host);
+    return out;
   }
 
   // GET /api/v1/accounts/NAME/series: the account's rule currency (or the one it reads) over

@@ -184,6 +184,13 @@ std::map<std::string, Assessment> Monitor::latest() const {
   return m_latest;
 }
 
+std::optional<Assessment> Monitor::latest(const std::string& account) const {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_latest.find(account);
+  if (it == m_latest.end()) return std::nullopt;
+  return it->second;
+}
+
 void Monitor::loop() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {

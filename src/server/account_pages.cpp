@@ -1,5 +1,7 @@
 #include "creditwatch/server/account_pages.hpp"
 
+#include "creditwatch/common/clock.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -9,7 +11,8 @@
 namespace creditwatch::server {
 namespace {
 
-constexpr const char* k_sort_names[] = {"name", "state", "runway", "balance"};
+constexpr const char* k_sort_names[] = {"name",     "state",      "runway",   "balance", "provider",
+                                        "burn",     "runway_p10", "exhausts", "alerts"};
 
 std::optional<AccountSort> sort_named(std::string_view name) {
   for (std::size_t i = 0; i < std::size(k_sort_names); ++i) {
@@ -47,14 +50,30 @@ std::optional<double> finite(std::optional<double> value) {
   return value;
 }
 
+const std::string* provider_of(const ListedAccount& account) {
+  if (account.provider) return account.provider;
+  return account.assessment ? &account.assessment->provider : nullptr;
+}
+
+double firing_count(const scheduler::Assessment& a) {
+  return static_cast<double>(std::count_if(a.findings.begin(), a.findings.end(), [](const auto& f) { return f.firing; }));
+}
+
 std::optional<double> sort_value(const ListedAccount& account, AccountSort sort) {
   const auto* a = account.assessment;
+  const auto* f = a && a->forecast ? &*a->forecast : nullptr;
   switch (sort) {
-    case AccountSort::name: return std::nullopt;
+    case AccountSort::name:
+    case AccountSort::provider: return std::nullopt;
     case AccountSort::state: return state_rank(a ? a->state : scheduler::CheckState::unknown);
     case AccountSort::runway: return a && a->forecast ? finite(a->forecast->runway_days) : std::nullopt;
-    case AccountSort::balance:
-      return a && a->forecast ? std::optional<double>(a->forecast->balance.to_double()) : std::nullopt;
+    case AccountSort::balance: return f ? std::optional<double>(f->balance.to_double()) : std::nullopt;
+    case AccountSort::burn: return f ? finite(f->burn_per_day) : std::nullopt;
+    case AccountSort::runway_p10: return f ? finite(f->runway_p10_days) : std::nullopt;
+    case AccountSort::exhausts:
+      return f && f->exhausted_at ? std::optional<double>(static_cast<double>(to_unix_ms(*f->exhausted_at)))
+                                  : std::nullopt;
+    case AccountSort::alerts: return a ? std::optional<double>(firing_count(*a)) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -62,14 +81,18 @@ std::optional<double> sort_value(const ListedAccount& account, AccountSort sort)
 struct Key {
   std::optional<double> value;
   const std::string* name;
+  const std::string* text = nullptr;  // sort=provider: the provider (nullptr: none known)
 };
 
-// Whether `a` comes before `b`: values first (ascending or descending), then names in the
-// same direction; rows without a value last either way.
+// Whether `a` comes before `b`: values (or texts) first, ascending or descending, then names
+// in the same direction; rows without a value last either way.
 bool before(const Key& a, const Key& b, AccountSort sort, bool descending) {
-  if (sort != AccountSort::name && a.value.has_value() != b.value.has_value()) return a.value.has_value();
-  if (sort != AccountSort::name && a.value && *a.value != *b.value) {
-    return descending ? *a.value > *b.value : *a.value < *b.value;
+  if (sort == AccountSort::provider) {
+    if ((a.text != nullptr) != (b.text != nullptr)) return a.text != nullptr;
+    if (a.text && *a.text != *b.text) return descending ? *a.text > *b.text : *a.text < *b.text;
+  } else if (sort != AccountSort::name) {
+    if (a.value.has_value() != b.value.has_value()) return a.value.has_value();
+    if (a.value && *a.value != *b.value) return descending ? *a.value > *b.value : *a.value < *b.value;
   }
   return descending ? *a.name > *b.name : *a.name < *b.name;
 }
@@ -117,8 +140,10 @@ std::optional<std::size_t> parse_limit(const std::string& text) {
 }  // namespace
 
 std::string encode_cursor(const AccountCursor& cursor) {
-  const nlohmann::json j = {sort_text(cursor.sort, cursor.descending),
-                            cursor.value ? nlohmann::json(*cursor.value) : nlohmann::json(nullptr), cursor.account};
+  const nlohmann::json value = cursor.text ? nlohmann::json(*cursor.text)
+                              : cursor.value ? nlohmann::json(*cursor.value)
+                                             : nlohmann::json(nullptr);
+  const nlohmann::json j = {sort_text(cursor.sort, cursor.descending), value, cursor.account};
   return to_hex(j.dump());
 }
 
@@ -126,7 +151,7 @@ std::optional<AccountCursor> decode_cursor(std::string_view text) {
   const auto bytes = from_hex(text);
   if (!bytes) return std::nullopt;
   const auto j = nlohmann::json::parse(*bytes, nullptr, false);
-  if (!j.is_array() || j.size() != 3 || !j[0].is_string() || !(j[1].is_number() || j[1].is_null()) ||
+  if (!j.is_array() || j.size() != 3 || !j[0].is_string() || !(j[1].is_number() || j[1].is_null() || j[1].is_string()) ||
       !j[2].is_string()) {
     return std::nullopt;
   }
@@ -138,6 +163,7 @@ std::optional<AccountCursor> decode_cursor(std::string_view text) {
   if (!named) return std::nullopt;
   cursor.sort = *named;
   if (j[1].is_number()) cursor.value = j[1].get<double>();
+  if (j[1].is_string()) cursor.text = j[1].get<std::string>();
   cursor.account = j[2].get<std::string>();
   return cursor;
 }
@@ -154,7 +180,11 @@ Result<AccountsQuery, std::string> parse_accounts_query(const HttpRequest& reque
     query.descending = !name.empty() && name.front() == '-';
     if (query.descending) name.remove_prefix(1);
     const auto named = sort_named(name);
-    if (!named) return std::string("sort must be name, state, runway or balance, with a leading - for descending");
+    if (!named) {
+      return std::string(
+          "sort must be name, state, runway, balance, provider, burn, runway_p10, exhausts or alerts, with a leading - "
+          "for descending");
+    }
     query.sort = *named;
   }
   if (const auto state = request.query_value("state")) {
@@ -191,6 +221,7 @@ bool matches(const ListedAccount& account, const AccountsQuery& query) {
     if (it == account.labels->end() || it->second != query.label->second) return false;
   }
   if (query.q.empty() || contains_folded(*account.name, query.q)) return true;
+  if (const auto* provider = provider_of(account); provider && contains_folded(*provider, query.q)) return true;
   if (account.labels) {
     for (const auto& [k, v] : *account.labels) {
       if (contains_folded(v, query.q)) return true;
@@ -203,11 +234,14 @@ AccountPage page_accounts(const std::vector<ListedAccount>& fleet, const Account
   AccountPage page;
   std::vector<std::pair<Key, const ListedAccount*>> rows;
   std::optional<Key> after;
-  if (query.after) after = Key{query.after->value, &query.after->account};
+  if (query.after) {
+    after = Key{query.after->value, &query.after->account, query.after->text ? &*query.after->text : nullptr};
+  }
   for (const auto& account : fleet) {
     if (!matches(account, query)) continue;
     ++page.total;
-    Key key{sort_value(account, query.sort), account.name};
+    Key key{sort_value(account, query.sort), account.name,
+            query.sort == AccountSort::provider ? provider_of(account) : nullptr};
     if (after && !before(*after, key, query.sort, query.descending)) continue;
     rows.emplace_back(key, &account);
   }
@@ -219,7 +253,8 @@ AccountPage page_accounts(const std::vector<ListedAccount>& fleet, const Account
   for (std::size_t i = 0; i < shown; ++i) page.rows.push_back(*rows[i].second);
   if (rows.size() > query.limit) {
     const auto& last = rows[shown - 1].first;
-    page.next_cursor = encode_cursor(AccountCursor{query.sort, query.descending, last.value, *last.name});
+    page.next_cursor = encode_cursor(AccountCursor{query.sort, query.descending, last.value, *last.name,
+                                                   last.text ? std::optional<std::string>(*last.text) : std::nullopt});
   }
   return page;
 }

@@ -1,14 +1,18 @@
-// The status page at / rendered by a real headless Chromium against the real daemon: a
-// card per account, a balance chart (svg polyline of class "history") with the projection
-// to zero, no console errors; screenshots are kept as artefacts (BUILD/tests/artifacts, or
-// $CREDITWATCH_ARTIFACTS_DIR).
+// The status UI (web/, embedded) in a real headless Chromium against the real daemon with
+// 5,000 simulated accounts: the fleet view at / lists them within seconds, filters (?q=),
+// sorts (?sort=), and the account page /accounts/NAME draws its uPlot charts with the
+// forecast band; no console errors. Screenshots are kept as artefacts (BUILD/tests/artifacts,
+// or $CREDITWATCH_ARTIFACTS_DIR): fleet-view.png, account-page.png and their phone versions.
 #include "http_daemon.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,16 +22,27 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> k_accounts = {"sim-burner", "sim-calm", "ds-prod"};
+constexpr int k_fleet = 5000;
 
-// Four states on one page: CRITICAL (minutes left), OK (two days left against small
-// thresholds), WARNING (a few hours left) and an account whose probes fail (the fake has
-// nothing at its path), which has no samples to draw.
-std::string page_accounts(const DeepSeekBalanceFake& deepseek) {
-  return simulated_account("sim-burner", "500", "86400", "    labels: { team: bots }\n") +
-         simulated_account("sim-calm", "2000", "1000", "    warn_days: 0.5\n    critical_days: 0.1\n") +
-         deepseek_account("ds-prod", deepseek.url(), "    warn_days: 0.2\n    critical_days: 0.05\n") +
-         deepseek_account("ds-broken", deepseek.url("/nothing-here"));
+// acct-00000 .. acct-04999: USD balances from 1,000 to 10,000 spending 50 to 5,050 a day
+// (runways of hours to months, so every state shows), teams bots, payments, search, infra
+// in turn; and ds-prod, a DeepSeek account whose key must never reach the page.
+std::string fleet_yaml(const TempDir& dir, const DeepSeekBalanceFake& deepseek) {
+  std::ostringstream y;
+  y << "storage:\n  path: " << dir.file("creditwatch.db") << "\n";
+  y << "http:\n  listen: 127.0.0.1:0\n";
+  y << "defaults:\n  interval: 10s\n  timeout: 5s\n  burn_window: 1h\n";
+  y << "logging:\n  level: info\n  format: text\n";
+  y << "accounts:\n";
+  const char* teams[] = {"bots", "payments", "search", "infra"};
+  for (int i = 0; i < k_fleet; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "acct-%05d", i);
+    y << simulated_account(name, std::to_string(1000 + (i * 7919) % 9000), std::to_string(50 + (i * 104729) % 5000),
+                           std::string("    labels: { team: ") + teams[i % 4] + " }\n");
+  }
+  y << deepseek_account("ds-prod", deepseek.url(), "    labels: { team: bots }\n");
+  return y.str();
 }
 
 std::string chromium_program() {
@@ -77,35 +92,10 @@ std::vector<std::string> page_complaints(const std::string& stderr_text, const s
   return out;
 }
 
-// The part of the DOM that belongs to the card of `account`.
-std::string card_of(const std::string& dom, const std::string& account) {
-  const auto attribute = dom.find("data-account=\"" + account + "\"");
-  if (attribute == std::string::npos) return "";
-  const auto start = dom.rfind("<section", attribute);
-  const auto end = dom.find("<section", attribute);
-  return dom.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
-}
-
-// A card with figures and a chart: the history polyline and no error.
-void check_card(const std::string& dom, const std::string& account) {
-  CAPTURE(account);
-  const auto card = card_of(dom, account);
-  REQUIRE_MESSAGE(!card.empty(), "no card for " << account);
-  CHECK(card.find("<h2>" + account + "</h2>") != std::string::npos);
-  CHECK(card.find("Runway (P50)") != std::string::npos);
-  CHECK(card.find("Recommended top-up") != std::string::npos);
-  CHECK(card.find("Exhaustion") != std::string::npos);
-  CHECK(card.find("<svg class=\"chart\"") != std::string::npos);
-  const auto history = card.find("<polyline");
-  REQUIRE(history != std::string::npos);
-  CHECK(card.find("class=\"history\"", history) != std::string::npos);
-  CHECK(card.find("class=\"error\"") == std::string::npos);
 }
 
 bool is_png(const std::string& path) {
@@ -115,69 +105,134 @@ bool is_png(const std::string& path) {
   return in && std::string(magic, 8) == std::string("\x89PNG\r\n\x1a\n", 8);
 }
 
-void screenshot(const HttpDaemon& daemon, const std::string& name, const std::string& size) {
-  const auto path = artifacts_dir() + "/" + name;
-  std::filesystem::remove(path);
-  auto r = run_chromium(daemon.url("/"), {"--screenshot=" + path, "--window-size=" + size, "--hide-scrollbars"});
+// The DOM of `path` after its script ran, with no complaint from the page.
+struct Rendered {
+  std::string dom;
+  double wall_seconds = 0;
+};
+Rendered render(const HttpDaemon& daemon, const std::string& path) {
+  CAPTURE(path);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = run_chromium(daemon.url(path), {"--dump-dom"});
+  Rendered out{r.out, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
+  const auto complaints = page_complaints(r.err, daemon.url(""));
+  CHECK_MESSAGE(complaints.empty(), "the page complained:\n" << joined(complaints));
+  CHECK_MESSAGE(out.dom.find("update failed") == std::string::npos, out.dom);
+  return out;
+}
+
+// The accounts of the table's rows, in order.
+std::vector<std::string> rows_of(const std::string& dom) {
+  static const std::regex row(R"re(<tr data-account="([^"]+)")re");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), row); it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+// When the page had drawn (data-rendered-ms on <body>, from navigation start), in ms.
+long rendered_ms(const std::string& dom) {
+  static const std::regex stamp(R"re(data-rendered-ms="(\d+)")re");
+  std::smatch m;
+  return std::regex_search(dom, m, stamp) ? std::stol(m[1].str()) : -1;
+}
+
+void screenshot(const HttpDaemon& daemon, const std::string& path, const std::string& name, const std::string& size) {
+  const auto file = artifacts_dir() + "/" + name;
+  std::filesystem::remove(file);
+  auto r = run_chromium(daemon.url(path), {"--screenshot=" + file, "--window-size=" + size, "--hide-scrollbars"});
   CHECK_MESSAGE(page_complaints(r.err, daemon.url("")).empty(), "console:\n" << r.err);
-  REQUIRE_MESSAGE(std::filesystem::exists(path), "no screenshot at " << path << "; stderr:\n" << r.err);
-  CHECK(is_png(path));
-  CHECK(std::filesystem::file_size(path) > 10'000);  // more than a blank page
-  MESSAGE("status page screenshot: " << path);
+  REQUIRE_MESSAGE(std::filesystem::exists(file), "no screenshot at " << file << "; stderr:\n" << r.err);
+  CHECK(is_png(file));
+  CHECK(std::filesystem::file_size(file) > 10'000);  // more than a blank page
+  MESSAGE("screenshot: " << file);
 }
 
 }  // namespace
 
 TEST_SUITE("status_page") {
-  TEST_CASE("headless Chromium renders a card and a balance chart per account, without console errors") {
+  TEST_CASE("headless Chromium: the fleet view lists, filters and sorts 5,000 accounts, the account page draws its charts") {
     static_cast<void>(chromium_program());  // fail early and clearly when it is missing
     TempDir dir;
-    DeepSeekBalanceFake deepseek({""}, 0.01);  // 864 CNY a day: a few hours left, WARNING
-    dir.write("creditwatch.yaml", daemon_yaml(dir, page_accounts(deepseek)));
+    DeepSeekBalanceFake deepseek({""}, 0.01);
+    dir.write("creditwatch.yaml", fleet_yaml(dir, deepseek));
     HttpDaemon daemon(dir);
     daemon.start();
-    INFO("daemon log:\n" << daemon.log());
-    REQUIRE(daemon.wait_for_burn(k_accounts, 20s));
-    REQUIRE(eventually(
-        [&] { return daemon.account("ds-broken") && !(*daemon.account("ds-broken"))["error"].is_null(); }, 20s));
-    // A few more samples, so every chart has a line to draw.
-    REQUIRE(eventually(
-        [&] {
-          for (const auto& a : k_accounts) {
-            if (daemon.get_json("/api/v1/accounts/" + a + "/samples")["samples"].size() < 4) return false;
-          }
-          return true;
-        },
-        20s));
+    INFO("daemon log (tail):\n" << daemon.log().substr(daemon.log().size() > 4000 ? daemon.log().size() - 4000 : 0));
+    // Two readings of the first and last accounts (a burn rate, so runways and the forecast
+    // exist); the rest are probed in between.
+    const auto has_burn = [&](const std::string& name) {
+      auto res = daemon.get("/api/v1/accounts/" + name);
+      return res && res->status == 200 && nlohmann::json::parse(res->body)["burn_per_day"].is_number();
+    };
+    REQUIRE(eventually([&] { return has_burn("acct-00000") && has_burn("acct-04999") && has_burn("acct-00042"); }, 60s));
 
-    auto r = run_chromium(daemon.url("/"), {"--dump-dom"});
-    const auto& dom = r.out;
-    INFO("DOM:\n" << dom);
-    INFO("chromium stderr:\n" << r.err);
-    const auto complaints = page_complaints(r.err, daemon.url(""));
-    CHECK_MESSAGE(complaints.empty(), "the page complained:\n" << joined(complaints));
-    CHECK(dom.find("id=\"updated\">update failed") == std::string::npos);
-    CHECK(dom.find("class=\"empty\"") == std::string::npos);
-    CHECK(dom.find("id=\"updated\">updated ") != std::string::npos);
+    // The fleet view: the first page, shortest runway first, within seconds.
+    const auto shortest_before = daemon.get_json("/api/v1/accounts?sort=runway&limit=1")["accounts"][0]["account"];
+    const auto fleet = render(daemon, "/");
+    const auto shortest_after = daemon.get_json("/api/v1/accounts?sort=runway&limit=1")["accounts"][0]["account"];
+    const auto rows = rows_of(fleet.dom);
+    MESSAGE("fleet view of " << k_fleet + 1 << " accounts: drawn " << rendered_ms(fleet.dom)
+                             << " ms after navigation; chromium start to DOM dump " << fleet.wall_seconds << " s");
+    CHECK(fleet.wall_seconds < 10);
+    CHECK(rendered_ms(fleet.dom) > 0);
+    CHECK(rendered_ms(fleet.dom) < 10'000);
+    REQUIRE(rows.size() == 100);
+    CHECK((rows[0] == shortest_before || rows[0] == shortest_after));
+    CHECK(fleet.dom.find(R"(aria-sort="ascending"><button type="button" title="Sort by runway p50">)") != std::string::npos);
+    CHECK(fleet.dom.find("100 of 5,001 accounts") != std::string::npos);
+    CHECK(fleet.dom.find(R"(<span class="state CRITICAL">CRITICAL</span>)") != std::string::npos);  // colour and word
+    CHECK(fleet.dom.find(" USD</b> in 5,000 accounts") != std::string::npos);                       // totals per currency
 
-    for (const auto& account : k_accounts) check_card(dom, account);
-    // The burning account shows its state, its firing alert and the projection to zero.
-    const auto burner = card_of(dom, "sim-burner");
-    CHECK(burner.find("card CRITICAL") != std::string::npos);
-    CHECK(burner.find("class=\"projection\"") != std::string::npos);
-    CHECK(burner.find("critical · runway") != std::string::npos);
-    CHECK(burner.find("USD") != std::string::npos);
-    CHECK(card_of(dom, "sim-calm").find("card OK") != std::string::npos);
-    CHECK(card_of(dom, "ds-prod").find("CNY") != std::string::npos);
-    // The failing account still has its card: state, error and an empty chart.
-    const auto broken = card_of(dom, "ds-broken");
-    REQUIRE_MESSAGE(!broken.empty(), "no card for ds-broken");
-    CHECK(broken.find("card UNKNOWN") != std::string::npos);
-    CHECK(broken.find("class=\"error\"") != std::string::npos);
-    CHECK(broken.find("no samples yet") != std::string::npos);
+    // ?q= shows that account and no other.
+    const auto one = render(daemon, "/?q=acct-04242");
+    CHECK(rows_of(one.dom) == std::vector<std::string>{"acct-04242"});
+    CHECK(one.dom.find(R"(href="accounts/acct-04242")") != std::string::npos);
+    // A label's text, a label filter and a state filter.
+    const auto bots = render(daemon, "/?q=bots&limit=50");
+    CHECK(rows_of(bots.dom).size() == 50);
+    CHECK(bots.dom.find("50 of 1,251 accounts") != std::string::npos);
+    const auto critical = rows_of(render(daemon, "/?state=critical&label=team:infra&sort=name").dom);
+    REQUIRE(!critical.empty());
+    for (const auto& name : critical) {
+      CAPTURE(name);
+      CHECK(std::stoi(name.substr(5)) % 4 == 3);
+    }
+    // Sorting by name both ways, and the next page from the cursor the API gives.
+    CHECK(rows_of(render(daemon, "/?sort=name&limit=50").dom).front() == "acct-00000");
+    CHECK(rows_of(render(daemon, "/?sort=-name&limit=50").dom).front() == "ds-prod");
+    const auto second_page = daemon.get_json("/api/v1/accounts?sort=name&limit=50")["next_cursor"].get<std::string>();
+    CHECK(rows_of(render(daemon, "/?sort=name&limit=50&cursor=" + second_page).dom).front() == "acct-00050");
 
-    screenshot(daemon, "status-page.png", "1200,900");
-    screenshot(daemon, "status-page-phone.png", "390,844");
+    // The account page: its name, both uPlot charts, and the forecast band to zero.
+    const auto page = render(daemon, "/accounts/acct-00042");
+    MESSAGE("account page drawn " << rendered_ms(page.dom) << " ms after navigation");
+    INFO("account page DOM:\n" << page.dom);
+    CHECK(page.dom.find(R"(<span id="name">acct-00042</span>)") != std::string::npos);
+    CHECK(page.dom.find(R"(id="balance-chart")") != std::string::npos);
+    CHECK(page.dom.find(R"(data-band="p10-p50")") != std::string::npos);
+    CHECK(page.dom.find("Forecast band P10 to P50: zero between") != std::string::npos);
+    CHECK(page.dom.find("class=\"uplot") != std::string::npos);
+    CHECK(count_occurrences(page.dom, "<canvas") == 2);
+    CHECK(page.dom.find("Recommended top-up") != std::string::npos);
+    CHECK(page.dom.find(R"(id="problem" class="error" role="alert" hidden="")") != std::string::npos);
+    // The DeepSeek account: settings shown, its key never.
+    REQUIRE(eventually([&] { return has_burn("ds-prod"); }, 30s));
+    const auto ds = render(daemon, "/accounts/ds-prod");
+    CHECK(ds.dom.find("set (redacted)") != std::string::npos);
+    CHECK(ds.dom.find(k_ops_deepseek_key) == std::string::npos);
+    CHECK(ds.dom.find("CNY") != std::string::npos);
+    auto details = daemon.get("/api/v1/accounts/ds-prod");
+    REQUIRE(details);
+    CHECK(details->body.find(k_ops_deepseek_key) == std::string::npos);
+    CHECK(daemon.get("/accounts/nobody")->status == 200);  // the page, which then says so
+    CHECK(daemon.get("/api/v1/accounts/nobody")->status == 404);
+
+    screenshot(daemon, "/", "fleet-view.png", "1280,900");
+    screenshot(daemon, "/", "fleet-view-phone.png", "390,844");
+    screenshot(daemon, "/accounts/acct-00042?range=1d", "account-page.png", "1280,1100");
+    screenshot(daemon, "/accounts/acct-00042", "account-page-phone.png", "390,1400");
     CHECK(daemon.terminate() == 0);
   }
 }

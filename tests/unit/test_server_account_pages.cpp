@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include "creditwatch/common/clock.hpp"
+
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -265,5 +268,60 @@ TEST_SUITE("server_account_pages") {
       CHECK(back->value == c.value);
       CHECK(back->account == c.account);
     }
+  }
+}
+
+TEST_SUITE("server_account_pages") {
+  TEST_CASE("the fleet view's columns: provider, burn, P10 runway, exhaustion and firing alerts, paged in both directions") {
+    TestFleet fleet;
+    const auto now = creditwatch::from_unix_ms(1'800'000'000'000);
+    for (int i = 0; i < 40; ++i) {
+      auto& e = fleet.add("acct-" + padded(i), CheckState::ok, 100.0 + i, 10.0 - i / 8.0);
+      auto& f = *e.assessment->forecast;
+      if (i % 9 != 0) {
+        f.burn_per_day = (i * 7) % 11;
+        f.runway_p10_days = (i * 5) % 13 / 2.0;
+        f.exhausted_at = now + std::chrono::hours((i * 11) % 17);
+      }
+      for (int k = 0; k < i % 3; ++k) e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, true, creditwatch::alerts::Severity::critical, ""});
+      e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, false, creditwatch::alerts::Severity::info, ""});
+      e.assessment->provider = i % 4 == 0 ? "deepseek" : (i % 4 == 1 ? "openrouter" : "simulated");
+    }
+    const auto listed = fleet.listed();
+    const auto number = [&](const std::string& name, const std::string& sort) -> std::optional<double> {
+      const auto& a = *fleet.entries[static_cast<std::size_t>(std::stoi(name.substr(5)))].assessment;
+      if (sort == "burn") return a.forecast->burn_per_day;
+      if (sort == "runway_p10") return a.forecast->runway_p10_days;
+      if (sort == "exhausts" && a.forecast->exhausted_at) return double(creditwatch::to_unix_ms(*a.forecast->exhausted_at));
+      if (sort == "alerts") return double(std::count_if(a.findings.begin(), a.findings.end(), [](auto& f) { return f.firing; }));
+      return std::nullopt;
+    };
+    for (const std::string sort : {"burn", "runway_p10", "exhausts", "alerts", "provider"}) {
+      for (const std::string direction : {"", "-"}) {
+        CAPTURE(direction + sort);
+        const auto seen = read_all(fleet, direction + sort, 7);
+        REQUIRE(seen.size() == 40);
+        CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 40);
+        for (std::size_t i = 1; i < seen.size(); ++i) {
+          CAPTURE(seen[i - 1]);
+          CAPTURE(seen[i]);
+          if (sort == "provider") {
+            const auto& p = fleet.entries[static_cast<std::size_t>(std::stoi(seen[i - 1].substr(5)))].assessment->provider;
+            const auto& q = fleet.entries[static_cast<std::size_t>(std::stoi(seen[i].substr(5)))].assessment->provider;
+            CHECK((direction.empty() ? p <= q : p >= q));
+            continue;
+          }
+          const auto a = number(seen[i - 1], sort), b = number(seen[i], sort);
+          if (!a) CHECK(!b);  // rows without the figure come last
+          if (a && b) CHECK((direction.empty() ? *a <= *b : *a >= *b));
+        }
+      }
+    }
+    // q finds the provider too.
+    CHECK(page_accounts(listed, query_of({{"q", "OpenRouter"}, {"limit", "1000"}})).total == 10);
+    // A provider cursor keeps its text.
+    const auto cursor = decode_cursor(encode_cursor(AccountCursor{AccountSort::provider, false, std::nullopt, "a", "x y"}));
+    REQUIRE(cursor);
+    CHECK(cursor->text == std::optional<std::string>("x y"));
   }
 }

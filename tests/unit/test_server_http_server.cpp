@@ -173,6 +173,24 @@ TEST_SUITE("server_http_server") {
     auto page = fetch(port, get("/", "Connection: close\r\n"));
     CHECK(page.find("Content-Type: text/html; charset=utf-8") != std::string::npos);
     CHECK(page.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
+    // The page's files, embedded from web/ at build time; nothing else under /assets/.
+    auto script = fetch(port, get("/assets/common.js", "Connection: close\r\n"));
+    CHECK(status_of(script) == 200);
+    CHECK(script.find("Content-Type: text/javascript; charset=utf-8") != std::string::npos);
+    CHECK(script.find("Cache-Control: no-cache") != std::string::npos);
+    CHECK(script.find("\"use strict\";") != std::string::npos);
+    CHECK(status_of(fetch(port, get("/assets/status.css", "Connection: close\r\n"))) == 200);
+    CHECK(status_of(fetch(port, get("/assets/vendor/uPlot.iife.min.js", "Connection: close\r\n"))) == 200);
+    // The account page is one page for every name; the script asks the API about the name.
+    auto account_page = fetch(port, get("/accounts/team%20a", "Connection: close\r\n"));
+    CHECK(status_of(account_page) == 200);
+    CHECK(account_page.find("Content-Type: text/html; charset=utf-8") != std::string::npos);
+    CHECK(account_page.find("assets/account.js") != std::string::npos);
+    for (const char* missing : {"/assets/", "/assets/nothing.js", "/assets/../CMakeLists.txt", "/assets//common.js",
+                                "/accounts/", "/accounts/a/b"}) {
+      CAPTURE(missing);
+      CHECK(status_of(fetch(port, get(missing, "Connection: close\r\n"))) == 404);
+    }
   }
 
   TEST_CASE("samples: decoded account, since, limit defaulted, clamped and checked") {

@@ -68,6 +68,8 @@ public:
   std::size_t probe_threads() const;
   // The latest assessment of every account, for the API and metrics.
   std::map<std::string, Assessment> latest() const;
+  // One account's latest assessment (nullopt: not probed here yet), without copying the rest.
+  std::optional<Assessment> latest(const std::string& account) const;
   // Called after each probe (from a probe thread), e.g. to update metrics.
   void on_probe(std::function<void(const Assessment&)> callback);
 

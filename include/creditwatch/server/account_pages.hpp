@@ -18,7 +18,9 @@ namespace creditwatch::server {
 // client picks, and a page boundary survives accounts being added, removed or re-judged
 // between two requests (the cursor holds the last row's sort key, not an offset).
 
-enum class AccountSort { name, state, runway, balance };
+// Names in the API (`sort=`): name, state, runway, balance, provider, burn, runway_p10,
+// exhausts (the P50 exhaustion time), alerts (how many are firing).
+enum class AccountSort { name, state, runway, balance, provider, burn, runway_p10, exhausts, alerts };
 
 // `limit` when the request names none, and the most it may name.
 inline constexpr std::size_t k_default_accounts_limit = 100;
@@ -28,14 +30,15 @@ inline constexpr std::size_t k_max_accounts_limit = 1000;
 struct AccountCursor {
   AccountSort sort = AccountSort::name;
   bool descending = false;
-  std::optional<double> value;  // the last row's state rank, runway or balance; nullopt: it had none
+  std::optional<double> value;  // the last row's state rank, runway, balance...; nullopt: it had none
   std::string account;          // the last row's name (names are unique: the key is total)
+  std::optional<std::string> text{};  // the last row's provider, for sort=provider
 };
 
 struct AccountsQuery {
   std::size_t limit = k_default_accounts_limit;
   std::optional<AccountCursor> after;
-  std::string q;  // case-insensitive substring of the name or of a label value; empty: any
+  std::string q;  // case-insensitive substring of the name, the provider or a label value; empty: any
   std::optional<scheduler::CheckState> state;
   std::optional<std::pair<std::string, std::string>> label;  // `label=KEY:VALUE`, exact
   AccountSort sort = AccountSort::name;
@@ -55,6 +58,7 @@ struct ListedAccount {
   const std::string* name = nullptr;
   const std::map<std::string, std::string>* labels = nullptr;
   const scheduler::Assessment* assessment = nullptr;
+  const std::string* provider = nullptr;  // as configured; nullptr: the assessment's, if any
 };
 
 struct AccountPage {
@@ -64,8 +68,10 @@ struct AccountPage {
 };
 
 // Filters, sorts and cuts one page. Orders: by name; by state (OK, WARNING, UNKNOWN,
-// CRITICAL, as scheduler::worse ranks them); by P50 runway; by balance. Ties go by name, and
-// accounts without the value (no forecast yet, no spend seen) come last in either direction.
+// CRITICAL, as scheduler::worse ranks them); by P50 runway; by balance; by provider; by burn
+// per day; by P10 runway; by exhaustion time; by the number of firing alerts. Ties go by
+// name, and accounts without the value (no forecast yet, no spend seen) come last in either
+// direction.
 AccountPage page_accounts(const std::vector<ListedAccount>& fleet, const AccountsQuery& query);
 
 // Whether the account matches q, state and label.

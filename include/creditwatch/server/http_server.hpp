@@ -54,11 +54,15 @@ struct Endpoints {
     bool bad_request = false;
   };
   std::function<std::optional<SeriesAnswer>(const std::string& account, const SeriesQuery& query)> series;
+  // One account for its page (GET /api/v1/accounts/NAME): the listing's fields, its
+  // settings with secrets redacted, its alerts and its latest probe. nullopt: no such account.
+  std::function<std::optional<nlohmann::json>(const std::string& account)> account{};
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
-// /api/v1/accounts/NAME/samples, /api/v1/accounts/NAME/series, /api/v1/cluster
-// and the status page at /. With a token, everything but /healthz needs
+// /api/v1/accounts/NAME, /api/v1/accounts/NAME/samples, /api/v1/accounts/NAME/series,
+// /api/v1/cluster, and the status UI (web/, embedded): the fleet view at /, the account page
+// at /accounts/NAME, their files under /assets/. With a token, everything but /healthz needs
 // `Authorization: Bearer TOKEN`. Sockets belong to one ConnectionLoop thread; handlers run
 // on RequestWorkers, /healthz and /metrics in a lane of their own.
 class HttpServer {
@@ -80,7 +84,7 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page };
+  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page, asset, account, account_page };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);

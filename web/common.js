@@ -1,0 +1,54 @@
+// Helpers shared by the pages of the status UI (loaded before each page's own script).
+"use strict";
+const cw = {
+  // 1,234.56; "–" when there is no figure.
+  fmt(v, digits) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "–";
+    return Number(v).toLocaleString(undefined, {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  },
+  money(v, currency) {
+    return v === null || v === undefined ? "–" : cw.fmt(v, 2) + (currency ? " " + currency : "");
+  },
+  runway(days) {
+    if (days === null || days === undefined) return "–";
+    if (days <= 0) return "none left";
+    if (days >= 1) return cw.fmt(days, 1) + " d";
+    if (days * 24 >= 1) return cw.fmt(days * 24, 1) + " h";
+    return cw.fmt(days * 1440, 0) + " min";
+  },
+  pad: n => String(n).padStart(2, "0"),
+  // UTC, to the minute: "2026-05-01 14:05 UTC"; just the date with `dateOnly`.
+  utc(ms, dateOnly) {
+    if (ms === null || ms === undefined || Number.isNaN(ms)) return "–";
+    const d = new Date(ms);
+    const date = d.getUTCFullYear() + "-" + cw.pad(d.getUTCMonth() + 1) + "-" + cw.pad(d.getUTCDate());
+    return dateOnly ? date : date + " " + cw.pad(d.getUTCHours()) + ":" + cw.pad(d.getUTCMinutes()) + " UTC";
+  },
+  el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) {
+      if (c !== undefined && c !== null) e.append(c);
+    }
+    return e;
+  },
+  stateBadge(state) {
+    return cw.el("span", {class: "state " + state}, state);
+  },
+  async json(url) {
+    const r = await fetch(url, {cache: "no-store", credentials: "same-origin"});
+    if (!r.ok) {
+      let why = "HTTP " + r.status;
+      try { why += ": " + (await r.json()).error; } catch (e) { /* not JSON: the status says enough */ }
+      throw new Error(why);
+    }
+    return r.json();
+  },
+  stamp(id) {
+    const now = new Date();
+    document.getElementById(id).textContent =
+        "updated " + cw.pad(now.getUTCHours()) + ":" + cw.pad(now.getUTCMinutes()) + ":" + cw.pad(now.getUTCSeconds()) + " UTC";
+  },
+};
