@@ -415,7 +415,7 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
     try {
       auto finding = alerts::stale(check.silence, thresholds_for(*check.config));
       if (!finding.firing && !m_alerts.is_firing(check.account, alerts::Rule::stale)) continue;
-      Assessment figures;
+      std::optional<AssessmentSummary> latest_figures;
       {
         std::lock_guard lock(m_mutex);
         auto contact = m_contacts.find(check.account);
@@ -424,10 +424,10 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
         // An answer that came in after the snapshot makes a firing verdict stale itself:
         // acting on it would page and resolve within a second.
         if (finding.firing && contact->second.answered != check.answered) continue;
-        if (auto latest = m_latest.find(check.account); latest != m_latest.end()) {
-          figures = to_assessment(latest->second);
-        }
+        if (auto latest = m_latest.find(check.account); latest != m_latest.end()) latest_figures = latest->second;
       }
+      // Out of the lock: it parses the balances' details back.
+      Assessment figures = latest_figures ? to_assessment(*latest_figures) : Assessment{};
       figures.account = check.account;
       figures.provider = check.config->provider;
       figures.findings = {finding};
