@@ -16,6 +16,10 @@ bench/load/run_load.py does) and `creditwatch run` on a config of the same N acc
 * VmHWM and VmRSS right then, and again after --settle seconds (steady state: the ledgers
   came back full, five weeks of hours each).
 
+A warm restart (the realistic one: alerts stored as they fired, the fill's snapshots plus the
+runs of one round) is two runs: the first with --kill --work W1, the second with
+--db W1/cw-N.db --work W2.
+
 With --db PATH the history is not filled: each run starts on a copy of that database (made
 e.g. by bench/storage/clone_accounts.py from bench/storage/year_history's year), whose
 accounts must be load-00000 ... load-(N-1).
@@ -111,7 +115,10 @@ def measure(args, n, work):
             first = run_load.proc_status(proc.pid)
             time.sleep(args.settle)
             settled = run_load.proc_status(proc.pid)
-            proc.terminate()
+            if args.kill:
+                proc.kill()  # SIGKILL: the ledgers stay as last saved, the alerts as they fired
+            else:
+                proc.terminate()
             proc.wait(timeout=30)
     finally:
         nginx.terminate()
@@ -138,6 +145,9 @@ def main():
     p.add_argument("--settle", type=float, default=60, help="seconds after the first round before re-reading RSS")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--work", help="directory for databases and logs (default: a temp dir)")
+    p.add_argument("--kill", action="store_true",
+                   help="end the daemon with kill -9 instead of SIGTERM: WORK/cw-N.db is then the database of a "
+                        "warm restart (pass it as --db to a second run with another --work)")
     args = p.parse_args()
     if not args.fill and not args.db:
         p.error("give --fill or --db")

@@ -274,7 +274,7 @@ private:
   // What the store says of an account this process has not probed yet (just started, or
   // probed by another replica), kept a few seconds: sorting or filtering the fleet by state
   // reads every account, and judging one from the store reads its recent history.
-  std::shared_ptr<const scheduler::Assessment> stored_assessment(const config::AccountConfig& account) {
+  std::shared_ptr<const scheduler::AssessmentSummary> stored_assessment(const config::AccountConfig& account) {
     const SteadyPoint now = m_clock.monotonic();
     {
       std::lock_guard lock(m_stored_mutex);
@@ -282,7 +282,8 @@ private:
         return it->second.second;
       }
     }
-    auto fresh = std::make_shared<const scheduler::Assessment>(m_assessor.from_store(account));
+    auto fresh =
+        std::make_shared<const scheduler::AssessmentSummary>(scheduler::summarize(m_assessor.from_store(account)));
     std::lock_guard lock(m_stored_mutex);
     if (m_stored.size() > 2 * runtime()->config.accounts.size()) {
       std::erase_if(m_stored, [&](const auto& entry) { return now - entry.second.first >= k_stored_figures_for; });
@@ -295,8 +296,8 @@ private:
   // `complete` (without it, accounts not probed yet have none: enough to sort by name).
   struct Fleet {
     std::shared_ptr<scheduler::Runtime> runtime;
-    std::map<std::string, scheduler::Assessment> latest;
-    std::vector<std::shared_ptr<const scheduler::Assessment>> stored;
+    std::map<std::string, scheduler::AssessmentSummary> latest;
+    std::vector<std::shared_ptr<const scheduler::AssessmentSummary>> stored;
     std::vector<server::ListedAccount> accounts;
   };
   Fleet fleet(bool complete) {
@@ -305,7 +306,7 @@ private:
     f.latest = m_monitor.latest();
     f.accounts.reserve(f.runtime->config.accounts.size());
     for (const auto& account : f.runtime->config.accounts) {
-      const scheduler::Assessment* assessment = nullptr;
+      const scheduler::AssessmentSummary* assessment = nullptr;
       if (auto it = f.latest.find(account.name); it != f.latest.end()) {
         assessment = &it->second;
       } else if (complete) {
@@ -331,7 +332,7 @@ private:
       it->second.push_back({{"rule", a.rule}, {"severity", a.severity}, {"since", format_rfc3339(a.since)}});
     }
     // Rows not probed here yet are judged from the store, now that the page is known.
-    std::map<const std::string*, std::shared_ptr<const scheduler::Assessment>> unprobed;
+    std::map<const std::string*, std::shared_ptr<const scheduler::AssessmentSummary>> unprobed;
     for (const auto& row : page.rows) {
       if (!row.assessment) unprobed[row.name];
     }
@@ -638,7 +639,7 @@ private:
   scheduler::Assessor m_assessor;
   server::Telemetry m_telemetry;
   std::mutex m_stored_mutex;  // guards m_stored
-  std::map<std::string, std::pair<SteadyPoint, std::shared_ptr<const scheduler::Assessment>>> m_stored;
+  std::map<std::string, std::pair<SteadyPoint, std::shared_ptr<const scheduler::AssessmentSummary>>> m_stored;
   std::unique_ptr<server::HttpServer> m_http;
   std::atomic<bool> m_writable{true};
   SteadyPoint m_next_writable_check;

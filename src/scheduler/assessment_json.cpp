@@ -16,7 +16,7 @@ nlohmann::json money(Decimal d) { return d.to_double(); }
 
 }  // namespace
 
-nlohmann::json to_json(const Assessment& a) {
+nlohmann::json to_json(const AssessmentSummary& a) {
   nlohmann::json j;
   j["account"] = a.account;
   j["provider"] = a.provider;
@@ -33,7 +33,7 @@ nlohmann::json to_json(const Assessment& a) {
   j["note"] = a.forecast ? a.forecast->note : std::string("no samples yet");
   j["balances"] = nlohmann::json::array();
   for (const auto& b : a.balances) {
-    j["balances"].push_back({{"currency", b.currency}, {"balance", money(b.balance)}, {"details", b.details}});
+    j["balances"].push_back({{"currency", b.currency}, {"balance", money(b.balance)}, {"details", b.details_json()}});
   }
   j["error"] = nullptr;
   if (a.error) {
@@ -42,14 +42,13 @@ nlohmann::json to_json(const Assessment& a) {
                   {"http_status", a.error->http_status}};
   }
   j["firing"] = nlohmann::json::array();
-  for (const auto& f : a.findings) {
-    if (f.firing) {
-      j["firing"].push_back({{"rule", alerts::to_string(f.rule)},
-                             {"severity", alerts::to_string(f.severity)},
-                             {"summary", f.summary}});
-    }
+  for (const auto& f : a.firing) {
+    j["firing"].push_back(
+        {{"rule", alerts::to_string(f.rule)}, {"severity", alerts::to_string(f.severity)}, {"summary", f.summary}});
   }
   return j;
 }
+
+nlohmann::json to_json(const Assessment& assessment) { return to_json(summarize(assessment)); }
 
 }  // namespace creditwatch::scheduler

@@ -179,12 +179,12 @@ void Monitor::stop(Duration grace) {
 
 SteadyPoint Monitor::last_tick() const { return SteadyPoint(SteadyPoint::duration(m_last_tick.load())); }
 
-std::map<std::string, Assessment> Monitor::latest() const {
+std::map<std::string, AssessmentSummary> Monitor::latest() const {
   std::lock_guard lock(m_mutex);
   return m_latest;
 }
 
-std::optional<Assessment> Monitor::latest(const std::string& account) const {
+std::optional<AssessmentSummary> Monitor::latest(const std::string& account) const {
   std::lock_guard lock(m_mutex);
   const auto it = m_latest.find(account);
   if (it == m_latest.end()) return std::nullopt;
@@ -360,18 +360,19 @@ void Monitor::run_job(const Job& job, http::Client& client) {
     callback = m_on_probe;
   }
   if (callback) callback(assessment);
+  auto summary = summarize(assessment);  // outside the lock: it writes the details' text
   std::lock_guard lock(m_mutex);
   auto& latest = m_latest[account->name];
   if (!answered(assessment)) {
     // Still silent: the loop's stale verdict stands until it judges again.
-    for (const auto& f : latest.findings) {
-      if (f.rule == alerts::Rule::stale && f.firing) {
-        assessment.findings.push_back(f);
-        assessment.state = worse(assessment.state, CheckState::warning);
+    for (const auto& f : latest.firing) {
+      if (f.rule == alerts::Rule::stale) {
+        summary.firing.push_back(f);
+        summary.state = worse(summary.state, CheckState::warning);
       }
     }
   }
-  latest = std::move(assessment);
+  latest = std::move(summary);
 }
 
 // Before the probe's alerts are applied, so a failure there still counts the answer.
@@ -421,7 +422,7 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
     try {
       auto finding = alerts::stale(check.silence, thresholds_for(*check.config));
       if (!finding.firing && !m_alerts.is_firing(check.account, alerts::Rule::stale)) continue;
-      Assessment figures;
+      std::optional<AssessmentSummary> latest_figures;
       {
         std::lock_guard lock(m_mutex);
         auto contact = m_contacts.find(check.account);
@@ -430,8 +431,10 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
         // An answer that came in after the snapshot makes a firing verdict stale itself:
         // acting on it would page and resolve within a second.
         if (finding.firing && contact->second.answered != check.answered) continue;
-        if (auto latest = m_latest.find(check.account); latest != m_latest.end()) figures = latest->second;
+        if (auto latest = m_latest.find(check.account); latest != m_latest.end()) latest_figures = latest->second;
       }
+      // Out of the lock: it parses the balances' details back.
+      Assessment figures = latest_figures ? to_assessment(*latest_figures) : Assessment{};
       figures.account = check.account;
       figures.provider = check.config->provider;
       figures.findings = {finding};
@@ -439,10 +442,10 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
       // The API shows the verdict beside the latest probe's findings.
       std::lock_guard lock(m_mutex);
       if (auto latest = m_latest.find(check.account); latest != m_latest.end()) {
-        auto& findings = latest->second.findings;
-        std::erase_if(findings, [](const alerts::Finding& f) { return f.rule == alerts::Rule::stale; });
+        auto& firing = latest->second.firing;
+        std::erase_if(firing, [](const alerts::Finding& f) { return f.rule == alerts::Rule::stale; });
         if (finding.firing) {
-          findings.push_back(finding);
+          firing.push_back(finding);
           latest->second.state = worse(latest->second.state, CheckState::warning);
         }
       }

@@ -55,9 +55,7 @@ const std::string* provider_of(const ListedAccount& account) {
   return account.assessment ? &account.assessment->provider : nullptr;
 }
 
-double firing_count(const scheduler::Assessment& a) {
-  return static_cast<double>(std::count_if(a.findings.begin(), a.findings.end(), [](const auto& f) { return f.firing; }));
-}
+double firing_count(const scheduler::AssessmentSummary& a) { return static_cast<double>(a.firing.size()); }
 
 std::optional<double> sort_value(const ListedAccount& account, AccountSort sort) {
   const auto* a = account.assessment;

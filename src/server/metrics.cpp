@@ -113,7 +113,7 @@ private:
 bool configured(const MetricsSnapshot& s, const std::string& account) { return s.labels.count(account) > 0; }
 
 // `account="A",provider="P"[,currency="C"]` and the account's configured labels, escaped.
-void account_label_text(std::string& out, const scheduler::Assessment& a, const MetricsSnapshot& s,
+void account_label_text(std::string& out, const scheduler::AssessmentSummary& a, const MetricsSnapshot& s,
                         const std::string* currency) {
   out.clear();
   out += "account=\"";

@@ -15,7 +15,7 @@
 #include <vector>
 
 using creditwatch::Decimal;
-using creditwatch::scheduler::Assessment;
+using creditwatch::scheduler::AssessmentSummary;
 using creditwatch::scheduler::CheckState;
 using creditwatch::server::AccountCursor;
 using creditwatch::server::AccountPage;
@@ -35,18 +35,18 @@ struct TestFleet {
   struct Entry {
     std::string name;
     std::map<std::string, std::string> labels;
-    std::optional<Assessment> assessment;
+    std::optional<AssessmentSummary> assessment;
   };
   std::deque<Entry> entries;
 
   Entry& add(const std::string& name, CheckState state, std::optional<double> balance,
              std::optional<double> runway, std::map<std::string, std::string> labels = {}) {
     Entry e{name, std::move(labels), std::nullopt};
-    Assessment a;
+    AssessmentSummary a;
     a.account = name;
     a.state = state;
     if (balance) {
-      creditwatch::forecast::Forecast f;
+      AssessmentSummary::Figures f;
       f.balance = Decimal::from_double(*balance);
       f.runway_days = runway;
       a.forecast = f;

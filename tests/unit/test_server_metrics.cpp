@@ -10,6 +10,7 @@ using creditwatch::Decimal;
 using creditwatch::from_unix_ms;
 using creditwatch::TimePoint;
 using creditwatch::scheduler::Assessment;
+using creditwatch::scheduler::summarize;
 using creditwatch::server::escape_label;
 using creditwatch::server::MetricsSnapshot;
 using creditwatch::server::render_metrics;
@@ -45,7 +46,7 @@ bool contains(const std::string& text, const std::string& needle) { return text.
 TEST_SUITE("server_metrics") {
   TEST_CASE("gauges carry account, provider, currency and the configured labels, after HELP and TYPE") {
     MetricsSnapshot s;
-    s.latest["ds"] = assessment("ds", 110.5, 2.5, 44.2);
+    s.latest["ds"] = summarize(assessment("ds", 110.5, 2.5, 44.2));
     s.labels["ds"] = {{"team", "bots"}, {"cost-center", "r&d"}, {"account", "ignored"}};
     const auto text = render_metrics(s);
     CHECK(contains(text, "# HELP creditwatch_balance "));
@@ -114,7 +115,7 @@ TEST_SUITE("server_metrics") {
 
   TEST_CASE("numbers: whole ones without an exponent, others in their shortest round-trip form") {
     MetricsSnapshot s;
-    s.latest["ds"] = assessment("ds", 0.05, 1.0 / 3.0, 1e20);
+    s.latest["ds"] = summarize(assessment("ds", 0.05, 1.0 / 3.0, 1e20));
     s.labels["ds"] = {};
     const auto text = render_metrics(s);
     CHECK(contains(text, "} 0.05\n"));
@@ -127,8 +128,8 @@ TEST_SUITE("server_metrics") {
     telemetry.record_probe(assessment("gone", 1, 1, 1));
     telemetry.record_probe(assessment("kept", 1, 1, 1));
     MetricsSnapshot s;
-    s.latest["gone"] = assessment("gone", 5, 1, 5);
-    s.latest["kept"] = assessment("kept", 5, 1, 5);
+    s.latest["gone"] = summarize(assessment("gone", 5, 1, 5));
+    s.latest["kept"] = summarize(assessment("kept", 5, 1, 5));
     s.labels["kept"] = {};
     s.alerts.push_back({"gone", "runway", "firing", "critical", k_t0, k_t0, "{}"});
     s.alerts.push_back({"kept", "runway", "firing", "warning", k_t0, k_t0, "{}"});

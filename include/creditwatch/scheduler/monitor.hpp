@@ -3,6 +3,7 @@
 #include "creditwatch/notify/outbox.hpp"
 #include "creditwatch/scheduler/alert_engine.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/assessment_summary.hpp"
 #include "creditwatch/scheduler/ownership.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/scheduler/schedule.hpp"
@@ -66,10 +67,10 @@ public:
   std::size_t probes_done() const { return m_probes_done.load(); }
   // Probe threads started so far (they are started on demand, up to max_in_flight).
   std::size_t probe_threads() const;
-  // The latest assessment of every account, for the API and metrics.
-  std::map<std::string, Assessment> latest() const;
-  // One account's latest assessment (nullopt: not probed here yet), without copying the rest.
-  std::optional<Assessment> latest(const std::string& account) const;
+  // The latest assessment of every account, summarized, for the API and metrics.
+  std::map<std::string, AssessmentSummary> latest() const;
+  // One account's latest assessment, summarized (nullopt: not probed here yet), without copying the rest.
+  std::optional<AssessmentSummary> latest(const std::string& account) const;
   // Called after each probe (from a probe thread), e.g. to update metrics.
   void on_probe(std::function<void(const Assessment&)> callback);
 
@@ -141,7 +142,9 @@ private:
   Schedule m_schedule;
   std::deque<Job> m_jobs;
   std::unordered_set<std::string> m_in_flight;
-  std::map<std::string, Assessment> m_latest;
+  // Summaries, not whole Assessments: one per account for the daemon's lifetime (a third of
+  // the memory at thousands of accounts).
+  std::map<std::string, AssessmentSummary> m_latest;
   std::unordered_map<std::string, Contact> m_contacts;  // m_runtime's accounts by name
   SteadyPoint m_next_stale_check{};
   std::function<void(const Assessment&)> m_on_probe;

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "creditwatch/common/result.hpp"
-#include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/assessment_summary.hpp"
 #include "creditwatch/server/http_request.hpp"
 
 #include <cstddef>
@@ -57,7 +57,7 @@ std::optional<AccountCursor> decode_cursor(std::string_view text);
 struct ListedAccount {
   const std::string* name = nullptr;
   const std::map<std::string, std::string>* labels = nullptr;
-  const scheduler::Assessment* assessment = nullptr;
+  const scheduler::AssessmentSummary* assessment = nullptr;
   const std::string* provider = nullptr;  // as configured; nullptr: the assessment's, if any
 };
 

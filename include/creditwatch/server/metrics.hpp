@@ -2,7 +2,7 @@
 
 #include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
-#include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/assessment_summary.hpp"
 #include "creditwatch/server/telemetry.hpp"
 #include "creditwatch/storage/store.hpp"
 
@@ -15,7 +15,7 @@ namespace creditwatch::server {
 
 // Everything /metrics shows, gathered at scrape time.
 struct MetricsSnapshot {
-  std::map<std::string, scheduler::Assessment> latest;
+  std::map<std::string, scheduler::AssessmentSummary> latest;
   // Every configured account -> its configured labels. Series of accounts not listed here
   // (removed by a reload) are left out.
   std::map<std::string, std::map<std::string, std::string>> labels;
