@@ -18,6 +18,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace creditwatch::storage {
 namespace {
@@ -662,7 +663,13 @@ std::optional<TimePoint> PostgresStore::last_success(const std::string& account)
   });
 }
 
-std::vector<LatestProbes> PostgresStore::latest_probes(const std::vector<std::string>& accounts) {
+std::vector<LatestProbes> PostgresStore::latest_probes(const std::vector<std::string>& requested) {
+  // Each account once, also when it is named again in a later batch.
+  std::vector<std::string> accounts;
+  std::unordered_set<std::string> seen;
+  for (const auto& name : requested) {
+    if (seen.insert(name).second) accounts.push_back(name);
+  }
   // A batch of names per statement, so no one statement's array or answer grows without bound.
   constexpr std::size_t k_names_per_query = 1000;
   std::vector<LatestProbes> out;

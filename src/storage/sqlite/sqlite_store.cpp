@@ -11,6 +11,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace creditwatch::storage {
 namespace {
@@ -498,7 +499,13 @@ std::optional<TimePoint> SqliteStore::last_success(const std::string& account) {
   return result;
 }
 
-std::vector<LatestProbes> SqliteStore::latest_probes(const std::vector<std::string>& accounts) {
+std::vector<LatestProbes> SqliteStore::latest_probes(const std::vector<std::string>& requested) {
+  // Each account once, also when it is named again in a later batch.
+  std::vector<std::string> accounts;
+  std::unordered_set<std::string> seen;
+  for (const auto& name : requested) {
+    if (seen.insert(name).second) accounts.push_back(name);
+  }
   // Names bound as parameters, a batch per statement (well under SQLite's variable limit);
   // the store's lock is taken per batch, so probe writes wait behind one batch at most.
   constexpr std::size_t k_names_per_query = 500;
