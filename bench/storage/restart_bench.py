@@ -13,6 +13,8 @@ bench/load/run_load.py does) and `creditwatch run` on a config of the same N acc
   round, each account's ledger restored from its snapshot plus the readings after it. The
   schedule spreads a new account's first probe over min(interval, 5 s) (scheduler/schedule.cpp),
   so a round that keeps up ends just after 5 s;
+* CPU seconds of the main thread at the first /healthz 200 and of the whole process at the
+  end of the first round (less moved by other load on the machine than the wall times);
 * VmHWM and VmRSS right then, and again after --settle seconds (steady state: the ledgers
   came back full, five weeks of hours each).
 
@@ -69,6 +71,16 @@ def probed_since(db, since_ms):
         return 0
 
 
+def thread_cpu_seconds(pid, tid):
+    """User + system CPU of one thread so far: unlike wall times, barely moved by other load."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
 def measure(args, n, work):
     db = os.path.join(work, f"cw-{n}.db")
     if args.db:
@@ -95,6 +107,7 @@ def measure(args, n, work):
             t0 = time.monotonic()
             proc = subprocess.Popen([args.binary, "run", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
             healthz = round_done = None
+            main_cpu_at_healthz = cpu_at_round = None
             milestones = {}  # share of the accounts probed -> seconds since exec
             while time.monotonic() - t0 < args.timeout:
                 if proc.poll() is not None:
@@ -102,6 +115,8 @@ def measure(args, n, work):
                 now = time.monotonic() - t0
                 if healthz is None and healthy(http_port):
                     healthz = now
+                    # The main thread's CPU until it served: config, store, seeding, HTTP start.
+                    main_cpu_at_healthz = thread_cpu_seconds(proc.pid, proc.pid)
                 if round_done is None:
                     done = probed_since(db, start_ms)
                     for share in (0.5, 0.9):
@@ -109,6 +124,7 @@ def measure(args, n, work):
                             milestones[share] = time.monotonic() - t0
                     if done >= n:
                         round_done = time.monotonic() - t0
+                        cpu_at_round = run_load.proc_cpu_seconds(proc.pid)
                 if healthz is not None and round_done is not None:
                     break
                 time.sleep(0.02)
@@ -125,6 +141,7 @@ def measure(args, n, work):
         nginx.wait()
     row = {"accounts": n, "healthz_s": healthz, "half_probed_s": milestones.get(0.5),
            "ninety_percent_probed_s": milestones.get(0.9), "first_round_s": round_done,
+           "main_cpu_at_healthz_s": main_cpu_at_healthz, "cpu_at_first_round_s": cpu_at_round,
            "hwm_first_mib": first.get("VmHWM", 0) / 1024, "rss_first_mib": first.get("VmRSS", 0) / 1024,
            "hwm_settled_mib": settled.get("VmHWM", 0) / 1024, "rss_settled_mib": settled.get("VmRSS", 0) / 1024,
            "db_mb": os.path.getsize(db) / 1e6}

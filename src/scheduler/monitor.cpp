@@ -91,7 +91,9 @@ void Monitor::set_runtime(std::shared_ptr<const Runtime> runtime) {
 
 // New accounts start with what the store knows of their last answer, so a restart neither
 // forgets a long silence nor, before the first probe, counts the downtime against them.
-// The store is read before the lock is taken: probes go on meanwhile.
+// The store is read before the lock is taken: probes go on meanwhile. One bulk read for all
+// of them (Store::latest_probes): at start this runs before /healthz is served, and 5,000
+// accounts read one by one took 0.4 s of it.
 void Monitor::seed_contacts(const Runtime& runtime) {
   std::vector<std::string> fresh;
   {
@@ -100,30 +102,31 @@ void Monitor::seed_contacts(const Runtime& runtime) {
       if (m_contacts.count(account.name) == 0) fresh.push_back(account.name);
     }
   }
-  std::vector<std::pair<std::string, std::optional<TimePoint>>> last_answers;
-  for (const auto& name : fresh) {
-    std::optional<TimePoint> last;
-    try {
-      // The latest probe is one indexed row; only an account failing at the time needs the
-      // longer search for its last success.
-      if (auto probe = m_store.latest_probe(name)) {
-        last = probe->outcome == "ok" || probe->outcome == "key_invalid" || probe->outcome == "exhausted"
-                   ? std::optional<TimePoint>(probe->at)
-                   : m_store.last_success(name);
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("account {}: cannot read its last answer; counting its silence from now: {}", name, e.what());
+  if (fresh.empty()) return;
+  std::unordered_map<std::string, TimePoint> last_answers;
+  try {
+    for (auto& known : m_store.latest_probes(fresh)) {
+      if (!known.latest) continue;
+      // The latest probe answered, or else the last success is the last answer.
+      const auto& outcome = known.latest->outcome;
+      const bool answer = outcome == "ok" || outcome == "key_invalid" || outcome == "exhausted";
+      const std::optional<TimePoint> last = answer ? std::optional<TimePoint>(known.latest->at) : known.last_success;
+      if (last) last_answers.emplace(std::move(known.account), *last);
     }
-    last_answers.emplace_back(name, last);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot read the last answers of {} accounts; counting their silence from now: {}", fresh.size(),
+                  e.what());
   }
   const TimePoint wall_now = m_clock.now();
   const SteadyPoint steady_now = m_clock.monotonic();
   std::lock_guard lock(m_mutex);
-  for (const auto& [name, last] : last_answers) {
+  for (const auto& name : fresh) {
     auto [contact, added] = m_contacts.try_emplace(name);
     if (!added) continue;
     contact->second.watched_since = steady_now;
-    if (last) contact->second.answered = steady_from_wall(*last, wall_now, steady_now);
+    if (auto last = last_answers.find(name); last != last_answers.end()) {
+      contact->second.answered = steady_from_wall(last->second, wall_now, steady_now);
+    }
   }
 }
 

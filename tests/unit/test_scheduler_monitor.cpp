@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -155,7 +156,10 @@ struct Watch {
   std::shared_ptr<ScriptedProvider> provider = std::make_shared<ScriptedProvider>();
   scheduler::Monitor monitor{store, clock, outbox};
 
-  explicit Watch(ScriptedProvider::Answer first = ScriptedProvider::Answer::balance) {
+  // `history`: what the store holds before the monitor starts, as a restart finds it.
+  explicit Watch(ScriptedProvider::Answer first = ScriptedProvider::Answer::balance,
+                 const std::function<void(storage::Store&, TimePoint now)>& history = {}) {
+    if (history) history(store, clock.now());
     provider->answer(first);
     auto runtime = std::make_shared<scheduler::Runtime>();
     config::AccountConfig account;
@@ -280,6 +284,37 @@ TEST_SUITE("scheduler.monitor.time") {
     w.next_interval();
     REQUIRE(eventually([&] { return !w.stale_firing(); }));
     CHECK(w.stale_events() == std::vector<std::string>{"firing", "resolved"});
+  }
+
+  TEST_CASE("a restart counts an account's silence from the last answer the store holds") {
+    // Answered 150 s before the restart, then failed: its first probe fails too, and one
+    // interval later it has been silent 215 s, past three intervals.
+    Watch w(ScriptedProvider::Answer::timeout, [](storage::Store& store, TimePoint now) {
+      store.add_samples({storage::SampleRow{"acct", now - 150s, "USD", *Decimal::parse("100.00"), std::nullopt, ""}},
+                        storage::ProbeRow{"acct", now - 150s, "ok", 200, 0.25, ""});
+      store.add_probe(storage::ProbeRow{"acct", now - 60s, "timeout", 0, 15.0, "timed out after 15s"});
+    });
+    w.settle();
+    CHECK_FALSE(w.stale_firing());
+    w.next_interval();
+    REQUIRE(eventually([&] { return w.stale_firing(); }));
+    CHECK(w.stale_events() == std::vector<std::string>{"firing"});
+  }
+
+  TEST_CASE("a restart counts a refused key as the account's last answer") {
+    // Succeeded 10 minutes before the restart, its key refused 100 s before: silent from the
+    // refusal (an answer), so stale only two intervals after the restart, not at once.
+    Watch w(ScriptedProvider::Answer::timeout, [](storage::Store& store, TimePoint now) {
+      store.add_samples({storage::SampleRow{"acct", now - 10min, "USD", *Decimal::parse("100.00"), std::nullopt, ""}},
+                        storage::ProbeRow{"acct", now - 10min, "ok", 200, 0.25, ""});
+      store.add_probe(storage::ProbeRow{"acct", now - 100s, "key_invalid", 401, 0.5, "invalid api key"});
+    });
+    w.settle();
+    w.next_interval();
+    CHECK_FALSE(w.stale_firing());
+    w.next_interval();
+    REQUIRE(eventually([&] { return w.stale_firing(); }));
+    CHECK(w.stale_events() == std::vector<std::string>{"firing"});
   }
 
   TEST_CASE("an account that never succeeded goes stale") {

@@ -195,6 +195,71 @@ TEST_SUITE("storage_conformance") {
     CHECK_FALSE(store->last_success("c").has_value());
   }
 
+  TEST_CASE_TEMPLATE("store conformance: latest_probes reads latest_probe and last_success of many accounts at once",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->latest_probes({}).empty());
+    CHECK(store->latest_probes({"a", "b"}).empty());
+    // "ok": succeeded last. "failing": succeeded, then failed twice. "never": only failed.
+    // "tie": a failure and a success at the same instant. "revoked": its key refused last.
+    // "ledger-only": known to the store (a saved ledger) but never probed. "unasked": not asked for.
+    store->add_samples({sample_row("ok", k_t0, "10")}, ok_probe_row("ok", k_t0));
+    store->add_probe(ok_probe_row("ok", k_t0 + 20min));
+    store->add_samples({sample_row("failing", k_t0, "10")}, ok_probe_row("failing", k_t0));
+    store->add_probe(failed_probe_row("failing", k_t0 + 5min));
+    store->add_probe(failed_probe_row("failing", k_t0 + 10min));
+    store->add_probe(failed_probe_row("never", k_t0 + 1min));
+    store->add_probe(failed_probe_row("tie", k_t0 + 3min));
+    store->add_probe(ok_probe_row("tie", k_t0 + 3min));
+    store->add_probe(ok_probe_row("revoked", k_t0));
+    store->add_probe(creditwatch::storage::ProbeRow{"revoked", k_t0 + 7min, "key_invalid", 401, 0.5, "bad key"});
+    store->save_ledger("ledger-only", "USD", {k_t0, "L"});
+    store->add_probe(ok_probe_row("unasked", k_t0));
+
+    // More names than one statement takes (SQLite 500, PostgreSQL 1,000), one of them twice.
+    std::vector<std::string> asked{"ok", "failing", "never", "tie", "revoked", "ledger-only", "unknown", "ok"};
+    for (int i = 0; i < 1200; ++i) asked.push_back("absent-" + std::to_string(i));
+    asked.push_back("tie");
+    const auto found = store->latest_probes(asked);
+    std::map<std::string, creditwatch::storage::LatestProbes> by_account;
+    for (const auto& row : found) CHECK(by_account.emplace(row.account, row).second);  // each once
+    CHECK(by_account.size() == 6);
+    CHECK(by_account.count("unknown") == 0);
+    CHECK(by_account.count("unasked") == 0);
+    for (const auto& [account, row] : by_account) {
+      INFO(account);
+      // Exactly what the one-account reads give.
+      const auto single = store->latest_probe(account);
+      REQUIRE(row.latest.has_value() == single.has_value());
+      if (single) {
+        CHECK(row.latest->account == single->account);
+        CHECK(row.latest->at == single->at);
+        CHECK(row.latest->outcome == single->outcome);
+        CHECK(row.latest->http_status == single->http_status);
+        CHECK(row.latest->latency_seconds == single->latency_seconds);
+        CHECK(row.latest->message == single->message);
+      }
+      CHECK(row.last_success == store->last_success(account));
+    }
+    // And what they are.
+    CHECK(by_account["ok"].latest->at == k_t0 + 20min);
+    CHECK(by_account["ok"].latest->outcome == "ok");
+    CHECK(by_account["failing"].latest->outcome == "timeout");
+    CHECK(by_account["failing"].latest->at == k_t0 + 10min);
+    CHECK(by_account["failing"].latest->message == "timed out after 15s");
+    CHECK(by_account["failing"].last_success == k_t0);
+    CHECK(by_account["never"].latest->outcome == "timeout");
+    CHECK_FALSE(by_account["never"].last_success.has_value());
+    CHECK(by_account["tie"].latest->outcome == "ok");
+    CHECK(by_account["revoked"].latest->outcome == "key_invalid");
+    CHECK(by_account["revoked"].latest->http_status == 401);
+    CHECK(by_account["revoked"].last_success == k_t0);
+    CHECK_FALSE(by_account["ledger-only"].latest.has_value());
+    CHECK_FALSE(by_account["ledger-only"].last_success.has_value());
+  }
+
   TEST_CASE_TEMPLATE("store conformance: alerts are upserted by account and rule", Backend, SqliteBackend,
                      PostgresBackend) {
     Backend backend;

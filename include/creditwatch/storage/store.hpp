@@ -81,6 +81,14 @@ struct ProbeRow {
   std::string message;
 };
 
+// One account's latest probe and latest success, as latest_probe() and last_success() read
+// them (Store::latest_probes).
+struct LatestProbes {
+  std::string account;
+  std::optional<ProbeRow> latest;
+  std::optional<TimePoint> last_success;
+};
+
 // Persisted alert state, keyed by (account, rule).
 struct AlertRow {
   std::string account;
@@ -174,6 +182,10 @@ public:
   virtual std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") = 0;
   virtual std::optional<ProbeRow> latest_probe(const std::string& account) = 0;
   virtual std::optional<TimePoint> last_success(const std::string& account) = 0;
+  // latest_probe() and last_success() of many accounts in a few queries (a restart reads them
+  // for every account before it serves /healthz), in no particular order, each account once;
+  // accounts the store has never seen are left out.
+  virtual std::vector<LatestProbes> latest_probes(const std::vector<std::string>& accounts) = 0;
   virtual ProbeCounts probe_counts(const std::string& account) = 0;
   // The hourly rollups of one account and currency whose hour starts in [from, to), oldest first.
   virtual std::vector<RollupRow> rollups(const std::string& account, const std::string& currency, TimePoint from,

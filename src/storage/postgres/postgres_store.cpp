@@ -14,9 +14,11 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace creditwatch::storage {
 namespace {
@@ -659,6 +661,48 @@ std::optional<TimePoint> PostgresStore::last_success(const std::string& account)
     if (r.rows() == 0) return std::nullopt;
     return from_unix_ms(r.int64(0, 0));
   });
+}
+
+std::vector<LatestProbes> PostgresStore::latest_probes(const std::vector<std::string>& requested) {
+  // Each account once, also when it is named again in a later batch.
+  std::vector<std::string> accounts;
+  std::unordered_set<std::string> seen;
+  for (const auto& name : requested) {
+    if (seen.insert(name).second) accounts.push_back(name);
+  }
+  // A batch of names per statement, so no one statement's array or answer grows without bound.
+  constexpr std::size_t k_names_per_query = 1000;
+  std::vector<LatestProbes> out;
+  for (std::size_t first = 0; first < accounts.size(); first += k_names_per_query) {
+    const auto end = std::min(accounts.size(), first + k_names_per_query);
+    const std::vector<std::string> names(accounts.begin() + static_cast<std::ptrdiff_t>(first),
+                                         accounts.begin() + static_cast<std::ptrdiff_t>(end));
+    auto batch = with_connection([&](Connection& c) {
+      std::vector<LatestProbes> found;
+      const auto r = c.run(
+          "SELECT a.name, a.last_ok_ms, a.last_ok_latency, f.ts_ms, f.outcome, f.http_status, f.latency_seconds, "
+          "f.message FROM accounts a LEFT JOIN LATERAL (SELECT ts_ms, outcome, http_status, latency_seconds, message "
+          "FROM failures WHERE account_id = a.id ORDER BY ts_ms DESC, id DESC LIMIT 1) f ON true "
+          "WHERE a.name = ANY($1::text[])",
+          {text_array(names)});
+      for (int i = 0; i < r.rows(); ++i) {
+        LatestProbes row{r.text(i, 0), std::nullopt, std::nullopt};
+        const auto last_ok = r.int64(i, 1);
+        if (last_ok != 0) row.last_success = from_unix_ms(last_ok);
+        // As latest_probe(): a success at the same instant as a failure is the later one.
+        if (!r.is_null(i, 3) && r.int64(i, 3) > last_ok) {
+          row.latest = ProbeRow{row.account, from_unix_ms(r.int64(i, 3)), r.text(i, 4),
+                                static_cast<long>(r.int64(i, 5)), r.real(i, 6), r.text(i, 7)};
+        } else if (last_ok != 0) {
+          row.latest = ProbeRow{row.account, from_unix_ms(last_ok), k_ok_outcome, k_ok_status, r.real(i, 2), ""};
+        }
+        found.push_back(std::move(row));
+      }
+      return found;
+    });
+    std::move(batch.begin(), batch.end(), std::back_inserter(out));
+  }
+  return out;
 }
 
 ProbeCounts PostgresStore::probe_counts(const std::string& account) {

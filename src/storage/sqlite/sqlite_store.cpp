@@ -11,6 +11,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace creditwatch::storage {
 namespace {
@@ -496,6 +497,46 @@ std::optional<TimePoint> SqliteStore::last_success(const std::string& account) {
   if (s.step()) result = from_unix_ms(s.int64(0));
   s.reset();
   return result;
+}
+
+std::vector<LatestProbes> SqliteStore::latest_probes(const std::vector<std::string>& requested) {
+  // Each account once, also when it is named again in a later batch.
+  std::vector<std::string> accounts;
+  std::unordered_set<std::string> seen;
+  for (const auto& name : requested) {
+    if (seen.insert(name).second) accounts.push_back(name);
+  }
+  // Names bound as parameters, a batch per statement (well under SQLite's variable limit);
+  // the store's lock is taken per batch, so probe writes wait behind one batch at most.
+  constexpr std::size_t k_names_per_query = 500;
+  std::vector<LatestProbes> out;
+  for (std::size_t first = 0; first < accounts.size(); first += k_names_per_query) {
+    const std::size_t end = std::min(accounts.size(), first + k_names_per_query);
+    std::string sql =
+        "SELECT a.name, a.last_ok_ms, a.last_ok_latency, f.ts_ms, f.outcome, f.http_status, f.latency_seconds, "
+        "f.message FROM accounts a LEFT JOIN failures f ON f.id = (SELECT id FROM failures WHERE account_id = a.id "
+        "ORDER BY ts_ms DESC, id DESC LIMIT 1) WHERE a.name IN (";
+    for (std::size_t i = first; i < end; ++i) sql += i == first ? "?" : ",?";
+    sql += ")";
+    std::lock_guard lock(m_mutex);
+    auto s = m_db.prepare(sql);
+    for (std::size_t i = first; i < end; ++i) s.bind(static_cast<int>(i - first + 1), accounts[i]);
+    while (s.step()) {
+      LatestProbes row{s.text(0), std::nullopt, std::nullopt};
+      const std::int64_t last_ok = s.int64(1);
+      if (last_ok > 0) row.last_success = from_unix_ms(last_ok);
+      if (!s.is_null(3)) {
+        row.latest = ProbeRow{row.account, from_unix_ms(s.int64(3)), s.text(4), static_cast<long>(s.int64(5)),
+                              s.real(6), s.text(7)};
+      }
+      // As latest_probe(): a success at the same instant as a failure is the later one.
+      if (row.last_success && (!row.latest || *row.last_success >= row.latest->at)) {
+        row.latest = ProbeRow{row.account, *row.last_success, "ok", 200, s.real(2), ""};
+      }
+      out.push_back(std::move(row));
+    }
+  }
+  return out;
 }
 
 ProbeCounts SqliteStore::probe_counts(const std::string& account) {

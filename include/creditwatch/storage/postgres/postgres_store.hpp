@@ -42,6 +42,7 @@ public:
   std::optional<SampleRow> latest_sample(const std::string& account, const std::string& currency = "") override;
   std::optional<ProbeRow> latest_probe(const std::string& account) override;
   std::optional<TimePoint> last_success(const std::string& account) override;
+  std::vector<LatestProbes> latest_probes(const std::vector<std::string>& accounts) override;
   ProbeCounts probe_counts(const std::string& account) override;
   std::vector<RollupRow> rollups(const std::string& account, const std::string& currency, TimePoint from,
                                  TimePoint to) override;
