@@ -8,7 +8,7 @@
 
 namespace creditwatch::server {
 
-SessionTable::SessionTable(const Clock& clock, Limits limits) : m_clock(clock), m_limits(limits) {}
+SessionTable::SessionTable(const Clock& clock, SessionLimits limits) : m_clock(clock), m_limits(limits) {}
 
 std::string SessionTable::open() {
   std::array<unsigned char, 32> random{};

@@ -101,8 +101,8 @@ std::string seconds_text(Duration wait) {
 
 }  // namespace
 
-SignIn::SignIn(std::string token, const Clock& clock, Limits limits)
-    : m_token(std::move(token)), m_sessions(clock, limits.sessions), m_failures(clock, limits.failures) {}
+SignIn::SignIn(std::string token, const Clock& clock, SessionLimits sessions, FailedSignInLimits failures)
+    : m_token(std::move(token)), m_sessions(clock, sessions), m_failures(clock, failures) {}
 
 void SignIn::set_token(std::string token) {
   std::lock_guard lock(m_token_mutex);

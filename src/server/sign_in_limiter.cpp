@@ -8,7 +8,7 @@
 
 namespace creditwatch::server {
 
-SignInLimiter::SignInLimiter(const Clock& clock, Limits limits) : m_clock(clock), m_limits(limits) {}
+SignInLimiter::SignInLimiter(const Clock& clock, FailedSignInLimits limits) : m_clock(clock), m_limits(limits) {}
 
 Duration SignInLimiter::wait(const std::string& client) {
   const auto now = m_clock.monotonic();

@@ -12,6 +12,14 @@
 
 namespace creditwatch::server {
 
+// How long sessions last and how many are kept.
+struct SessionLimits {
+  Duration lifetime = std::chrono::hours(12);
+  // Past this, opening a session ends the one closest to its end: sign-ins cannot grow
+  // memory without bound.
+  std::size_t max_sessions = 10'000;
+};
+
 // The browsers signed in with the HTTP token. A session is named by 256 random bits from
 // OpenSSL's CSPRNG, given out once (for the cookie) and kept here only as its SHA-256, so
 // neither a look at memory nor the timing of a lookup tells a live id. Each session ends
@@ -19,14 +27,7 @@ namespace creditwatch::server {
 // nor extends it), when closed, or when every session is closed (the token changed).
 class SessionTable {
 public:
-  struct Limits {
-    Duration lifetime = std::chrono::hours(12);
-    // Past this, opening a session ends the one closest to its end: sign-ins cannot grow
-    // memory without bound.
-    std::size_t max_sessions = 10'000;
-  };
-
-  explicit SessionTable(const Clock& clock, Limits limits = {});
+  explicit SessionTable(const Clock& clock, SessionLimits limits = {});
 
   // Opens a session; returns its id (64 lower-case hex characters). Throws when the random
   // source fails.
@@ -47,7 +48,7 @@ private:
   void drop_ended(SteadyPoint now);
 
   const Clock& m_clock;
-  Limits m_limits;
+  SessionLimits m_limits;
   mutable std::mutex m_mutex;
   std::map<Digest, SteadyPoint> m_ends;  // SHA-256 of the id -> when the session ends
 };

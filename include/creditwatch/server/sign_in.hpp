@@ -21,12 +21,7 @@ inline constexpr const char* k_session_cookie = "creditwatch_session";
 // everything is open, as before. Thread-safe.
 class SignIn {
 public:
-  struct Limits {
-    SessionTable::Limits sessions;
-    SignInLimiter::Limits failures;
-  };
-
-  SignIn(std::string token, const Clock& clock, Limits limits = {});
+  SignIn(std::string token, const Clock& clock, SessionLimits sessions = {}, FailedSignInLimits failures = {});
 
   // The token from now on (empty: no auth). A different token ends every session: a browser
   // signed in with the old one must sign in again.
