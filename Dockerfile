@@ -27,6 +27,7 @@ COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY include/ include/
 COPY src/ src/
+COPY web/ web/
 COPY config/ config/
 COPY systemd/ systemd/
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCREDITWATCH_TESTS=OFF \

@@ -2,7 +2,7 @@
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
-#include "creditwatch/server/status_page.hpp"
+#include "creditwatch/server/web_assets.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +22,28 @@ bool same_secret(const std::string& a, const std::string& b) {
 HttpResponse unauthorized() {
   auto response = HttpResponse::text(401, "unauthorized\n");
   response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+// The UI's scripts and styles come from this origin only (web/, embedded); the page talks to
+// the API on the same origin.
+constexpr const char* k_page_policy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
+
+constexpr std::string_view k_assets_prefix = "/assets/";
+
+// An embedded file of web/ as an answer, or 404. Pages are never stored (they show live
+// figures); scripts and styles are revalidated, so an upgraded binary serves its own at once.
+HttpResponse asset_response(std::string_view path) {
+  const auto asset = web_asset(path);
+  if (!asset) return HttpResponse::text(404, "not found\n");
+  HttpResponse response;
+  response.content_type = std::string(asset->content_type);
+  response.body = std::string(asset->body);
+  const bool page = path.ends_with(".html");
+  response.headers.emplace_back("Cache-Control", page ? "no-store" : "no-cache");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (page) response.headers.emplace_back("Content-Security-Policy", k_page_policy);
   return response;
 }
 
@@ -92,6 +114,7 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (request.path == "/api/v1/summary") route = Route::summary;
   if (request.path == "/api/v1/cluster") route = Route::cluster;
   if (request.path == "/") route = Route::page;
+  if (request.path.starts_with(k_assets_prefix)) route = Route::asset;
   if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "samples") {
     route = Route::samples;
   }
@@ -134,15 +157,10 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         return series(request);
       case Route::cluster:
         return HttpResponse::json(200, m_endpoints.cluster ? m_endpoints.cluster() : nlohmann::json::object());
-      case Route::page: {
-        auto response = HttpResponse::text(200, status_page_html());
-        response.content_type = "text/html; charset=utf-8";
-        response.headers.emplace_back("Cache-Control", "no-store");
-        response.headers.emplace_back(
-            "Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
-        return response;
-      }
+      case Route::page:
+        return asset_response("index.html");
+      case Route::asset:
+        return asset_response(std::string_view(request.path).substr(k_assets_prefix.size()));
     }
   } catch (const std::exception& e) {
     spdlog::error("http: {} failed: {}", request.path, e.what());

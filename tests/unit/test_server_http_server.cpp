@@ -173,6 +173,17 @@ TEST_SUITE("server_http_server") {
     auto page = fetch(port, get("/", "Connection: close\r\n"));
     CHECK(page.find("Content-Type: text/html; charset=utf-8") != std::string::npos);
     CHECK(page.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
+    // The page's files, embedded from web/ at build time; nothing else under /assets/.
+    auto script = fetch(port, get("/assets/status.js", "Connection: close\r\n"));
+    CHECK(status_of(script) == 200);
+    CHECK(script.find("Content-Type: text/javascript; charset=utf-8") != std::string::npos);
+    CHECK(script.find("Cache-Control: no-cache") != std::string::npos);
+    CHECK(script.find("\"use strict\";") != std::string::npos);
+    CHECK(status_of(fetch(port, get("/assets/status.css", "Connection: close\r\n"))) == 200);
+    for (const char* missing : {"/assets/", "/assets/nothing.js", "/assets/../CMakeLists.txt", "/assets//status.js"}) {
+      CAPTURE(missing);
+      CHECK(status_of(fetch(port, get(missing, "Connection: close\r\n"))) == 404);
+    }
   }
 
   TEST_CASE("samples: decoded account, since, limit defaulted, clamped and checked") {

@@ -80,7 +80,7 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page };
+  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page, asset };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);

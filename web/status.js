@@ -1,53 +1,3 @@
-#include "creditwatch/server/status_page.hpp"
-
-namespace creditwatch::server {
-
-const std::string& status_page_html() {
-  static const std::string page = R"html(<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>creditwatch</title>
-<link rel="icon" href="data:,">
-<style>
-  :root { --ok:#1a7f37; --warning:#bf8700; --critical:#cf222e; --unknown:#8250df; --fg:#1f2328; --muted:#656d76; --bg:#f6f8fa; }
-  * { box-sizing: border-box; }
-  body { margin:0; font:15px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color:var(--fg); background:var(--bg); }
-  header { padding:16px 20px; display:flex; justify-content:space-between; align-items:baseline; flex-wrap:wrap; gap:8px; }
-  h1 { font-size:20px; margin:0; }
-  #updated { color:var(--muted); font-size:13px; }
-  main { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(340px, 100%), 1fr)); gap:16px; padding:0 20px 20px; }
-  .card { background:#fff; border:1px solid #d0d7de; border-radius:8px; padding:14px 16px; border-top:4px solid var(--muted); }
-  .card.OK { border-top-color:var(--ok); } .card.WARNING { border-top-color:var(--warning); }
-  .card.CRITICAL { border-top-color:var(--critical); } .card.UNKNOWN { border-top-color:var(--unknown); }
-  .title { display:flex; justify-content:space-between; align-items:center; gap:8px; }
-  .title h2 { font-size:17px; margin:0; word-break:break-all; }
-  .badge { font-size:12px; font-weight:600; padding:2px 8px; border-radius:10px; color:#fff; background:var(--muted); }
-  .badge.OK { background:var(--ok); } .badge.WARNING { background:var(--warning); }
-  .badge.CRITICAL { background:var(--critical); } .badge.UNKNOWN { background:var(--unknown); }
-  .provider { color:var(--muted); font-size:13px; }
-  .balance { font-size:26px; font-weight:600; margin:6px 0; }
-  dl { display:grid; grid-template-columns:auto 1fr; gap:2px 12px; margin:8px 0; font-size:14px; }
-  dt { color:var(--muted); } dd { margin:0; text-align:right; white-space:nowrap; }
-  .alerts { margin:6px 0 0; padding:0; list-style:none; font-size:13px; }
-  .alerts li { padding:3px 6px; border-radius:4px; margin-top:3px; background:#fff8c5; }
-  .alerts li.critical { background:#ffebe9; }
-  .error { color:var(--critical); font-size:13px; margin-top:6px; }
-  svg.chart { width:100%; height:auto; display:block; margin-top:8px; overflow:visible; }
-  .chart text { font-size:9px; fill:var(--muted); }
-  .chart .axis { stroke:#d0d7de; stroke-width:1; }
-  .chart .now { stroke:#8c959f; stroke-width:1; stroke-dasharray:2 3; }
-  .chart .history { stroke:#0969da; stroke-width:2; stroke-linejoin:round; }
-  .chart .projection { stroke:#cf222e; stroke-width:2; stroke-dasharray:5 4; }
-  .chart .latest { fill:#0969da; }
-  .empty { color:var(--muted); padding:40px 20px; }
-</style>
-</head>
-<body>
-<header><h1>creditwatch</h1><span id="updated">loading…</span></header>
-<main id="cards"></main>
-<script>
 "use strict";
 const fmt = (v, d) => (v === null || v === undefined) ? "–" : Number(v).toLocaleString(undefined, {minimumFractionDigits: d, maximumFractionDigits: d});
 function runwayText(days) {
@@ -180,11 +130,3 @@ function refresh() {
 }
 refresh();
 setInterval(refresh, 30000);
-</script>
-</body>
-</html>
-)html";
-  return page;
-}
-
-}  // namespace creditwatch::server
