@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 #include <utility>
+#include <vector>
 
 using namespace creditwatch;
 using namespace creditwatch::server;
@@ -32,7 +33,7 @@ Endpoints open_endpoints() {
   return endpoints;
 }
 
-std::string exchange(int port, const std::string& request) {
+std::string round_trip(int port, const std::string& request) {
   RawClient client(port);
   REQUIRE(client.connected());
   client.send(request);
@@ -40,13 +41,13 @@ std::string exchange(int port, const std::string& request) {
 }
 
 std::string get(int port, const std::string& path, const std::string& cookie = "") {
-  return exchange(port, "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") +
+  return round_trip(port, "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") +
                             "Connection: close\r\n\r\n");
 }
 
 std::string post_token(int port, const std::string& token) {
   const auto body = "token=" + token;
-  return exchange(port, "POST /sign-in HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+  return round_trip(port, "POST /sign-in HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                         "Content-Length: " +
                             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
 }
@@ -175,7 +176,7 @@ TEST_SUITE("server_sign_in") {
   TEST_CASE("local_target keeps paths on the site and turns anything else into /") {
     CHECK(local_target("/accounts/x?y=1") == "/accounts/x?y=1");
     CHECK(local_target("/") == "/");
-    for (const std::string away : {"", "accounts", "//evil.example/", "/\\evil.example", "https://evil.example/",
+    for (const auto& away : std::vector<std::string>{"", "accounts", "//evil.example/", "/\\evil.example", "https://evil.example/",
                                    "/x\r\nSet-Cookie: a=b", std::string("/x\0y", 4)}) {
       CAPTURE(away);
       CHECK(local_target(away) == "/");
