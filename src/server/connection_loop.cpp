@@ -273,6 +273,7 @@ void ConnectionLoop::process_input(std::uint64_t id) {
     return;
   }
   auto request = connection->parser.take();
+  request.client = connection->client;
   connection->input.erase(0, step.consumed);
   connection->head_only = request.method == "HEAD";
   connection->keep_alive = request.keep_alive();

@@ -2,6 +2,7 @@
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/time_format.hpp"
+#include "creditwatch/server/sign_in_page.hpp"
 #include "creditwatch/server/web_assets.hpp"
 
 #include <spdlog/spdlog.h>
@@ -10,20 +11,6 @@
 
 namespace creditwatch::server {
 namespace {
-
-// Constant-time comparison so the token cannot be guessed byte by byte from timings.
-bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-HttpResponse unauthorized() {
-  auto response = HttpResponse::text(401, "unauthorized\n");
-  response.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return response;
-}
 
 // The UI's scripts and styles come from this origin only (web/, embedded); the page talks to
 // the API on the same origin.
@@ -60,10 +47,18 @@ std::optional<std::size_t> parse_limit(const std::string& text) {
   return std::min<std::size_t>(limit, k_max_samples_limit);
 }
 
+// The clock of a server not given one.
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 }  // namespace
 
-HttpServer::HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits)
-    : m_endpoints(std::move(endpoints)), m_auth_token(std::move(auth_token)), m_limits(limits) {}
+HttpServer::HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits, const Clock* clock)
+    : m_endpoints(std::move(endpoints)),
+      m_sign_in(std::move(auth_token), clock ? *clock : system_clock()),
+      m_limits(limits) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -85,27 +80,19 @@ int HttpServer::rebind(const std::string& listen) {
   return port;
 }
 
-void HttpServer::set_auth_token(std::string auth_token) {
-  std::lock_guard lock(m_token_mutex);
-  m_auth_token = std::move(auth_token);
-}
+void HttpServer::set_auth_token(std::string auth_token) { m_sign_in.set_token(std::move(auth_token)); }
 
 void HttpServer::stop() {
   if (m_loop) m_loop->stop();
   if (m_workers) m_workers->stop();
 }
 
-bool HttpServer::authorized(const std::optional<std::string>& header) const {
-  std::lock_guard lock(m_token_mutex);
-  if (m_auth_token.empty()) return true;
-  const std::string prefix = "Bearer ";
-  return header && header->rfind(prefix, 0) == 0 && same_secret(header->substr(prefix.size()), m_auth_token);
-}
-
-// On the loop thread: answers what needs no handler at once (401, 404, 405, a full queue)
-// and queues the rest.
+// On the loop thread: answers what needs no handler at once (sign-in, 401 or the way to the
+// form, 404, 405, a full queue) and queues the rest.
 std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpRequest request) {
-  if (request.path != "/healthz" && !authorized(request.header("authorization"))) return unauthorized();
+  if (auto answer = m_sign_in.handle(request)) return answer;
+  const bool open = request.path == "/healthz" || is_sign_in_asset(request.path);
+  if (!open && !m_sign_in.allowed(request)) return m_sign_in.refusal(request);
   const auto& s = request.segments;
   std::optional<Route> route;
   if (request.path == "/healthz") route = Route::healthz;

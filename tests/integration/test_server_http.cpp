@@ -370,8 +370,10 @@ TEST_SUITE("server_http") {
     CHECK(health->status == 200);
     CHECK(health->body == "ok\n");
 
+    // The page is guarded too, but a browser is sent to the sign-in form instead of a 401
+    // (test_server_sign_in.cpp).
     const std::vector<std::string> guarded = {"/metrics", "/api/v1/accounts", "/api/v1/accounts/ds-prod/samples",
-                                              "/api/v1/accounts/no-such-account/samples", "/"};
+                                              "/api/v1/accounts/no-such-account/samples"};
     for (const auto& path : guarded) {
       CAPTURE(path);
       for (const auto& authorization :
@@ -392,6 +394,13 @@ TEST_SUITE("server_http") {
       CHECK(res->body.find(k_token) == std::string::npos);
       check_no_key(path, res->body);
     }
+    auto page = daemon.get("/", "", "Bearer wrong-token");
+    REQUIRE(page);
+    CHECK(page->status == 303);
+    CHECK(page->get_header_value("Location") == "/sign-in");
+    auto signed_page = daemon.get("/", k_token);
+    REQUIRE(signed_page);
+    CHECK(signed_page->status == 200);
     // With the token the body is the real thing.
     auto metrics = daemon.get("/metrics", k_token);
     REQUIRE(metrics);

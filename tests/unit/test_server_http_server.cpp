@@ -145,7 +145,8 @@ TEST_SUITE("server_http_server") {
     auto denied = fetch(port, get("/metrics", "Connection: close\r\n"));
     CHECK(status_of(denied) == 401);
     CHECK(denied.find("WWW-Authenticate: Bearer\r\n") != std::string::npos);
-    CHECK(status_of(fetch(port, get("/nowhere", "Connection: close\r\n"))) == 401);  // auth comes first
+    CHECK(status_of(fetch(port, get("/nowhere", "Connection: close\r\n"))) == 303);  // to the sign-in form first
+    CHECK(status_of(fetch(port, get("/api/v2/nothing", "Connection: close\r\n"))) == 401);  // auth comes first
     auto metrics = fetch(port, get("/metrics", "Authorization: Bearer old-token\r\nConnection: close\r\n"));
     CHECK(status_of(metrics) == 200);
     CHECK(metrics.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);

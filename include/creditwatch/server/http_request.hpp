@@ -20,6 +20,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;     // lower-case name, trimmed value
   std::string body;
   int minor_version = 1;  // HTTP/1.minor
+  std::string client;     // the peer's address without the port, set by the connection loop
 
   // The first header called `name` (lower case), if any.
   std::optional<std::string> header(std::string_view name) const;

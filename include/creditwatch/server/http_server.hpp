@@ -5,6 +5,7 @@
 #include "creditwatch/server/connection_loop.hpp"
 #include "creditwatch/server/listen_socket.hpp"
 #include "creditwatch/server/request_workers.hpp"
+#include "creditwatch/server/sign_in.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -62,12 +63,14 @@ struct Endpoints {
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
 // /api/v1/accounts/NAME, /api/v1/accounts/NAME/samples, /api/v1/accounts/NAME/series,
 // /api/v1/cluster, and the status UI (web/, embedded): the fleet view at /, the account page
-// at /accounts/NAME, their files under /assets/. With a token, everything but /healthz needs
-// `Authorization: Bearer TOKEN`. Sockets belong to one ConnectionLoop thread; handlers run
+// at /accounts/NAME, their files under /assets/. With a token, everything but /healthz, the sign-in form and
+// its stylesheet needs `Authorization: Bearer TOKEN` or a session cookie from the form (SignIn). Sockets belong to one ConnectionLoop thread; handlers run
 // on RequestWorkers, /healthz and /metrics in a lane of their own.
 class HttpServer {
 public:
-  HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits = {});
+  // `clock` times sign-in sessions and failed sign-ins (nullptr: the system clock); it must
+  // outlive the server.
+  HttpServer(Endpoints endpoints, std::string auth_token, ServerLimits limits = {}, const Clock* clock = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -79,7 +82,8 @@ public:
   // are served to their end). Returns the bound port; throws, still serving the old
   // address, when `listen` cannot be bound.
   int rebind(const std::string& listen);
-  // The token from now on (empty: no auth). Thread-safe; requests already read keep the old.
+  // The token from now on (empty: no auth); a different token ends every sign-in session.
+  // Thread-safe; requests already read keep the old.
   void set_auth_token(std::string auth_token);
   void stop();
 
@@ -91,11 +95,9 @@ private:
   HttpResponse accounts(const HttpRequest& request);
   HttpResponse samples(const HttpRequest& request);
   HttpResponse series(const HttpRequest& request);
-  bool authorized(const std::optional<std::string>& header) const;
 
   Endpoints m_endpoints;
-  mutable std::mutex m_token_mutex;
-  std::string m_auth_token;
+  SignIn m_sign_in;
   ServerLimits m_limits;
   // The loop outlives the workers: a handler finishing late still hands its answer over.
   std::unique_ptr<ConnectionLoop> m_loop;
