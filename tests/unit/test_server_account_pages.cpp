@@ -283,8 +283,7 @@ TEST_SUITE("server_account_pages") {
         f.runway_p10_days = (i * 5) % 13 / 2.0;
         f.exhausted_at = now + std::chrono::hours((i * 11) % 17);
       }
-      for (int k = 0; k < i % 3; ++k) e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, true, creditwatch::alerts::Severity::critical, ""});
-      e.assessment->findings.push_back({creditwatch::alerts::Rule::runway, false, creditwatch::alerts::Severity::info, ""});
+      for (int k = 0; k < i % 3; ++k) e.assessment->firing.push_back({creditwatch::alerts::Rule::runway, true, creditwatch::alerts::Severity::critical, ""});
       e.assessment->provider = i % 4 == 0 ? "deepseek" : (i % 4 == 1 ? "openrouter" : "simulated");
     }
     const auto listed = fleet.listed();
@@ -293,7 +292,7 @@ TEST_SUITE("server_account_pages") {
       if (sort == "burn") return a.forecast->burn_per_day;
       if (sort == "runway_p10") return a.forecast->runway_p10_days;
       if (sort == "exhausts" && a.forecast->exhausted_at) return double(creditwatch::to_unix_ms(*a.forecast->exhausted_at));
-      if (sort == "alerts") return double(std::count_if(a.findings.begin(), a.findings.end(), [](auto& f) { return f.firing; }));
+      if (sort == "alerts") return double(a.firing.size());
       return std::nullopt;
     };
     for (const std::string sort : {"burn", "runway_p10", "exhausts", "alerts", "provider"}) {
