@@ -97,6 +97,17 @@ TEST_SUITE("server_sign_in") {
     CHECK(header_of(page, "Location") == "/sign-in");
   }
 
+  TEST_CASE("a page asked for without a session is remembered percent-encoded in the way to the form") {
+    FakeClock clock;
+    HttpServer server(open_endpoints(), "tok-unit", {}, &clock);
+    const int port = server.start("127.0.0.1:0");
+    const auto page = get(port, "/accounts/team%20a?from=x&to=y");
+    CHECK(status_of(page) == 303);
+    // Read off the wire: cpp-httplib's client decodes header values, so only a raw socket
+    // shows what a browser gets.
+    CHECK(header_of(page, "Location") == "/sign-in?next=/accounts/team%2520a%3Ffrom%3Dx%26to%3Dy");
+  }
+
   TEST_CASE("setting the same token keeps the sessions, a different one ends them all") {
     FakeClock clock;
     HttpServer server(open_endpoints(), "tok-one", {}, &clock);
