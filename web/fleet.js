@@ -1,5 +1,5 @@
 // The fleet view at /: counts by state, totals per currency and one table of accounts, a
-// page at a time. The URL holds the view (q, state, label, sort, limit, cursor), so a link
+// page at a time. The URL holds the view (q, state, label, group, sort, limit, cursor), so a link
 // shows what its sender saw; only the summary and the visible page are fetched, every 30 s.
 "use strict";
 
@@ -38,7 +38,7 @@ function alertsText(a) {
 function view() {
   const p = new URLSearchParams(location.search);
   return {
-    q: p.get("q") || "", state: p.get("state") || "", label: p.get("label") || "",
+    q: p.get("q") || "", state: p.get("state") || "", label: p.get("label") || "", group: p.get("group") || "",
     sort: p.get("sort") || defaultSort, limit: p.get("limit") || defaultLimit, cursor: p.get("cursor") || "",
   };
 }
@@ -48,6 +48,7 @@ function urlOf(v) {
   if (v.q) p.set("q", v.q);
   if (v.state) p.set("state", v.state);
   if (v.label) p.set("label", v.label);
+  if (v.group) p.set("group", v.group);
   if (v.sort !== defaultSort) p.set("sort", v.sort);
   if (v.limit !== defaultLimit) p.set("limit", v.limit);
   if (v.cursor) p.set("cursor", v.cursor);
@@ -58,7 +59,8 @@ function urlOf(v) {
 // Changes the view: a new URL (a history entry when paging, so Back returns) and a fetch.
 function go(changes, push) {
   const next = Object.assign(view(), changes);
-  if (!("cursor" in changes)) next.cursor = "";  // a new filter or order starts at its top
+  // A new filter or order starts at its top; grouping only redraws the same page.
+  if (!("cursor" in changes) && !("group" in changes)) next.cursor = "";
   const depth = (history.state && history.state.depth) || 0;
   if (push) history.pushState({depth: depth + 1}, "", urlOf(next));
   else history.replaceState({depth: changes.cursor === "" && "cursor" in changes ? 0 : depth}, "", urlOf(next));
@@ -111,16 +113,44 @@ function renderCounts(summary) {
   }
 }
 
+function accountRow(a) {
+  const tr = cw.el("tr", {"data-account": a.account});
+  for (const c of columns) {
+    const cls = [c.num ? "num" : "", c.cls || "", c.narrow ? "hide-narrow" : ""].join(" ").trim();
+    tr.append(cw.el("td", {class: cls || null}, c.cell(a)));
+  }
+  return tr;
+}
+
+// The page's accounts under one header row per value of the label `key`, the groups in the
+// order their first account comes in: each group keeps the chosen sort, and the group
+// holding the page's first (worst, by default) account comes first. The count is this
+// page's, as only the page is fetched.
+function groupedRows(accounts, key) {
+  const groups = new Map();
+  for (const a of accounts) {
+    const labels = a.labels || {};
+    const value = Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : null;
+    if (!groups.has(value)) groups.set(value, []);
+    groups.get(value).push(a);
+  }
+  const rows = [];
+  for (const [value, members] of groups) {
+    const title = value === null ? "(none)" : value;
+    rows.push(cw.el("tr", {class: "group", "data-group": title},
+                    cw.el("th", {scope: "colgroup", colspan: columns.length},
+                          cw.el("span", {class: "group-key"}, key + ": "), title,
+                          cw.el("span", {class: "group-count"}, " · " + cw.fmt(members.length, 0) +
+                                (members.length === 1 ? " account" : " accounts") + " on this page"))));
+    for (const a of members) rows.push(accountRow(a));
+  }
+  return rows;
+}
+
 function renderRows(page) {
   const body = document.getElementById("rows");
-  const rows = page.accounts.map(a => {
-    const tr = cw.el("tr", {"data-account": a.account});
-    for (const c of columns) {
-      const cls = [c.num ? "num" : "", c.cls || "", c.narrow ? "hide-narrow" : ""].join(" ").trim();
-      tr.append(cw.el("td", {class: cls || null}, c.cell(a)));
-    }
-    return tr;
-  });
+  const group = view().group;
+  const rows = group ? groupedRows(page.accounts, group) : page.accounts.map(accountRow);
   if (!rows.length) {
     rows.push(cw.el("tr", {}, cw.el("td", {colspan: columns.length, class: "empty"},
                                     page.total === 0 && !location.search ? "No accounts configured." : "No account matches.")));
@@ -165,6 +195,7 @@ function bindFilters() {
   };
   document.getElementById("q").addEventListener("input", typed("q"));
   document.getElementById("label").addEventListener("input", typed("label"));
+  document.getElementById("group").addEventListener("input", typed("group"));
   for (const id of ["state", "limit"]) {
     document.getElementById(id).addEventListener("change", () => go({[id]: document.getElementById(id).value}));
   }
@@ -175,10 +206,11 @@ function bindFilters() {
 
 function bindValues() {
   const v = view();
-  for (const id of ["q", "state", "label", "limit"]) document.getElementById(id).value = v[id];
+  for (const id of ["q", "state", "label", "group", "limit"]) document.getElementById(id).value = v[id];
 }
 
-// Keyboard: "/" searches; arrow keys move between rows (their name links), Enter opens one.
+// Keyboard: "/" searches; arrow keys move between rows (their name links, so group headers,
+// which have none, are skipped), Enter opens one.
 function bindKeys() {
   document.addEventListener("keydown", e => {
     const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -199,6 +200,48 @@ TEST_SUITE("status_page") {
       CAPTURE(name);
       CHECK(std::stoi(name.substr(5)) % 4 == 3);
     }
+    // Grouped by the team label: a header per team with its count on this page, every row
+    // under its own team's header, the sort (by name) kept inside each group; ds-prod's team
+    // is bots, and no row lacks the label, so there is no "(none)" group.
+    const auto grouped = render(daemon, "/?group=team&sort=name&limit=50");
+    INFO("grouped DOM:\n" << grouped.dom);
+    static const std::regex group_or_row(R"re(<tr (?:class="group" data-group="([^"]+)"|data-account="([^"]+)"))re");
+    std::map<std::string, std::vector<std::string>> under;
+    std::vector<std::string> order;
+    std::string current;
+    for (auto it = std::sregex_iterator(grouped.dom.begin(), grouped.dom.end(), group_or_row);
+         it != std::sregex_iterator(); ++it) {
+      if ((*it)[1].matched) {
+        current = (*it)[1].str();
+        order.push_back(current);
+        continue;
+      }
+      REQUIRE_MESSAGE(!current.empty(), "a row before any group header");
+      under[current].push_back((*it)[2].str());
+    }
+    CHECK(order == std::vector<std::string>{"bots", "payments", "search", "infra"});
+    const std::map<int, std::string> team_of = {{0, "bots"}, {1, "payments"}, {2, "search"}, {3, "infra"}};
+    std::size_t grouped_rows = 0;
+    for (const auto& [team, names] : under) {
+      CAPTURE(team);
+      CHECK(names.size() == 13 - (team == "search" || team == "infra"));  // acct-00000..49, 50 in turn
+      CHECK(std::is_sorted(names.begin(), names.end()));
+      CHECK(grouped.dom.find("team: </span>" + team + "<span class=\"group-count\"> · " + std::to_string(names.size()) +
+                             " accounts on this page</span>") != std::string::npos);
+      for (const auto& name : names) {
+        CAPTURE(name);
+        CHECK(team_of.at(std::stoi(name.substr(5)) % 4) == team);
+      }
+      grouped_rows += names.size();
+    }
+    CHECK(grouped_rows == 50);
+    CHECK(grouped.dom.find(R"(id="group" placeholder="team")") != std::string::npos);
+    // A key no account has: one "(none)" group holding the whole page.
+    const auto ungrouped = render(daemon, "/?group=region&sort=name&limit=50");
+    CHECK(count_occurrences(ungrouped.dom, R"(<tr class="group")") == 1);
+    CHECK(ungrouped.dom.find(R"re(data-group="(none)")re") != std::string::npos);
+    CHECK(rows_of(ungrouped.dom).size() == 50);
+
     // Sorting by name both ways, and the next page from the cursor the API gives.
     CHECK(rows_of(render(daemon, "/?sort=name&limit=50").dom).front() == "acct-00000");
     CHECK(rows_of(render(daemon, "/?sort=-name&limit=50").dom).front() == "ds-prod");

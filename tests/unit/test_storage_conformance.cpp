@@ -296,6 +296,30 @@ TEST_SUITE("storage_conformance") {
     CHECK(store->alerts().size() == 3);
   }
 
+  TEST_CASE_TEMPLATE("store conformance: alerts_of reads the alerts of the named accounts only, ordered as alerts", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->alerts_of({"a"}).empty());
+    // Names a JSON array or a text array must quote: a quote, a backslash, a comma, braces.
+    const std::string odd = "q\"u\\o,t{e}";
+    for (const auto& account : {std::string("c"), std::string("a"), std::string("b"), odd}) {
+      store->save_alert(alert_row(account, "stale", "firing", k_t0), {});
+      store->save_alert(alert_row(account, "runway", "resolved", k_t0 + 1h), {});
+    }
+    const auto some = store->alerts_of({"c", odd, "a", "nobody"});
+    REQUIRE(some.size() == 6);
+    std::vector<std::string> keys;
+    for (const auto& row : some) keys.push_back(row.account + "/" + row.rule);
+    CHECK(keys == std::vector<std::string>{"a/runway", "a/stale", "c/runway", "c/stale", odd + "/runway", odd + "/stale"});
+    CHECK(some[1].state == "firing");
+    CHECK(some[1].since == k_t0);
+    CHECK(some[0].state == "resolved");
+    CHECK(store->alerts_of({}).empty());
+    CHECK(store->alerts_of({"nobody"}).empty());
+  }
+
   TEST_CASE_TEMPLATE("store conformance: save_alert enqueues, replacing older pending rows of named notifiers only",
                      Backend, SqliteBackend, PostgresBackend) {
     Backend backend;

@@ -838,6 +838,22 @@ std::vector<AlertRow> PostgresStore::alerts(const std::string& account) {
   });
 }
 
+std::vector<AlertRow> PostgresStore::alerts_of(const std::vector<std::string>& accounts) {
+  if (accounts.empty()) return {};
+  return with_connection([&](Connection& c) {
+    const auto r = c.run(
+        "SELECT account, rule, state, severity, since_ms, last_notified_ms, context FROM alerts "
+        "WHERE account = ANY($1::text[]) ORDER BY account, rule",
+        {text_array(accounts)});
+    std::vector<AlertRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back(AlertRow{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), from_unix_ms(r.int64(i, 4)),
+                             from_unix_ms(r.int64(i, 5)), r.text(i, 6)});
+    }
+    return out;
+  });
+}
+
 void PostgresStore::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                                const std::vector<std::string>& replace_pending) {
   write([&](Connection& c) {

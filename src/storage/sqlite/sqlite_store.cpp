@@ -695,6 +695,42 @@ std::vector<AlertRow> SqliteStore::alerts(const std::string& account) {
   return out;
 }
 
+// The names go in as one JSON array (json_each), so the statement is the same, and cached,
+// whatever the number of accounts.
+std::vector<AlertRow> SqliteStore::alerts_of(const std::vector<std::string>& accounts) {
+  std::vector<AlertRow> out;
+  if (accounts.empty()) return out;
+  std::string names = "[";
+  for (const auto& account : accounts) {
+    if (names.size() > 1) names += ',';
+    names += '"';
+    for (const char c : account) {
+      if (c == '"' || c == '\\') {
+        names += '\\';
+        names += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        constexpr char hex[] = "0123456789abcdef";
+        names += "\\u00";
+        names += hex[(c >> 4) & 0xf];
+        names += hex[c & 0xf];
+      } else {
+        names += c;
+      }
+    }
+    names += '"';
+  }
+  names += ']';
+  std::lock_guard lock(m_mutex);
+  auto& s = m_db.cached("SELECT account, rule, state, severity, since_ms, last_notified_ms, context FROM alerts "
+                        "WHERE account IN (SELECT value FROM json_each(?1)) ORDER BY account, rule");
+  s.bind(1, names);
+  while (s.step()) {
+    out.push_back(AlertRow{s.text(0), s.text(1), s.text(2), s.text(3), from_unix_ms(s.int64(4)),
+                           from_unix_ms(s.int64(5)), s.text(6)});
+  }
+  return out;
+}
+
 void SqliteStore::save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                        const std::vector<std::string>& replace_pending) try {
   std::lock_guard lock(m_mutex);

@@ -47,6 +47,7 @@ public:
                      const std::function<bool(SavedLedger&)>& each, std::size_t batch = k_ledger_batch) override;
 
   std::vector<AlertRow> alerts(const std::string& account = "") override;
+  std::vector<AlertRow> alerts_of(const std::vector<std::string>& accounts) override;
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                   const std::vector<std::string>& replace_pending = {}) override;
   bool enqueue_refresh(const OutboxRow& notification) override;
