@@ -10,6 +10,7 @@ const char* to_string(Reason reason) {
     case Reason::severity_changed: return "severity_changed";
     case Reason::repeat: return "repeat";
     case Reason::resolved: return "resolved";
+    case Reason::acknowledged: return "acknowledged";
   }
   return "started";
 }

@@ -63,6 +63,7 @@ std::string make_dedup_key(const std::string& account, alerts::Rule rule) {
 std::string Notification::title() const {
   std::string prefix = test ? "[TEST] " : "";
   prefix += event == alerts::Event::resolved ? "[RESOLVED] " : "[" + upper(alerts::to_string(severity)) + "] ";
+  if (reason == alerts::Reason::acknowledged) prefix += "[ACK] ";
   return line(prefix + account + " " + alerts::to_string(rule) + ": " + summary);
 }
 
@@ -83,6 +84,10 @@ std::string Notification::body_text() const {
                         : ""));
   add("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
   add("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");
+  if (ack) {
+    add("Acknowledged", "by " + (ack->by.empty() ? std::string("(unnamed)") : ack->by) + " at " +
+                            format_rfc3339(ack->at) + (ack->comment.empty() ? "" : ": " + ack->comment));
+  }
   for (const auto& [k, v] : labels) add("Label " + k, v);
   add("Time", format_rfc3339(at));
   return out;
@@ -110,6 +115,15 @@ nlohmann::json to_json(const Notification& n) {
   j["exhausted_at"] = n.exhausted_at ? nlohmann::json(format_rfc3339(*n.exhausted_at)) : nlohmann::json(nullptr);
   j["recommended_topup"] =
       n.recommended_topup ? nlohmann::json(n.recommended_topup->to_string()) : nlohmann::json(nullptr);
+  if (n.ack) {
+    j["ack"] = {{"by", line(n.ack->by)},
+                {"at", format_rfc3339(n.ack->at)},
+                {"at_ms", to_unix_ms(n.ack->at)},
+                {"comment", line(n.ack->comment)}};
+  } else {
+    j["ack"] = nullptr;
+  }
+  j["silenced"] = n.silenced;
   return j;
 }
 
@@ -119,7 +133,7 @@ Notification notification_from_json(const nlohmann::json& j) {
   n.event = j.value("status", "firing") == "resolved" ? alerts::Event::resolved : alerts::Event::firing;
   const std::string reason = j.value("reason", "started");
   for (auto r : {alerts::Reason::started, alerts::Reason::severity_changed, alerts::Reason::repeat,
-                 alerts::Reason::resolved}) {
+                 alerts::Reason::resolved, alerts::Reason::acknowledged}) {
     if (reason == alerts::to_string(r)) n.reason = r;
   }
   n.test = j.value("test", false);
@@ -143,6 +157,13 @@ Notification notification_from_json(const nlohmann::json& j) {
     n.exhausted_at = parse_rfc3339(j["exhausted_at"].get<std::string>());
   }
   n.recommended_topup = read_decimal(j, "recommended_topup");
+  if (auto ack = j.find("ack"); ack != j.end() && ack->is_object()) {
+    auto at = ack->find("at_ms");
+    n.ack = Acknowledgement{string_at(*ack, "by"),
+                            from_unix_ms(at != ack->end() && at->is_number_integer() ? at->get<std::int64_t>() : 0),
+                            string_at(*ack, "comment")};
+  }
+  if (auto silenced = j.find("silenced"); silenced != j.end() && silenced->is_boolean()) n.silenced = *silenced;
   return n;
 }
 

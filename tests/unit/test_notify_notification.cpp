@@ -36,6 +36,26 @@ void check_fields(const Notification& n) {
 }  // namespace
 
 TEST_SUITE("notify_notification") {
+  TEST_CASE("an acknowledgement and the silenced flag survive the outbox") {
+    Notification n;
+    n.account = "ds-prod";
+    n.reason = creditwatch::alerts::Reason::acknowledged;
+    n.ack = creditwatch::notify::Acknowledgement{"alice", creditwatch::from_unix_ms(1'777'593'600'000), "topping up"};
+    n.silenced = true;
+    const auto back = notification_from_json(nlohmann::json::parse(json_text(to_json(n))));
+    CHECK(back.reason == creditwatch::alerts::Reason::acknowledged);
+    REQUIRE(back.ack);
+    CHECK(back.ack->by == "alice");
+    CHECK(back.ack->comment == "topping up");
+    CHECK(creditwatch::to_unix_ms(back.ack->at) == 1'777'593'600'000);
+    CHECK(back.silenced);
+    CHECK(n.title().find("[ACK]") != std::string::npos);
+    CHECK(n.body_text().find("Acknowledged: by alice at 2026-05-01T00:00:00Z: topping up") != std::string::npos);
+    const auto plain = notification_from_json(to_json(Notification{}));
+    CHECK_FALSE(plain.ack);
+    CHECK_FALSE(plain.silenced);
+  }
+
   TEST_CASE("a payload with hostile text serialises strictly and comes back as safe text") {
     const auto hostile = hostile_notification();
     const auto payload = to_json(hostile);

@@ -17,8 +17,9 @@ struct AlertState {
 enum class Event { firing, resolved };
 
 // Why a notification is sent: the alert started, changed severity, is still firing
-// after repeat_interval, or resolved.
-enum class Reason { started, severity_changed, repeat, resolved };
+// after repeat_interval, resolved, or an operator acknowledged it (still firing; sinks with
+// an acknowledge action, PagerDuty and Opsgenie, take it as that action).
+enum class Reason { started, severity_changed, repeat, resolved, acknowledged };
 
 const char* to_string(Event event);
 const char* to_string(Reason reason);

@@ -12,6 +12,14 @@
 
 namespace creditwatch::notify {
 
+// Who acknowledged a firing alert, when, and why: it travels with every later notification
+// of the alert until the alert changes severity or resolves.
+struct Acknowledgement {
+  std::string by;
+  TimePoint at;
+  std::string comment;
+};
+
 // Everything a sink is told about one alert event. Stored as JSON in the outbox, so it
 // carries the figures as they were when the alert changed, not when delivery succeeds.
 struct Notification {
@@ -33,6 +41,10 @@ struct Notification {
   std::optional<double> runway_p10_days;
   std::optional<TimePoint> exhausted_at;
   std::optional<Decimal> recommended_topup;
+  std::optional<Acknowledgement> ack;
+  // Under a silence or maintenance window when it was queued (only a resolve of an alert whose
+  // start was sent, or the one notification when the silence ends, is queued then).
+  bool silenced = false;
 
   // One line: "[FIRING] deepseek-prod runway critical: runway 2.1 days".
   std::string title() const;
