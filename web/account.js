@@ -173,11 +173,51 @@ function drawSpend(a, series) {
   box.dataset.points = String(points.length);
 }
 
+// Silence (for a chosen time) or acknowledge one firing alert, with an optional comment; a
+// silenced one can have its silence ended. Each button reports a refusal next to itself.
+function alertControls(a, f) {
+  const box = cw.el("span", {class: "alert-controls"});
+  const comment = cw.el("input", {type: "text", class: "comment", placeholder: "comment", "aria-label": "comment for " + f.rule});
+  const hours = cw.el("select", {"aria-label": "silence for"},
+                      ...["1h", "2h", "8h", "24h", "72h"].map(d => cw.el("option", {value: d, selected: d === "2h"}, d)));
+  const problem = cw.el("span", {class: "error", role: "alert"});
+  const act = (label, run) => {
+    const button = cw.el("button", {type: "button"}, label);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      problem.textContent = "";
+      try {
+        await run();
+        render().catch(e => { problem.textContent = e.message; });
+      } catch (e) {
+        problem.textContent = e.message;
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+  const note = () => comment.value.trim();
+  if (f.silenced && f.silenced_by && !String(f.silenced_by).startsWith("maintenance:")) {
+    box.append(act("End silence", () => cw.send("DELETE", "../api/v1/silences/" + encodeURIComponent(f.silenced_by))));
+  } else if (!f.silenced) {
+    box.append(hours, act("Silence", () => cw.send("POST", "../api/v1/silences", {
+      matchers: {account: a.account, rule: f.rule}, duration: hours.value,
+      comment: note() || "silenced from the account page", created_by: "web"})));
+  }
+  if (!f.acknowledged) {
+    box.append(act("Acknowledge", () => cw.send("POST", "../api/v1/alerts/" + encodeURIComponent(a.account) + "/" +
+                                                    encodeURIComponent(f.rule) + "/ack", {by: "web", comment: note()})));
+  }
+  box.append(comment, problem);
+  return box;
+}
+
 function renderAlerts(a) {
   const list = document.getElementById("alerts");
   const items = [];
   for (const f of a.firing || []) {
-    items.push(cw.el("li", {}, cw.stateBadge(f.severity === "critical" ? "CRITICAL" : "WARNING"), " firing · ", f.summary));
+    items.push(cw.el("li", {"data-rule": f.rule}, cw.stateBadge(f.severity === "critical" ? "CRITICAL" : "WARNING"),
+                     " firing · ", f.summary || f.rule, " ", cw.marks(f), alertControls(a, f)));
   }
   for (const h of a.alert_history || []) {
     if (h.state === "firing" && (a.firing || []).some(f => f.rule === h.rule)) continue;
@@ -222,6 +262,10 @@ function renderSettings(a) {
   row("Top-up target", s.target_days !== undefined ? s.target_days + " days" : null);
   row("Top-up lead time", s.topup_lead_time);
   row("Minimum balance", s.min_balance);
+  row("Warning balance", s.min_balance_warning);
+  const ofWhat = s.percent_of ? " of " + s.percent_of : "";
+  row("Warning level", s.warn_percent_left ? s.warn_percent_left + " % left" + ofWhat : null);
+  row("Critical level", s.critical_percent_left ? s.critical_percent_left + " % left" + ofWhat : null);
   row("Notify", s.notify && s.notify.length ? s.notify.join(", ") : "every notifier");
   row("Labels", Object.entries(a.labels || {}).map(([k, v]) => k + ":" + v).join(", "));
   if (a.probed_by) row("Probed by", a.probed_by);

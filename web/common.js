@@ -46,6 +46,27 @@ const cw = {
     }
     return r.json();
   },
+  // POST or DELETE to the API with a JSON body; the session cookie goes along and the
+  // browser's Origin and Sec-Fetch-Site headers satisfy the daemon's cross-site check.
+  async send(method, url, body) {
+    const init = {method, cache: "no-store", credentials: "same-origin", headers: {}};
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const r = await fetch(url, init);
+    let answer = null;
+    try { answer = await r.json(); } catch (e) { /* no JSON body */ }
+    if (!r.ok) throw new Error("HTTP " + r.status + (answer && answer.error ? ": " + answer.error : ""));
+    return answer;
+  },
+  // A short "silenced" / "acknowledged by …" note for a firing alert, or null.
+  marks(f) {
+    const notes = [];
+    if (f.silenced) notes.push("silenced");
+    if (f.acknowledged) notes.push("acknowledged by " + (f.acknowledged.by || "someone"));
+    return notes.length ? cw.el("span", {class: "marks"}, notes.join(", ")) : null;
+  },
   stamp(id) {
     const now = new Date();
     document.getElementById(id).textContent =

@@ -31,7 +31,7 @@ function labels(a) {
 function alertsText(a) {
   const firing = a.firing || [];
   if (!firing.length) return a.error ? cw.el("span", {class: "error"}, a.error.kind) : "";
-  return firing.map(f => f.severity + " · " + f.rule).join(", ");
+  return firing.map(f => f.severity + " · " + f.rule + (f.silenced ? " (silenced)" : f.acknowledged ? " (ack)" : "")).join(", ");
 }
 
 // The view as the URL says: filters, sort, page size and the page's cursor.
@@ -105,6 +105,10 @@ function renderCounts(summary) {
                        cw.el("span", {class: "n"}, cw.fmt((summary.states || {})[state] || 0, 0)), cw.stateBadge(state));
     list.append(cw.el("li", {}, link));
   }
+  const silenced = summary.silenced !== undefined ? summary.silenced : (summary.states || {}).SILENCED;
+  if (silenced !== undefined) {
+    list.append(cw.el("li", {}, cw.el("span", {class: "n"}, cw.fmt(silenced, 0)), cw.stateBadge("SILENCED")));
+  }
   const totals = document.getElementById("totals");
   totals.replaceChildren();
   for (const [currency, t] of Object.entries(summary.currencies || {})) {
@@ -172,13 +176,42 @@ async function render() {
   const v = view();
   const p = new URLSearchParams({limit: v.limit, sort: v.sort});
   for (const k of ["q", "state", "label", "cursor"]) if (v[k]) p.set(k, v[k]);
-  const [summary, page] = await Promise.all([cw.json("api/v1/summary"), cw.json("api/v1/accounts?" + p)]);
+  const [summary, page, silences] = await Promise.all([
+    cw.json("api/v1/summary"), cw.json("api/v1/accounts?" + p),
+    cw.json("api/v1/silences").catch(() => null)]);
   if (mine !== generation) return;  // a newer view was asked for meanwhile
   header();
   renderCounts(summary);
   renderRows(page);
+  renderSilences(silences);
   cw.stamp("updated");
   if (!document.body.dataset.renderedMs) document.body.dataset.renderedMs = Math.round(performance.now());
+}
+
+// The active and pending silences, each with what it matches, until when, who and why, and a
+// button that ends it now.
+function renderSilences(answer) {
+  const panel = document.getElementById("silences");
+  const list = (answer && answer.silences) || [];
+  panel.hidden = !list.length;
+  const items = list.map(s => {
+    const what = Object.entries(s.matchers || {}).map(([k, v]) => k + "=" + v).join(", ") || "every alert";
+    const expire = cw.el("button", {type: "button", class: "expire"}, "Expire");
+    expire.addEventListener("click", async () => {
+      expire.disabled = true;
+      try {
+        await cw.send("DELETE", "api/v1/silences/" + encodeURIComponent(s.id));
+        refresh();
+      } catch (e) {
+        expire.disabled = false;
+        document.getElementById("updated").textContent = "expire failed: " + e.message;
+      }
+    });
+    return cw.el("li", {"data-silence": s.id}, cw.el("b", {}, what), " · until " + cw.utc(Date.parse(s.ends_at)) +
+                 (s.state && s.state !== "active" ? " (" + s.state + ")" : "") +
+                 " · " + (s.created_by || "someone") + (s.comment ? ": " + s.comment : "") + " ", expire);
+  });
+  document.getElementById("silence-list").replaceChildren(...items);
 }
 
 function refresh() {

@@ -10,6 +10,15 @@ namespace {
 
 bool is_firing(const std::map<Rule, Severity>& firing, Rule rule) { return firing.count(rule) > 0; }
 
+// "12", "12.5": a percentage as people write it.
+std::string format_percent(double percent) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", percent);
+  std::string text = buffer;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+  return text;
+}
+
 // Below `threshold` enters; a firing alert leaves only above threshold * (1 + margin).
 bool below(double value, double threshold, bool currently, double margin) {
   return currently ? value < threshold * (1 + margin) : value < threshold;
@@ -81,15 +90,68 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   return f;
 }
 
+// The floor of one severity: the higher of the absolute level and the percentage of
+// `percent_of`, and which of the two it is, for the summary.
+struct Floor {
+  Decimal amount;
+  std::optional<double> percent;  // set when the percentage decided
+};
+
+std::optional<Floor> floor_of(const std::optional<Decimal>& level, const std::optional<double>& percent,
+                              const Thresholds& t) {
+  std::optional<Floor> out;
+  if (level) out = Floor{*level, std::nullopt};
+  if (percent && t.percent_of) {
+    const Decimal amount = Decimal::from_double(t.percent_of->to_double() * *percent / 100);
+    if (!out || out->amount < amount) out = Floor{amount, percent};
+  }
+  return out;
+}
+
+// "floor 2.00" when one absolute floor is all there is (as before warning levels existed),
+// else "warning floor 20.00 (20 % of 100.00)".
+std::string describe_floor(const Floor& floor, Severity severity, const Thresholds& t) {
+  const bool plain = !t.min_balance_warning && !t.warn_percent_left && !t.critical_percent_left;
+  std::string text = (plain ? std::string() : std::string(to_string(severity)) + " ") + "floor " + floor.amount.to_string();
+  if (floor.percent && t.percent_of) {
+    text += " (" + format_percent(*floor.percent) + " % of " + t.percent_of->to_string() + ")";
+  }
+  return text;
+}
+
+// min_balance: under the critical floor pages, under the warning floor warns. A firing alert
+// leaves a level only once the balance clears its floor by half the hysteresis margin, so a
+// balance hovering at the floor (small spends, refunds) does not flap.
 std::optional<Finding> min_balance_rule(const Observation& o, const Thresholds& t,
                                         const std::map<Rule, Severity>& firing) {
-  if (o.status != ProbeStatus::ok || !o.forecast || !t.min_balance) return std::nullopt;
+  const auto critical_floor = floor_of(t.min_balance, t.critical_percent_left, t);
+  const auto warning_floor = floor_of(t.min_balance_warning, t.warn_percent_left, t);
+  if (o.status != ProbeStatus::ok || !o.forecast || (!critical_floor && !warning_floor)) return std::nullopt;
+  const Decimal balance = o.forecast->balance;
+  auto current = firing.find(Rule::min_balance);
+  const auto under = [&](const Floor& floor, Severity level) {
+    const bool held = current != firing.end() && current->second >= level;
+    const Decimal margin = Decimal::from_double(floor.amount.to_double() * t.hysteresis / 2);
+    return balance < (held ? floor.amount + margin : floor.amount);
+  };
   Finding f{Rule::min_balance, false, Severity::critical, ""};
-  const Decimal floor = *t.min_balance;
-  const Decimal margin = Decimal::from_double(floor.to_double() * t.hysteresis / 2);
-  const Decimal exit_level = is_firing(firing, Rule::min_balance) ? floor + margin : floor;
-  f.firing = o.forecast->balance < exit_level;
-  f.summary = "balance " + o.forecast->balance.to_string() + " vs floor " + floor.to_string();
+  std::string floors;
+  if (critical_floor && under(*critical_floor, Severity::critical)) {
+    f.firing = true;
+    floors = describe_floor(*critical_floor, Severity::critical, t);
+  } else if (warning_floor && under(*warning_floor, Severity::warning)) {
+    f.firing = true;
+    f.severity = Severity::warning;
+    floors = describe_floor(*warning_floor, Severity::warning, t);
+  } else {
+    floors = describe_floor(warning_floor ? *warning_floor : *critical_floor,
+                            warning_floor ? Severity::warning : Severity::critical, t);
+  }
+  f.summary = "balance " + balance.to_string();
+  if (t.percent_of && (t.warn_percent_left || t.critical_percent_left) && t.percent_of->to_double() > 0) {
+    f.summary += " (" + format_percent(100 * balance.to_double() / t.percent_of->to_double()) + " % left)";
+  }
+  f.summary += " vs " + floors;
   return f;
 }
 

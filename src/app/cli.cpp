@@ -69,6 +69,45 @@ int run(int argc, char** argv) {
   migrate->add_option("--to-file", migrate_options.to_file, "a file holding that URL (keeps the password off the command line)")
       ->excludes(to_url);
 
+  // Operator controls: they talk to the running daemon's API.
+  auto add_target = [&](CLI::App* sub, OperatorOptions& target) {
+    add_config(sub);
+    sub->add_option("--url", target.url, "the daemon's address (default: http.listen from the config, on loopback)");
+    sub->add_option("--token-file", target.token_file, "a file holding the API token (default: http.auth_token)");
+  };
+  auto* silence = cli.add_subcommand("silence", "silences: hold the notifications of matching alerts for a while");
+  silence->require_subcommand(1);
+  SilenceAddOptions silence_add_options;
+  auto* silence_add = silence->add_subcommand("add", "create a silence; prints its id");
+  add_target(silence_add, silence_add_options.target);
+  silence_add->add_option("MATCHER", silence_add_options.matchers,
+                          "NAME=VALUE, NAME account, provider, rule, severity or a label; VALUE exact or a glob with *")
+      ->required();
+  auto* duration = silence_add->add_option("-d,--duration", silence_add_options.duration, "how long (default 2h)");
+  silence_add->add_option("--until", silence_add_options.until, "the end, RFC 3339 (instead of --duration)")
+      ->excludes(duration);
+  silence_add->add_option("--start", silence_add_options.start, "the start, RFC 3339 (default now)");
+  silence_add->add_option("--comment", silence_add_options.comment, "why (shown with the silence)")->required();
+  silence_add->add_option("--author", silence_add_options.author, "who (default $USER)");
+  SilenceListOptions silence_list_options;
+  auto* silence_list = silence->add_subcommand("list", "list the active and pending silences");
+  add_target(silence_list, silence_list_options.target);
+  silence_list->add_flag("--all", silence_list_options.all, "also the expired ones");
+  silence_list->add_flag("--json", silence_list_options.json, "print the API's JSON");
+  SilenceExpireOptions silence_expire_options;
+  auto* silence_expire = silence->add_subcommand("expire", "end silences now");
+  add_target(silence_expire, silence_expire_options.target);
+  silence_expire->add_option("ID", silence_expire_options.ids, "the silences' ids")->required();
+
+  AckOptions ack_options;
+  auto* ack = cli.add_subcommand("ack", "acknowledge a firing alert: no more reminders or escalation until it changes");
+  add_target(ack, ack_options.target);
+  ack->add_option("ACCOUNT", ack_options.account, "the account")->required();
+  ack->add_option("RULE", ack_options.rule, "the rule (runway, min_balance, exhausted, ...)")->required();
+  ack->add_option("--by", ack_options.by, "who (default $USER)");
+  ack->add_option("--comment", ack_options.comment, "why, e.g. \"top-up ordered\"");
+  ack->add_flag("--undo", ack_options.undo, "take the acknowledgement back");
+
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
   auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
@@ -106,6 +145,14 @@ int run(int argc, char** argv) {
       return migrate_command(migrate_options);
     }
     if (list_providers->parsed()) return providers_command();
+    for (auto* options : {&silence_add_options.target, &silence_list_options.target, &silence_expire_options.target,
+                          &ack_options.target}) {
+      options->config_path = config_path;
+    }
+    if (silence_add->parsed()) return silence_add_command(silence_add_options);
+    if (silence_list->parsed()) return silence_list_command(silence_list_options);
+    if (silence_expire->parsed()) return silence_expire_command(silence_expire_options);
+    if (ack->parsed()) return ack_command(ack_options);
     std::cout << cli.help();
     return 0;
   } catch (const config::ConfigErrors& e) {

@@ -450,6 +450,13 @@ private:
             {"api_key", account.api_key.empty() ? "not set" : "set (redacted)"},
             {"currency", account.currency ? nlohmann::json(*account.currency) : nlohmann::json(nullptr)},
             {"min_balance", account.min_balance ? nlohmann::json(account.min_balance->to_string()) : nlohmann::json(nullptr)},
+            {"min_balance_warning", account.min_balance_warning ? nlohmann::json(account.min_balance_warning->to_string())
+                                                                : nlohmann::json(nullptr)},
+            {"warn_percent_left", t.warn_percent_left ? nlohmann::json(*t.warn_percent_left) : nlohmann::json(nullptr)},
+            {"critical_percent_left",
+             t.critical_percent_left ? nlohmann::json(*t.critical_percent_left) : nlohmann::json(nullptr)},
+            {"percent_of", config::percent_reference(account) ? nlohmann::json(config::percent_reference(account)->to_string())
+                                                              : nlohmann::json(nullptr)},
             {"interval", format_duration(t.interval)},
             {"interval_seconds", seconds(t.interval)},
             {"timeout", format_duration(t.timeout)},

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <regex>
 #include <set>
+#include <string_view>
 
 namespace creditwatch::config {
 namespace {
@@ -22,12 +23,13 @@ const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
 const std::vector<std::string> k_tuning_keys = {"interval", "timeout", "burn_window", "stale_after", "warn_days",
-                                                "critical_days", "target_days", "topup_lead_time"};
+                                                "critical_days", "target_days", "topup_lead_time",
+                                                "warn_percent_left", "critical_percent_left"};
 const std::vector<std::string> k_alerting_keys = {"repeat_interval", "send_resolved", "retry_initial", "retry_max",
                                                   "dead_after"};
 const std::vector<std::string> k_logging_keys = {"level", "format"};
 const std::vector<std::string> k_account_keys = {"name", "provider", "api_key", "api_key_file", "base_url",
-                                                 "currency", "min_balance", "labels", "notify"};
+                                                 "currency", "min_balance", "percent_of", "labels", "notify"};
 const std::vector<std::string> k_notifier_keys = {"name", "type", "min_severity"};
 const std::vector<std::string> k_severities = {"info", "warning", "critical"};
 
@@ -45,6 +47,21 @@ void read_tuning(ConfigReader& r, const YAML::Node& node, Tuning& t) {
   r.number(node, "warn_days", t.warn_days);
   r.number(node, "critical_days", t.critical_days);
   r.number(node, "target_days", t.target_days);
+  for (const auto* key : {"warn_percent_left", "critical_percent_left"}) {
+    double percent = 0;
+    if (!r.number(node, key, percent)) continue;
+    if (percent <= 0 || percent >= 100) {
+      r.error(node[key], std::string(key) + " must be a percentage between 0 and 100 (exclusive), got " +
+                             node[key].Scalar());
+      continue;
+    }
+    (std::string_view(key) == "warn_percent_left" ? t.warn_percent_left : t.critical_percent_left) = percent;
+  }
+  if ((node["warn_percent_left"] || node["critical_percent_left"]) && t.warn_percent_left &&
+      t.critical_percent_left && *t.critical_percent_left > *t.warn_percent_left) {
+    r.error(node[node["critical_percent_left"] ? "critical_percent_left" : "warn_percent_left"],
+            "critical_percent_left must not be above warn_percent_left");
+  }
   // Checked where a value is set, so an inherited default is reported once, in defaults.
   if (node["interval"] && t.interval < std::chrono::milliseconds(100)) {
     r.error(node["interval"], "interval must be at least 100ms");
@@ -127,6 +144,41 @@ void check_name(ConfigReader& r, const YAML::Node& node, const std::string& name
   }
 }
 
+}  // namespace
+
+std::optional<Decimal> percent_reference(const AccountConfig& account) {
+  if (account.percent_of) return account.percent_of;
+  for (const auto* key : {"budget", "credit"}) {
+    auto setting = account.settings.find(key);
+    if (setting == account.settings.end()) continue;
+    auto amount = Decimal::parse(setting->second.value);
+    if (amount && *amount > Decimal()) return amount;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// `min_balance: 2` is the critical floor (as it always was); `min_balance: {warning: 10,
+// critical: 2}` adds a warning floor above it.
+void read_min_balance(ConfigReader& r, const YAML::Node& node, AccountConfig& a) {
+  const YAML::Node levels = node["min_balance"];
+  Decimal floor;
+  if (!levels || !levels.IsMap()) {
+    if (r.decimal(node, "min_balance", floor)) a.min_balance = floor;
+    return;
+  }
+  r.check_keys(levels, {"warning", "critical"});
+  if (r.decimal(levels, "critical", floor)) a.min_balance = floor;
+  if (r.decimal(levels, "warning", floor)) a.min_balance_warning = floor;
+  if (!a.min_balance && !a.min_balance_warning) {
+    r.error(levels, "min_balance needs a warning or a critical level");
+  } else if (a.min_balance && a.min_balance_warning && *a.min_balance_warning < *a.min_balance) {
+    r.error(levels["warning"], "min_balance.warning (" + a.min_balance_warning->to_string() +
+                                   ") must not be below min_balance.critical (" + a.min_balance->to_string() + ")");
+  }
+}
+
 AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning& defaults) {
   AccountConfig a;
   a.where = r.location(node);
@@ -141,12 +193,25 @@ AccountConfig read_account(ConfigReader& r, const YAML::Node& node, const Tuning
   }
   std::string currency;
   if (r.string(node, "currency", currency)) a.currency = currency;
-  Decimal floor;
-  if (r.decimal(node, "min_balance", floor)) a.min_balance = floor;
+  read_min_balance(r, node, a);
+  Decimal reference;
+  if (r.decimal(node, "percent_of", reference)) {
+    if (reference > Decimal()) {
+      a.percent_of = reference;
+    } else {
+      r.error(node["percent_of"], "percent_of must be more than 0");
+    }
+  }
   if (r.string_map(node, "labels", a.labels)) check_labels(r, node["labels"]);
   r.string_list(node, "notify", a.notify);
   read_tuning(r, node, a.tuning);
   r.collect_settings(node, concat(k_account_keys, k_tuning_keys), a.settings);
+  // Set on the account itself, a percentage needs something to be a percentage of; inherited
+  // from `defaults:`, it applies to the accounts that have one.
+  if ((node["warn_percent_left"] || node["critical_percent_left"]) && !percent_reference(a)) {
+    r.error(node[node["warn_percent_left"] ? "warn_percent_left" : "critical_percent_left"],
+            "a percentage threshold needs percent_of (or the provider's budget or credit)");
+  }
   return a;
 }
 

@@ -113,6 +113,10 @@ alerts::Thresholds thresholds_for(const config::AccountConfig& account) {
   t.warn_days = account.tuning.warn_days;
   t.critical_days = account.tuning.critical_days;
   t.min_balance = account.min_balance;
+  t.min_balance_warning = account.min_balance_warning;
+  t.warn_percent_left = account.tuning.warn_percent_left;
+  t.critical_percent_left = account.tuning.critical_percent_left;
+  t.percent_of = config::percent_reference(account);
   t.interval = account.tuning.interval;
   t.stale_after = account.tuning.stale_after;
   return t;

@@ -257,6 +257,72 @@ TEST_SUITE("alerts_rules") {
     }
   }
 
+  TEST_CASE("min_balance with a warning and a critical level") {
+    Thresholds t;
+    t.min_balance = *Decimal::parse("2");
+    t.min_balance_warning = *Decimal::parse("10");
+    auto min_balance = [&](const char* balance, const std::map<Rule, Severity>& firing = {}) {
+      auto f = find(evaluate(ok_observation(balance, 100), t, firing), Rule::min_balance);
+      REQUIRE(f.has_value());
+      return *f;
+    };
+    CHECK_FALSE(min_balance("10").firing);
+    const auto warning = min_balance("9.99");
+    CHECK(warning.firing);
+    CHECK(warning.severity == Severity::warning);
+    CHECK(warning.summary == "balance 9.99 vs warning floor 10.00");
+    const auto critical = min_balance("1.50");
+    CHECK(critical.firing);
+    CHECK(critical.severity == Severity::critical);
+    CHECK(critical.summary == "balance 1.50 vs critical floor 2.00");
+    SUBCASE("each level has its own hysteresis") {
+      const std::map<Rule, Severity> was_critical = {{Rule::min_balance, Severity::critical}};
+      CHECK(min_balance("2.05", was_critical).severity == Severity::critical);
+      const auto eased = min_balance("2.50", was_critical);
+      CHECK(eased.firing);
+      CHECK(eased.severity == Severity::warning);
+      const std::map<Rule, Severity> was_warning = {{Rule::min_balance, Severity::warning}};
+      CHECK(min_balance("10.20", was_warning).firing);
+      CHECK_FALSE(min_balance("10.60", was_warning).firing);
+      // A warning does not hold the critical level: 2.05 is above the critical floor.
+      CHECK(min_balance("2.05", was_warning).severity == Severity::warning);
+    }
+    SUBCASE("a warning level alone never pages") {
+      t.min_balance.reset();
+      CHECK(min_balance("0.50").severity == Severity::warning);
+    }
+  }
+
+  TEST_CASE("min_balance as a percentage of a budget") {
+    Thresholds t;
+    t.percent_of = *Decimal::parse("200");
+    t.warn_percent_left = 20;
+    t.critical_percent_left = 5;
+    auto min_balance = [&](const char* balance, const std::map<Rule, Severity>& firing = {}) {
+      auto f = find(evaluate(ok_observation(balance, 100), t, firing), Rule::min_balance);
+      REQUIRE(f.has_value());
+      return *f;
+    };
+    CHECK_FALSE(min_balance("40").firing);
+    const auto warning = min_balance("30");
+    CHECK(warning.severity == Severity::warning);
+    CHECK(warning.summary == "balance 30.00 (15 % left) vs warning floor 40.00 (20 % of 200.00)");
+    CHECK(min_balance("9.99").severity == Severity::critical);
+    CHECK_FALSE(min_balance("10").severity == Severity::critical);
+    CHECK(min_balance("40.5", {{Rule::min_balance, Severity::warning}}).firing);
+    CHECK_FALSE(min_balance("42.5", {{Rule::min_balance, Severity::warning}}).firing);
+    SUBCASE("the higher of an absolute and a percentage floor decides") {
+      t.min_balance = *Decimal::parse("25");
+      const auto f = min_balance("20");
+      CHECK(f.severity == Severity::critical);
+      CHECK(f.summary == "balance 20.00 (10 % left) vs critical floor 25.00");
+    }
+    SUBCASE("without an amount to take a percentage of, no floor") {
+      t.percent_of.reset();
+      CHECK_FALSE(find(evaluate(ok_observation("1", 100), t, {}), Rule::min_balance).has_value());
+    }
+  }
+
   TEST_CASE("exhausted") {
     SUBCASE("from the probe status (HTTP 402)") {
       Observation o = failed_observation(ProbeStatus::exhausted, "Insufficient Balance");

@@ -240,6 +240,49 @@ TEST_SUITE("config_config") {
     }
   }
 
+  TEST_CASE("min_balance levels and percentage thresholds") {
+    TempDir dir;
+    SUBCASE("a warning and a critical level, and a percentage of percent_of") {
+      auto path = dir.write("c.yaml", k_one_account +
+                                          "    min_balance: {warning: 10, critical: 2.5}\n"
+                                          "    percent_of: 200\n"
+                                          "    warn_percent_left: 20\n");
+      const auto c = load_config(path);
+      REQUIRE(c.accounts.size() == 1);
+      CHECK(c.accounts[0].min_balance == Decimal::from_micros(2'500'000));
+      CHECK(c.accounts[0].min_balance_warning == Decimal::from_micros(10'000'000));
+      CHECK(c.accounts[0].tuning.warn_percent_left == 20);
+      CHECK_FALSE(c.accounts[0].tuning.critical_percent_left);
+      CHECK(creditwatch::config::percent_reference(c.accounts[0]) == Decimal::from_micros(200'000'000));
+    }
+    SUBCASE("a percentage from defaults applies only where there is something to take it of") {
+      auto path = dir.write("c.yaml", "defaults:\n"
+                                      "  critical_percent_left: 5\n" +
+                                          k_one_account);
+      const auto c = load_config(path);
+      CHECK(c.accounts[0].tuning.critical_percent_left == 5);
+      CHECK_FALSE(creditwatch::config::percent_reference(c.accounts[0]));
+    }
+    SUBCASE("errors name their place") {
+      auto path = dir.write("c.yaml", k_one_account +                                   // 1..3
+                                          "    min_balance: {warning: 1, critical: 2}\n"  // 4
+                                          "    warn_percent_left: 120\n"                  // 5
+                                          "    percent_of: 100\n");
+      CHECK(load_errors(path) ==
+            std::vector<std::string>{
+                path + ":4:28: min_balance.warning (1.00) must not be below min_balance.critical (2.00)",
+                path + ":5:24: warn_percent_left must be a percentage between 0 and 100 (exclusive), got 120"});
+      auto bare = dir.write("d.yaml", k_one_account +               // 1..3
+                                          "    warn_percent_left: 20\n");  // 4
+      CHECK(load_errors(bare) ==
+            std::vector<std::string>{
+                bare + ":4:24: a percentage threshold needs percent_of (or the provider's budget or credit)"});
+      auto empty = dir.write("e.yaml", k_one_account +          // 1..3
+                                           "    min_balance: {}\n");  // 4
+      CHECK(load_errors(empty) == std::vector<std::string>{empty + ":4:18: min_balance needs a warning or a critical level"});
+    }
+  }
+
   TEST_CASE("bad values point at the value") {
     TempDir dir;
     SUBCASE("a duration without a unit") {

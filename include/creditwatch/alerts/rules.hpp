@@ -35,7 +35,13 @@ struct Observation {
 struct Thresholds {
   double warn_days = 14;
   double critical_days = 3;
-  std::optional<Decimal> min_balance;
+  std::optional<Decimal> min_balance;          // under it: min_balance critical
+  std::optional<Decimal> min_balance_warning;  // under it: min_balance warning
+  // Percentage floors of `percent_of` (a budget, a credit, the usual top-up): under them
+  // min_balance warns or pages, whichever floor is higher deciding.
+  std::optional<double> warn_percent_left;
+  std::optional<double> critical_percent_left;
+  std::optional<Decimal> percent_of;
   Duration interval = std::chrono::minutes(5);
   Duration stale_after{0};
   // A firing threshold alert resolves only once the value clears the threshold by this

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace creditwatch::app {
 
@@ -43,6 +44,48 @@ struct MigrateOptions {
   std::string to_file;  // --to-file: a file holding that URL, so no password is on the command line
 };
 int migrate_command(const MigrateOptions& options);
+
+// Where the operator commands find the running daemon: the config's http.listen and
+// http.auth_token, or --url and --token-file.
+struct OperatorOptions {
+  std::string config_path;
+  std::string url;
+  std::string token_file;
+};
+
+struct SilenceAddOptions {
+  OperatorOptions target;
+  std::vector<std::string> matchers;  // NAME=VALUE, VALUE exact or a glob with *
+  std::string duration = "2h";
+  std::string until;  // RFC 3339; wins over duration
+  std::string start;  // RFC 3339; default now
+  std::string comment;
+  std::string author;  // default $USER
+};
+int silence_add_command(const SilenceAddOptions& options);
+
+struct SilenceListOptions {
+  OperatorOptions target;
+  bool all = false;  // also expired silences
+  bool json = false;
+};
+int silence_list_command(const SilenceListOptions& options);
+
+struct SilenceExpireOptions {
+  OperatorOptions target;
+  std::vector<std::string> ids;
+};
+int silence_expire_command(const SilenceExpireOptions& options);
+
+struct AckOptions {
+  OperatorOptions target;
+  std::string account;
+  std::string rule;
+  std::string by;  // default $USER
+  std::string comment;
+  bool undo = false;  // take the acknowledgement back
+};
+int ack_command(const AckOptions& options);
 
 int validate_command(const std::string& config_path);
 int providers_command();

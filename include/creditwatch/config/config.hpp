@@ -41,6 +41,10 @@ struct Tuning {
   double critical_days = 3;
   double target_days = 30;
   Duration topup_lead_time = std::chrono::hours(48);
+  // Percent of the account's budget, credit or `percent_of` amount left under which
+  // min_balance warns / pages; unset: no percentage threshold.
+  std::optional<double> warn_percent_left;
+  std::optional<double> critical_percent_left;
 
   bool operator==(const Tuning&) const = default;
 };
@@ -51,7 +55,11 @@ struct AccountConfig {
   Secret api_key;
   std::string base_url;                       // empty: the provider's default
   std::optional<std::string> currency;        // which currency the rules use
-  std::optional<Decimal> min_balance;
+  std::optional<Decimal> min_balance;          // critical floor (`min_balance: 2` or `{critical: 2}`)
+  std::optional<Decimal> min_balance_warning;  // warning floor (`min_balance: {warning: 10}`)
+  // What the percentage thresholds are a percentage of: `percent_of`, else the spend-only
+  // providers' `budget` or `credit`.
+  std::optional<Decimal> percent_of;
   std::map<std::string, std::string> labels;
   std::vector<std::string> notify;            // empty: every notifier
   Tuning tuning;
@@ -60,6 +68,9 @@ struct AccountConfig {
 
   bool operator==(const AccountConfig&) const = default;
 };
+
+// The amount the percentage thresholds of `account` are a percentage of, if it has one.
+std::optional<Decimal> percent_reference(const AccountConfig& account);
 
 struct NotifierConfig {
   std::string name;
