@@ -125,7 +125,7 @@ TEST_SUITE("config_routing_config") {
                                           "  - just-a-name\n");                       // 18
       CHECK(load_errors(path) ==
             std::vector<std::string>{
-                path + ":11:15: matcher name \"bad name\" is not a field or label name ([A-Za-z_][A-Za-z0-9_.-]*)",
+                path + ":11:13: matcher name \"bad name\" is not a field or label name ([A-Za-z_][A-Za-z0-9_.-]*)",
                 path + ":13:12: match must be a mapping of account, provider, rule, severity or a label to a value or glob",
                 path + ":15:5: a route needs notify: the notifiers it sends to",
                 path + ":16:5: unknown key \"notifiy\" (did you mean \"notify\"?)",

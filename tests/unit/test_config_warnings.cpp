@@ -77,10 +77,10 @@ TEST_SUITE("config_warnings") {
                                         "    notify: [team-b]\n");                                   // 18
     CHECK(warnings_of(path) ==
           std::vector<std::string>{
-              path + ":9:14: warning: route 1 can never match: no rule is called \"runwya\"",
-              path + ":11:14: warning: route 2 can never match: no severity is called \"severe\" (info, warning, "
+              path + ":9:13: warning: route 1 can never match: no rule is called \"runwya\"",
+              path + ":11:13: warning: route 2 can never match: no severity is called \"severe\" (info, warning, "
                      "critical)",
-              path + ":13:14: warning: route 3 can never match: no account has the label \"owner\"",
+              path + ":13:13: warning: route 3 can never match: no account has the label \"owner\"",
               path + ":17:5: warning: route 5 can never match: route 4 before it matches every alert and has no "
                      "`continue: true`"});
   }

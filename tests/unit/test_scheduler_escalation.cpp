@@ -53,7 +53,7 @@ EscalationStep step(creditwatch::Duration after, std::vector<std::string> notify
   return s;
 }
 
-// slack hears everything at once; lead and pager only through escalation.
+// slack hears everything at once (a catch-all route); lead and pager only through escalation.
 Runtime make_runtime(std::vector<EscalationStep> steps) {
   Runtime r;
   AccountConfig a;
@@ -65,6 +65,9 @@ Runtime make_runtime(std::vector<EscalationStep> steps) {
   for (const auto& n : r.config.notifiers) r.notifiers[n.name] = nullptr;
   r.config.alerting.repeat_interval = 24h;
   r.config.escalate = std::move(steps);
+  creditwatch::config::RouteConfig everything;
+  everything.notify = {"slack"};
+  r.config.routes = {everything};
   return r;
 }
 
@@ -155,7 +158,7 @@ TEST_SUITE("scheduler.escalation") {
     const auto runtime = make_runtime({step(15min, {"pager"}, Severity::critical)});
     AlertEngine engine(*f.store, f.clock);
     f.probe(engine, runtime, runway(Severity::critical));
-    CHECK_MESSAGE(f.queued() == Names{"slack:started"}, "the pager is kept for escalation");
+    CHECK(f.queued() == Names{"slack:started"});
 
     f.clock.advance(15min - 1s);
     CHECK(engine.escalate(runtime) == 0);
@@ -253,15 +256,27 @@ TEST_SUITE("scheduler.escalation") {
     f.clock.advance(1h);
     CHECK_MESSAGE(engine->escalate(runtime) == 0, "done before the restart: not again");
     f.probe(*engine, runtime, runway_clear());
-    CHECK_MESSAGE(f.queued() == Names{"pager:resolved", "slack:resolved"}, "the resolve still follows it");
+    CHECK_MESSAGE((f.queued() == Names{"pager:resolved", "slack:resolved"}), "the resolve still follows it");
   }
 
-  TEST_CASE("without escalate nothing escalates and the default still reaches every notifier") {
+  TEST_CASE("without routes the default leaves out the notifiers escalation steps name") {
+    Fixture f;
+    auto runtime = make_runtime({step(15min, {"pager"}, Severity::critical)});
+    runtime.config.routes.clear();
+    AlertEngine engine(*f.store, f.clock);
+    f.probe(engine, runtime, runway(Severity::critical));
+    CHECK(f.queued() == Names{"lead:started", "slack:started"});
+    f.clock.advance(15min);
+    CHECK(engine.escalate(runtime) == 1);
+    CHECK(f.queued() == Names{"pager:escalated"});
+  }
+
+  TEST_CASE("without escalate nothing escalates") {
     Fixture f;
     const auto runtime = make_runtime({});
     AlertEngine engine(*f.store, f.clock);
     f.probe(engine, runtime, runway(Severity::critical));
-    CHECK(f.queued() == Names{"lead:started", "pager:started", "slack:started"});
+    CHECK(f.queued() == Names{"slack:started"});
     f.clock.advance(48h);
     CHECK(engine.escalate(runtime) == 0);
   }
