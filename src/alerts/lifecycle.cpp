@@ -11,6 +11,7 @@ const char* to_string(Reason reason) {
     case Reason::repeat: return "repeat";
     case Reason::resolved: return "resolved";
     case Reason::acknowledged: return "acknowledged";
+    case Reason::escalated: return "escalated";
   }
   return "started";
 }

@@ -110,6 +110,12 @@ int run(int argc, char** argv) {
 
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
+  RoutesOptions routes_options;
+  auto* routes = cli.add_subcommand("routes", "show which notifiers an alert would go to, and which route sends it");
+  add_config(routes);
+  routes->add_option("--account", routes_options.account, "the account")->required();
+  routes->add_option("--rule", routes_options.rule, "runway, min_balance, exhausted, key_invalid, stale, ...")->required();
+  routes->add_option("--severity", routes_options.severity, "info, warning or critical")->required();
   auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
 
   try {
@@ -143,6 +149,10 @@ int run(int argc, char** argv) {
     if (migrate->parsed()) {
       migrate_options.config_path = config_path;
       return migrate_command(migrate_options);
+    }
+    if (routes->parsed()) {
+      routes_options.config_path = config_path;
+      return routes_command(routes_options);
     }
     if (list_providers->parsed()) return providers_command();
     for (auto* options : {&silence_add_options.target, &silence_list_options.target, &silence_expire_options.target,

@@ -61,6 +61,8 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(a.accounts != b.accounts, "accounts", true);
   changes.note(a.notifiers != b.notifiers, "notifiers", true);
   changes.note(a.heartbeats != b.heartbeats, "heartbeats", true);  // the pinger takes the new list
+  changes.note(a.routes != b.routes, "routes", true);
+  changes.note(a.escalate != b.escalate, "escalate", true);
   auto rest = b;
   rest.source_file = a.source_file;
   rest.storage = a.storage;
@@ -71,6 +73,8 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.accounts = a.accounts;
   rest.notifiers = a.notifiers;
   rest.heartbeats = a.heartbeats;
+  rest.routes = a.routes;
+  rest.escalate = a.escalate;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }

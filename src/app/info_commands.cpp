@@ -1,4 +1,5 @@
 #include "creditwatch/app/commands.hpp"
+#include "creditwatch/config/warnings.hpp"
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/providers/factory.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
@@ -15,6 +16,7 @@ int validate_command(const std::string& config_path) {
   SystemClock clock;
   try {
     auto runtime = scheduler::load_runtime(config_path, clock);
+    for (const auto& warning : config::config_warnings(runtime->config)) std::cerr << warning.to_string() << "\n";
     std::cout << config_path << ": OK (" << runtime->config.accounts.size() << " accounts, "
               << runtime->config.notifiers.size() << " notifiers)\n";
     return 0;

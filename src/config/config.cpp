@@ -2,6 +2,7 @@
 
 #include "config_reader.hpp"
 #include "high_availability.hpp"
+#include "routing_config.hpp"
 #include "value_checks.hpp"
 
 #include "creditwatch/common/database_url.hpp"
@@ -18,7 +19,8 @@ namespace creditwatch::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
-                                             "logging",  "accounts", "notifiers", "heartbeats"};
+                                             "logging",  "accounts", "notifiers", "heartbeats",
+                                             "routes",   "escalate"};
 const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
@@ -384,7 +386,10 @@ Config load_config(const std::string& path) {
         check_name(r, n, heartbeat.name, heartbeat_names, "heartbeat");
         return heartbeat;
       });
+      if (root["routes"]) read_routes(r, root["routes"], c.routes);
+      if (root["escalate"]) read_escalation(r, root["escalate"], c.escalate);
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
+      if (r.errors().empty()) check_route_notifiers(r, c, root);
       if (r.errors().empty()) check_retention(r, c, root);
     }
   }

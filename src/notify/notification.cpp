@@ -64,6 +64,7 @@ std::string Notification::title() const {
   std::string prefix = test ? "[TEST] " : "";
   prefix += event == alerts::Event::resolved ? "[RESOLVED] " : "[" + upper(alerts::to_string(severity)) + "] ";
   if (reason == alerts::Reason::acknowledged) prefix += "[ACK] ";
+  if (reason == alerts::Reason::escalated) prefix += "[ESCALATED] ";
   return line(prefix + account + " " + alerts::to_string(rule) + ": " + summary);
 }
 
@@ -133,7 +134,7 @@ Notification notification_from_json(const nlohmann::json& j) {
   n.event = j.value("status", "firing") == "resolved" ? alerts::Event::resolved : alerts::Event::firing;
   const std::string reason = j.value("reason", "started");
   for (auto r : {alerts::Reason::started, alerts::Reason::severity_changed, alerts::Reason::repeat,
-                 alerts::Reason::resolved, alerts::Reason::acknowledged}) {
+                 alerts::Reason::resolved, alerts::Reason::acknowledged, alerts::Reason::escalated}) {
     if (reason == alerts::to_string(r)) n.reason = r;
   }
   n.test = j.value("test", false);

@@ -1,12 +1,14 @@
 #include "creditwatch/scheduler/alert_engine.hpp"
 
 #include "creditwatch/common/time_format.hpp"
+#include "creditwatch/config/routing.hpp"
 #include "creditwatch/notify/notification.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 namespace creditwatch::scheduler {
 namespace {
@@ -37,19 +39,37 @@ notify::Notification make_notification(const config::AccountConfig& account, con
   return n;
 }
 
+// `escalation`: the alert's escalation state while it fires (null once it resolved).
 storage::AlertRow to_row(const std::string& account, alerts::Rule rule, const alerts::AlertState& s,
-                         const std::string& summary, alerts::Severity peak) {
-  return storage::AlertRow{account,  alerts::to_string(rule), s.firing ? "firing" : "resolved",
-                           alerts::to_string(s.severity), s.since, s.last_notified,
-                           notify::json_text({{"summary", summary}, {"peak_severity", alerts::to_string(peak)}})};
+                         const std::string& summary, alerts::Severity peak, const EscalationState* escalation) {
+  nlohmann::json context{{"summary", summary}, {"peak_severity", alerts::to_string(peak)}};
+  if (escalation && s.firing) context["escalation"] = to_json(*escalation);
+  return storage::AlertRow{account,       alerts::to_string(rule), s.firing ? "firing" : "resolved",
+                           alerts::to_string(s.severity), s.since, s.last_notified, notify::json_text(context)};
 }
 
-std::optional<alerts::Severity> stored_peak(const std::string& context_json) {
-  auto context = nlohmann::json::parse(context_json, nullptr, false);
+std::optional<alerts::Severity> stored_peak(const nlohmann::json& context) {
   if (!context.is_object() || !context.contains("peak_severity") || !context["peak_severity"].is_string()) {
     return std::nullopt;
   }
   return alerts::parse_severity(context["peak_severity"].get<std::string>());
+}
+
+// What an escalation re-sends of an alert no probe has reported since this engine loaded it
+// (a restart, a replica taking over): the stored state; escalate() adds the account's
+// provider and labels from the config. The next probe brings the figures.
+notify::Notification stored_notification(const storage::AlertRow& row, alerts::Rule rule,
+                                         const alerts::AlertState& state, const nlohmann::json& context) {
+  notify::Notification n;
+  n.dedup_key = notify::make_dedup_key(row.account, rule);
+  n.account = row.account;
+  n.rule = rule;
+  n.severity = state.severity;
+  n.at = state.since;
+  if (context.is_object() && context.contains("summary") && context["summary"].is_string()) {
+    n.summary = context["summary"].get<std::string>();
+  }
+  return n;
 }
 
 }  // namespace
@@ -69,8 +89,16 @@ void AlertEngine::load(const std::vector<storage::AlertRow>& rows) {
     const alerts::AlertState state{row.state == "firing",
                                    alerts::parse_severity(row.severity).value_or(alerts::Severity::warning),
                                    row.since, row.last_notified};
-    m_states[{row.account, *rule}] = state;
-    m_peaks[{row.account, *rule}] = std::max(state.severity, stored_peak(row.context_json).value_or(state.severity));
+    const Key key{row.account, *rule};
+    const auto context = nlohmann::json::parse(row.context_json, nullptr, false);
+    m_states[key] = state;
+    m_peaks[key] = std::max(state.severity, stored_peak(context).value_or(state.severity));
+    if (state.firing) {
+      auto& escalation = m_escalations[key];
+      if (context.is_object() && context.contains("escalation")) escalation = escalation_from_json(context["escalation"]);
+      note_severity(escalation, state.severity, state.since);  // rows from before escalation existed
+      m_latest[key] = stored_notification(row, *rule, state, context);
+    }
     const auto age = std::max<Duration>(std::chrono::duration_cast<Duration>(wall_now - row.last_notified), Duration(0));
     m_notified[{row.account, *rule}] = steady_now - age;
   }
@@ -83,6 +111,8 @@ void AlertEngine::forget(const std::string& account) {
   std::erase_if(m_peaks, of_account);
   std::erase_if(m_notified, of_account);
   std::erase_if(m_refresh_payloads, of_account);
+  std::erase_if(m_escalations, of_account);
+  std::erase_if(m_latest, of_account);
   std::erase_if(m_refreshed, [&](const auto& entry) { return std::get<0>(entry.first) == account; });
 }
 
@@ -115,16 +145,11 @@ std::optional<Duration> AlertEngine::refresh_interval(const Runtime& runtime, co
   return sink->second->refresh_interval();
 }
 
-std::vector<std::string> AlertEngine::route(const config::AccountConfig& account, alerts::Severity severity,
-                                            const Runtime& runtime) const {
+std::vector<std::string> AlertEngine::route(const config::AccountConfig& account, alerts::Rule rule,
+                                            alerts::Severity severity, const Runtime& runtime) const {
   std::vector<std::string> out;
-  for (const auto& notifier : runtime.config.notifiers) {
-    if (!account.notify.empty() &&
-        std::find(account.notify.begin(), account.notify.end(), notifier.name) == account.notify.end()) {
-      continue;
-    }
-    auto floor = alerts::parse_severity(notifier.min_severity).value_or(alerts::Severity::info);
-    if (severity >= floor) out.push_back(notifier.name);
+  for (auto& destination : config::route_notification(runtime.config, account, rule, severity)) {
+    out.push_back(std::move(destination.notifier));
   }
   return out;
 }
@@ -161,11 +186,18 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     auto t = alerts::step(before, finding, now, policy);
     if (exhausted && finding.rule == alerts::Rule::runway && t.notify == alerts::Reason::repeat) t.notify.reset();
     // Refreshes carry the latest figures of a firing alert, not those of when it started.
-    if (refreshing && (t.changed ? t.next.firing : before && before->firing)) {
+    const bool firing_now = t.changed ? t.next.firing : before && before->firing;
+    if (refreshing && firing_now) {
       auto latest = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::repeat, now);
       m_refresh_payloads[key] = notify::json_text(notify::to_json(latest));
     } else {
       m_refresh_payloads.erase(key);
+    }
+    // So do escalations (escalate()), which may come between probes.
+    if (firing_now && !runtime.config.escalate.empty()) {
+      m_latest[key] = make_notification(account, a, finding, t.changed ? t.next : *before, alerts::Reason::escalated, now);
+    } else if (!firing_now) {
+      m_latest.erase(key);
     }
     if (!t.changed) continue;
 
@@ -176,6 +208,7 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       auto p = m_peaks.find(key);
       peak = std::max({peak, before->severity, p != m_peaks.end() ? p->second : peak});
     }
+    const EscalationState escalation = escalation_after(key, t, now);
     std::vector<storage::OutboxRow> rows;
     std::vector<std::string> replace_pending;
     std::optional<alerts::Event> queued_event;
@@ -184,7 +217,9 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       queued_event = n.event;
       const auto payload = notify::json_text(notify::to_json(n));
       const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
-      for (const auto& notifier : route(account, route_severity, runtime)) {
+      auto destinations = route(account, finding.rule, route_severity, runtime);
+      if (*t.notify == alerts::Reason::resolved) follow_escalations(key, destinations);
+      for (const auto& notifier : destinations) {
         rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
                                           storage::OutboxState::pending, "", "", TimePoint{}});
         if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
@@ -192,13 +227,19 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     }
     // Persist first: only once the state and its outbox rows are durable does memory change,
     // and only then is the notification reported as queued.
-    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak), rows, replace_pending);
+    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak, &escalation), rows,
+                       replace_pending);
     if (queued_event) {
       spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
                    alerts::to_string(*queued_event), alerts::to_string(t.next.severity), finding.summary, rows.size());
     }
     m_states[key] = t.next;
     m_peaks[key] = peak;
+    if (t.next.firing) {
+      m_escalations[key] = escalation;
+    } else {
+      m_escalations.erase(key);
+    }
     // Also a reminder left out above: it counts as sent.
     if (t.next.last_notified == now) m_notified[key] = steady_now;
     for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = steady_now;
@@ -216,7 +257,9 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
     const auto* account = runtime.config.find_account(key.first);
     auto state = m_states.find(key);
     if (!account || state == m_states.end() || !state->second.firing) continue;
-    for (const auto& notifier : route(*account, state->second.severity, runtime)) {
+    auto destinations = route(*account, key.second, state->second.severity, runtime);
+    follow_escalations(key, destinations);  // Alertmanager resolves an alert no longer re-posted
+    for (const auto& notifier : destinations) {
       const auto interval = refresh_interval(runtime, notifier);
       if (!interval) continue;
       auto [last, first] = m_refreshed.try_emplace({key.first, key.second, notifier}, steady_now);
@@ -234,6 +277,89 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
   }
   if (queued > 0) spdlog::debug("refresh: queued {} firing alert(s) again for state-keeping notifiers", queued);
   return queued;
+}
+
+// --- escalation -----------------------------------------------------------------------
+
+// Called with m_mutex held.
+EscalationState AlertEngine::escalation_after(const Key& key, const alerts::Transition& t, TimePoint now) const {
+  EscalationState next;
+  if (!t.next.firing) return next;
+  if (t.notify != alerts::Reason::started) {
+    if (auto current = m_escalations.find(key); current != m_escalations.end()) next = current->second;
+  }
+  note_severity(next, t.next.severity, now);
+  return next;
+}
+
+// Called with m_mutex held.
+void AlertEngine::follow_escalations(const Key& key, std::vector<std::string>& notifiers) const {
+  auto escalation = m_escalations.find(key);
+  if (escalation == m_escalations.end()) return;
+  for (const auto& name : escalation->second.escalated_to) {
+    if (std::find(notifiers.begin(), notifiers.end(), name) == notifiers.end()) notifiers.push_back(name);
+  }
+}
+
+// silences and acks: filled in by the silences branch
+bool AlertEngine::silenced_now(const Key& /*key*/, TimePoint /*now*/) const { return false; }
+
+// silences and acks: filled in by the silences branch
+bool AlertEngine::acknowledged(const Key& /*key*/) const { return false; }
+
+std::size_t AlertEngine::escalate(const Runtime& runtime) {
+  if (runtime.config.escalate.empty()) return 0;
+  const TimePoint now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
+  std::lock_guard lock(m_mutex);
+  // The loop calls this every few milliseconds; `after` is counted in seconds at least.
+  if (steady_now < m_next_escalation_check) return 0;
+  m_next_escalation_check = steady_now + std::chrono::seconds(1);
+  std::size_t queued = 0;
+  for (const auto& [key, latest] : m_latest) {
+    auto state = m_states.find(key);
+    if (state == m_states.end() || !state->second.firing || acknowledged(key) || silenced_now(key, now)) continue;
+    auto steps = due_steps(runtime.config.escalate, m_escalations[key], state->second.severity, now);
+    if (!steps.empty()) queued += escalate_alert(key, steps, runtime, now);
+  }
+  return queued;
+}
+
+// Called with m_mutex held.
+std::size_t AlertEngine::escalate_alert(const Key& key, const std::vector<const config::EscalationStep*>& steps,
+                                        const Runtime& runtime, TimePoint now) {
+  const alerts::AlertState& state = m_states.at(key);
+  notify::Notification n = m_latest.at(key);
+  n.reason = alerts::Reason::escalated;
+  n.event = alerts::Event::firing;
+  n.severity = state.severity;
+  n.at = now;
+  const auto* account = runtime.config.find_account(key.first);
+  if (account && n.provider.empty()) {  // loaded from the store: no probe since
+    n.provider = account->provider;
+    n.labels = account->labels;
+  }
+  const auto payload = notify::json_text(notify::to_json(n));
+  EscalationState next = m_escalations[key];
+  std::vector<storage::OutboxRow> rows;
+  std::vector<std::string> replace_pending;
+  std::set<std::string> sent;  // two steps due at once that name one notifier: one row
+  for (const auto* step : steps) {
+    next.steps_done.insert(step_id(*step));
+    for (const auto& notifier : config::escalation_notifiers(runtime.config, *step, state.severity)) {
+      if (!sent.insert(notifier).second) continue;
+      next.escalated_to.insert(notifier);
+      rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now, storage::OutboxState::pending,
+                                        "", "", TimePoint{}});
+      if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
+    }
+  }
+  const auto peak = m_peaks.count(key) ? m_peaks.at(key) : state.severity;
+  m_store.save_alert(to_row(key.first, key.second, state, n.summary, peak, &next), rows, replace_pending);
+  spdlog::info("alert {} {} escalated ({}): {} -> {} notifier(s)", key.first, alerts::to_string(key.second),
+               alerts::to_string(state.severity), n.summary, rows.size());
+  m_escalations[key] = std::move(next);
+  return rows.size();
 }
 
 }  // namespace creditwatch::scheduler

@@ -242,6 +242,7 @@ void Monitor::loop() {
       lock.unlock();
       judge_stale(*runtime, checks);
       refresh_alerts(*runtime);
+      escalate_alerts(*runtime);
       lock.lock();
     }
     if (now >= m_next_housekeeping && !m_housekeeping_running && !m_preloading) {
@@ -464,6 +465,14 @@ void Monitor::refresh_alerts(const Runtime& runtime) {
     if (m_alerts.refresh(runtime) > 0) m_outbox.wake();
   } catch (const std::exception& e) {
     spdlog::error("alert refresh: {}", e.what());
+  }
+}
+
+void Monitor::escalate_alerts(const Runtime& runtime) {
+  try {
+    if (m_alerts.escalate(runtime) > 0) m_outbox.wake();
+  } catch (const std::exception& e) {
+    spdlog::error("alert escalation: {}", e.what());
   }
 }
 

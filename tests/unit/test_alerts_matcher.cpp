@@ -12,7 +12,7 @@ using creditwatch::alerts::impossible_condition;
 using creditwatch::alerts::Matchers;
 using creditwatch::alerts::Rule;
 using creditwatch::alerts::Severity;
-// One {"name", "value"} pair alone would also read as a map built from two iterators.
+// One {name, value} pair in bare braces is ambiguous (std::map also takes two iterators).
 using Conditions = std::map<std::string, std::string>;
 
 TEST_CASE("glob: star matches any run, everything else is literal") {
@@ -43,12 +43,12 @@ TEST_CASE("matchers: fields and labels, all must hold") {
   const AlertFacts alert{"ds-prod", "deepseek", Rule::runway, Severity::critical, &labels};
   CHECK(Matchers().matches(alert));
   CHECK(Matchers(Conditions{{"account", "ds-*"}}).matches(alert));
-  CHECK(Matchers({{"account", "ds-*"}, {"rule", "runway"}}).matches(alert));
-  CHECK_FALSE(Matchers({{"account", "ds-*"}, {"rule", "min_balance"}}).matches(alert));
-  CHECK(Matchers({{"provider", "deepseek"}, {"severity", "critical"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"account", "ds-*"}, {"rule", "runway"}}).matches(alert));
+  CHECK_FALSE(Matchers(Conditions{{"account", "ds-*"}, {"rule", "min_balance"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"provider", "deepseek"}, {"severity", "critical"}}).matches(alert));
   CHECK_FALSE(Matchers(Conditions{{"severity", "warning"}}).matches(alert));
   CHECK(Matchers(Conditions{{"team", "bots"}}).matches(alert));
-  CHECK(Matchers({{"team", "b*"}, {"env", "prod"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"team", "b*"}, {"env", "prod"}}).matches(alert));
   CHECK_FALSE(Matchers(Conditions{{"team", "billing"}}).matches(alert));
   SUBCASE("a missing label is the empty string") {
     CHECK_FALSE(Matchers(Conditions{{"region", "eu"}}).matches(alert));

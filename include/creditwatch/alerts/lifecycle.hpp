@@ -18,8 +18,9 @@ enum class Event { firing, resolved };
 
 // Why a notification is sent: the alert started, changed severity, is still firing
 // after repeat_interval, resolved, or an operator acknowledged it (still firing; sinks with
-// an acknowledge action, PagerDuty and Opsgenie, take it as that action).
-enum class Reason { started, severity_changed, repeat, resolved, acknowledged };
+// an acknowledge action, PagerDuty and Opsgenie, take it as that action), or it has fired
+// unanswered long enough for an `escalate:` step (sent to that step's notifiers).
+enum class Reason { started, severity_changed, repeat, resolved, acknowledged, escalated };
 
 const char* to_string(Event event);
 const char* to_string(Reason reason);

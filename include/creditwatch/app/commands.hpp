@@ -87,6 +87,16 @@ struct AckOptions {
 };
 int ack_command(const AckOptions& options);
 
+// `routes`: which notifiers a notification about ACCOUNT's RULE at SEVERITY goes to, and why.
+struct RoutesOptions {
+  std::string config_path;
+  std::string account;
+  std::string rule;
+  std::string severity;
+};
+int routes_command(const RoutesOptions& options);
+
+// Exit 0 with warnings (printed as FILE:LINE:COL: warning: ...) when the config is valid.
 int validate_command(const std::string& config_path);
 int providers_command();
 int version_command();

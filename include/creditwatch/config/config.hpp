@@ -1,5 +1,6 @@
 #pragma once
 
+#include "creditwatch/alerts/matcher.hpp"
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/common/secret.hpp"
@@ -82,6 +83,34 @@ struct NotifierConfig {
   bool operator==(const NotifierConfig&) const = default;
 };
 
+// One entry of `routes:`: a notification whose alert matches `match` goes to `notify`. Routes
+// are tried in order and the first that matches wins, unless it says `continue: true`; an
+// empty `match` matches every alert (a catch-all). An account's own `notify` list wins over
+// every route (config/routing.hpp decides).
+struct RouteConfig {
+  alerts::Matchers match;
+  std::map<std::string, SourceLocation> match_where;  // each condition's key, for validate's warnings
+  std::vector<std::string> notify;                     // may be empty: what matches goes nowhere
+  bool continue_matching = false;                      // `continue:`
+  SourceLocation where;
+
+  bool operator==(const RouteConfig& other) const {
+    return match.conditions() == other.match.conditions() && match_where == other.match_where &&
+           notify == other.notify && continue_matching == other.continue_matching && where == other.where;
+  }
+};
+
+// One step of `escalate:`: a firing alert nobody acknowledged or silenced that has been at or
+// above `min_severity` for `after` is sent to `notify` too, once per firing episode.
+struct EscalationStep {
+  Duration after{};
+  std::vector<std::string> notify;
+  alerts::Severity min_severity = alerts::Severity::warning;
+  SourceLocation where;
+
+  bool operator==(const EscalationStep&) const = default;
+};
+
 struct StorageConfig {
   std::string path;  // SQLite file; empty when `url` is set (the two are exclusive)
   // PostgreSQL connection URI (postgresql:// or postgres://), from url or url_file. It may
@@ -153,6 +182,8 @@ struct Config {
   std::vector<AccountConfig> accounts;
   std::vector<NotifierConfig> notifiers;
   std::vector<HeartbeatConfig> heartbeats;
+  std::vector<RouteConfig> routes;
+  std::vector<EscalationStep> escalate;
 
   // Member by member, so a reload can tell what changed (app/config_changes.cpp).
   bool operator==(const Config&) const = default;

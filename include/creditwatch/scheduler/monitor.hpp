@@ -125,6 +125,7 @@ private:
   // Owns it under a lease that has not run out: may judge its alerts.
   bool judges(const std::string& account) const;
   void refresh_alerts(const Runtime& runtime);
+  void escalate_alerts(const Runtime& runtime);  // `escalate:` steps that came due
 
   storage::Store& m_store;
   const Clock& m_clock;
