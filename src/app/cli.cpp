@@ -69,6 +69,13 @@ int run(int argc, char** argv) {
   migrate->add_option("--to-file", migrate_options.to_file, "a file holding that URL (keeps the password off the command line)")
       ->excludes(to_url);
 
+  DigestOptions digest_options;
+  auto* digest = cli.add_subcommand("digest", "the periodic report (digest:) of the period ending now: print or send it");
+  add_config(digest);
+  digest->add_flag("--dry-run", digest_options.dry_run, "print it instead of sending it");
+  digest->add_flag("--json", digest_options.json, "with --dry-run, print the webhook's JSON instead of text")
+      ->needs(digest->get_option("--dry-run"));
+
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
   auto* list_providers = cli.add_subcommand("providers", "list every provider, what it reads and its config keys");
@@ -104,6 +111,10 @@ int run(int argc, char** argv) {
     if (migrate->parsed()) {
       migrate_options.config_path = config_path;
       return migrate_command(migrate_options);
+    }
+    if (digest->parsed()) {
+      digest_options.config_path = config_path;
+      return digest_command(digest_options);
     }
     if (list_providers->parsed()) return providers_command();
     std::cout << cli.help();

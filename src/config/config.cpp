@@ -1,6 +1,7 @@
 #include "creditwatch/config/config.hpp"
 
 #include "config_reader.hpp"
+#include "digest_config.hpp"
 #include "high_availability.hpp"
 #include "value_checks.hpp"
 
@@ -17,7 +18,8 @@ namespace creditwatch::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
-                                             "logging",  "accounts", "notifiers", "heartbeats"};
+                                             "logging",  "accounts", "notifiers", "heartbeats",
+                                             "digest"};
 const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
@@ -319,7 +321,9 @@ Config load_config(const std::string& path) {
         check_name(r, n, heartbeat.name, heartbeat_names, "heartbeat");
         return heartbeat;
       });
+      if (root["digest"]) read_digest(r, root["digest"], c.digest.emplace());
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
+      if (r.errors().empty()) check_digest(r, c, root["digest"]);
       if (r.errors().empty()) check_retention(r, c, root);
     }
   }

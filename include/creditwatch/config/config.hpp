@@ -124,6 +124,21 @@ struct AlertingConfig {
   bool operator==(const AlertingConfig&) const = default;
 };
 
+// `digest:` one report per period (spend, deposits, runway, alerts, top-ups) to `notify`.
+// Its times are the instants anchor + k * every, where the anchor is the first `at` after the
+// Unix epoch in `timezone` (scheduler/digest_schedule.hpp computes them).
+struct DigestConfig {
+  Duration every = std::chrono::hours(24 * 7);
+  std::optional<int> weekday;  // 0 Sunday .. 6 Saturday; nullopt: `at` names a time of day only
+  Duration time_of_day = std::chrono::hours(9);
+  std::string timezone = "UTC";
+  std::vector<std::string> notify;  // notifier names; incident tools (PagerDuty...) refused at load
+  std::string group_by;             // a label key to group accounts by; empty: one list
+  SourceLocation where;
+
+  bool operator==(const DigestConfig&) const = default;
+};
+
 struct LoggingConfig {
   std::string level = "info";
   std::string format = "text";  // text | json
@@ -142,6 +157,7 @@ struct Config {
   std::vector<AccountConfig> accounts;
   std::vector<NotifierConfig> notifiers;
   std::vector<HeartbeatConfig> heartbeats;
+  std::optional<DigestConfig> digest;
 
   // Member by member, so a reload can tell what changed (app/config_changes.cpp).
   bool operator==(const Config&) const = default;
