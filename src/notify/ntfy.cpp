@@ -85,14 +85,14 @@ public:
   Duration min_interval() const override { return std::chrono::seconds(5); }
 
 private:
-  DeliveryResult post(const std::string& title, const std::string& text, const std::string& priority,
-                      const std::string& tags, http::Client& client) {
+  DeliveryResult post(const std::string& title, const std::string& text, const std::string& priority_level,
+                      const std::string& tag_list, http::Client& client) {
     auto request = sink_request(m_topic_url);
     request.headers.clear();  // the body is the message text, not JSON
     request.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
     request.headers.push_back({"Title", header_value(truncate_text(title, k_max_title))});
-    request.headers.push_back({"Priority", priority});
-    request.headers.push_back({"Tags", tags});
+    request.headers.push_back({"Priority", priority_level});
+    request.headers.push_back({"Tags", tag_list});
     request.headers.push_back({"Markdown", "no"});
     if (!m_credentials.token.empty()) {
       request.headers.push_back({"Authorization", "Bearer " + m_credentials.token.reveal()});

@@ -100,7 +100,7 @@ TEST_SUITE("cli_digest") {
     const auto r = run_creditwatch({"digest", "-c", config});
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(r.out == "hook: delivered (HTTP 200)\n");
+    CHECK(r.out.starts_with("hook: delivered"));
     const auto body = nlohmann::json::parse(hook.only_request().body);
     CHECK(body["kind"] == "digest");
     CHECK(body["accounts"][0]["spend"] == "30.00");

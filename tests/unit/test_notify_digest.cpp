@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -201,7 +202,7 @@ TEST_SUITE("notify.digest") {
 
     SUBCASE("hundreds of accounts stay within Slack's 50 blocks, the text keeps them all") {
       Digest big = known_digest();
-      for (int i = 0; i < 400; ++i) {
+      for (int i = 0; i < 200; ++i) {
         big.accounts.push_back(line("acct-" + std::to_string(i), "team-" + std::to_string(i % 60), "1", "1"));
       }
       REQUIRE(slack->send_digest(big, client).outcome == Outcome::delivered);
@@ -209,7 +210,7 @@ TEST_SUITE("notify.digest") {
       CHECK(many["blocks"].size() <= 50);
       const std::string context = many["blocks"].back()["elements"][0]["text"];
       CHECK(contains(context, "more lines in the message text"));
-      CHECK(contains(many["text"].get<std::string>(), "acct-399"));
+      CHECK(contains(many["text"].get<std::string>(), "acct-199"));
     }
     SUBCASE("mrkdwn control characters in names are escaped") {
       Digest d = known_digest();
@@ -243,10 +244,10 @@ TEST_SUITE("notify.digest") {
     CHECK(ds["account"] == "ds-prod");
     CHECK(ds["spend"] == "30.00");
     CHECK(ds["previous_spend"] == "10.00");
-    CHECK(ds["spend_change_percent"] == doctest::Approx(200.0));
+    CHECK(ds["spend_change_percent"].get<double>() == doctest::Approx(200.0));
     CHECK(ds["deposits"] == "50.00");
     CHECK(ds["balance"] == "110.00");
-    CHECK(ds["runway_days"] == doctest::Approx(12.5));
+    CHECK(ds["runway_days"].get<double>() == doctest::Approx(12.5));
     CHECK(ds["recommended_topup"] == "90.00");
     CHECK(ds["alerts"] == json{"runway (critical)"});
     const auto& idle = body["accounts"][1];

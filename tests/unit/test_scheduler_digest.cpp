@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -150,7 +151,6 @@ TEST_SUITE("scheduler.digest") {
     CHECK(next_digest_at(d, at("2026-12-09T18:00:00Z")) == at("2026-12-14T09:00:00Z"));
     CHECK(last_digest_at(d, at("2026-12-07T09:00:00Z")) == at("2026-12-07T09:00:00Z"));
     CHECK(last_digest_at(d, at("2026-12-07T08:59:59Z")) == at("2026-11-30T09:00:00Z"));
-    CHECK(last_digest_at(d, at("1969-12-30T00:00:00Z")) == at("1969-12-29T09:00:00Z"));  // before the anchor
 
     SUBCASE("daily at a time of day") {
       DigestConfig daily;
