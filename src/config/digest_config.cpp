@@ -74,9 +74,19 @@ void read_digest(ConfigReader& r, const YAML::Node& node, DigestConfig& out) {
   if (!r.expect_map(node, "digest")) return;
   r.check_keys(node, k_digest_keys);
   read_schedule(r, node, out);
-  if (r.string(node, "timezone", out.timezone) && out.timezone != "UTC" && out.timezone != "Etc/UTC") {
-    // Until the tz database reader lands, only UTC: a wrong hour every week is worse than an error.
-    r.error(node["timezone"], "timezone: \"" + out.timezone + "\" is not supported yet; use UTC");
+  std::string zone;
+  if (r.string(node, "timezone", zone)) {
+    const auto loaded = TimeZone::load(zone);
+    if (loaded) {
+      out.timezone = *loaded;
+    } else {
+      r.error(node["timezone"], "timezone: " + loaded.error());
+    }
+    // A wall-clock time recurs by calendar days; a period of hours is counted in real time.
+    if (loaded && out.every % std::chrono::hours(24) != Duration(0) && zone != "UTC" && zone != "Etc/UTC") {
+      r.error(node["timezone"], "timezone needs every to be a whole number of days (" + format_duration(out.every) +
+                                    " periods are counted in UTC; leave timezone out)");
+    }
   }
   if (!r.string_list(node, "notify", out.notify) || out.notify.empty()) {
     r.error(r.at(node, "notify"), "digest needs notify: the notifiers to send the report to");

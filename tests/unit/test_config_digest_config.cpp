@@ -54,7 +54,7 @@ TEST_SUITE("config_digest_config") {
     CHECK(c.digest->every == 24h * 14);
     CHECK(c.digest->weekday == 2);
     CHECK(c.digest->time_of_day == 7h + 30min);
-    CHECK(c.digest->timezone == "UTC");
+    CHECK(c.digest->timezone.name() == "UTC");
     CHECK(c.digest->notify == std::vector<std::string>{"chat", "hook"});
     CHECK(c.digest->group_by == "team");
     CHECK(c.digest->where.line == 10);
@@ -75,6 +75,11 @@ TEST_SUITE("config_digest_config") {
       REQUIRE(c.digest);
       CHECK_FALSE(c.digest->weekday);
       CHECK(c.digest->time_of_day == 9h);
+    }
+    SUBCASE("a zone from the tz database") {
+      const auto c = load_config(dir.write("c.yaml", k_head + "digest: {timezone: Europe/Berlin, notify: log}\n"));
+      REQUIRE(c.digest);
+      CHECK(c.digest->timezone.name() == "Europe/Berlin");
     }
     SUBCASE("no digest section, no digest") {
       CHECK_FALSE(load_config(dir.write("c.yaml", k_head)).digest);
@@ -112,9 +117,15 @@ TEST_SUITE("config_digest_config") {
       CHECK(errors_of(dir, "digest:\n  every: 10m\n  at: \"09:00\"\n  notify: [log]\n") ==
             std::vector<std::string>{file + ":11:10: every must be at least 1h"});
     }
-    SUBCASE("a time zone other than UTC, for now") {
-      CHECK(errors_of(dir, "digest:\n  timezone: Europe/Berlin\n  notify: [log]\n") ==
-            std::vector<std::string>{file + ":11:13: timezone: \"Europe/Berlin\" is not supported yet; use UTC"});
+    SUBCASE("a time zone the tz database does not have") {
+      const auto errors = errors_of(dir, "digest:\n  timezone: Mars/Olympus\n  notify: [log]\n");
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].rfind(file + ":11:13: timezone: unknown time zone \"Mars/Olympus\"", 0) == 0);
+    }
+    SUBCASE("a time zone with a period of hours") {
+      CHECK(errors_of(dir, "digest:\n  every: 12h\n  at: \"09:00\"\n  timezone: Europe/Berlin\n  notify: [log]\n") ==
+            std::vector<std::string>{file + ":13:13: timezone needs every to be a whole number of days (12h periods "
+                                            "are counted in UTC; leave timezone out)"});
     }
     SUBCASE("no notifiers") {
       CHECK(errors_of(dir, "digest:\n  every: 7d\n") ==

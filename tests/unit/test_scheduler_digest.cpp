@@ -160,6 +160,26 @@ TEST_SUITE("scheduler.digest") {
       CHECK(next_digest_at(daily, at("2026-12-06T19:00:00Z")) == at("2026-12-07T18:30:00Z"));
       CHECK(next_digest_at(daily, at("2026-12-06T18:29:00Z")) == at("2026-12-06T18:30:00Z"));
     }
+    SUBCASE("Monday 09:00 in Berlin stays 09:00 on the wall clock across the end of summer time") {
+      DigestConfig berlin = weekly();
+      berlin.timezone = *creditwatch::TimeZone::load("Europe/Berlin");
+      CHECK(next_digest_at(berlin, at("2026-10-18T12:00:00Z")) == at("2026-10-19T07:00:00Z"));  // 09:00 CEST
+      CHECK(next_digest_at(berlin, at("2026-10-19T07:00:00Z")) == at("2026-10-26T08:00:00Z"));  // 09:00 CET
+      CHECK(last_digest_at(berlin, at("2026-10-26T07:59:59Z")) == at("2026-10-19T07:00:00Z"));
+      CHECK(last_digest_at(berlin, at("2026-10-26T08:00:00Z")) == at("2026-10-26T08:00:00Z"));
+      // And back into summer time: the last Monday of March 2027 is after the change (28 March).
+      CHECK(next_digest_at(berlin, at("2027-03-22T08:00:00Z")) == at("2027-03-29T07:00:00Z"));
+    }
+    SUBCASE("a time skipped by the spring change is read as the hour after it") {
+      DigestConfig night;
+      night.every = 24h;
+      night.weekday.reset();
+      night.time_of_day = 2h + 30min;
+      night.timezone = *creditwatch::TimeZone::load("Europe/Berlin");
+      // 29 March 2026: 02:00 CET jumps to 03:00 CEST, so 02:30 is 03:30 CEST = 01:30Z.
+      CHECK(next_digest_at(night, at("2026-03-28T12:00:00Z")) == at("2026-03-29T01:30:00Z"));
+      CHECK(next_digest_at(night, at("2026-03-29T01:30:00Z")) == at("2026-03-30T00:30:00Z"));
+    }
     SUBCASE("every other Monday keeps to one parity of weeks") {
       DigestConfig fortnight = weekly();
       fortnight.every = 24h * 14;

@@ -3,6 +3,7 @@
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/common/secret.hpp"
+#include "creditwatch/common/time_zone.hpp"
 #include "creditwatch/config/source_location.hpp"
 
 #include <cstdint>
@@ -125,13 +126,13 @@ struct AlertingConfig {
 };
 
 // `digest:` one report per period (spend, deposits, runway, alerts, top-ups) to `notify`.
-// Its times are the instants anchor + k * every, where the anchor is the first `at` after the
-// Unix epoch in `timezone` (scheduler/digest_schedule.hpp computes them).
+// Its times are `at` on the wall clock of `timezone`, every `every` from the first `at` after
+// the Unix epoch (scheduler/digest_schedule.hpp computes them).
 struct DigestConfig {
   Duration every = std::chrono::hours(24 * 7);
   std::optional<int> weekday;  // 0 Sunday .. 6 Saturday; nullopt: `at` names a time of day only
   Duration time_of_day = std::chrono::hours(9);
-  std::string timezone = "UTC";
+  TimeZone timezone;                // from the tz database; UTC by default
   std::vector<std::string> notify;  // notifier names; incident tools (PagerDuty...) refused at load
   std::string group_by;             // a label key to group accounts by; empty: one list
   SourceLocation where;

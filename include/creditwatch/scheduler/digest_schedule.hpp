@@ -5,11 +5,12 @@
 
 namespace creditwatch::scheduler {
 
-// When digests are due (`digest:`): the instants anchor + k * every, where the anchor is the
-// first `at` (weekday and time of day, or time of day alone) at or after the Unix epoch in
-// the digest's time zone. "Mon 09:00" every 7d is every Monday at 09:00; every 14d, every
-// other Monday. Config load admits only UTC for now, so these are UTC instants; a
-// tz-database zone would change only these two functions.
+// When digests are due (`digest:`). A period of whole days follows the wall clock of the
+// digest's time zone: `at` (a weekday and a time, or a time alone) on every `every`-th day
+// from the first such day after 1970-01-01, so "Mon 09:00" every 7d is 09:00 local on every
+// Monday, before and after a DST change, and every 14d is every other Monday. A 09:00 that a
+// DST change skips is read as the time after the gap (TimeZone::resolve). Shorter periods
+// are counted in real time from `at` on 1970-01-01 UTC (config load allows them only in UTC).
 
 // The first digest time strictly after `after`.
 TimePoint next_digest_at(const config::DigestConfig& config, TimePoint after);
