@@ -52,7 +52,8 @@ DigestConfig weekly() {
   DigestConfig d;
   d.notify = {"slack", "mail"};
   d.group_by = "team";
-  return d;  // every 7d, Monday 09:00 UTC
+  d.weekday = 1;  // Monday (what config load makes of a whole-weeks `every` without `at`)
+  return d;       // every 7d, 09:00, UTC
 }
 
 AccountConfig account(const std::string& name, const std::string& team) {
