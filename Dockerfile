@@ -39,7 +39,7 @@ FROM debian:bookworm-slim
 COPY --from=build /out/creditwatch_*.deb /tmp/
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      /tmp/creditwatch_*.deb ca-certificates curl \
+      /tmp/creditwatch_*.deb ca-certificates curl tzdata \
  && rm -rf /var/lib/apt/lists/* /tmp/creditwatch_*.deb \
  && groupadd --system --gid 10001 creditwatch \
  && useradd --system --uid 10001 --gid creditwatch --home-dir /var/lib/creditwatch \

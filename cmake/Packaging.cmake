@@ -63,5 +63,6 @@ else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "libc6, libstdc++6, libcurl4, libyaml-cpp0.7, libsqlite3-0, libspdlog1.10, libfmt9, libssl3")
 endif()
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
+# tzdata: maintenance windows and the digest read time zones from /usr/share/zoneinfo.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates, tzdata")
 include(CPack)

@@ -107,6 +107,12 @@ int run(int argc, char** argv) {
   ack->add_option("--by", ack_options.by, "who (default $USER)");
   ack->add_option("--comment", ack_options.comment, "why, e.g. \"top-up ordered\"");
   ack->add_flag("--undo", ack_options.undo, "take the acknowledgement back");
+  DigestOptions digest_options;
+  auto* digest = cli.add_subcommand("digest", "the periodic report (digest:) of the period ending now: print or send it");
+  add_config(digest);
+  digest->add_flag("--dry-run", digest_options.dry_run, "print it instead of sending it");
+  digest->add_flag("--json", digest_options.json, "with --dry-run, print the webhook's JSON instead of text")
+      ->needs(digest->get_option("--dry-run"));
 
   auto* validate = cli.add_subcommand("validate", "check the config file; exit 0 valid, 1 invalid");
   add_config(validate);
@@ -153,6 +159,10 @@ int run(int argc, char** argv) {
     if (routes->parsed()) {
       routes_options.config_path = config_path;
       return routes_command(routes_options);
+    }
+    if (digest->parsed()) {
+      digest_options.config_path = config_path;
+      return digest_command(digest_options);
     }
     if (list_providers->parsed()) return providers_command();
     for (auto* options : {&silence_add_options.target, &silence_list_options.target, &silence_expire_options.target,

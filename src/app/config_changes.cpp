@@ -63,6 +63,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(a.heartbeats != b.heartbeats, "heartbeats", true);  // the pinger takes the new list
   changes.note(a.routes != b.routes, "routes", true);
   changes.note(a.escalate != b.escalate, "escalate", true);
+  changes.note(a.digest != b.digest, "digest", true);  // the scheduler reads it from the runtime
   auto rest = b;
   rest.source_file = a.source_file;
   rest.storage = a.storage;
@@ -75,6 +76,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.heartbeats = a.heartbeats;
   rest.routes = a.routes;
   rest.escalate = a.escalate;
+  rest.digest = a.digest;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }

@@ -1,6 +1,7 @@
 #include "creditwatch/config/config.hpp"
 
 #include "config_reader.hpp"
+#include "digest_config.hpp"
 #include "high_availability.hpp"
 #include "routing_config.hpp"
 #include "value_checks.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
                                              "logging",  "accounts", "notifiers", "heartbeats",
-                                             "routes",   "escalate"};
+                                             "routes",   "escalate", "digest"};
 const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
@@ -388,8 +389,10 @@ Config load_config(const std::string& path) {
       });
       if (root["routes"]) read_routes(r, root["routes"], c.routes);
       if (root["escalate"]) read_escalation(r, root["escalate"], c.escalate);
+      if (root["digest"]) read_digest(r, root["digest"], c.digest.emplace());
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
       if (r.errors().empty()) check_route_notifiers(r, c, root);
+      if (r.errors().empty()) check_digest(r, c, root["digest"]);
       if (r.errors().empty()) check_retention(r, c, root);
     }
   }

@@ -25,6 +25,11 @@ public:
     return {DeliveryResult::Outcome::delivered, "logged", 0, std::nullopt};
   }
 
+  DeliveryResult deliver_text(const std::string& title, const std::string& text, http::Client&) override {
+    spdlog::info("notify {}: {}\n{}", m_name, title, text);
+    return {DeliveryResult::Outcome::delivered, "logged", 0, std::nullopt};
+  }
+
 private:
   std::string m_name;
 };

@@ -50,6 +50,17 @@ nlohmann::json payload(const Notification& n, const std::string& username) {
   return body;
 }
 
+// A titled text (the digest): the title as `content`, the text as one embed's description.
+nlohmann::json text_payload(const std::string& title, const std::string& text, const std::string& username) {
+  nlohmann::json body = {
+      {"content", truncate_text(title, k_max_content)},
+      {"embeds", nlohmann::json::array({{{"description", truncate_text(text, k_max_embed_description)}}})},
+      {"allowed_mentions", {{"parse", nlohmann::json::array()}}},
+  };
+  if (!username.empty()) body["username"] = truncate_text(username, k_max_username);
+  return body;
+}
+
 std::string header(const http::Response& response, const std::string& lower_case_name) {
   auto it = response.headers.find(lower_case_name);
   return it == response.headers.end() ? "" : it->second;
@@ -72,6 +83,15 @@ public:
       : m_webhook_url(std::move(webhook_url)), m_username(std::move(username)) {}
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    return post(json_text(payload(n, m_username)), client);
+  }
+
+  DeliveryResult deliver_text(const std::string& title, const std::string& text, http::Client& client) override {
+    return post(json_text(text_payload(title, text, m_username)), client);
+  }
+
+private:
+  DeliveryResult post(std::string body, http::Client& client) {
     if (m_deleted) {
       // Discord: "If a webhook returns a 404 status you should not attempt to use it again".
       return {DeliveryResult::Outcome::permanent,
@@ -80,7 +100,7 @@ public:
     }
     const std::string& url = m_webhook_url.reveal();
     auto request = sink_request(url + (url.find('?') == std::string::npos ? "?" : "&") + "wait=true");
-    request.body = json_text(payload(n, m_username));
+    request.body = std::move(body);
     auto outcome = client.send(request);
     auto result = classify_http(outcome, url_secrets(url));
     if (outcome) read_rate_limit(*outcome, result);
@@ -92,7 +112,6 @@ public:
     return result;
   }
 
-private:
   static void read_rate_limit(const http::Response& response, DeliveryResult& result) {
     if (response.status == 429) {
       result.retry_after = rate_limited_wait(response);

@@ -173,7 +173,21 @@ std::string domain_of(const std::string& address) {
   return at == std::string::npos ? "localhost" : address.substr(at + 1);
 }
 
-std::string compose(const Notification& n, const EmailSettings& s, TimePoint now) {
+// The parts of one message: what an alert and a digest each fill in.
+struct MailContent {
+  std::string subject;
+  std::string dedup_key;
+  std::string text;
+  std::string html;
+};
+
+MailContent alert_mail(const Notification& n) { return {subject(n), n.dedup_key, n.title() + "\n\n" + n.body_text(), html_body(n)}; }
+
+MailContent digest_mail(const Digest& d) {
+  return {truncate_text(digest_title(d), k_max_subject), d.dedup_key(), digest_text(d), digest_html(d)};
+}
+
+std::string compose(const MailContent& content, const EmailSettings& s, TimePoint now) {
   const std::string boundary = "creditwatch-" + random_hex() + random_hex();
   std::string to;
   for (const auto& address : s.to) to += (to.empty() ? "" : ", ") + address;
@@ -181,11 +195,11 @@ std::string compose(const Notification& n, const EmailSettings& s, TimePoint now
   m += "Date: " + rfc5322_date(now) + "\r\n";
   m += "From: " + s.from + "\r\n";
   m += "To: " + to + "\r\n";
-  m += "Subject: " + header_value(subject(n)) + "\r\n";
+  m += "Subject: " + header_value(content.subject) + "\r\n";
   m += "Message-ID: <" + std::to_string(to_unix_ms(now)) + "." + random_hex() + "@" + domain_of(s.from) + ">\r\n";
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
-  m += "X-Creditwatch-Dedup-Key: " + header_value(n.dedup_key) + "\r\n";
+  m += "X-Creditwatch-Dedup-Key: " + header_value(content.dedup_key) + "\r\n";
   m += "\r\n";
   auto part = [&](const char* type, const std::string& body) {
     m += "--" + boundary + "\r\n";
@@ -193,8 +207,8 @@ std::string compose(const Notification& n, const EmailSettings& s, TimePoint now
     m += "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
     m += quoted_printable(body) + "\r\n";
   };
-  part("text/plain", n.title() + "\n\n" + n.body_text());
-  part("text/html", html_body(n));
+  part("text/plain", content.text);
+  part("text/html", content.html);
   m += "--" + boundary + "--\r\n";
   return m;
 }
@@ -203,7 +217,13 @@ class Email final : public Notifier {
 public:
   explicit Email(EmailSettings settings) : m_settings(std::move(settings)) {}
 
-  DeliveryResult deliver(const Notification& n, http::Client& client) override {
+  DeliveryResult deliver(const Notification& n, http::Client& client) override { return send(alert_mail(n), client); }
+
+  // A text part and an HTML part with a table per group.
+  DeliveryResult send_digest(const Digest& d, http::Client& client) override { return send(digest_mail(d), client); }
+
+private:
+  DeliveryResult send(const MailContent& content, http::Client& client) {
     http::MailRequest request;
     request.url = m_settings.url;
     request.starttls = m_settings.starttls;
@@ -211,7 +231,7 @@ public:
     request.password = m_settings.password.reveal();
     request.from = m_settings.from;
     request.to = m_settings.to;
-    request.message = compose(n, m_settings, m_clock.now());
+    request.message = compose(content, m_settings, m_clock.now());
     auto outcome = http::send_mail(request, client.cancel_flag());
     using Outcome = DeliveryResult::Outcome;
     if (outcome) {
@@ -224,7 +244,6 @@ public:
     return {Outcome::retry, std::string(http::to_string(failure.kind)) + ": " + message, 0, {}};
   }
 
-private:
   EmailSettings m_settings;
   SystemClock m_clock;
 };

@@ -74,16 +74,32 @@ std::string message_text(const Notification& n) {
   return text;
 }
 
+// A titled text (the digest) as a card of two text blocks, cut to fit Teams' size limit.
+std::string text_message(const std::string& title, const std::string& text) {
+  nlohmann::json body = nlohmann::json::array({
+      {{"type", "TextBlock"}, {"text", truncate_text(title, k_max_title)}, {"weight", "Bolder"}, {"size", "Medium"},
+       {"wrap", true}, {"style", "heading"}},
+      {{"type", "TextBlock"}, {"text", truncate_text(text, k_max_message_bytes / 2, TextUnit::bytes)}, {"wrap", true}},
+  });
+  nlohmann::json card = {{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+                         {"type", "AdaptiveCard"},
+                         {"version", "1.2"},
+                         {"body", body},
+                         {"msteams", {{"width", "full"}}}};
+  return json_text({{"type", "message"},
+                    {"attachments", nlohmann::json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                                            {"contentUrl", nullptr},
+                                                            {"content", card}}})}});
+}
+
 class MsTeams final : public Notifier {
 public:
   explicit MsTeams(Secret webhook_url) : m_webhook_url(std::move(webhook_url)) {}
 
-  DeliveryResult deliver(const Notification& n, http::Client& client) override {
-    auto request = sink_request(m_webhook_url.reveal());
-    request.body = message_text(n);
-    auto result = classify_http(client.send(request), url_secrets(m_webhook_url.reveal()));
-    result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
-    return result;
+  DeliveryResult deliver(const Notification& n, http::Client& client) override { return post(message_text(n), client); }
+
+  DeliveryResult deliver_text(const std::string& title, const std::string& text, http::Client& client) override {
+    return post(text_message(title, text), client);
   }
 
   // Teams throttles a webhook above 4 requests per second (documented for the legacy
@@ -91,6 +107,14 @@ public:
   Duration min_interval() const override { return std::chrono::milliseconds(250); }
 
 private:
+  DeliveryResult post(std::string body, http::Client& client) {
+    auto request = sink_request(m_webhook_url.reveal());
+    request.body = std::move(body);
+    auto result = classify_http(client.send(request), url_secrets(m_webhook_url.reveal()));
+    result.message = redact(std::move(result.message), url_secrets(m_webhook_url.reveal()));
+    return result;
+  }
+
   Secret m_webhook_url;
 };
 

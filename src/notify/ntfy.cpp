@@ -73,19 +73,33 @@ public:
       : m_topic_url(std::move(topic_url)), m_topic(std::move(topic)), m_credentials(std::move(credentials)) {}
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    return post(n.title(), n.summary + "\n\n" + n.body_text(), std::to_string(priority(n)), tags(n), client);
+  }
+
+  // A digest is news, not an emergency: low priority, so it does not ring.
+  DeliveryResult deliver_text(const std::string& title, const std::string& text, http::Client& client) override {
+    return post(title, text, "2", "bar_chart,creditwatch,digest", client);
+  }
+
+  // ntfy's default visitor limit refills one request every 5 s (after a burst of 60).
+  Duration min_interval() const override { return std::chrono::seconds(5); }
+
+private:
+  DeliveryResult post(const std::string& title, const std::string& text, const std::string& priority_level,
+                      const std::string& tag_list, http::Client& client) {
     auto request = sink_request(m_topic_url);
     request.headers.clear();  // the body is the message text, not JSON
     request.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
-    request.headers.push_back({"Title", header_value(truncate_text(n.title(), k_max_title))});
-    request.headers.push_back({"Priority", std::to_string(priority(n))});
-    request.headers.push_back({"Tags", tags(n)});
+    request.headers.push_back({"Title", header_value(truncate_text(title, k_max_title))});
+    request.headers.push_back({"Priority", priority_level});
+    request.headers.push_back({"Tags", tag_list});
     request.headers.push_back({"Markdown", "no"});
     if (!m_credentials.token.empty()) {
       request.headers.push_back({"Authorization", "Bearer " + m_credentials.token.reveal()});
     } else if (!m_credentials.user.empty()) {
       request.basic_auth = m_credentials.user + ":" + m_credentials.password.reveal();
     }
-    request.body = truncate_text(n.summary + "\n\n" + n.body_text(), k_max_message_bytes, TextUnit::bytes);
+    request.body = truncate_text(text, k_max_message_bytes, TextUnit::bytes);
     auto result = classify_http(client.send(request), {m_credentials.token.reveal(), m_credentials.password.reveal(), m_topic});
     // On ntfy.sh the topic name is the only thing between a stranger and the messages.
     result.message =
@@ -93,10 +107,6 @@ public:
     return result;
   }
 
-  // ntfy's default visitor limit refills one request every 5 s (after a burst of 60).
-  Duration min_interval() const override { return std::chrono::seconds(5); }
-
-private:
   std::string m_topic_url;
   std::string m_topic;
   Credentials m_credentials;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <variant>
 
 namespace creditwatch::notify {
 namespace {
@@ -290,19 +291,27 @@ bool Outbox::claim(const storage::OutboxRow& row) {
 // Whatever goes wrong with one notification is that notification's failure: it never
 // escapes to hold up the rows behind it.
 DeliveryResult Outbox::attempt(const storage::OutboxRow& row, Notifier& sink, http::Client& client) {
-  Notification notification;
   auto payload = nlohmann::json::parse(row.payload_json, nullptr, false);
   if (payload.is_discarded()) return {Outcome::permanent, "stored payload is not JSON", 0, std::nullopt};
+  // A digest and an alert's notification share the queue, its order, claims and retries.
+  const bool digest = is_digest_payload(payload);
+  std::variant<Notification, Digest> message;
   try {
-    notification = notification_from_json(payload);
+    if (digest) {
+      message = digest_from_json(payload);
+    } else {
+      message = notification_from_json(payload);
+    }
   } catch (const std::exception& e) {
     // The stored bytes never change, so no retry can fix them.
     return {Outcome::permanent,
-            "stored payload is not a notification: " + cut_text(safe_text(e.what(), LineBreaks::fold), 300), 0,
-            std::nullopt};
+            std::string("stored payload is not a ") + (digest ? "digest: " : "notification: ") +
+                cut_text(safe_text(e.what(), LineBreaks::fold), 300),
+            0, std::nullopt};
   }
   try {
-    return sink.deliver(notification, client);
+    if (const auto* d = std::get_if<Digest>(&message)) return sink.send_digest(*d, client);
+    return sink.deliver(std::get<Notification>(message), client);
   } catch (const std::exception& e) {
     // An exception's text may quote the bytes that broke it: one safe line, like any answer.
     return {Outcome::retry, "internal error: " + cut_text(safe_text(e.what(), LineBreaks::fold), 300), 0, std::nullopt};

@@ -7,6 +7,8 @@
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 
+#include <algorithm>
+
 namespace creditwatch::notify {
 namespace {
 
@@ -56,13 +58,75 @@ nlohmann::json payload(const Notification& n) {
   return {{"text", truncate_text(n.title() + "\n" + n.body_text(), k_max_text)}, {"blocks", blocks}};
 }
 
+// Slack asks for &, < and > escaped in mrkdwn; everything else in our text is literal.
+std::string mrkdwn_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else out += c;
+  }
+  return out;
+}
+
+// A message holds at most 50 blocks: the header, a section per currency's totals, then the
+// groups' lines packed into sections of at most k_max_section characters. What does not fit
+// is counted in a closing context block; `text` still carries the whole digest.
+constexpr std::size_t k_max_digest_blocks = 50;
+
+nlohmann::json digest_section(const std::string& text) {
+  return {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", truncate_text(text, k_max_section)}}}};
+}
+
+nlohmann::json digest_blocks(const Digest& d) {
+  nlohmann::json blocks = nlohmann::json::array(
+      {{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", truncate_text(digest_title(d), k_max_header)}}}}});
+  for (const auto& total : d.totals()) blocks.push_back(digest_section(":bar_chart: " + mrkdwn_escape(digest_total_line(total))));
+  std::size_t left_out = 0;
+  for (const auto& group : d.groups()) {
+    std::string text = d.group_by.empty() ? "" : "*" + mrkdwn_escape(digest_group_heading(d, group)) + "*\n";
+    for (const auto* a : group.accounts) {
+      const std::string line = "• " + mrkdwn_escape(digest_account_line(*a)) + "\n";
+      if (text_length(text + line, TextUnit::code_points) > k_max_section && !text.empty()) {
+        if (blocks.size() + 2 < k_max_digest_blocks) blocks.push_back(digest_section(text));
+        else left_out += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        text.clear();
+      }
+      text += line;
+    }
+    if (text.empty()) continue;
+    if (blocks.size() + 2 < k_max_digest_blocks) blocks.push_back(digest_section(text));
+    else left_out += static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  std::string context = "creditwatch · " + d.dedup_key();
+  if (left_out > 0) context += " · " + std::to_string(left_out) + " more lines in the message text";
+  blocks.push_back({{"type", "context"}, {"elements", nlohmann::json::array({{{"type", "mrkdwn"}, {"text", context}}})}});
+  return blocks;
+}
+
+nlohmann::json digest_payload(const Digest& d) {
+  return {{"text", truncate_text(digest_text(d), k_max_text)}, {"blocks", digest_blocks(d)}};
+}
+
 class Slack final : public Notifier {
 public:
   explicit Slack(Secret webhook_url) : m_webhook_url(std::move(webhook_url)) {}
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
+    return post(json_text(payload(n)), client);
+  }
+
+  DeliveryResult send_digest(const Digest& d, http::Client& client) override {
+    return post(json_text(digest_payload(d)), client);
+  }
+
+  Duration min_interval() const override { return std::chrono::seconds(1); }
+
+private:
+  DeliveryResult post(std::string message, http::Client& client) {
     auto request = sink_request(m_webhook_url.reveal());
-    request.body = json_text(payload(n));
+    request.body = std::move(message);
     auto outcome = client.send(request);
     auto result = classify_http(outcome, url_secrets(m_webhook_url.reveal()));
     if (result.outcome == DeliveryResult::Outcome::delivered && outcome->body != "ok") {
@@ -80,9 +144,6 @@ public:
     return result;
   }
 
-  Duration min_interval() const override { return std::chrono::seconds(1); }
-
-private:
   Secret m_webhook_url;
 };
 

@@ -31,15 +31,15 @@ std::string escape_html(const std::string& text) {
 
 // Bold title, then the figures. The limit counts the text after entity parsing, so the
 // plain parts are cut to fit before they are escaped.
-std::string html_text(const Notification& n) {
-  const std::string title = truncate_text(n.title(), k_max_text / 4, TextUnit::utf16);
+std::string html_text(const std::string& full_title, const std::string& text) {
+  const std::string title = truncate_text(full_title, k_max_text / 4, TextUnit::utf16);
   const std::size_t room = k_max_text - text_length(title, TextUnit::utf16) - 1;
-  const std::string body = truncate_text(n.body_text(), room, TextUnit::utf16);
+  const std::string body = truncate_text(text, room, TextUnit::utf16);
   return "<b>" + escape_html(title) + "</b>\n" + escape_html(body);
 }
 
-std::string plain_text(const Notification& n) {
-  return truncate_text(n.title() + "\n" + n.body_text(), k_max_text, TextUnit::utf16);
+std::string plain_text(const std::string& title, const std::string& text) {
+  return truncate_text(title + "\n" + text, k_max_text, TextUnit::utf16);
 }
 
 // Private chats are numeric and positive; groups and channels are negative or "@name".
@@ -62,11 +62,15 @@ public:
         m_thread_id(thread_id) {}
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
-    auto answer = send(client, html_text(n), true);
+    return deliver_text(n.title(), n.body_text(), client);
+  }
+
+  DeliveryResult deliver_text(const std::string& title, const std::string& text, http::Client& client) override {
+    auto answer = send(client, html_text(title, text), true);
     if (answer.rejected_markup) {
       // Escaping should make this impossible; if Telegram still cannot parse it, the figures
       // matter more than the bold title.
-      answer = send(client, plain_text(n), false);
+      answer = send(client, plain_text(title, text), false);
     }
     answer.result.message = redact(std::move(answer.result.message), {m_bot_token.reveal()});
     return answer.result;

@@ -61,9 +61,15 @@ public:
   Webhook(Secret url, std::vector<http::Header> headers, Secret secret)
       : m_url(std::move(url)), m_headers(std::move(headers)), m_secret(std::move(secret)) {}
 
-  DeliveryResult deliver(const Notification& n, http::Client& client) override {
+  DeliveryResult deliver(const Notification& n, http::Client& client) override { return post(json_text(payload(n)), client); }
+
+  // The digest's own JSON (notify/digest.hpp): "kind": "digest" tells it from an alert.
+  DeliveryResult send_digest(const Digest& d, http::Client& client) override { return post(json_text(to_json(d)), client); }
+
+private:
+  DeliveryResult post(std::string body, http::Client& client) {
     auto request = sink_request(m_url.reveal());
-    request.body = json_text(payload(n));
+    request.body = std::move(body);
     request.headers.insert(request.headers.end(), m_headers.begin(), m_headers.end());
     if (!m_secret.empty()) {
       request.headers.push_back({k_signature_header, "sha256=" + hmac_sha256_hex(m_secret.reveal(), request.body)});
@@ -73,7 +79,6 @@ public:
     return result;
   }
 
-private:
   std::vector<std::string> secrets() const {
     auto out = url_secrets(m_url.reveal());
     out.push_back(m_secret.reveal());

@@ -58,7 +58,8 @@ Monitor::Monitor(storage::Store& store, const Clock& clock, notify::Outbox& outb
       m_outbox(outbox),
       m_options(options),
       m_assessor(store, clock),
-      m_alerts(store, clock) {
+      m_alerts(store, clock),
+      m_digests(store, clock) {
   // The daemon serves /healthz and starts its heartbeats before the loop: until the loop goes
   // round, it counts as having just ticked, not as stalled since the clock's epoch (which
   // pinged the heartbeats' fail_url at every start that lost the race).
@@ -162,6 +163,7 @@ void Monitor::stop(Duration grace) {
   m_jobs_cv.notify_all();
   if (m_loop_thread.joinable()) m_loop_thread.join();
   if (m_housekeeping_thread.joinable()) m_housekeeping_thread.join();  // it stops between batches
+  if (m_digest_thread.joinable()) m_digest_thread.join();
   if (m_preload_thread.joinable()) m_preload_thread.join();            // and this between accounts
   {
     std::unique_lock lock(m_mutex);
@@ -258,6 +260,7 @@ void Monitor::loop() {
       });
       m_next_housekeeping = now + m_options.housekeeping_every;
     }
+    start_digest_if_due();
     // Sleep until the next account is due, but wake at least every second so the
     // watchdog and /healthz see the loop alive, and at most every k_dispatch_tick: thousands
     // of accounts on a short interval are due a fraction of a millisecond apart, and a
@@ -606,6 +609,18 @@ void Monitor::housekeeping() {
     spdlog::error("retention: {}", e.what());
   }
   save_ledgers();
+}
+
+void Monitor::start_digest_if_due() {
+  if (!m_runtime || m_digest_running || !m_digests.due(m_runtime->config.digest)) return;
+  // On a thread of its own: it reads every account's history, which the loop must not wait for.
+  if (m_digest_thread.joinable()) m_digest_thread.join();
+  m_digest_running = true;
+  m_digest_thread = std::thread([this, runtime = m_runtime] {
+    if (m_digests.send_due(runtime->config, m_assessor) > 0) m_outbox.wake();
+    std::lock_guard done(m_mutex);
+    m_digest_running = false;
+  });
 }
 
 void Monitor::save_ledgers() {

@@ -389,6 +389,25 @@ TEST_SUITE("storage_conformance") {
     CHECK(all[0].created == k_t0 + 5min);
   }
 
+  TEST_CASE_TEMPLATE("store conformance: enqueue_once adds a row only if its notifier never had one of its key",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    const auto store = backend.open();
+    CHECK(store->enqueue_once(outbox_row("slack", k_t0, k_t0, "digest-1")));
+    CHECK_FALSE(store->enqueue_once(outbox_row("slack", k_t0 + 1min, k_t0 + 1min, "digest-1")));
+    CHECK(store->enqueue_once(outbox_row("mail", k_t0, k_t0, "digest-1")));    // another notifier
+    CHECK(store->enqueue_once(outbox_row("slack", k_t0, k_t0, "digest-2")));   // another key
+    auto pending = store->notifications(OutboxState::pending);
+    REQUIRE(pending.size() == 3);
+    CHECK(pending[0].created == k_t0);
+    store->mark_delivered(pending[0].id, k_t0 + 5min);  // delivered, and dead, still count
+    CHECK_FALSE(store->enqueue_once(outbox_row("slack", k_t0 + 6min, k_t0 + 6min, "digest-1")));
+    store->mark_dead(pending[1].id, "HTTP 400");
+    CHECK_FALSE(store->enqueue_once(outbox_row("mail", k_t0 + 6min, k_t0 + 6min, "digest-1")));
+    CHECK(store->notifications().size() == 3);
+  }
+
   TEST_CASE_TEMPLATE("store conformance: enqueue_refresh adds a row only while its notifier has none of its key pending",
                      Backend, SqliteBackend, PostgresBackend) {
     Backend backend;

@@ -97,6 +97,16 @@ struct RoutesOptions {
 int routes_command(const RoutesOptions& options);
 
 // Exit 0 with warnings (printed as FILE:LINE:COL: warning: ...) when the config is valid.
+// `digest`: the report of the period that ends now (digest.every long, a week without
+// `digest:`), printed (--dry-run: text, or with --json the webhook's JSON) or sent at once
+// through each notifier of digest.notify.
+struct DigestOptions {
+  std::string config_path;
+  bool dry_run = false;
+  bool json = false;
+};
+int digest_command(const DigestOptions& options);
+
 int validate_command(const std::string& config_path);
 int providers_command();
 int version_command();

@@ -4,6 +4,7 @@
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/common/secret.hpp"
+#include "creditwatch/common/time_zone.hpp"
 #include "creditwatch/config/source_location.hpp"
 
 #include <cstdint>
@@ -164,6 +165,21 @@ struct AlertingConfig {
   bool operator==(const AlertingConfig&) const = default;
 };
 
+// `digest:` one report per period (spend, deposits, runway, alerts, top-ups) to `notify`.
+// Its times are `at` on the wall clock of `timezone`, every `every` from the first `at` after
+// the Unix epoch (scheduler/digest_schedule.hpp computes them).
+struct DigestConfig {
+  Duration every = std::chrono::hours(24 * 7);
+  std::optional<int> weekday;  // 0 Sunday .. 6 Saturday; nullopt: `at` names a time of day only
+  Duration time_of_day = std::chrono::hours(9);
+  TimeZone timezone;                // from the tz database; UTC by default
+  std::vector<std::string> notify;  // notifier names; incident tools (PagerDuty...) refused at load
+  std::string group_by;             // a label key to group accounts by; empty: one list
+  SourceLocation where;
+
+  bool operator==(const DigestConfig&) const = default;
+};
+
 struct LoggingConfig {
   std::string level = "info";
   std::string format = "text";  // text | json
@@ -184,6 +200,7 @@ struct Config {
   std::vector<HeartbeatConfig> heartbeats;
   std::vector<RouteConfig> routes;
   std::vector<EscalationStep> escalate;
+  std::optional<DigestConfig> digest;
 
   // Member by member, so a reload can tell what changed (app/config_changes.cpp).
   bool operator==(const Config&) const = default;

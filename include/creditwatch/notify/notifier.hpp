@@ -1,6 +1,7 @@
 #pragma once
 
 #include "creditwatch/http/http_client.hpp"
+#include "creditwatch/notify/digest.hpp"
 #include "creditwatch/notify/notification.hpp"
 
 #include <optional>
@@ -28,6 +29,18 @@ class Notifier {
 public:
   virtual ~Notifier() = default;
   virtual DeliveryResult deliver(const Notification& notification, http::Client& client) = 0;
+  // Sends the periodic report (`digest:`). By default its plain text (digest_text) through
+  // deliver_text(); sinks with a richer format (Slack blocks, an HTML email, webhook JSON)
+  // override it. Called from the notifier's outbox thread, as deliver().
+  virtual DeliveryResult send_digest(const Digest& digest, http::Client& client) {
+    return deliver_text(digest_title(digest), digest_text(digest), client);
+  }
+  // Sends a titled plain-text message through the sink's usual text path. Sinks that open
+  // incidents (PagerDuty, Opsgenie, Alertmanager) keep this default: config load refuses them
+  // in digest.notify, so it only answers a digest queued before a reload changed the type.
+  virtual DeliveryResult deliver_text(const std::string& /*title*/, const std::string& /*text*/, http::Client&) {
+    return {DeliveryResult::Outcome::permanent, "this notifier does not take digests", 0, std::nullopt};
+  }
   // The smallest gap between two messages the sink accepts (Slack: 1 s per webhook).
   virtual Duration min_interval() const { return Duration(0); }
   // For sinks that hold alert state and expire what is not refreshed (Alertmanager): while

@@ -4,6 +4,7 @@
 #include "creditwatch/scheduler/alert_engine.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/scheduler/assessment_summary.hpp"
+#include "creditwatch/scheduler/digest_sender.hpp"
 #include "creditwatch/scheduler/ownership.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/scheduler/schedule.hpp"
@@ -112,6 +113,8 @@ private:
   // Also saves the forecast ledgers that changed (every housekeeping_every, and at stop()).
   void housekeeping();
   void save_ledgers();
+  // Starts the digest thread when a digest is due (`digest:`). Called with m_mutex held.
+  void start_digest_if_due();
   // Starts preload_ledgers() on its thread (the loop, once it knows which accounts it owns).
   // Called with m_mutex held.
   void start_preload();
@@ -133,6 +136,7 @@ private:
   MonitorOptions m_options;
   Assessor m_assessor;
   AlertEngine m_alerts;
+  DigestSender m_digests;
 
   mutable std::mutex m_mutex;
   std::condition_variable m_loop_cv;
@@ -161,6 +165,8 @@ private:
   std::thread m_loop_thread;
   std::thread m_housekeeping_thread;  // retention and ledger saves, off the loop
   bool m_housekeeping_running = false;  // guarded by m_mutex
+  std::thread m_digest_thread;          // builds and queues a due digest, off the loop
+  bool m_digest_running = false;        // guarded by m_mutex
   std::thread m_preload_thread;  // the ledgers' preload at start, started by the loop
   bool m_preload_started = false;  // loop thread only
   bool m_preloading = false;       // guarded by m_mutex

@@ -222,6 +222,11 @@ public:
   // dedup key pending (a sink that is down collects one row, not one per interval).
   // Returns whether a row was added; durable as save_alert.
   virtual bool enqueue_refresh(const OutboxRow& notification) = 0;
+  // Enqueues `notification` unless its notifier already has a row of the same dedup key in
+  // any state (pending, delivered or dead, until prune() drops it): what sends a period's
+  // digest once, whichever replica or restart queues it; two replicas racing add one row.
+  // Returns whether a row was added; durable as save_alert.
+  virtual bool enqueue_once(const OutboxRow& notification) = 0;
 
   // The pending notifications that may be sent next: per (notifier, dedup key) only the
   // oldest pending one, so the states of one alert go out in the order they changed.

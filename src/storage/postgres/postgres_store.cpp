@@ -891,6 +891,22 @@ bool PostgresStore::enqueue_refresh(const OutboxRow& n) {
   });
 }
 
+bool PostgresStore::enqueue_once(const OutboxRow& n) {
+  return write([&](Connection& c) {
+    postgres::Transaction tx(c);
+    // Under READ COMMITTED two replicas could both find no row and both insert: a lock per
+    // (notifier, key), held to the commit, makes the second one see the first one's row.
+    c.run("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {text(n.notifier + "\n" + n.dedup_key)});
+    const auto r = c.run(
+        "INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error) "
+        "SELECT $1, $2, $3, $4, 0, $5, 'pending', '' WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE notifier = $2 "
+        "AND dedup_key = $3)",
+        {ms(n.created), text(n.notifier), text(n.dedup_key), text(n.payload_json), ms(n.next_attempt)});
+    tx.commit();
+    return r.affected() > 0;
+  });
+}
+
 std::vector<OutboxRow> PostgresStore::due_notifications(TimePoint now, std::size_t limit,
                                                         const std::string& notifier) {
   return with_connection([&](Connection& c) {

@@ -796,6 +796,28 @@ bool SqliteStore::enqueue_refresh(const OutboxRow& n) try {
   write_failed(e);
 }
 
+bool SqliteStore::enqueue_once(const OutboxRow& n) try {
+  std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
+  // One statement under the store's lock (and SQLite's single writer): nothing can insert
+  // between the check and the insert.
+  auto& insert = m_db.cached(
+      "INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, last_error) "
+      "SELECT ?1, ?2, ?3, ?4, 0, ?5, 'pending', '' WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE notifier = ?2 "
+      "AND dedup_key = ?3)");
+  insert.bind(1, to_unix_ms(n.created))
+      .bind(2, n.notifier)
+      .bind(3, n.dedup_key)
+      .bind(4, n.payload_json)
+      .bind(5, to_unix_ms(n.next_attempt))
+      .run();
+  const bool added = m_db.changes() > 0;
+  wrote();
+  return added;
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
 std::vector<OutboxRow> SqliteStore::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {
   std::lock_guard lock(m_mutex);
   auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +

@@ -56,6 +56,7 @@ public:
   void save_alert(const AlertRow& alert, const std::vector<OutboxRow>& notifications,
                   const std::vector<std::string>& replace_pending = {}) override;
   bool enqueue_refresh(const OutboxRow& notification) override;
+  bool enqueue_once(const OutboxRow& notification) override;
 
   std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "") override;
   std::vector<OutboxRow> next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent = {}) override;
