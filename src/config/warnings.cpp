@@ -63,6 +63,7 @@ std::set<std::string> named_notifiers(const Config& config) {
   for (const auto& route : config.routes) out.insert(route.notify.begin(), route.notify.end());
   for (const auto& account : config.accounts) out.insert(account.notify.begin(), account.notify.end());
   for (const auto& step : config.escalate) out.insert(step.notify.begin(), step.notify.end());
+  if (config.digest) out.insert(config.digest->notify.begin(), config.digest->notify.end());
   return out;
 }
 
@@ -83,10 +84,10 @@ void check_notifiers(const Config& config, std::vector<ConfigWarning>& out) {
     if (named.count(notifier.name)) continue;
     const std::string who = "notifier \"" + notifier.name + "\"";
     if (default_reachable(config)) {
-      out.push_back({notifier.where, who + " is named by no route, account notify or escalation step: it only gets "
-                                           "the alerts no route matches"});
+      out.push_back({notifier.where, who + " is named by no route, account notify, escalation step or digest: it only "
+                                           "gets the alerts no route matches"});
     } else {
-      out.push_back({notifier.where, who + " is never used: no route, account notify or escalation step names it"});
+      out.push_back({notifier.where, who + " is never used: no route, account notify, escalation step or digest names it"});
     }
   }
 }

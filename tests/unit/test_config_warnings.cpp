@@ -115,14 +115,14 @@ TEST_SUITE("config_warnings") {
                             "  - {name: spare, type: console}\n");
       CHECK(warnings_of(path) ==
             std::vector<std::string>{path + ":5:5: warning: notifier \"spare\" is never used: no route, account "
-                                            "notify or escalation step names it"});
+                                            "notify, escalation step or digest names it"});
     }
     SUBCASE("with routes but no catch-all, an unnamed notifier only gets what no route matches") {
       auto path = dir.write("c.yaml", k_base + "routes:\n  - {match: {team: a}, notify: [team-a]}\n" +
                                           "escalate: {after: 1h, notify: [pager]}\n");
       CHECK(warnings_of(path) ==
-            std::vector<std::string>{path + ":6:5: warning: notifier \"team-b\" is named by no route, account notify "
-                                            "or escalation step: it only gets the alerts no route matches"});
+            std::vector<std::string>{path + ":6:5: warning: notifier \"team-b\" is named by no route, account notify, "
+                                            "escalation step or digest: it only gets the alerts no route matches"});
     }
   }
 }
