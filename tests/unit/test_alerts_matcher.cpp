@@ -10,6 +10,8 @@ using creditwatch::alerts::check_matcher_name;
 using creditwatch::alerts::glob_match;
 using creditwatch::alerts::impossible_condition;
 using creditwatch::alerts::Matchers;
+// Spelled out: `Matchers({{"a", "b"}})` is ambiguous (a map of one pair, or of the range ["a", "b")).
+using Conditions = std::map<std::string, std::string>;
 using creditwatch::alerts::Rule;
 using creditwatch::alerts::Severity;
 
@@ -40,20 +42,20 @@ TEST_CASE("matchers: fields and labels, all must hold") {
   const std::map<std::string, std::string> labels{{"team", "bots"}, {"env", "prod"}};
   const AlertFacts alert{"ds-prod", "deepseek", Rule::runway, Severity::critical, &labels};
   CHECK(Matchers().matches(alert));
-  CHECK(Matchers({{"account", "ds-*"}}).matches(alert));
-  CHECK(Matchers({{"account", "ds-*"}, {"rule", "runway"}}).matches(alert));
-  CHECK_FALSE(Matchers({{"account", "ds-*"}, {"rule", "min_balance"}}).matches(alert));
-  CHECK(Matchers({{"provider", "deepseek"}, {"severity", "critical"}}).matches(alert));
-  CHECK_FALSE(Matchers({{"severity", "warning"}}).matches(alert));
-  CHECK(Matchers({{"team", "bots"}}).matches(alert));
-  CHECK(Matchers({{"team", "b*"}, {"env", "prod"}}).matches(alert));
-  CHECK_FALSE(Matchers({{"team", "billing"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"account", "ds-*"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"account", "ds-*"}, {"rule", "runway"}}).matches(alert));
+  CHECK_FALSE(Matchers(Conditions{{"account", "ds-*"}, {"rule", "min_balance"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"provider", "deepseek"}, {"severity", "critical"}}).matches(alert));
+  CHECK_FALSE(Matchers(Conditions{{"severity", "warning"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"team", "bots"}}).matches(alert));
+  CHECK(Matchers(Conditions{{"team", "b*"}, {"env", "prod"}}).matches(alert));
+  CHECK_FALSE(Matchers(Conditions{{"team", "billing"}}).matches(alert));
   SUBCASE("a missing label is the empty string") {
-    CHECK_FALSE(Matchers({{"region", "eu"}}).matches(alert));
-    CHECK(Matchers({{"region", ""}}).matches(alert));
+    CHECK_FALSE(Matchers(Conditions{{"region", "eu"}}).matches(alert));
+    CHECK(Matchers(Conditions{{"region", ""}}).matches(alert));
     const AlertFacts bare{"x", "deepseek", Rule::stale, Severity::warning, nullptr};
-    CHECK(Matchers({{"team", "*"}}).matches(bare));
-    CHECK_FALSE(Matchers({{"team", "bots"}}).matches(bare));
+    CHECK(Matchers(Conditions{{"team", "*"}}).matches(bare));
+    CHECK_FALSE(Matchers(Conditions{{"team", "bots"}}).matches(bare));
   }
 }
 
