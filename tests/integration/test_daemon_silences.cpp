@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace creditwatch::testing;
 using namespace std::chrono_literals;
@@ -66,7 +68,7 @@ TEST_SUITE("daemon_silences") {
                            "comment": "top-up under way", "created_by": "ana"})");
       REQUIRE(made);
       REQUIRE_MESSAGE(made->status == 201, made->body);
-      id = nlohmann::json::parse(made->body)["id"];
+      id = nlohmann::json::parse(made->body)["id"].get<std::string>();
       CHECK(id.size() == 32);
       CHECK(daemon.terminate() == 0);
     }
