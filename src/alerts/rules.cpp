@@ -272,7 +272,7 @@ std::vector<Finding> evaluate(const Observation& observation, const Thresholds& 
   return out;
 }
 
-Finding stale(const Silence& silence, const Thresholds& thresholds) {
+Finding stale(const Unanswered& silence, const Thresholds& thresholds) {
   Finding f{Rule::stale, false, Severity::warning, ""};
   const Duration limit = std::max<Duration>(thresholds.interval * 3, thresholds.stale_after);
   f.firing = silence.silent >= limit;

@@ -11,6 +11,7 @@
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
+#include "creditwatch/server/alert_controls.hpp"
 #include "creditwatch/server/http_server.hpp"
 #include "creditwatch/server/metrics.hpp"
 #include "creditwatch/server/telemetry.hpp"
@@ -110,7 +111,12 @@ public:
                                      : nullptr),
         m_outbox(m_store, m_clock, retry_policy(m_runtime->config), m_replica_id),
         m_monitor(m_store, m_clock, m_outbox, monitor_options(m_ownership.get())),
-        m_assessor(m_store, m_clock) {}
+        m_assessor(m_store, m_clock),
+        m_controls(m_store, m_monitor.alert_engine(), m_clock, [this] { return this->runtime(); },
+                   [this] {
+                     m_monitor.wake();
+                     m_outbox.wake();
+                   }) {}
 
   int run() {
     if (m_ownership) set_log_replica(m_replica_id);
@@ -160,6 +166,13 @@ private:
         [this] { return summary_json(); },
         [this](const std::string& account, const server::SeriesQuery& query) { return series_json(account, query); },
         [this](const std::string& account) { return account_json(account); },
+        [this](const std::string& body) { return m_controls.add_silence(body); },
+        [this](bool all) { return m_controls.silences(all); },
+        [this](const std::string& id) { return m_controls.expire_silence(id); },
+        [this](const std::string& account, const std::string& rule, const std::string& body) {
+          return m_controls.acknowledge(account, rule, body);
+        },
+        [this](const std::string& account, const std::string& rule) { return m_controls.unacknowledge(account, rule); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));
@@ -212,6 +225,12 @@ private:
     snapshot.latest = m_monitor.latest();
     for (const auto& a : current->config.accounts) snapshot.labels[a.name] = a.labels;
     snapshot.alerts = m_store.alerts();
+    for (const auto& a : snapshot.alerts) {
+      const auto* account = current->config.find_account(a.account);
+      if (a.state == "firing" && account && m_controls.silenced(*account, a, *current)) {
+        snapshot.silenced.insert({a.account, a.rule});
+      }
+    }
     snapshot.deliveries = m_outbox.counts();
     snapshot.telemetry = &m_telemetry;
     snapshot.storage_write_failures = m_store.write_failures();
@@ -331,8 +350,9 @@ private:
     for (const auto& name : names) firing[name] = nlohmann::json::array();
     for (const auto& a : alerts) {
       auto it = firing.find(a.account);
-      if (it == firing.end() || a.state != "firing") continue;
-      it->second.push_back({{"rule", a.rule}, {"severity", a.severity}, {"since", format_rfc3339(a.since)}});
+      const auto* account = f.runtime->config.find_account(a.account);
+      if (it == firing.end() || a.state != "firing" || !account) continue;
+      it->second.push_back(m_controls.alert_json(*account, a, *f.runtime));
     }
     // Rows not probed here yet are judged from the store, now that the page is known.
     std::map<const std::string*, std::shared_ptr<const scheduler::AssessmentSummary>> unprobed;
@@ -387,12 +407,24 @@ private:
         currencies[a.currency].burn_per_day += *a.forecast->burn_per_day;
       }
     }
+    // Accounts with something firing, and those whose every firing alert a silence holds.
+    std::map<std::string, std::pair<std::size_t, std::size_t>> firing;  // account -> (firing, silenced)
+    for (const auto& a : m_store.alerts()) {
+      const auto* account = f.runtime->config.find_account(a.account);
+      if (a.state != "firing" || !account) continue;
+      auto& counts = firing[a.account];
+      ++counts.first;
+      if (m_controls.silenced(*account, a, *f.runtime)) ++counts.second;
+    }
+    const auto silenced = static_cast<std::size_t>(
+        std::count_if(firing.begin(), firing.end(), [](const auto& e) { return e.second.first == e.second.second; }));
     nlohmann::json totals = nlohmann::json::object();
     for (const auto& [currency, t] : currencies) {
       totals[currency] = {{"accounts", t.accounts}, {"balance", t.balance.to_double()}, {"burn_per_day", t.burn_per_day}};
     }
     return {{"accounts", f.accounts.size()},
             {"states", states},
+            {"silenced", silenced},
             {"currencies", totals},
             {"generated_at", format_rfc3339(m_clock.now())}};
   }
@@ -417,9 +449,7 @@ private:
     nlohmann::json firing = nlohmann::json::array();
     nlohmann::json history = nlohmann::json::array();
     for (const auto& a : m_store.alerts(name)) {
-      if (a.state == "firing") {
-        firing.push_back({{"rule", a.rule}, {"severity", a.severity}, {"since", format_rfc3339(a.since)}});
-      }
+      if (a.state == "firing") firing.push_back(m_controls.alert_json(*account, a, *current));
       history.push_back({{"rule", a.rule},
                          {"state", a.state},
                          {"severity", a.severity},
@@ -647,6 +677,7 @@ private:
   notify::Outbox m_outbox;
   scheduler::Monitor m_monitor;
   scheduler::Assessor m_assessor;
+  server::AlertControls m_controls;
   server::Telemetry m_telemetry;
   std::mutex m_stored_mutex;  // guards m_stored
   std::map<std::string, std::pair<SteadyPoint, std::shared_ptr<const scheduler::AssessmentSummary>>> m_stored;

@@ -41,18 +41,44 @@ notify::Notification make_notification(const config::AccountConfig& account, con
 
 // `escalation`: the alert's escalation state while it fires (null once it resolved).
 storage::AlertRow to_row(const std::string& account, alerts::Rule rule, const alerts::AlertState& s,
-                         const std::string& summary, alerts::Severity peak, const EscalationState* escalation) {
-  nlohmann::json context{{"summary", summary}, {"peak_severity", alerts::to_string(peak)}};
+                         const std::string& summary, alerts::Severity peak, const EscalationState* escalation,
+                         bool held, bool announced) {
+  nlohmann::json context{{"summary", summary},
+                         {"peak_severity", alerts::to_string(peak)},
+                         {"held", held},
+                         {"announced", announced}};
   if (escalation && s.firing) context["escalation"] = to_json(*escalation);
   return storage::AlertRow{account,       alerts::to_string(rule), s.firing ? "firing" : "resolved",
                            alerts::to_string(s.severity), s.since, s.last_notified, notify::json_text(context)};
 }
 
+nlohmann::json stored_context(const std::string& context_json) {
+  auto context = nlohmann::json::parse(context_json, nullptr, false);
+  return context.is_object() ? context : nlohmann::json::object();
+}
+
 std::optional<alerts::Severity> stored_peak(const nlohmann::json& context) {
-  if (!context.is_object() || !context.contains("peak_severity") || !context["peak_severity"].is_string()) {
-    return std::nullopt;
-  }
+  if (!context.contains("peak_severity") || !context["peak_severity"].is_string()) return std::nullopt;
   return alerts::parse_severity(context["peak_severity"].get<std::string>());
+}
+
+// Rows written before silences existed have no flags: nothing was held, and the start was sent.
+bool stored_flag(const nlohmann::json& context, const char* name, bool otherwise) {
+  return context.contains(name) && context[name].is_boolean() ? context[name].get<bool>() : otherwise;
+}
+
+std::string stored_summary(const nlohmann::json& context) {
+  return context.contains("summary") && context["summary"].is_string() ? context["summary"].get<std::string>() : "";
+}
+
+alerts::AlertFacts facts_of(const config::AccountConfig& account, alerts::Rule rule, alerts::Severity severity) {
+  return alerts::AlertFacts{account.name, account.provider, rule, severity, &account.labels};
+}
+
+storage::OutboxRow outbox_row(TimePoint now, const std::string& notifier, const notify::Notification& n,
+                              const std::string& payload) {
+  return storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now, storage::OutboxState::pending, "", "",
+                            TimePoint{}};
 }
 
 // What an escalation re-sends of an alert no probe has reported since this engine loaded it
@@ -75,8 +101,11 @@ notify::Notification stored_notification(const storage::AlertRow& row, alerts::R
 }  // namespace
 
 AlertEngine::AlertEngine(storage::Store& store, const Clock& clock) : m_store(store), m_clock(clock) {
-  std::lock_guard lock(m_mutex);
-  load(m_store.alerts());
+  {
+    std::lock_guard lock(m_mutex);
+    load(m_store.alerts());
+  }
+  sync();
 }
 
 // Called with m_mutex held.
@@ -90,14 +119,24 @@ void AlertEngine::load(const std::vector<storage::AlertRow>& rows) {
                                    alerts::parse_severity(row.severity).value_or(alerts::Severity::warning),
                                    row.since, row.last_notified};
     const Key key{row.account, *rule};
-    const auto context = nlohmann::json::parse(row.context_json, nullptr, false);
+    const auto context = stored_context(row.context_json);
     m_states[key] = state;
     m_peaks[key] = std::max(state.severity, stored_peak(context).value_or(state.severity));
+    m_episodes[key] = Episode{stored_flag(context, "held", false), stored_flag(context, "announced", true)};
     if (state.firing) {
       auto& escalation = m_escalations[key];
-      if (context.is_object() && context.contains("escalation")) escalation = escalation_from_json(context["escalation"]);
+      if (context.contains("escalation")) escalation = escalation_from_json(context["escalation"]);
       note_severity(escalation, state.severity, state.since);  // rows from before escalation existed
       m_latest[key] = stored_notification(row, *rule, state, context);
+      // Enough to say it again when a silence ends or someone acknowledges it before the next
+      // probe brings the latest figures.
+      notify::Notification n;
+      n.dedup_key = notify::make_dedup_key(row.account, *rule);
+      n.account = row.account;
+      n.rule = *rule;
+      n.severity = state.severity;
+      n.summary = stored_summary(context);
+      m_last[key] = std::move(n);
     }
     const auto age = std::max<Duration>(std::chrono::duration_cast<Duration>(wall_now - row.last_notified), Duration(0));
     m_notified[{row.account, *rule}] = steady_now - age;
@@ -109,6 +148,8 @@ void AlertEngine::forget(const std::string& account) {
   const auto of_account = [&](const auto& entry) { return entry.first.first == account; };
   std::erase_if(m_states, of_account);
   std::erase_if(m_peaks, of_account);
+  std::erase_if(m_episodes, of_account);
+  std::erase_if(m_last, of_account);
   std::erase_if(m_notified, of_account);
   std::erase_if(m_refresh_payloads, of_account);
   std::erase_if(m_escalations, of_account);
@@ -209,29 +250,64 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
       peak = std::max({peak, before->severity, p != m_peaks.end() ? p->second : peak});
     }
     const EscalationState escalation = escalation_after(key, t, now);
+    // Silences, acknowledgements and what this episode has told anyone decide what of the
+    // state machine's notification goes out.
+    const bool new_episode = t.next.firing && !(before && before->firing);
+    Episode episode = new_episode ? Episode{false, false} : Episode{};
+    if (auto e = m_episodes.find(key); !new_episode && e != m_episodes.end()) episode = e->second;
+    const bool severity_moved = before && before->firing && t.next.firing && t.next.severity != before->severity;
+    const bool ack_ends = new_episode || severity_moved || !t.next.firing;
+    const auto ack = ack_of(key);
+    const auto silence = silenced_by(facts_of(account, finding.rule, t.next.severity), now, runtime);
+    std::optional<alerts::Reason> reason = t.notify;
+    bool silenced_resolve = false;
+    if (reason == alerts::Reason::repeat && ack) {
+      reason.reset();  // acknowledged: no reminders (the one left out counts as sent)
+    } else if (reason == alerts::Reason::resolved) {
+      if (!episode.announced) reason.reset();  // nobody heard it start: nobody needs to hear it end
+      silenced_resolve = silence.has_value();
+      episode.held = false;
+    } else if (reason && silence) {
+      spdlog::info("alert {} {} ({}): held by silence {}", account.name, alerts::to_string(finding.rule),
+                   alerts::to_string(t.next.severity), *silence);
+      if (t.next.firing) episode.held = true;  // owed when the silence ends (an event is simply dropped)
+      reason.reset();
+    }
     std::vector<storage::OutboxRow> rows;
     std::vector<std::string> replace_pending;
     std::optional<alerts::Event> queued_event;
     if (t.notify) {
-      auto n = make_notification(account, a, finding, t.next, *t.notify, now);
-      queued_event = n.event;
-      const auto payload = notify::json_text(notify::to_json(n));
-      const auto route_severity = *t.notify == alerts::Reason::resolved ? peak : t.next.severity;
-      auto destinations = route(account, finding.rule, route_severity, runtime);
-      if (*t.notify == alerts::Reason::resolved) follow_escalations(key, destinations);
-      for (const auto& notifier : destinations) {
-        rows.push_back(storage::OutboxRow{0, now, notifier, n.dedup_key, payload, 0, now,
-                                          storage::OutboxState::pending, "", "", TimePoint{}});
-        if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
+      auto n = make_notification(account, a, finding, t.next, reason.value_or(*t.notify), now);
+      // Every later notification of an acknowledged episode carries the ack; a resolve too.
+      if (ack && (!ack_ends || !t.next.firing)) n.ack = ack;
+      n.silenced = silenced_resolve;
+      if (t.next.firing) {
+        m_last[key] = n;
+      } else {
+        m_last.erase(key);
+      }
+      if (reason) {
+        queued_event = n.event;
+        const auto payload = notify::json_text(notify::to_json(n));
+        const auto route_severity = *reason == alerts::Reason::resolved ? peak : t.next.severity;
+        auto destinations = route(account, finding.rule, route_severity, runtime);
+        if (*reason == alerts::Reason::resolved) follow_escalations(key, destinations);
+        for (const auto& notifier : destinations) {
+          rows.push_back(outbox_row(now, notifier, n, payload));
+          if (refresh_interval(runtime, notifier)) replace_pending.push_back(notifier);
+        }
+        if (t.next.firing && !rows.empty()) episode.announced = true;
       }
     }
     // Persist first: only once the state and its outbox rows are durable does memory change,
     // and only then is the notification reported as queued.
-    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak, &escalation), rows,
-                       replace_pending);
+    m_store.save_alert(to_row(account.name, finding.rule, t.next, finding.summary, peak, &escalation, episode.held,
+                              episode.announced),
+                       rows, replace_pending);
     if (queued_event) {
-      spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s)", account.name, alerts::to_string(finding.rule),
-                   alerts::to_string(*queued_event), alerts::to_string(t.next.severity), finding.summary, rows.size());
+      spdlog::info("alert {} {} {} ({}): {} -> {} notifier(s){}", account.name, alerts::to_string(finding.rule),
+                   alerts::to_string(*queued_event), alerts::to_string(t.next.severity), finding.summary, rows.size(),
+                   silenced_resolve ? " (silenced; its start was sent)" : "");
     }
     m_states[key] = t.next;
     m_peaks[key] = peak;
@@ -240,10 +316,13 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
     } else {
       m_escalations.erase(key);
     }
+    m_episodes[key] = episode;
     // Also a reminder left out above: it counts as sent.
     if (t.next.last_notified == now) m_notified[key] = steady_now;
     for (const auto& notifier : replace_pending) m_refreshed[{account.name, finding.rule, notifier}] = steady_now;
     queued += rows.size();
+    // An acknowledgement lasts until the alert changes severity or resolves.
+    if (ack_ends && m_acks.erase(key) > 0) m_store.delete_ack(account.name, alerts::to_string(finding.rule));
   }
   return queued;
 }
@@ -257,6 +336,7 @@ std::size_t AlertEngine::refresh(const Runtime& runtime) {
     const auto* account = runtime.config.find_account(key.first);
     auto state = m_states.find(key);
     if (!account || state == m_states.end() || !state->second.firing) continue;
+    if (silenced_by(facts_of(*account, key.second, state->second.severity), now, runtime)) continue;
     auto destinations = route(*account, key.second, state->second.severity, runtime);
     follow_escalations(key, destinations);  // Alertmanager resolves an alert no longer re-posted
     for (const auto& notifier : destinations) {
@@ -301,12 +381,6 @@ void AlertEngine::follow_escalations(const Key& key, std::vector<std::string>& n
   }
 }
 
-// silences and acks: filled in by the silences branch
-bool AlertEngine::silenced_now(const Key& /*key*/, TimePoint /*now*/) const { return false; }
-
-// silences and acks: filled in by the silences branch
-bool AlertEngine::acknowledged(const Key& /*key*/) const { return false; }
-
 std::size_t AlertEngine::escalate(const Runtime& runtime) {
   if (runtime.config.escalate.empty()) return 0;
   const TimePoint now = m_clock.now();
@@ -318,9 +392,122 @@ std::size_t AlertEngine::escalate(const Runtime& runtime) {
   std::size_t queued = 0;
   for (const auto& [key, latest] : m_latest) {
     auto state = m_states.find(key);
-    if (state == m_states.end() || !state->second.firing || acknowledged(key) || silenced_now(key, now)) continue;
+    const auto* account = runtime.config.find_account(key.first);
+    if (!account || state == m_states.end() || !state->second.firing || acknowledged(key) ||
+        silenced_by(facts_of(*account, key.second, state->second.severity), now, runtime)) {
+      continue;
+    }
     auto steps = due_steps(runtime.config.escalate, m_escalations[key], state->second.severity, now);
     if (!steps.empty()) queued += escalate_alert(key, steps, runtime, now);
+  }
+  return queued;
+}
+
+std::optional<std::string> AlertEngine::silenced_by(const alerts::AlertFacts& alert, TimePoint now,
+                                                    const Runtime& runtime) const {
+  for (const auto& silence : m_silences) {
+    if (silence.silences(alert, now)) return silence.id;
+  }
+  // Maintenance windows (runtime.config) act as recurring silences: they join the decision
+  // here, so every caller (apply, tick, refresh, the API's marks) treats them alike.
+  (void)runtime;
+  return std::nullopt;
+}
+
+bool AlertEngine::acknowledged(const Key& key) const {
+  auto ack = m_acks.find(key);
+  auto state = m_states.find(key);
+  // A stale row (the alert moved on before its ack was deleted, e.g. a crash in between) no
+  // longer holds.
+  return ack != m_acks.end() && state != m_states.end() && state->second.firing &&
+         ack->second.severity == state->second.severity && ack->second.ack.at >= state->second.since;
+}
+
+std::optional<notify::Acknowledgement> AlertEngine::ack_of(const Key& key) const {
+  if (!acknowledged(key)) return std::nullopt;
+  return m_acks.at(key).ack;
+}
+
+void AlertEngine::sync() {
+  std::vector<alerts::Silence> silences;
+  for (auto& row : m_store.silences()) {
+    silences.push_back(alerts::Silence{std::move(row.id), alerts::matchers_from_json_text(row.matchers_json),
+                                       row.starts_at, row.ends_at, std::move(row.comment), std::move(row.created_by),
+                                       row.created_at});
+  }
+  std::map<Key, Ack> acks;
+  for (auto& row : m_store.acks()) {
+    auto rule = alerts::parse_rule(row.rule);
+    auto severity = alerts::parse_severity(row.severity);
+    if (!rule || !severity) continue;
+    acks[{row.account, *rule}] = Ack{notify::Acknowledgement{std::move(row.by), row.at, std::move(row.comment)}, *severity};
+  }
+  std::lock_guard lock(m_mutex);
+  m_silences = std::move(silences);
+  m_acks = std::move(acks);
+  m_synced = m_clock.monotonic();
+}
+
+std::size_t AlertEngine::tick(const Runtime& runtime) {
+  bool due = false;
+  {
+    std::lock_guard lock(m_mutex);
+    due = !m_synced || m_clock.monotonic() - *m_synced >= k_sync_every;
+  }
+  if (due) sync();
+  return release_held(runtime);
+}
+
+notify::Notification AlertEngine::last_notification(const Key& key, const config::AccountConfig& account) const {
+  notify::Notification n;
+  if (auto last = m_last.find(key); last != m_last.end()) n = last->second;
+  n.dedup_key = notify::make_dedup_key(account.name, key.second);
+  n.account = account.name;
+  n.provider = account.provider;
+  n.labels = account.labels;
+  n.rule = key.second;
+  n.event = alerts::Event::firing;
+  n.silenced = false;
+  return n;
+}
+
+std::size_t AlertEngine::release_held(const Runtime& runtime) {
+  const TimePoint now = m_clock.now();
+  const SteadyPoint steady_now = m_clock.monotonic();
+  std::size_t queued = 0;
+  std::lock_guard lock(m_mutex);
+  for (auto& [key, episode] : m_episodes) {
+    if (!episode.held) continue;
+    const auto* account = runtime.config.find_account(key.first);
+    auto state = m_states.find(key);
+    if (!account || state == m_states.end() || !state->second.firing) continue;
+    if (silenced_by(facts_of(*account, key.second, state->second.severity), now, runtime)) continue;
+    auto n = last_notification(key, *account);
+    n.reason = episode.announced ? alerts::Reason::repeat : alerts::Reason::started;
+    n.severity = state->second.severity;
+    n.at = now;
+    n.ack = ack_of(key);
+    const auto payload = notify::json_text(notify::to_json(n));
+    std::vector<storage::OutboxRow> rows;
+    for (const auto& notifier : route(*account, key.second, n.severity, runtime)) {
+      rows.push_back(outbox_row(now, notifier, n, payload));
+    }
+    auto next = state->second;
+    next.last_notified = now;
+    const Episode released{false, episode.announced || !rows.empty()};
+    const auto peak = m_peaks.count(key) ? std::max(m_peaks.at(key), next.severity) : next.severity;
+    const auto escalation = m_escalations.find(key);
+    m_store.save_alert(to_row(key.first, key.second, next, n.summary, peak,
+                              escalation == m_escalations.end() ? nullptr : &escalation->second, released.held,
+                              released.announced),
+                       rows);
+    spdlog::info("alert {} {} firing ({}): no silence holds it any more; {} -> {} notifier(s)", key.first,
+                 alerts::to_string(key.second), alerts::to_string(next.severity), alerts::to_string(n.reason),
+                 rows.size());
+    state->second = next;
+    episode = released;
+    m_notified[key] = steady_now;
+    queued += rows.size();
   }
   return queued;
 }
@@ -355,11 +542,80 @@ std::size_t AlertEngine::escalate_alert(const Key& key, const std::vector<const 
     }
   }
   const auto peak = m_peaks.count(key) ? m_peaks.at(key) : state.severity;
-  m_store.save_alert(to_row(key.first, key.second, state, n.summary, peak, &next), rows, replace_pending);
+  const auto episode = m_episodes.find(key);
+  const bool announced = !rows.empty() || episode == m_episodes.end() || episode->second.announced;
+  m_store.save_alert(to_row(key.first, key.second, state, n.summary, peak, &next,
+                            episode != m_episodes.end() && episode->second.held, announced),
+                     rows, replace_pending);
+  if (episode != m_episodes.end()) episode->second.announced = announced;
   spdlog::info("alert {} {} escalated ({}): {} -> {} notifier(s)", key.first, alerts::to_string(key.second),
                alerts::to_string(state.severity), n.summary, rows.size());
   m_escalations[key] = std::move(next);
   return rows.size();
+}
+
+AlertMarks AlertEngine::marks(const config::AccountConfig& account, alerts::Rule rule, alerts::Severity severity,
+                              const Runtime& runtime) const {
+  std::lock_guard lock(m_mutex);
+  AlertMarks out;
+  out.silenced_by = silenced_by(facts_of(account, rule, severity), m_clock.now(), runtime);
+  // From the ack's own severity, not m_states: the API of a replica that does not own the
+  // account has no state for it.
+  if (auto ack = m_acks.find({account.name, rule}); ack != m_acks.end() && ack->second.severity == severity) {
+    out.ack = ack->second.ack;
+  }
+  return out;
+}
+
+AckOutcome AlertEngine::acknowledge(const std::string& account_name, const std::string& rule_name,
+                                    const std::string& by, const std::string& comment, const Runtime& runtime) {
+  const auto* account = runtime.config.find_account(account_name);
+  const auto rule = alerts::parse_rule(rule_name);
+  if (!account || !rule) return AckOutcome::no_such_alert;
+  std::optional<storage::AlertRow> row;
+  for (auto& r : m_store.alerts(account_name)) {
+    if (r.rule == alerts::to_string(*rule)) row = std::move(r);
+  }
+  if (!row || row->state != "firing") return AckOutcome::not_firing;
+  const auto severity = alerts::parse_severity(row->severity).value_or(alerts::Severity::warning);
+  const auto context = stored_context(row->context_json);
+  const TimePoint now = m_clock.now();
+  const Key key{account_name, *rule};
+  const notify::Acknowledgement ack{by, now, comment};
+  std::vector<storage::OutboxRow> rows;
+  {
+    std::lock_guard lock(m_mutex);
+    const auto silence = silenced_by(facts_of(*account, *rule, severity), now, runtime);
+    if (!silence && stored_flag(context, "announced", true)) {
+      auto n = last_notification(key, *account);
+      if (n.summary.empty()) n.summary = stored_summary(context);
+      n.reason = alerts::Reason::acknowledged;
+      n.severity = severity;
+      n.at = now;
+      n.ack = ack;
+      const auto payload = notify::json_text(notify::to_json(n));
+      for (const auto& notifier :
+           route(*account, *rule, std::max(severity, stored_peak(context).value_or(severity)), runtime)) {
+        rows.push_back(outbox_row(now, notifier, n, payload));
+      }
+    }
+  }
+  m_store.save_ack(storage::AckRow{account_name, alerts::to_string(*rule), by, now, comment, alerts::to_string(severity)},
+                   rows);
+  spdlog::info("alert {} {} ({}): acknowledged by {} -> {} notifier(s)", account_name, alerts::to_string(*rule),
+               alerts::to_string(severity), by.empty() ? "(unnamed)" : by, rows.size());
+  std::lock_guard lock(m_mutex);
+  m_acks[key] = Ack{ack, severity};
+  return AckOutcome::acknowledged;
+}
+
+bool AlertEngine::unacknowledge(const std::string& account, const std::string& rule) {
+  const auto parsed = alerts::parse_rule(rule);
+  if (!parsed) return false;
+  const bool had = m_store.delete_ack(account, alerts::to_string(*parsed));
+  std::lock_guard lock(m_mutex);
+  m_acks.erase({account, *parsed});
+  return had;
 }
 
 }  // namespace creditwatch::scheduler

@@ -414,7 +414,7 @@ std::vector<Monitor::StaleCheck> Monitor::stale_checks(SteadyPoint now) const {
     // not count against the account: a restart after a week off must not page at once.
     if (!contact.probed) silent = std::min(silent, watched);
     checks.push_back(
-        StaleCheck{name, target.config, alerts::Silence{silent, contact.answered.has_value(), ""}, contact.answered});
+        StaleCheck{name, target.config, alerts::Unanswered{silent, contact.answered.has_value(), ""}, contact.answered});
     if (contact.probed) checks.back().silence.last_error = contact.last_error;
   }
   return checks;
@@ -465,7 +465,9 @@ void Monitor::judge_stale(const Runtime& runtime, const std::vector<StaleCheck>&
 
 void Monitor::refresh_alerts(const Runtime& runtime) {
   try {
-    if (m_alerts.refresh(runtime) > 0) m_outbox.wake();
+    // Silences and acknowledgements first: a silence that ended releases what it held.
+    const auto released = m_alerts.tick(runtime);
+    if (m_alerts.refresh(runtime) + released > 0) m_outbox.wake();
   } catch (const std::exception& e) {
     spdlog::error("alert refresh: {}", e.what());
   }

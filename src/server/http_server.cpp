@@ -47,6 +47,17 @@ std::optional<std::size_t> parse_limit(const std::string& text) {
   return std::min<std::size_t>(limit, k_max_samples_limit);
 }
 
+// Whether `method` is among `allowed` ("GET, HEAD, POST").
+bool method_in(const std::string& method, std::string_view allowed) {
+  std::size_t at = 0;
+  while (at < allowed.size()) {
+    const auto end = std::min(allowed.find(", ", at), allowed.size());
+    if (allowed.substr(at, end - at) == method) return true;
+    at = end + 2;
+  }
+  return false;
+}
+
 // The clock of a server not given one.
 const Clock& system_clock() {
   static const SystemClock clock;
@@ -110,11 +121,28 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "accounts" && !s[3].empty() && s[4] == "series") {
     route = Route::series;
   }
+  if (s.size() == 3 && s[0] == "api" && s[1] == "v1" && s[2] == "silences") route = Route::silences;
+  if (s.size() == 4 && s[0] == "api" && s[1] == "v1" && s[2] == "silences" && !s[3].empty()) route = Route::silence;
+  if (s.size() == 6 && s[0] == "api" && s[1] == "v1" && s[2] == "alerts" && !s[3].empty() && !s[4].empty() &&
+      s[5] == "ack") {
+    route = Route::ack;
+  }
   if (!route) return HttpResponse::text(404, "not found\n");
-  if (request.method != "GET" && request.method != "HEAD") {
+  std::string_view allowed = "GET, HEAD";
+  if (*route == Route::silences) allowed = "GET, HEAD, POST";
+  if (*route == Route::silence) allowed = "DELETE";
+  if (*route == Route::ack) allowed = "POST, DELETE";
+  if (!method_in(request.method, allowed)) {
     auto response = HttpResponse::text(405, "method not allowed\n");
-    response.headers.emplace_back("Allow", "GET, HEAD");
+    response.headers.emplace_back("Allow", std::string(allowed));
     return response;
+  }
+  // A browser signed in with the session cookie would send it along with another site's
+  // form or script too: a write must come from our own pages (API clients send no Origin).
+  if (request.method != "GET" && request.method != "HEAD" && !from_own_page(request)) {
+    spdlog::warn("http: {} {} from {} refused: sent from another site's page (Origin {})", request.method, request.path,
+                 request.client, request.header("origin").value_or("not sent"));
+    return HttpResponse::json(403, {{"error", "refused: the request was sent from another site's page"}});
   }
   const auto lane = *route == Route::healthz || *route == Route::metrics ? Lane::priority : Lane::general;
   auto job = [this, connection, route = *route, request = std::move(request)] {
@@ -157,11 +185,31 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         if (!body) return HttpResponse::json(404, {{"error", "no such account"}});
         return HttpResponse::json(200, *body);
       }
+      case Route::silences:
+      case Route::silence:
+      case Route::ack:
+        return controls(route, request);
     }
   } catch (const std::exception& e) {
     spdlog::error("http: {} failed: {}", request.path, e.what());
   }
   return HttpResponse::text(500, "internal error\n");
+}
+
+HttpResponse HttpServer::controls(Route route, const HttpRequest& request) {
+  const auto& s = request.segments;
+  const auto& e = m_endpoints;
+  const bool post = request.method == "POST";
+  const bool del = request.method == "DELETE";
+  if (route == Route::silences && post && e.add_silence) return e.add_silence(request.body);
+  if (route == Route::silences && !post && e.silences) {
+    const auto all = request.query_value("all").value_or("");
+    return e.silences(all == "1" || all == "true");
+  }
+  if (route == Route::silence && del && e.expire_silence) return e.expire_silence(s[3]);
+  if (route == Route::ack && post && e.acknowledge) return e.acknowledge(s[3], s[4], request.body);
+  if (route == Route::ack && del && e.unacknowledge) return e.unacknowledge(s[3], s[4]);
+  return HttpResponse::text(404, "not found\n");
 }
 
 HttpResponse HttpServer::accounts(const HttpRequest& request) {

@@ -208,10 +208,14 @@ void write_probe_metrics(Writer& w, const MetricsSnapshot& s) {
 }
 
 void write_alerts_and_notifications(Writer& w, const MetricsSnapshot& s) {
-  w.family("creditwatch_alerts_firing", "gauge", "1 for each alert currently firing.");
+  w.family("creditwatch_alerts_firing", "gauge",
+           "1 for each alert currently firing; silenced=\"true\" while a silence holds its notifications.");
   for (const auto& a : s.alerts) {
     if (a.state != "firing" || !configured(s, a.account)) continue;
-    w.sample("creditwatch_alerts_firing", {{"account", a.account}, {"rule", a.rule}, {"severity", a.severity}}, 1);
+    const bool silenced = s.silenced.count({a.account, a.rule}) > 0;
+    w.sample("creditwatch_alerts_firing",
+             {{"account", a.account}, {"rule", a.rule}, {"severity", a.severity}, {"silenced", silenced ? "true" : "false"}},
+             1);
   }
   w.family("creditwatch_notifications_total", "counter", "Notification delivery attempts by notifier and result.");
   for (const auto& [notifier, c] : s.deliveries) {

@@ -175,7 +175,7 @@ constexpr const char* k_rollup_query =
     "CAST(NULL AS REAL), deposits_micros || ' ' || readings FROM rollups ORDER BY account_id, currency_id, hour_ms";
 // Every table migrate copies, in the order it copies them.
 const std::vector<std::string> k_tables = {"accounts", "currencies", "readings", "heads", "failures",
-                                           "rollups",  "ledgers",    "alerts",   "outbox"};
+                                           "rollups",  "ledgers",    "alerts",   "outbox", "silences", "acks"};
 // Shaped like the probe query (the sixth column a real) so one reader serves both.
 constexpr const char* k_delivered_query =
     "SELECT id, delivered_ms, attempts, state, 0, CAST(NULL AS REAL), last_error FROM outbox ORDER BY id";
@@ -283,7 +283,7 @@ TEST_SUITE("migrate cli") {
     CHECK(table_counts(f.database) == counts);
     CHECK(counts.find("accounts 2|currencies 3|") == 0);
     CHECK(counts.find("|rollups 0|") == std::string::npos);
-    CHECK(counts.find("|ledgers 1|alerts 3|outbox 4\n") != std::string::npos);
+    CHECK(counts.find("|ledgers 1|alerts 3|outbox 4|silences 0|acks 0\n") != std::string::npos);
     CHECK(copied.out.find("readings    ") != std::string::npos);
     CHECK(copied.out.find("failures    3") != std::string::npos);
     CHECK(copied.out.find("outbox      4 (2 pending)") != std::string::npos);
@@ -365,11 +365,11 @@ TEST_SUITE("migrate cli") {
     const auto copied = f.migrate({"--to", f.url});
     REQUIRE(copied.exit_code == 0);
     // The copy opened (and so migrated) the file first.
-    CHECK(storage::SqliteStore(f.db_path).schema_version() == 4);
+    CHECK(storage::SqliteStore(f.db_path).schema_version() == storage::SqliteStore::k_schema_version);
     const auto counts = sqlite_counts(f.db_path);
     CHECK(table_counts(f.database) == counts);
     CHECK(counts.find("accounts 4|currencies 3|") == 0);
-    CHECK(counts.find("|failures 3|rollups 0|ledgers 0|alerts 4|outbox 4\n") != std::string::npos);
+    CHECK(counts.find("|failures 3|rollups 0|ledgers 0|alerts 4|outbox 4|silences 0|acks 0\n") != std::string::npos);
     CHECK(copied.out.find("outbox      4 (2 pending)") != std::string::npos);
 
     storage::SqliteStore sqlite(f.db_path);
@@ -417,13 +417,14 @@ TEST_SUITE("migrate cli") {
     CHECK(failed.err.find("failed, nothing was written") != std::string::npos);
     CHECK(failed.err.find("refused by the test") != std::string::npos);
     CHECK(table_counts(f.database) ==
-          "accounts 0|currencies 0|readings 0|heads 0|failures 0|rollups 0|ledgers 0|alerts 0|outbox 0\n");
+          "accounts 0|currencies 0|readings 0|heads 0|failures 0|rollups 0|ledgers 0|alerts 0|outbox 0|silences 0|acks "
+          "0\n");
 
     postgres_lines(f.database, "DROP TRIGGER refuse ON outbox");
     const auto copied = f.migrate({"--to", f.url});
     CHECK(copied.exit_code == 0);
     CHECK(table_counts(f.database) == sqlite_counts(f.db_path));
-    CHECK(table_counts(f.database).find("|alerts 3|outbox 4\n") != std::string::npos);
+    CHECK(table_counts(f.database).find("|alerts 3|outbox 4|silences 0|acks 0\n") != std::string::npos);
   }
 
   TEST_CASE("what cannot be copied is said clearly and without the password" *

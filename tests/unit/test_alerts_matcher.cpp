@@ -10,6 +10,8 @@ using creditwatch::alerts::check_matcher_name;
 using creditwatch::alerts::glob_match;
 using creditwatch::alerts::impossible_condition;
 using creditwatch::alerts::Matchers;
+// Spelled out: `Matchers({{"a", "b"}})` is ambiguous (a map of one pair, or of the range ["a", "b")).
+using Conditions = std::map<std::string, std::string>;
 using creditwatch::alerts::Rule;
 using creditwatch::alerts::Severity;
 // One {name, value} pair in bare braces is ambiguous (std::map also takes two iterators).

@@ -140,7 +140,7 @@ TEST_SUITE("server_metrics") {
     CHECK(contains(text, "creditwatch_balance{account=\"kept\""));
     CHECK(contains(text, "creditwatch_last_success_timestamp_seconds{account=\"kept\""));
     CHECK_FALSE(contains(text, "creditwatch_last_success_timestamp_seconds{account=\"gone\""));
-    CHECK(contains(text, "creditwatch_alerts_firing{account=\"kept\",rule=\"runway\",severity=\"warning\"} 1\n"));
+    CHECK(contains(text, "creditwatch_alerts_firing{account=\"kept\",rule=\"runway\",severity=\"warning\",silenced=\"false\"} 1\n"));
     CHECK_FALSE(contains(text, "rule=\"stale\""));  // resolved alerts are not firing
   }
 

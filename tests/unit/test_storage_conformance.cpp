@@ -23,6 +23,7 @@ using creditwatch::storage::DatabaseError;
 using creditwatch::storage::OutboxRow;
 using creditwatch::storage::OutboxState;
 using creditwatch::storage::SampleRow;
+using creditwatch::storage::SilenceRow;
 using creditwatch::storage::Store;
 using namespace creditwatch::testing;
 using namespace std::chrono_literals;
@@ -61,7 +62,7 @@ TEST_SUITE("storage_conformance") {
     auto store = backend.open();
     CHECK(store->backend() == Backend::k_name);
     CHECK(store->shared() == Backend::k_shared);
-    CHECK(store->schema_version() == 4);
+    CHECK(store->schema_version() == 5);
     CHECK(store->writable());
     CHECK_FALSE(store->write_error().has_value());
     CHECK(store->write_failures() == 0);
@@ -70,7 +71,7 @@ TEST_SUITE("storage_conformance") {
     store.reset();
 
     const auto again = backend.open();  // finds the schema current: no second migration
-    CHECK(again->schema_version() == 4);
+    CHECK(again->schema_version() == 5);
     REQUIRE(again->samples("sim", k_t0).size() == 1);
     CHECK(again->samples("sim", k_t0)[0].balance == *Decimal::parse("12.50"));
     CHECK(again->alerts().size() == 1);
@@ -294,6 +295,79 @@ TEST_SUITE("storage_conformance") {
     CHECK(runway.severity == "warning");
     CHECK(runway.since == k_t0 + 2h);
     CHECK(store->alerts().size() == 3);
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: silences are added, listed by start, expired early and survive a reopen",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    auto store = backend.open();
+    CHECK(store->silences().empty());
+    const SilenceRow later{"bbbb", R"({"rule":"runway"})", k_t0 + 1h, k_t0 + 3h, "maintenance", "bo", k_t0};
+    const SilenceRow now{"aaaa", R"({"account":"ds-*","team":"billing"})", k_t0, k_t0 + 2h, "top-up under way\nsee #42",
+                         "ana", k_t0 - 1min};
+    store->add_silence(later);
+    store->add_silence(now);
+    store.reset();
+
+    const auto again = backend.open();
+    auto listed = again->silences();
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].id == "aaaa");  // by starts_at
+    CHECK(listed[0].matchers_json == now.matchers_json);
+    CHECK(listed[0].starts_at == k_t0);
+    CHECK(listed[0].ends_at == k_t0 + 2h);
+    CHECK(listed[0].comment == "top-up under way\nsee #42");
+    CHECK(listed[0].created_by == "ana");
+    CHECK(listed[0].created_at == k_t0 - 1min);
+    CHECK(listed[1].id == "bbbb");
+
+    CHECK(again->expire_silence("aaaa", k_t0 + 30min));
+    CHECK(again->expire_silence("aaaa", k_t0 + 40min));  // already over: unchanged, still found
+    CHECK_FALSE(again->expire_silence("nope", k_t0));
+    // A pending silence expired before it starts ends (and starts) then.
+    CHECK(again->expire_silence("bbbb", k_t0 + 45min));
+    listed = again->silences();
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].id == "aaaa");
+    CHECK(listed[0].ends_at == k_t0 + 30min);
+    CHECK(listed[1].starts_at == k_t0 + 45min);
+    CHECK(listed[1].ends_at == k_t0 + 45min);
+
+    // The retention prune drops silences that ended before its cutoff.
+    again->prune(k_t0 + 35min, k_t0 - 24h);
+    listed = again->silences();
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].id == "bbbb");
+  }
+
+  TEST_CASE_TEMPLATE("store conformance: acks are saved with their notifications, replaced and deleted", Backend,
+                     SqliteBackend, PostgresBackend) {
+    Backend backend;
+    if (backend.skipped()) return;
+    auto store = backend.open();
+    CHECK(store->acks().empty());
+    store->save_ack({"b", "stale", "cy", k_t0, "", "warning"});
+    store->save_ack({"a", "runway", "ana", k_t0, "on it", "critical"},
+                    {outbox_row("slack", k_t0, k_t0), outbox_row("pager", k_t0, k_t0)});
+    CHECK(store->due_notifications(k_t0, 10).size() == 2);
+    store->save_ack({"a", "runway", "bo", k_t0 + 1min, "topping up", "critical"});
+    store.reset();
+
+    const auto again = backend.open();
+    const auto acks = again->acks();
+    REQUIRE(acks.size() == 2);  // by account, then rule
+    CHECK(acks[0].account == "a");
+    CHECK(acks[0].rule == "runway");
+    CHECK(acks[0].by == "bo");
+    CHECK(acks[0].at == k_t0 + 1min);
+    CHECK(acks[0].comment == "topping up");
+    CHECK(acks[0].severity == "critical");
+    CHECK(acks[1].account == "b");
+    CHECK(again->delete_ack("a", "runway"));
+    CHECK_FALSE(again->delete_ack("a", "runway"));
+    REQUIRE(again->acks().size() == 1);
+    CHECK(again->acks()[0].account == "b");
   }
 
   TEST_CASE_TEMPLATE("store conformance: alerts_of reads the alerts of the named accounts only, ordered as alerts", Backend,

@@ -66,9 +66,10 @@ TEST_SUITE("storage_copy") {
 
     const std::vector<std::string> expected = {
         "accounts 1/1", "currencies 1/1", "readings 10000/10001", "readings 10001/10001", "heads 1/1", "failures 0/0",
-        "rollups 0/0",  "ledgers 0/0",    "alerts 0/0",           "outbox 0/0"};
+        "rollups 0/0",  "ledgers 0/0",    "alerts 0/0",           "outbox 0/0",             "silences 0/0",
+        "acks 0/0"};
     CHECK(reported == expected);
-    REQUIRE(summary.tables.size() == 9);
+    REQUIRE(summary.tables.size() == 11);
     CHECK(progress_text(summary.tables[2]) == "readings 10001/10001");
     CHECK(summary.pending_notifications == 0);
     CHECK(to.samples("a", k_store_t0).size() == k_samples);

@@ -268,12 +268,13 @@ TEST_SUITE("storage_postgres_store") {
     PostgresBackend backend;
     make_schema_3(backend.url());
     PostgresStore store(backend.url());
-    CHECK(store.schema_version() == 4);
+    CHECK(store.schema_version() == PostgresStore::k_schema_version);
     const auto tables = PostgresServer::shared().psql(
         "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
         backend.database());
     CHECK(tables.out ==
-          "accounts,alerts,currencies,failures,heads,leases,ledgers,meta,outbox,readings,replicas,rollups\n");
+          "accounts,acks,alerts,currencies,failures,heads,leases,ledgers,meta,outbox,readings,replicas,rollups,"
+          "silences\n");
 
     // Unchanged readings became runs: 10 readings, 20 changes, then 10 again after the top-up.
     const std::string granted = R"({"granted":"10.00","topped_up":"100.00"})";
@@ -347,6 +348,29 @@ TEST_SUITE("storage_postgres_store") {
     // Reopened: schema 4 is found current and nothing moves again.
     PostgresStore again(backend.url());
     CHECK(again.samples("ds-main", k_t0).size() == 22);
+  }
+
+  TEST_CASE("postgres store: a schema-4 database moves to schema 5 with its alerts kept and room for silences" *
+            doctest::skip(PostgresServer::skipped())) {
+    PostgresBackend backend;
+    {
+      creditwatch::storage::postgres::Connection c(conninfo_for(backend.url()));
+      creditwatch::storage::postgres::apply_migrations_up_to(c, 4);
+      c.exec("INSERT INTO alerts (account, rule, state, severity, since_ms, last_notified_ms, context) VALUES "
+             "('ds-main', 'runway', 'firing', 'critical', 1000, 2000, '{\"summary\":\"runway 1 day\"}')");
+    }
+    PostgresStore store(backend.url());
+    CHECK(store.schema_version() == 5);
+    const auto alerts = store.alerts();
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts[0].account == "ds-main");
+    CHECK(alerts[0].context_json == R"({"summary":"runway 1 day"})");
+    CHECK(store.silences().empty());
+    CHECK(store.acks().empty());
+    store.add_silence({"00112233445566778899aabbccddeeff", R"({"account":"ds-*"})", k_t0, k_t0 + 2h, "top-up", "ana",
+                       k_t0});
+    REQUIRE(store.silences().size() == 1);
+    CHECK(store.silences()[0].matchers_json == R"({"account":"ds-*"})");
   }
 
   TEST_CASE("postgres store: a reading is checked against the head another replica wrote, not a remembered one" *

@@ -54,7 +54,7 @@ TEST_SUITE("storage_sqlite_migration") {
       REQUIRE(count(before, "SELECT COUNT(*) FROM samples") == 40 + 24 + 1);
     }
     SqliteStore store(path);
-    CHECK(store.schema_version() == 4);
+    CHECK(store.schema_version() == SqliteStore::k_schema_version);
 
     SUBCASE("samples become runs, values and details kept") {
       const auto ds = store.samples("ds-main", at(0) - 1h);
@@ -214,5 +214,31 @@ TEST_SUITE("storage_sqlite_migration") {
       CHECK(ds[0].seen_until == at(40 * 60));
       CHECK(store.probe_counts("ds-main").ok == 41);
     }
+  }
+
+  TEST_CASE("a schema 4 database upgrades to schema 5 in place: alerts kept, silences and acks added") {
+    TempDir dir;
+    const auto path = dir.file("creditwatch.db");
+    {
+      SqliteStore store(path);
+      store.save_alert({"ds-main", "runway", "firing", "critical", at(0), at(60), R"({"summary":"runway 1 day"})"}, {});
+    }
+    {
+      // What schema 4 was: schema 5 without its two tables.
+      Database db(path);
+      db.exec("DROP TABLE silences; DROP TABLE acks; PRAGMA user_version = 4");
+    }
+    SqliteStore store(path);
+    CHECK(store.schema_version() == 5);
+    const auto alerts = store.alerts();
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts[0].state == "firing");
+    CHECK(alerts[0].since == at(0));
+    CHECK(alerts[0].context_json == R"({"summary":"runway 1 day"})");
+    CHECK(store.silences().empty());
+    store.add_silence({"00112233445566778899aabbccddeeff", R"({"account":"ds-*"})", at(0), at(7200), "", "", at(0)});
+    store.save_ack({"ds-main", "runway", "ana", at(120), "on it", "critical"});
+    CHECK(store.silences().size() == 1);
+    CHECK(store.acks().size() == 1);
   }
 }

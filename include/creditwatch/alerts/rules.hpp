@@ -65,7 +65,7 @@ std::vector<Finding> evaluate(const Observation& observation, const Thresholds& 
                               const std::map<Rule, Severity>& firing);
 
 // How long an account has gone without an answer, as the scheduler measures it.
-struct Silence {
+struct Unanswered {
   Duration silent{0};       // since the last answer, or since watching began if none came
   bool ever_answered = false;
   std::string last_error;   // what the latest probe said, if it failed
@@ -75,6 +75,6 @@ struct Silence {
 // account on the monotonic clock, not from one probe's result, so an account whose probes
 // fail in any way (an internal error, a probe that never returns, one that never succeeded)
 // still goes stale, and a wall-clock step makes nothing stale.
-Finding stale(const Silence& silence, const Thresholds& thresholds);
+Finding stale(const Unanswered& silence, const Thresholds& thresholds);
 
 }  // namespace creditwatch::alerts

@@ -72,6 +72,8 @@ public:
   std::map<std::string, AssessmentSummary> latest() const;
   // One account's latest assessment, summarized (nullopt: not probed here yet), without copying the rest.
   std::optional<AssessmentSummary> latest(const std::string& account) const;
+  // The alert engine, for the API's silences and acknowledgements (thread-safe).
+  AlertEngine& alert_engine() { return m_alerts; }
   // Called after each probe (from a probe thread), e.g. to update metrics.
   void on_probe(std::function<void(const Assessment&)> callback);
 
@@ -98,7 +100,7 @@ private:
   struct StaleCheck {
     std::string account;
     const config::AccountConfig* config;
-    alerts::Silence silence;
+    alerts::Unanswered silence;
     std::optional<SteadyPoint> answered;  // the last answer the verdict was judged from
   };
   void loop();

@@ -58,11 +58,19 @@ struct Endpoints {
   // One account for its page (GET /api/v1/accounts/NAME): the listing's fields, its
   // settings with secrets redacted, its alerts and its latest probe. nullopt: no such account.
   std::function<std::optional<nlohmann::json>(const std::string& account)> account{};
+  // Silences and acknowledgements (AlertControls): unset, their routes answer 404.
+  std::function<HttpResponse(const std::string& body)> add_silence{};
+  std::function<HttpResponse(bool all)> silences{};
+  std::function<HttpResponse(const std::string& id)> expire_silence{};
+  std::function<HttpResponse(const std::string& account, const std::string& rule, const std::string& body)>
+      acknowledge{};
+  std::function<HttpResponse(const std::string& account, const std::string& rule)> unacknowledge{};
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
 // /api/v1/accounts/NAME, /api/v1/accounts/NAME/samples, /api/v1/accounts/NAME/series,
-// /api/v1/cluster, and the status UI (web/, embedded): the fleet view at /, the account page
+// /api/v1/cluster, /api/v1/silences (GET, POST), /api/v1/silences/ID (DELETE),
+// /api/v1/alerts/ACCOUNT/RULE/ack (POST, DELETE), and the status UI (web/, embedded): the fleet view at /, the account page
 // at /accounts/NAME, their files under /assets/. With a token, everything but /healthz, the sign-in form and
 // its stylesheet needs `Authorization: Bearer TOKEN` or a session cookie from the form (SignIn). Sockets belong to one ConnectionLoop thread; handlers run
 // on RequestWorkers, /healthz and /metrics in a lane of their own.
@@ -88,11 +96,15 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page, asset, account, account_page };
+  enum class Route {
+    healthz, metrics, accounts, summary, samples, series, cluster, page, asset, account, account_page,
+    silences, silence, ack
+  };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);
   HttpResponse accounts(const HttpRequest& request);
+  HttpResponse controls(Route route, const HttpRequest& request);
   HttpResponse samples(const HttpRequest& request);
   HttpResponse series(const HttpRequest& request);
 

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,8 @@ struct MetricsSnapshot {
   // (removed by a reload) are left out.
   std::map<std::string, std::map<std::string, std::string>> labels;
   std::vector<storage::AlertRow> alerts;
+  // Firing alerts a silence holds, as (account, rule): creditwatch_alerts_firing{silenced="true"}.
+  std::set<std::pair<std::string, std::string>> silenced;
   std::map<std::string, notify::DeliveryCounts> deliveries;
   const Telemetry* telemetry = nullptr;
   std::uint64_t storage_write_failures = 0;  // database writes that failed (e.g. disk full)

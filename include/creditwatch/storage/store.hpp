@@ -100,6 +100,31 @@ struct AlertRow {
   std::string context_json;  // the figures at the last notification
 };
 
+// An operator's silence (alerts::Silence), as stored: the matchers as a JSON object of
+// name -> value. Expiring one early sets ends_at to that moment; expired rows stay (the API
+// lists them with ?all=1) until the retention prune.
+struct SilenceRow {
+  std::string id;
+  std::string matchers_json;
+  TimePoint starts_at;
+  TimePoint ends_at;
+  std::string comment;
+  std::string created_by;
+  TimePoint created_at;
+};
+
+// An operator's acknowledgement of one firing alert, keyed by (account, rule). `severity` is
+// the alert's when it was acknowledged: the ack holds until the alert changes severity or
+// resolves (then its row is deleted).
+struct AckRow {
+  std::string account;
+  std::string rule;
+  std::string by;
+  TimePoint at;
+  std::string comment;
+  std::string severity;
+};
+
 enum class OutboxState { pending, delivered, dead };
 
 // A notification waiting for (or done with) one notifier.
@@ -228,6 +253,19 @@ public:
   // Returns whether a row was added; durable as save_alert.
   virtual bool enqueue_once(const OutboxRow& notification) = 0;
 
+  // Silences: added once, listed (ordered by starts_at, then id), expired. expire_silence sets
+  // ends_at (and a later starts_at) to `now`; false when there is no silence `id`. Expiring
+  // one already over changes nothing and is true.
+  virtual void add_silence(const SilenceRow& silence) = 0;
+  virtual std::vector<SilenceRow> silences() = 0;
+  virtual bool expire_silence(const std::string& id, TimePoint now) = 0;
+  // Acknowledgements: saving one replaces the alert's previous one and enqueues `notifications`
+  // (the acknowledgement's own) in the same durable transaction. delete_ack returns whether
+  // there was one.
+  virtual void save_ack(const AckRow& ack, const std::vector<OutboxRow>& notifications = {}) = 0;
+  virtual bool delete_ack(const std::string& account, const std::string& rule) = 0;
+  virtual std::vector<AckRow> acks() = 0;
+
   // The pending notifications that may be sent next: per (notifier, dedup key) only the
   // oldest pending one, so the states of one alert go out in the order they changed.
   // Those due at `now`, soonest next_attempt first; only `notifier`'s when it is given.
@@ -270,7 +308,7 @@ public:
 
   // Rolls readings (runs) that ended before `raw_cutoff` up into hourly rollups and deletes
   // them; deletes rollups of hours before `rollup_cutoff`, and failed probes, finished
-  // notifications and departed replicas older than `raw_cutoff`. At most `batch` readings
+  // notifications, departed replicas and silences that ended older than `raw_cutoff`. At most `batch` readings
   // per transaction, so a probe write never waits long behind it: the caller (housekeeping,
   // never the probe path) calls again while it returns a full batch. Returns rows removed.
   static constexpr std::size_t k_prune_batch = 2000;

@@ -26,7 +26,7 @@ struct Step {
 
 void move_v3_rows(Connection& connection);
 
-constexpr std::array<Step, 4> k_steps = {{
+constexpr std::array<Step, 5> k_steps = {{
     {R"sql(
 CREATE TABLE samples (
   id BIGSERIAL PRIMARY KEY,
@@ -147,6 +147,27 @@ CREATE TABLE ledgers (
 );
 )sql",
      move_v3_rows},
+    // Schema 5 (issue 18): operators' silences and acknowledgements.
+    {R"sql(
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  matchers TEXT NOT NULL,
+  starts_ms BIGINT NOT NULL,
+  ends_ms BIGINT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL
+);
+CREATE TABLE acks (
+  account TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  acked_by TEXT NOT NULL DEFAULT '',
+  at_ms BIGINT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL,
+  PRIMARY KEY (account, rule)
+);
+)sql"},
 }};
 
 // Rows of v3 samples fetched, and of readings written, per round trip.

@@ -907,6 +907,70 @@ bool PostgresStore::enqueue_once(const OutboxRow& n) {
   });
 }
 
+void PostgresStore::add_silence(const SilenceRow& silence) {
+  write([&](Connection& c) {
+    c.run("INSERT INTO silences (id, matchers, starts_ms, ends_ms, comment, created_by, created_ms) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          {text(silence.id), text(silence.matchers_json), ms(silence.starts_at), ms(silence.ends_at),
+           text(silence.comment), text(silence.created_by), ms(silence.created_at)});
+  });
+}
+
+std::vector<SilenceRow> PostgresStore::silences() {
+  return with_connection([&](Connection& c) {
+    const auto r = c.run(
+        "SELECT id, matchers, starts_ms, ends_ms, comment, created_by, created_ms FROM silences ORDER BY starts_ms, id");
+    std::vector<SilenceRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back(SilenceRow{r.text(i, 0), r.text(i, 1), from_unix_ms(r.int64(i, 2)), from_unix_ms(r.int64(i, 3)),
+                               r.text(i, 4), r.text(i, 5), from_unix_ms(r.int64(i, 6))});
+    }
+    return out;
+  });
+}
+
+bool PostgresStore::expire_silence(const std::string& id, TimePoint now) {
+  return write([&](Connection& c) {
+    return c.run("UPDATE silences SET ends_ms = LEAST(ends_ms, $2), starts_ms = LEAST(starts_ms, $2) WHERE id = $1",
+                 {text(id), ms(now)})
+               .affected() > 0;
+  });
+}
+
+void PostgresStore::save_ack(const AckRow& ack, const std::vector<OutboxRow>& notifications) {
+  write([&](Connection& c) {
+    postgres::Transaction tx(c);
+    c.run("INSERT INTO acks (account, rule, acked_by, at_ms, comment, severity) VALUES ($1, $2, $3, $4, $5, $6) "
+          "ON CONFLICT (account, rule) DO UPDATE SET acked_by = excluded.acked_by, at_ms = excluded.at_ms, "
+          "comment = excluded.comment, severity = excluded.severity",
+          {text(ack.account), text(ack.rule), text(ack.by), ms(ack.at), text(ack.comment), text(ack.severity)});
+    for (const auto& n : notifications) {
+      c.run("INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, next_attempt_ms, state, "
+            "last_error) VALUES ($1, $2, $3, $4, 0, $5, 'pending', '')",
+            {ms(n.created), text(n.notifier), text(n.dedup_key), text(n.payload_json), ms(n.next_attempt)});
+    }
+    tx.commit();
+  });
+}
+
+bool PostgresStore::delete_ack(const std::string& account, const std::string& rule) {
+  return write([&](Connection& c) {
+    return c.run("DELETE FROM acks WHERE account = $1 AND rule = $2", {text(account), text(rule)}).affected() > 0;
+  });
+}
+
+std::vector<AckRow> PostgresStore::acks() {
+  return with_connection([&](Connection& c) {
+    const auto r = c.run("SELECT account, rule, acked_by, at_ms, comment, severity FROM acks ORDER BY account, rule");
+    std::vector<AckRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back(AckRow{r.text(i, 0), r.text(i, 1), r.text(i, 2), from_unix_ms(r.int64(i, 3)), r.text(i, 4),
+                           r.text(i, 5)});
+    }
+    return out;
+  });
+}
+
 std::vector<OutboxRow> PostgresStore::due_notifications(TimePoint now, std::size_t limit,
                                                         const std::string& notifier) {
   return with_connection([&](Connection& c) {
@@ -1085,7 +1149,8 @@ std::size_t PostgresStore::prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, 
     removed += static_cast<std::size_t>(c.run("DELETE FROM rollups WHERE hour_ms < $1", {ms(rollup_cutoff)}).affected());
     for (const char* sql : {"DELETE FROM failures WHERE ts_ms < $1",
                             "DELETE FROM outbox WHERE state != 'pending' AND created_ms < $1",
-                            "DELETE FROM replicas WHERE last_seen_ms < $1"}) {
+                            "DELETE FROM replicas WHERE last_seen_ms < $1",
+                            "DELETE FROM silences WHERE ends_ms < $1"}) {
       removed += static_cast<std::size_t>(c.run(sql, {ms(raw_cutoff)}).affected());
     }
     tx.commit();

@@ -11,7 +11,7 @@ namespace creditwatch::storage {
 namespace {
 
 // Append new steps; never edit a released one. Index i upgrades user_version i -> i+1.
-constexpr std::array<const char*, 4> k_steps = {
+constexpr std::array<const char*, 5> k_steps = {
     R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('heartbeat', '');
@@ -138,6 +138,28 @@ CREATE TABLE ledgers (
   state BLOB NOT NULL,
   PRIMARY KEY (account_id, currency_id)
 ) WITHOUT ROWID;
+)sql",
+    // Schema 5 (issue 18): operators' silences and acknowledgements. Few rows, read whole on
+    // each sync, so no index beyond the keys.
+    R"sql(
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  matchers TEXT NOT NULL,
+  starts_ms INTEGER NOT NULL,
+  ends_ms INTEGER NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE acks (
+  account TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  acked_by TEXT NOT NULL DEFAULT '',
+  at_ms INTEGER NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL,
+  PRIMARY KEY (account, rule)
+);
 )sql",
 };
 

@@ -818,6 +818,96 @@ bool SqliteStore::enqueue_once(const OutboxRow& n) try {
   write_failed(e);
 }
 
+void SqliteStore::add_silence(const SilenceRow& silence) try {
+  std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
+  m_db.cached("INSERT INTO silences (id, matchers, starts_ms, ends_ms, comment, created_by, created_ms) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, silence.id)
+      .bind(2, silence.matchers_json)
+      .bind(3, to_unix_ms(silence.starts_at))
+      .bind(4, to_unix_ms(silence.ends_at))
+      .bind(5, silence.comment)
+      .bind(6, silence.created_by)
+      .bind(7, to_unix_ms(silence.created_at))
+      .run();
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
+std::vector<SilenceRow> SqliteStore::silences() {
+  std::lock_guard lock(m_mutex);
+  auto& s = m_db.cached("SELECT id, matchers, starts_ms, ends_ms, comment, created_by, created_ms FROM silences "
+                        "ORDER BY starts_ms, id");
+  std::vector<SilenceRow> out;
+  while (s.step()) {
+    out.push_back(SilenceRow{s.text(0), s.text(1), from_unix_ms(s.int64(2)), from_unix_ms(s.int64(3)), s.text(4),
+                             s.text(5), from_unix_ms(s.int64(6))});
+  }
+  return out;
+}
+
+bool SqliteStore::expire_silence(const std::string& id, TimePoint now) try {
+  std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
+  m_db.cached("UPDATE silences SET ends_ms = MIN(ends_ms, ?2), starts_ms = MIN(starts_ms, ?2) WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, to_unix_ms(now))
+      .run();
+  return m_db.changes() > 0;
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
+void SqliteStore::save_ack(const AckRow& ack, const std::vector<OutboxRow>& notifications) try {
+  std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
+  Transaction tx(m_db);
+  m_db.cached("INSERT INTO acks (account, rule, acked_by, at_ms, comment, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT (account, rule) DO UPDATE SET acked_by = excluded.acked_by, at_ms = excluded.at_ms, "
+              "comment = excluded.comment, severity = excluded.severity")
+      .bind(1, ack.account)
+      .bind(2, ack.rule)
+      .bind(3, ack.by)
+      .bind(4, to_unix_ms(ack.at))
+      .bind(5, ack.comment)
+      .bind(6, ack.severity)
+      .run();
+  auto& insert = m_db.cached("INSERT INTO outbox (created_ms, notifier, dedup_key, payload, attempts, "
+                             "next_attempt_ms, state, last_error) VALUES (?1, ?2, ?3, ?4, 0, ?5, 'pending', '')");
+  for (const auto& n : notifications) {
+    insert.bind(1, to_unix_ms(n.created))
+        .bind(2, n.notifier)
+        .bind(3, n.dedup_key)
+        .bind(4, n.payload_json)
+        .bind(5, to_unix_ms(n.next_attempt))
+        .run();
+  }
+  tx.commit();
+  wrote();
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
+bool SqliteStore::delete_ack(const std::string& account, const std::string& rule) try {
+  std::lock_guard lock(m_mutex);
+  m_db.cached("DELETE FROM acks WHERE account = ?1 AND rule = ?2").bind(1, account).bind(2, rule).run();
+  return m_db.changes() > 0;
+} catch (const DatabaseError& e) {
+  write_failed(e);
+}
+
+std::vector<AckRow> SqliteStore::acks() {
+  std::lock_guard lock(m_mutex);
+  auto& s = m_db.cached("SELECT account, rule, acked_by, at_ms, comment, severity FROM acks ORDER BY account, rule");
+  std::vector<AckRow> out;
+  while (s.step()) {
+    out.push_back(AckRow{s.text(0), s.text(1), s.text(2), from_unix_ms(s.int64(3)), s.text(4), s.text(5)});
+  }
+  return out;
+}
+
 std::vector<OutboxRow> SqliteStore::due_notifications(TimePoint now, std::size_t limit, const std::string& notifier) {
   std::lock_guard lock(m_mutex);
   auto& s = m_db.cached(std::string("SELECT ") + k_outbox_columns +
@@ -1122,7 +1212,8 @@ std::size_t SqliteStore::prune(TimePoint raw_cutoff, TimePoint rollup_cutoff, st
   }
   for (const char* sql : {"DELETE FROM failures WHERE ts_ms < ?1",
                           "DELETE FROM outbox WHERE state != 'pending' AND created_ms < ?1",
-                          "DELETE FROM replicas WHERE last_seen_ms < ?1"}) {
+                          "DELETE FROM replicas WHERE last_seen_ms < ?1",
+                          "DELETE FROM silences WHERE ends_ms < ?1"}) {
     m_db.cached(sql).bind(1, raw_ms).run();
     removed += static_cast<std::size_t>(m_db.changes());
   }

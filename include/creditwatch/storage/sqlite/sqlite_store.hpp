@@ -23,7 +23,7 @@ public:
   explicit SqliteStore(const std::string& path);
   ~SqliteStore() override;
 
-  static constexpr int k_schema_version = 4;
+  static constexpr int k_schema_version = 5;
 
   std::string backend() const override { return "sqlite"; }
   bool shared() const override { return false; }
@@ -52,6 +52,13 @@ public:
                   const std::vector<std::string>& replace_pending = {}) override;
   bool enqueue_refresh(const OutboxRow& notification) override;
   bool enqueue_once(const OutboxRow& notification) override;
+
+  void add_silence(const SilenceRow& silence) override;
+  std::vector<SilenceRow> silences() override;
+  bool expire_silence(const std::string& id, TimePoint now) override;
+  void save_ack(const AckRow& ack, const std::vector<OutboxRow>& notifications = {}) override;
+  bool delete_ack(const std::string& account, const std::string& rule) override;
+  std::vector<AckRow> acks() override;
 
   std::vector<OutboxRow> due_notifications(TimePoint now, std::size_t limit, const std::string& notifier = "") override;
   std::vector<OutboxRow> next_in_line(const std::string& notifier, const std::vector<std::int64_t>& sent = {}) override;
