@@ -61,6 +61,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(a.accounts != b.accounts, "accounts", true);
   changes.note(a.notifiers != b.notifiers, "notifiers", true);
   changes.note(a.heartbeats != b.heartbeats, "heartbeats", true);  // the pinger takes the new list
+  changes.note(a.maintenance != b.maintenance, "maintenance", true);
   auto rest = b;
   rest.source_file = a.source_file;
   rest.storage = a.storage;
@@ -71,6 +72,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.accounts = a.accounts;
   rest.notifiers = a.notifiers;
   rest.heartbeats = a.heartbeats;
+  rest.maintenance = a.maintenance;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }

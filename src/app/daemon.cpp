@@ -8,6 +8,7 @@
 #include "creditwatch/common/database_url.hpp"
 #include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
+#include "creditwatch/scheduler/maintenance.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
@@ -160,6 +161,7 @@ private:
         [this] { return summary_json(); },
         [this](const std::string& account, const server::SeriesQuery& query) { return series_json(account, query); },
         [this](const std::string& account) { return account_json(account); },
+        [this] { return scheduler::maintenance_json(runtime()->config.maintenance, m_clock.now()); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));

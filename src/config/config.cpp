@@ -2,6 +2,7 @@
 
 #include "config_reader.hpp"
 #include "high_availability.hpp"
+#include "maintenance.hpp"
 #include "value_checks.hpp"
 
 #include "creditwatch/common/database_url.hpp"
@@ -17,7 +18,8 @@ namespace creditwatch::config {
 namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
-                                             "logging",  "accounts", "notifiers", "heartbeats"};
+                                             "logging",  "accounts", "notifiers", "heartbeats",
+                                             "maintenance"};
 const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
@@ -318,6 +320,12 @@ Config load_config(const std::string& path) {
         auto heartbeat = read_heartbeat(r, n);
         check_name(r, n, heartbeat.name, heartbeat_names, "heartbeat");
         return heartbeat;
+      });
+      std::set<std::string> window_names;
+      read_list(r, root["maintenance"], "maintenance", c.maintenance, [&](const YAML::Node& n) {
+        auto window = read_maintenance_window(r, n);
+        check_name(r, n, window.name, window_names, "maintenance window");
+        return window;
       });
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
       if (r.errors().empty()) check_retention(r, c, root);

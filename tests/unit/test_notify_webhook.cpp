@@ -261,4 +261,19 @@ TEST_SUITE("notify.webhook") {
     CHECK(body["labels"].contains("团队"));
     CHECK(request.header("X-Creditwatch-Signature") == "sha256=" + hmac_sha256_hex(k_secret, request.body));
   }
+
+  TEST_CASE("the body carries the acknowledgement, and null without one") {
+    FakeSink hook("/hooks/.*");
+    auto notifier = build_notifier(notifier_config("webhook", webhook_settings(hook.url(), false)));
+    CurlClient client;
+    CHECK(notifier->deliver(critical_runway(), client).outcome == Outcome::delivered);
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto requests = hook.requests(2);
+    REQUIRE(requests.size() == 2);
+    CHECK(json::parse(requests[0].body)["ack"].is_null());
+    const auto body = json::parse(requests[1].body);
+    CHECK(body["reason"] == "acknowledged");
+    CHECK(body["status"] == "firing");
+    CHECK(body["ack"] == json{{"by", "alice"}, {"at", "2026-05-01T01:00:00Z"}, {"comment", "topping up today"}});
+  }
 }

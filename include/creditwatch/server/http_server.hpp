@@ -58,6 +58,8 @@ struct Endpoints {
   // One account for its page (GET /api/v1/accounts/NAME): the listing's fields, its
   // settings with secrets redacted, its alerts and its latest probe. nullopt: no such account.
   std::function<std::optional<nlohmann::json>(const std::string& account)> account{};
+  // The maintenance windows and which are open now (GET /api/v1/maintenance); unset: none.
+  std::function<nlohmann::json()> maintenance{};
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
@@ -88,7 +90,9 @@ public:
   void stop();
 
 private:
-  enum class Route { healthz, metrics, accounts, summary, samples, series, cluster, page, asset, account, account_page };
+  enum class Route {
+    healthz, metrics, accounts, summary, samples, series, cluster, maintenance, page, asset, account, account_page
+  };
 
   std::optional<HttpResponse> dispatch(std::uint64_t connection, HttpRequest request);
   HttpResponse respond(Route route, const HttpRequest& request);
