@@ -77,7 +77,7 @@ TEST_SUITE("notify.webhook") {
     CHECK(request.header("Content-Type").find("application/json") == 0);
     const auto body = json::parse(request.body);
     CHECK(keys_of(body) ==
-          std::set<std::string>{"version",      "dedup_key",   "status",          "reason",       "test",
+          std::set<std::string>{"ack", "version", "dedup_key",   "status",          "reason",       "test",
                                 "time",         "account",     "provider",        "labels",       "rule",
                                 "severity",     "title",       "summary",         "balance",      "currency",
                                 "burn_per_day", "runway_days", "runway_p10_days", "exhausted_at", "recommended_topup"});
