@@ -64,6 +64,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   changes.note(a.routes != b.routes, "routes", true);
   changes.note(a.escalate != b.escalate, "escalate", true);
   changes.note(a.digest != b.digest, "digest", true);  // the scheduler reads it from the runtime
+  changes.note(a.maintenance != b.maintenance, "maintenance", true);
   auto rest = b;
   rest.source_file = a.source_file;
   rest.storage = a.storage;
@@ -77,6 +78,7 @@ std::vector<ConfigChange> config_changes(const config::Config& a, const config::
   rest.routes = a.routes;
   rest.escalate = a.escalate;
   rest.digest = a.digest;
+  rest.maintenance = a.maintenance;
   changes.note(rest != a, "configuration (a section this version does not apply live)", false);
   return changes.take();
 }

@@ -8,6 +8,7 @@
 #include "creditwatch/common/database_url.hpp"
 #include "creditwatch/notify/heartbeats.hpp"
 #include "creditwatch/notify/outbox.hpp"
+#include "creditwatch/scheduler/maintenance.hpp"
 #include "creditwatch/scheduler/monitor.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
@@ -173,6 +174,7 @@ private:
           return m_controls.acknowledge(account, rule, body);
         },
         [this](const std::string& account, const std::string& rule) { return m_controls.unacknowledge(account, rule); },
+        [this] { return scheduler::maintenance_json(runtime()->config.maintenance, m_clock.now()); },
     };
     auto server = std::make_unique<server::HttpServer>(std::move(endpoints), http.auth_token);
     log_serving(http.listen, server->start(http.listen));

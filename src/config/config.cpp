@@ -4,6 +4,7 @@
 #include "digest_config.hpp"
 #include "high_availability.hpp"
 #include "routing_config.hpp"
+#include "maintenance.hpp"
 #include "value_checks.hpp"
 
 #include "creditwatch/common/database_url.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 const std::vector<std::string> k_top_keys = {"storage",  "ha",       "http",      "defaults",  "alerting",
                                              "logging",  "accounts", "notifiers", "heartbeats",
-                                             "routes",   "escalate", "digest"};
+                                             "routes",   "escalate", "digest",  "maintenance"};
 const std::vector<std::string> k_storage_keys = {"path", "url", "url_file", "raw_retention", "retention", "max_size"};
 constexpr std::uint64_t k_min_storage_size = 64 << 10;
 const std::vector<std::string> k_http_keys = {"listen", "auth_token", "auth_token_file"};
@@ -390,6 +391,12 @@ Config load_config(const std::string& path) {
       if (root["routes"]) read_routes(r, root["routes"], c.routes);
       if (root["escalate"]) read_escalation(r, root["escalate"], c.escalate);
       if (root["digest"]) read_digest(r, root["digest"], c.digest.emplace());
+      std::set<std::string> window_names;
+      read_list(r, root["maintenance"], "maintenance", c.maintenance, [&](const YAML::Node& n) {
+        auto window = read_maintenance_window(r, n);
+        check_name(r, n, window.name, window_names, "maintenance window");
+        return window;
+      });
       if (r.errors().empty()) check_routing(r, c, root["accounts"]);
       if (r.errors().empty()) check_route_notifiers(r, c, root);
       if (r.errors().empty()) check_digest(r, c, root["digest"]);

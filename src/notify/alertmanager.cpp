@@ -7,6 +7,7 @@
 // always fires while creditwatch is healthy (kube-prometheus's Watchdog), every
 // refresh_interval: a dead man's switch receiver pages when it stops arriving.
 #include "builders.hpp"
+#include "sink_support.hpp"
 
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
@@ -74,6 +75,10 @@ nlohmann::json annotations(const Notification& n) {
   if (n.burn_per_day) out["burn_per_day"] = format_number(n.burn_per_day, 2) + money;
   if (n.exhausted_at) out["exhausted_at"] = format_rfc3339(*n.exhausted_at);
   if (n.recommended_topup) out["recommended_topup"] = n.recommended_topup->to_string() + money;
+  // Alertmanager has no acknowledgement: an acknowledged alert is re-posted unchanged (same
+  // labels, so the same alert, still firing) with who and why as an annotation, which
+  // Alertmanager shows without notifying its receivers again.
+  if (n.ack) out["acknowledged"] = line(acknowledgement_text(*n.ack));
   return out;
 }
 

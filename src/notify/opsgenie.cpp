@@ -1,5 +1,6 @@
 // Opsgenie Alert API (shared/reference/sinks.md section 1.8): a firing alert creates an
-// Opsgenie alert whose alias is the dedup key; a resolution closes it by that alias.
+// Opsgenie alert whose alias is the dedup key; an acknowledgement acknowledges it and a
+// resolution closes it, both by that alias.
 // Opsgenie answers 202 and processes asynchronously; 429 and 5xx are retried, other 4xx
 // are permanent.
 #include "builders.hpp"
@@ -16,6 +17,8 @@ constexpr std::size_t k_max_alias = 512;
 constexpr std::size_t k_max_description = 15000;
 constexpr std::size_t k_max_tag = 50;
 constexpr std::size_t k_max_entity = 512;
+constexpr std::size_t k_max_user = 100;
+constexpr std::size_t k_max_note = 25000;
 
 // critical pages (P1), warning is Opsgenie's default P3, info the lowest P5.
 const char* priority(alerts::Severity severity) {
@@ -54,6 +57,15 @@ nlohmann::json create_body(const Notification& n, const std::vector<std::string>
   };
 }
 
+// POST /v2/alerts/{alias}/acknowledge: who acknowledged it (Opsgenie shows `user` as the
+// request's owner) and their comment as the note.
+nlohmann::json acknowledge_body(const Notification& n) {
+  nlohmann::json body = {{"source", "creditwatch"}};
+  if (n.ack && !n.ack->by.empty()) body["user"] = truncate_text(n.ack->by, k_max_user);
+  if (n.ack && !n.ack->comment.empty()) body["note"] = truncate_text(n.ack->comment, k_max_note);
+  return body;
+}
+
 class Opsgenie final : public Notifier {
 public:
   Opsgenie(std::string base_url, Secret api_key, std::vector<std::string> tags)
@@ -61,10 +73,13 @@ public:
 
   DeliveryResult deliver(const Notification& n, http::Client& client) override {
     http::Request request;
+    const std::string alias_path = m_base_url + "/v2/alerts/" + percent_encode(truncate_text(n.dedup_key, k_max_alias));
     if (n.event == alerts::Event::resolved) {
-      const std::string alias = percent_encode(truncate_text(n.dedup_key, k_max_alias));
-      request = sink_request(m_base_url + "/v2/alerts/" + alias + "/close?identifierType=alias");
+      request = sink_request(alias_path + "/close?identifierType=alias");
       request.body = json_text({{"source", "creditwatch"}, {"note", truncate_text(n.title(), k_max_description)}});
+    } else if (n.reason == alerts::Reason::acknowledged) {
+      request = sink_request(alias_path + "/acknowledge?identifierType=alias");
+      request.body = json_text(acknowledge_body(n));
     } else {
       request = sink_request(m_base_url + "/v2/alerts");
       request.body = json_text(create_body(n, m_tags));

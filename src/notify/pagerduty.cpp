@@ -1,6 +1,7 @@
 // PagerDuty Events API v2 (shared/reference/sinks.md section 1.2): a firing alert is a
-// `trigger`, its resolution a `resolve` with the same dedup_key, so PagerDuty opens one
-// incident per (account, rule) and closes it again. 202 accepted; 400 permanent; 429 and
+// `trigger`, its acknowledgement an `acknowledge` and its resolution a `resolve` with the same
+// dedup_key, so PagerDuty opens one incident per (account, rule), marks it acknowledged (its
+// escalation stops there too) and closes it again. 202 accepted; 400 permanent; 429 and
 // 5xx retried.
 #include "builders.hpp"
 #include "sink_support.hpp"
@@ -80,6 +81,12 @@ private:
     };
     if (n.event == alerts::Event::resolved) {
       event["event_action"] = "resolve";
+      return event;
+    }
+    // Like resolve, acknowledge carries no payload: PagerDuty records who acted on the
+    // incident from the event only, so who and why are in the other sinks' text.
+    if (n.reason == alerts::Reason::acknowledged) {
+      event["event_action"] = "acknowledge";
       return event;
     }
     event["event_action"] = "trigger";

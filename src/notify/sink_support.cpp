@@ -161,6 +161,7 @@ std::vector<std::pair<std::string, std::string>> figure_strings(const Notificati
       {"time", format_rfc3339(n.at)},
   };
   if (n.test) out.emplace_back("test", "this is a test notification from creditwatch test-notify");
+  if (n.ack) out.emplace_back("acknowledged", line(acknowledgement_text(*n.ack)));
   for (const auto& [k, v] : n.labels) out.emplace_back(line("label." + k), line(v));
   return out;
 }
@@ -185,7 +186,16 @@ nlohmann::json figures_json(const Notification& n) {
        n.recommended_topup ? nlohmann::json(n.recommended_topup->to_string()) : nlohmann::json(nullptr)},
       {"labels", labels},
       {"time", format_rfc3339(n.at)},
+      {"ack", n.ack ? nlohmann::json{{"by", line(n.ack->by)},
+                                     {"at", format_rfc3339(n.ack->at)},
+                                     {"comment", line(n.ack->comment)}}
+                    : nlohmann::json(nullptr)},
   };
+}
+
+std::string acknowledgement_text(const Acknowledgement& ack) {
+  return "by " + (ack.by.empty() ? std::string("(unnamed)") : ack.by) + " at " + format_rfc3339(ack.at) +
+         (ack.comment.empty() ? "" : ": " + ack.comment);
 }
 
 }  // namespace creditwatch::notify

@@ -60,4 +60,8 @@ std::vector<std::pair<std::string, std::string>> figure_strings(const Notificati
 // Every figure as typed JSON (numbers stay numbers, amounts stay exact decimal strings).
 nlohmann::json figures_json(const Notification& n);
 
+// "by alice at 2026-05-01T10:00:00Z: topping up today", the same words as body_text's
+// "Acknowledged:" line, for sinks that lay figures out themselves (Slack's fields, Teams' facts).
+std::string acknowledgement_text(const Acknowledgement& ack);
+
 }  // namespace creditwatch::notify

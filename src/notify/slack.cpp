@@ -45,6 +45,7 @@ nlohmann::json payload(const Notification& n) {
       field("Projected exhaustion (UTC)", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"),
       field("Recommended top-up", n.recommended_topup ? n.recommended_topup->to_string() + money_suffix : "-"),
   });
+  if (n.ack) fields.push_back(field("Acknowledged", acknowledgement_text(*n.ack)));
   const std::string section = truncate_text(emoji(n) + " " + n.summary, k_max_section);
   std::string context = "creditwatch · " + format_rfc3339(n.at) + " · " + n.dedup_key;
   for (const auto& [k, v] : n.labels) context += " · " + k + "=" + v;

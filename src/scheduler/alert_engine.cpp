@@ -1,5 +1,7 @@
 #include "creditwatch/scheduler/alert_engine.hpp"
 
+#include "creditwatch/scheduler/maintenance.hpp"
+
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/config/routing.hpp"
 #include "creditwatch/notify/notification.hpp"
@@ -408,9 +410,11 @@ std::optional<std::string> AlertEngine::silenced_by(const alerts::AlertFacts& al
   for (const auto& silence : m_silences) {
     if (silence.silences(alert, now)) return silence.id;
   }
-  // Maintenance windows (runtime.config) act as recurring silences: they join the decision
-  // here, so every caller (apply, tick, refresh, the API's marks) treats them alike.
-  (void)runtime;
+  // Maintenance windows act as recurring silences: they join the decision here, so every
+  // caller (apply, tick, refresh, escalate, the API's marks) treats them alike.
+  if (const auto* window = active_maintenance(runtime.config.maintenance, alert, now)) {
+    return "maintenance:" + window->name;
+  }
   return std::nullopt;
 }
 

@@ -111,6 +111,7 @@ std::optional<HttpResponse> HttpServer::dispatch(std::uint64_t connection, HttpR
   if (request.path == "/api/v1/accounts") route = Route::accounts;
   if (request.path == "/api/v1/summary") route = Route::summary;
   if (request.path == "/api/v1/cluster") route = Route::cluster;
+  if (request.path == "/api/v1/maintenance") route = Route::maintenance;
   if (request.path == "/") route = Route::page;
   if (request.path.starts_with(k_assets_prefix)) route = Route::asset;
   if (s.size() == 2 && s[0] == "accounts" && !s[1].empty()) route = Route::account_page;
@@ -172,6 +173,9 @@ HttpResponse HttpServer::respond(Route route, const HttpRequest& request) {
         return samples(request);
       case Route::series:
         return series(request);
+      case Route::maintenance:
+        return HttpResponse::json(200, m_endpoints.maintenance ? m_endpoints.maintenance()
+                                                               : nlohmann::json{{"windows", nlohmann::json::array()}});
       case Route::cluster:
         return HttpResponse::json(200, m_endpoints.cluster ? m_endpoints.cluster() : nlohmann::json::object());
       case Route::page:

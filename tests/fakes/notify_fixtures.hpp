@@ -154,6 +154,15 @@ inline nlohmann::json strict_json(const std::string& body) {
   return parsed;
 }
 
+// `n` acknowledged by alice an hour after it fired, with a comment.
+inline notify::Notification acknowledged(notify::Notification n, std::string comment = "topping up today") {
+  n.reason = alerts::Reason::acknowledged;
+  n.ack = notify::Acknowledgement{"alice", n.at + std::chrono::hours(1), std::move(comment)};
+  return n;
+}
+// What every text sink shows of acknowledged(critical_runway()).
+inline constexpr const char* k_ack_text = "by alice at 2026-05-01T01:00:00Z: topping up today";
+
 inline notify::Notification resolved(notify::Notification n) {
   n.event = alerts::Event::resolved;
   n.reason = alerts::Reason::resolved;

@@ -235,4 +235,14 @@ TEST_SUITE("notify.discord") {
     CHECK(code_points(title) + code_points(description) + code_points(footer) <= 6000);
     CHECK(description.find("请检查您的密钥是否正确") != std::string::npos);  // the provider's words arrive
   }
+
+  TEST_CASE("an acknowledgement shows who, when and why in the embed") {
+    FakeDiscord discord;
+    auto notifier = build_notifier(notifier_config("discord", discord_settings(discord.webhook_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto body = json::parse(discord.only_request().body);
+    const std::string description = body["embeds"][0]["description"];
+    CHECK(description.find(std::string("Acknowledged: ") + k_ack_text) != std::string::npos);
+  }
 }

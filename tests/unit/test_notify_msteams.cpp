@@ -210,4 +210,13 @@ TEST_SUITE("notify.msteams") {
     CHECK_FALSE(card[1]["text"].get<std::string>().empty());
     CHECK(card[2]["facts"].size() == 40);
   }
+
+  TEST_CASE("an acknowledgement is a fact with who, when and why") {
+    FakeTeams teams;
+    auto notifier = build_notifier(notifier_config("msteams", teams_settings(teams.webhook_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const std::string body = teams.only_request().body;
+    CHECK(body.find(std::string(R"({"title":"acknowledged","value":")") + k_ack_text + "\"}") != std::string::npos);
+  }
 }

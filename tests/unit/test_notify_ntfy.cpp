@@ -246,4 +246,14 @@ TEST_SUITE("notify.ntfy") {
     CHECK(title.rfind("=?UTF-8?B?", 0) == 0);
     CHECK(std::all_of(title.begin(), title.end(), [](char c) { return c > 0x20 && c < 0x7F; }));
   }
+
+  TEST_CASE("an acknowledgement shows who, when and why in the message") {
+    FakeNtfy ntfy;
+    auto notifier = build_notifier(notifier_config("ntfy", ntfy_settings(ntfy.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto request = ntfy.only_request();
+    CHECK(request.body.find(std::string("Acknowledged: ") + k_ack_text) != std::string::npos);
+    CHECK(request.header("Title").find("[ACK]") != std::string::npos);
+  }
 }

@@ -211,4 +211,25 @@ TEST_SUITE("notify.opsgenie") {
     for (const auto& tag : body["tags"]) CHECK(code_points(tag) <= 50);
     CHECK(body["description"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
   }
+
+  TEST_CASE("an acknowledgement acknowledges the alert by its alias, with who and why") {
+    FakeOpsgenie opsgenie;
+    auto notifier = build_notifier(notifier_config("opsgenie", opsgenie_settings(opsgenie.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto request = opsgenie.only_request();
+    CHECK(request.method == "POST");
+    CHECK(request.target == "/v2/alerts/creditwatch-deepseek-prod-runway/acknowledge?identifierType=alias");
+    CHECK(request.header("Authorization") == std::string("GenieKey ") + k_api_key);
+    CHECK(json::parse(request.body) ==
+          json{{"user", "alice"}, {"note", "topping up today"}, {"source", "creditwatch"}});
+  }
+
+  TEST_CASE("an acknowledgement without a comment sends no note") {
+    FakeOpsgenie opsgenie;
+    auto notifier = build_notifier(notifier_config("opsgenie", opsgenie_settings(opsgenie.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway(), ""), client).outcome == Outcome::delivered);
+    CHECK(json::parse(opsgenie.only_request().body) == json{{"user", "alice"}, {"source", "creditwatch"}});
+  }
 }

@@ -283,4 +283,15 @@ TEST_SUITE("notify.pagerduty") {
     CHECK(code_points(body["dedup_key"]) <= 255);
     CHECK(body["payload"]["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
   }
+
+  TEST_CASE("an acknowledgement is an acknowledge event with the same dedup_key and nothing else") {
+    FakePagerDuty pd;
+    auto notifier = build_notifier(notifier_config("pagerduty", pagerduty_settings(pd.enqueue_url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto body = json::parse(pd.only_request().body);
+    CHECK(body == json{{"routing_key", k_routing_key},
+                       {"dedup_key", "creditwatch-deepseek-prod-runway"},
+                       {"event_action", "acknowledge"}});
+  }
 }

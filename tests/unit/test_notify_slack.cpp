@@ -357,4 +357,18 @@ TEST_SUITE("notify.console") {
       CHECK(errors[0].where.line == 31);
     }
   }
+
+  TEST_CASE("an acknowledgement shows who, when and why in the text and in a field") {
+    FakeSlack slack;
+    auto notifier = build(slack_config({{"webhook_url", setting(slack.url(), 21)}}));
+    CurlClient client;
+    CHECK(notifier->deliver(creditwatch::testing::acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    auto requests = slack.requests(1);
+    REQUIRE(requests.size() == 1);
+    const auto body = json::parse(requests[0].body);
+    const std::string text = body["text"];
+    CHECK(text.find("[ACK]") != std::string::npos);
+    CHECK(text.find(std::string("Acknowledged: ") + creditwatch::testing::k_ack_text) != std::string::npos);
+    CHECK(body["blocks"][1]["fields"].back()["text"] == std::string("*Acknowledged*\n") + creditwatch::testing::k_ack_text);
+  }
 }

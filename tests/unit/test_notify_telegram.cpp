@@ -249,4 +249,13 @@ TEST_SUITE("notify.telegram") {
     CHECK(utf16_units(without_html(text)) <= 4096);
     CHECK(text.find("请检查您的密钥是否正确") != std::string::npos);
   }
+
+  TEST_CASE("an acknowledgement shows who, when and why in the message") {
+    FakeTelegram telegram;
+    auto notifier = build_notifier(notifier_config("telegram", telegram_settings(telegram.url())));
+    CurlClient client;
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const std::string text = json::parse(telegram.only_request().body)["text"];
+    CHECK(text.find(std::string("Acknowledged: ") + k_ack_text) != std::string::npos);
+  }
 }

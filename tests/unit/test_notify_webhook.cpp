@@ -77,7 +77,7 @@ TEST_SUITE("notify.webhook") {
     CHECK(request.header("Content-Type").find("application/json") == 0);
     const auto body = json::parse(request.body);
     CHECK(keys_of(body) ==
-          std::set<std::string>{"version",      "dedup_key",   "status",          "reason",       "test",
+          std::set<std::string>{"ack", "version", "dedup_key",   "status",          "reason",       "test",
                                 "time",         "account",     "provider",        "labels",       "rule",
                                 "severity",     "title",       "summary",         "balance",      "currency",
                                 "burn_per_day", "runway_days", "runway_p10_days", "exhausted_at", "recommended_topup"});
@@ -260,5 +260,20 @@ TEST_SUITE("notify.webhook") {
     CHECK(body["summary"].get<std::string>().find("请检查您的密钥是否正确") != std::string::npos);
     CHECK(body["labels"].contains("团队"));
     CHECK(request.header("X-Creditwatch-Signature") == "sha256=" + hmac_sha256_hex(k_secret, request.body));
+  }
+
+  TEST_CASE("the body carries the acknowledgement, and null without one") {
+    FakeSink hook("/hooks/.*");
+    auto notifier = build_notifier(notifier_config("webhook", webhook_settings(hook.url(), false)));
+    CurlClient client;
+    CHECK(notifier->deliver(critical_runway(), client).outcome == Outcome::delivered);
+    CHECK(notifier->deliver(acknowledged(critical_runway()), client).outcome == Outcome::delivered);
+    const auto requests = hook.requests(2);
+    REQUIRE(requests.size() == 2);
+    CHECK(json::parse(requests[0].body)["ack"].is_null());
+    const auto body = json::parse(requests[1].body);
+    CHECK(body["reason"] == "acknowledged");
+    CHECK(body["status"] == "firing");
+    CHECK(body["ack"] == json{{"by", "alice"}, {"at", "2026-05-01T01:00:00Z"}, {"comment", "topping up today"}});
   }
 }

@@ -5,6 +5,7 @@
 #include "creditwatch/common/decimal.hpp"
 #include "creditwatch/common/secret.hpp"
 #include "creditwatch/common/time_zone.hpp"
+#include "creditwatch/common/weekly_window.hpp"
 #include "creditwatch/config/source_location.hpp"
 
 #include <cstdint>
@@ -148,6 +149,18 @@ struct HeartbeatConfig {
   bool operator==(const HeartbeatConfig&) const = default;
 };
 
+// A maintenance window (`maintenance:`): a recurring silence. While `when` holds, the
+// alerts `match` selects (`name: value-or-glob`, read with alerts::Matchers; empty: every
+// alert) still fire and show, but their notifications wait (scheduler/maintenance.hpp).
+struct MaintenanceWindow {
+  std::string name;
+  WeeklyWindow when;  // no `days`: every day; no `timezone`: UTC
+  std::map<std::string, std::string> match;
+  SourceLocation where;
+
+  bool operator==(const MaintenanceWindow&) const = default;
+};
+
 struct HttpConfig {
   std::string listen = "127.0.0.1:9477";  // "off" disables
   std::string auth_token;                 // from auth_token_file; empty: no auth
@@ -201,6 +214,7 @@ struct Config {
   std::vector<RouteConfig> routes;
   std::vector<EscalationStep> escalate;
   std::optional<DigestConfig> digest;
+  std::vector<MaintenanceWindow> maintenance;
 
   // Member by member, so a reload can tell what changed (app/config_changes.cpp).
   bool operator==(const Config&) const = default;

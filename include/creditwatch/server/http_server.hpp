@@ -65,6 +65,8 @@ struct Endpoints {
   std::function<HttpResponse(const std::string& account, const std::string& rule, const std::string& body)>
       acknowledge{};
   std::function<HttpResponse(const std::string& account, const std::string& rule)> unacknowledge{};
+  // The maintenance windows and which are open now (GET /api/v1/maintenance); unset: none.
+  std::function<nlohmann::json()> maintenance{};
 };
 
 // The embedded HTTP server: /healthz, /metrics, /api/v1/accounts (paged), /api/v1/summary,
@@ -97,7 +99,7 @@ public:
 
 private:
   enum class Route {
-    healthz, metrics, accounts, summary, samples, series, cluster, page, asset, account, account_page,
+    healthz, metrics, accounts, summary, samples, series, cluster, maintenance, page, asset, account, account_page,
     silences, silence, ack
   };
 
