@@ -101,10 +101,10 @@ TEST_SUITE("config_warnings") {
       auto path = dir.write("c.yaml", k_base + "routes:\n  - notify: [team-a]\n");
       CHECK(warnings_of(path) ==
             std::vector<std::string>{
-                path + ":6:5: warning: notifier \"team-b\" is never used: no route, account notify or escalation step "
-                       "names it",
-                path + ":7:5: warning: notifier \"pager\" is never used: no route, account notify or escalation step "
-                       "names it"});
+                path + ":6:5: warning: notifier \"team-b\" is never used: no route, account notify, escalation step or "
+                       "digest names it",
+                path + ":7:5: warning: notifier \"pager\" is never used: no route, account notify, escalation step or "
+                       "digest names it"});
     }
     SUBCASE("when every account lists its own notifiers") {
       auto path = dir.write("c.yaml",
