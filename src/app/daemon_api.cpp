@@ -14,6 +14,9 @@ std::string loopback_url(const std::string& listen) {
   if (listen == "off") throw std::runtime_error("http.listen is off: the daemon serves no API to talk to (use --url)");
   auto address = server::parse_listen(listen);
   if (!address) throw std::runtime_error("http.listen \"" + listen + "\" is not host:port (use --url)");
+  if (address->second == 0) {
+    throw std::runtime_error("http.listen has port 0 (the daemon picks one at start): give its address with --url");
+  }
   std::string host = address->first;
   if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
   if (host == "::" || host == "[::]") host = "::1";
