@@ -143,6 +143,38 @@ nlohmann::json payload(const OutboxRow& row) { return nlohmann::json::parse(row.
 }  // namespace
 
 TEST_SUITE("scheduler_alert_silences") {
+  TEST_CASE_TEMPLATE("a maintenance window holds matching alerts like a silence and releases them when it closes",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Bench<Backend> b;
+    if (b.backend.skipped()) return;
+    // Every day, from the current UTC minute for half an hour, for team billing only.
+    const auto minute = static_cast<int>((creditwatch::to_unix_ms(b.clock.now()) / 60000) % 1440);
+    creditwatch::config::MaintenanceWindow window;
+    window.name = "billing-batch";
+    window.when.days.fill(true);
+    window.when.start_minute = minute;
+    window.when.end_minute = (minute + 30) % 1440;
+    window.match = {{"team", "billing"}};
+    b.runtime.config.maintenance = {window};
+
+    CHECK(b.apply(runway(Severity::critical)) == 0);
+    CHECK(b.state() == "firing critical");
+    CHECK(b.queued().empty());
+    CHECK(b.engine->marks(b.ds(), Rule::runway, Severity::critical, b.runtime).silenced_by ==
+          std::optional<std::string>("maintenance:billing-batch"));
+    b.clock.advance(29min);
+    CHECK(b.engine->tick(b.runtime) == 0);
+    CHECK(b.engine->escalate(b.runtime) == 0);
+    b.clock.advance(2min);  // the window has closed
+    CHECK(b.engine->tick(b.runtime) == 3);
+    const auto rows = b.queued();
+    CHECK(notifiers_of(rows) == Names{"mail", "pd", "slack"});
+    CHECK(payload(rows[0])["reason"] == "started");
+    // A window that does not match the account holds nothing.
+    b.runtime.config.maintenance[0].match = {{"team", "bots"}};
+    CHECK_FALSE(b.engine->marks(b.ds(), Rule::runway, Severity::critical, b.runtime).silenced_by);
+  }
+
   TEST_CASE_TEMPLATE("a silenced alert fires but queues nothing, and notifies once when the silence ends, across restarts",
                      Backend, SqliteBackend, PostgresBackend) {
     Bench<Backend> b;
