@@ -176,24 +176,25 @@ async function render() {
   const v = view();
   const p = new URLSearchParams({limit: v.limit, sort: v.sort});
   for (const k of ["q", "state", "label", "cursor"]) if (v[k]) p.set(k, v[k]);
-  const [summary, page, silences] = await Promise.all([
+  const [summary, page, silences, maintenance] = await Promise.all([
     cw.json("api/v1/summary"), cw.json("api/v1/accounts?" + p),
-    cw.json("api/v1/silences").catch(() => null)]);
+    cw.json("api/v1/silences").catch(() => null), cw.json("api/v1/maintenance").catch(() => null)]);
   if (mine !== generation) return;  // a newer view was asked for meanwhile
   header();
   renderCounts(summary);
   renderRows(page);
-  renderSilences(silences);
+  renderSilences(silences, maintenance);
   cw.stamp("updated");
   if (!document.body.dataset.renderedMs) document.body.dataset.renderedMs = Math.round(performance.now());
 }
 
 // The active and pending silences, each with what it matches, until when, who and why, and a
 // button that ends it now.
-function renderSilences(answer) {
+function renderSilences(answer, maintenance) {
   const panel = document.getElementById("silences");
   const list = (answer && answer.silences) || [];
-  panel.hidden = !list.length;
+  const windows = (maintenance && maintenance.windows) || [];
+  panel.hidden = !list.length && !windows.length;
   const items = list.map(s => {
     const what = Object.entries(s.matchers || {}).map(([k, v]) => k + "=" + v).join(", ") || "every alert";
     const expire = cw.el("button", {type: "button", class: "expire"}, "Expire");
@@ -211,6 +212,15 @@ function renderSilences(answer) {
                  (s.state && s.state !== "active" ? " (" + s.state + ")" : "") +
                  " · " + (s.created_by || "someone") + (s.comment ? ": " + s.comment : "") + " ", expire);
   });
+  // Maintenance windows (config): recurring silences, open now or when they next open.
+  for (const w of windows) {
+    const what = Object.entries(w.match || {}).map(([k, v]) => k + "=" + v).join(", ") || "every alert";
+    const when = (w.days && w.days.length ? w.days.join(", ") + " " : "") + w.start + "–" + w.end + " " + (w.timezone || "UTC");
+    const now = w.active ? "open until " + cw.utc(Date.parse(w.ends_at))
+                         : (w.starts_at ? "next " + cw.utc(Date.parse(w.starts_at)) : "");
+    items.push(cw.el("li", {"data-maintenance": w.name, class: w.active ? "open" : null},
+                     cw.el("b", {}, "maintenance " + w.name), " · " + what + " · " + when + (now ? " · " + now : "")));
+  }
   document.getElementById("silence-list").replaceChildren(...items);
 }
 
