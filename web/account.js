@@ -215,7 +215,7 @@ function alertControls(a, f) {
 function renderAlerts(a) {
   const list = document.getElementById("alerts");
   const items = [];
-  for (const f of a.firing || []) {
+  for (const f of cw.firingWithMarks(a)) {
     items.push(cw.el("li", {"data-rule": f.rule}, cw.stateBadge(f.severity === "critical" ? "CRITICAL" : "WARNING"),
                      " firing · ", f.summary || f.rule, " ", cw.marks(f), alertControls(a, f)));
   }

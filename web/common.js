@@ -60,6 +60,11 @@ const cw = {
     if (!r.ok) throw new Error("HTTP " + r.status + (answer && answer.error ? ": " + answer.error : ""));
     return answer;
   },
+  // The firing findings of account `a` with their alert's marks (silenced, silenced_by,
+  // acknowledged), which the API keeps on `alerts`.
+  firingWithMarks(a) {
+    return (a.firing || []).map(f => Object.assign({}, (a.alerts || []).find(x => x.rule === f.rule) || {}, f));
+  },
   // A short "silenced" / "acknowledged by …" note for a firing alert, or null.
   marks(f) {
     const notes = [];

@@ -29,7 +29,7 @@ function labels(a) {
 }
 
 function alertsText(a) {
-  const firing = a.firing || [];
+  const firing = cw.firingWithMarks(a);
   if (!firing.length) return a.error ? cw.el("span", {class: "error"}, a.error.kind) : "";
   return firing.map(f => f.severity + " · " + f.rule + (f.silenced ? " (silenced)" : f.acknowledged ? " (ack)" : "")).join(", ");
 }

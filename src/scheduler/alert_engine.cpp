@@ -274,6 +274,11 @@ std::size_t AlertEngine::apply(const config::AccountConfig& account, const Asses
                    alerts::to_string(t.next.severity), *silence);
       if (t.next.firing) episode.held = true;  // owed when the silence ends (an event is simply dropped)
       reason.reset();
+    } else if (reason && t.next.firing) {
+      // Said now, so nothing held is owed any more (release_held must not say it again), and
+      // receivers that never heard this episode start hear "started" first.
+      episode.held = false;
+      if (!episode.announced) reason = alerts::Reason::started;
     }
     std::vector<storage::OutboxRow> rows;
     std::vector<std::string> replace_pending;
@@ -395,7 +400,10 @@ std::size_t AlertEngine::escalate(const Runtime& runtime) {
   for (const auto& [key, latest] : m_latest) {
     auto state = m_states.find(key);
     const auto* account = runtime.config.find_account(key.first);
-    if (!account || state == m_states.end() || !state->second.firing || acknowledged(key) ||
+    // A held episode is released by tick() first, so an escalation never overtakes it.
+    const auto episode = m_episodes.find(key);
+    const bool held = episode != m_episodes.end() && episode->second.held;
+    if (!account || state == m_states.end() || !state->second.firing || acknowledged(key) || held ||
         silenced_by(facts_of(*account, key.second, state->second.severity), now, runtime)) {
       continue;
     }
@@ -433,6 +441,9 @@ std::optional<notify::Acknowledgement> AlertEngine::ack_of(const Key& key) const
 }
 
 void AlertEngine::sync() {
+  // One sync at a time, and acknowledge() holds this too: a sync that read the store before
+  // a write must not overwrite, after it, what that write put in memory.
+  std::lock_guard serial(m_sync_mutex);
   std::vector<alerts::Silence> silences;
   for (auto& row : m_store.silences()) {
     silences.push_back(alerts::Silence{std::move(row.id), alerts::matchers_from_json_text(row.matchers_json),
@@ -566,7 +577,9 @@ AlertMarks AlertEngine::marks(const config::AccountConfig& account, alerts::Rule
   // From the ack's own severity, not m_states: the API of a replica that does not own the
   // account has no state for it.
   if (auto ack = m_acks.find({account.name, rule}); ack != m_acks.end() && ack->second.severity == severity) {
-    out.ack = ack->second.ack;
+    // Where this replica has the alert's state, an ack older than its episode is stale.
+    const auto state = m_states.find({account.name, rule});
+    if (state == m_states.end() || ack->second.ack.at >= state->second.since) out.ack = ack->second.ack;
   }
   return out;
 }
@@ -576,6 +589,10 @@ AckOutcome AlertEngine::acknowledge(const std::string& account_name, const std::
   const auto* account = runtime.config.find_account(account_name);
   const auto rule = alerts::parse_rule(rule_name);
   if (!account || !rule) return AckOutcome::no_such_alert;
+  // The read, the decision and both writes under the engine's lock (as apply() saves under
+  // it): a probe cannot resolve the alert in between and leave an ack after its resolve.
+  std::lock_guard serial(m_sync_mutex);
+  std::lock_guard lock(m_mutex);
   std::optional<storage::AlertRow> row;
   for (auto& r : m_store.alerts(account_name)) {
     if (r.rule == alerts::to_string(*rule)) row = std::move(r);
@@ -588,9 +605,10 @@ AckOutcome AlertEngine::acknowledge(const std::string& account_name, const std::
   const notify::Acknowledgement ack{by, now, comment};
   std::vector<storage::OutboxRow> rows;
   {
-    std::lock_guard lock(m_mutex);
     const auto silence = silenced_by(facts_of(*account, *rule, severity), now, runtime);
-    if (!silence && stored_flag(context, "announced", true)) {
+    // Acknowledged again (a new comment): stored, but the notifiers were told already.
+    const bool again = acknowledged(key);
+    if (!silence && !again && stored_flag(context, "announced", true)) {
       auto n = last_notification(key, *account);
       if (n.summary.empty()) n.summary = stored_summary(context);
       n.reason = alerts::Reason::acknowledged;
@@ -598,17 +616,22 @@ AckOutcome AlertEngine::acknowledge(const std::string& account_name, const std::
       n.at = now;
       n.ack = ack;
       const auto payload = notify::json_text(notify::to_json(n));
-      for (const auto& notifier :
-           route(*account, *rule, std::max(severity, stored_peak(context).value_or(severity)), runtime)) {
-        rows.push_back(outbox_row(now, notifier, n, payload));
+      auto destinations = route(*account, *rule, std::max(severity, stored_peak(context).value_or(severity)), runtime);
+      // The on-call it was escalated to hears the ack too (from the row: any replica can take it).
+      if (context.contains("escalation")) {
+        for (const auto& name : escalation_from_json(context["escalation"]).escalated_to) {
+          if (std::find(destinations.begin(), destinations.end(), name) == destinations.end()) {
+            destinations.push_back(name);
+          }
+        }
       }
+      for (const auto& notifier : destinations) rows.push_back(outbox_row(now, notifier, n, payload));
     }
   }
   m_store.save_ack(storage::AckRow{account_name, alerts::to_string(*rule), by, now, comment, alerts::to_string(severity)},
                    rows);
   spdlog::info("alert {} {} ({}): acknowledged by {} -> {} notifier(s)", account_name, alerts::to_string(*rule),
                alerts::to_string(severity), by.empty() ? "(unnamed)" : by, rows.size());
-  std::lock_guard lock(m_mutex);
   m_acks[key] = Ack{ack, severity};
   return AckOutcome::acknowledged;
 }
@@ -616,6 +639,7 @@ AckOutcome AlertEngine::acknowledge(const std::string& account_name, const std::
 bool AlertEngine::unacknowledge(const std::string& account, const std::string& rule) {
   const auto parsed = alerts::parse_rule(rule);
   if (!parsed) return false;
+  std::lock_guard serial(m_sync_mutex);
   const bool had = m_store.delete_ack(account, alerts::to_string(*parsed));
   std::lock_guard lock(m_mutex);
   m_acks.erase({account, *parsed});

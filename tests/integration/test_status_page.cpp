@@ -260,6 +260,26 @@ TEST_SUITE("status_page") {
     CHECK(count_occurrences(page.dom, "<canvas") == 2);
     CHECK(page.dom.find("Recommended top-up") != std::string::npos);
     CHECK(page.dom.find(R"(id="problem" class="error" role="alert" hidden="")") != std::string::npos);
+    // Its runway alert fires, so it carries the operator's controls.
+    REQUIRE_FALSE(daemon.get_json("/api/v1/accounts/acct-00042")["alerts"].empty());
+    CHECK(page.dom.find(">Silence</button>") != std::string::npos);
+    CHECK(page.dom.find(">Acknowledge</button>") != std::string::npos);
+
+    // A silence made through the API is listed on the fleet view with who, why and Expire.
+    httplib::Client api("127.0.0.1", daemon.port());
+    const auto made = api.Post("/api/v1/silences",
+                               R"({"matchers": {"account": "acct-0004*"}, "duration": "2h", "comment": "top-up ordered",
+                                   "created_by": "ops"})",
+                               "application/json");
+    REQUIRE(made);
+    REQUIRE_MESSAGE(made->status == 201, made->body);
+    const auto with_silence = render(daemon, "/?sort=name&limit=50");
+    CHECK(with_silence.dom.find(R"(id="silences" aria-labelledby="silences-title" hidden)") == std::string::npos);
+    CHECK(with_silence.dom.find("acct-0004*") != std::string::npos);
+    CHECK(with_silence.dom.find("ops: top-up ordered") != std::string::npos);
+    CHECK(with_silence.dom.find(">Expire</button>") != std::string::npos);
+    const auto silenced_page = render(daemon, "/accounts/acct-00042");
+    CHECK(silenced_page.dom.find("End silence") != std::string::npos);
     // The DeepSeek account: settings shown, its key never.
     REQUIRE(eventually([&] { return has_burn("ds-prod"); }, 30s));
     const auto ds = render(daemon, "/accounts/ds-prod");

@@ -143,6 +143,25 @@ nlohmann::json payload(const OutboxRow& row) { return nlohmann::json::parse(row.
 }  // namespace
 
 TEST_SUITE("scheduler_alert_silences") {
+  TEST_CASE_TEMPLATE("an alert that leaves a silence's match says started once, and nothing is released after it",
+                     Backend, SqliteBackend, PostgresBackend) {
+    Bench<Backend> b;
+    if (b.backend.skipped()) return;
+    b.silence("s1", R"({"severity":"critical"})", b.clock.now(), b.clock.now() + 1h);
+    CHECK(b.apply(runway(Severity::critical)) == 0);  // held
+    CHECK(b.context()["held"] == true);
+    b.clock.advance(1min);
+    CHECK(b.apply(runway(Severity::warning)) == 2);  // eased out of the silence: told now
+    auto rows = b.queued();
+    REQUIRE(rows.size() == 2);
+    CHECK(payload(rows[0])["reason"] == "started");  // nobody had heard it start
+    CHECK(payload(rows[0])["severity"] == "warning");
+    CHECK(b.context()["held"] == false);
+    CHECK(b.context()["announced"] == true);
+    CHECK(b.engine->tick(b.runtime) == 0);  // nothing owed any more
+    CHECK(b.queued().empty());
+  }
+
   TEST_CASE_TEMPLATE("a maintenance window holds matching alerts like a silence and releases them when it closes",
                      Backend, SqliteBackend, PostgresBackend) {
     Bench<Backend> b;

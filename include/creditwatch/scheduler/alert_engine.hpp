@@ -119,6 +119,7 @@ private:
   storage::Store& m_store;
   const Clock& m_clock;
   mutable std::mutex m_mutex;
+  std::mutex m_sync_mutex;  // taken before m_mutex: sync() and acknowledge() one at a time
   std::map<Key, alerts::AlertState> m_states;
   std::map<Key, alerts::Severity> m_peaks;  // highest severity of each alert's current episode
   std::map<Key, Episode> m_episodes;

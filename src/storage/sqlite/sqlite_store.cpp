@@ -855,7 +855,9 @@ bool SqliteStore::expire_silence(const std::string& id, TimePoint now) try {
       .bind(1, id)
       .bind(2, to_unix_ms(now))
       .run();
-  return m_db.changes() > 0;
+  const bool expired = m_db.changes() > 0;
+  wrote();
+  return expired;
 } catch (const DatabaseError& e) {
   write_failed(e);
 }
@@ -892,8 +894,11 @@ void SqliteStore::save_ack(const AckRow& ack, const std::vector<OutboxRow>& noti
 
 bool SqliteStore::delete_ack(const std::string& account, const std::string& rule) try {
   std::lock_guard lock(m_mutex);
+  DurableCommits durable(m_db);
   m_db.cached("DELETE FROM acks WHERE account = ?1 AND rule = ?2").bind(1, account).bind(2, rule).run();
-  return m_db.changes() > 0;
+  const bool deleted = m_db.changes() > 0;
+  wrote();
+  return deleted;
 } catch (const DatabaseError& e) {
   write_failed(e);
 }
