@@ -24,6 +24,16 @@ std::string loopback_url(const std::string& listen) {
   return "http://" + host + ":" + std::to_string(address->second);
 }
 
+// "http://user:pass@host:9477" -> "http://host:9477": a --url may carry a password, and an
+// error message must not repeat it.
+std::string without_userinfo(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto host = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto at = url.find('@', host);
+  if (at == std::string::npos || url.find('/', host) < at) return url;
+  return url.substr(0, host) + url.substr(at + 1);
+}
+
 }  // namespace
 
 DaemonApi::DaemonApi(const config::Config& config, const std::string& url)
@@ -46,7 +56,7 @@ Result<nlohmann::json, ApiError> DaemonApi::call(const std::string& method, cons
   auto outcome = client.send(request);
   if (!outcome) {
     return ApiError{
-        "cannot reach the daemon at " + m_base_url + ": " + redact(outcome.error().message, {m_token}) +
+        "cannot reach the daemon at " + without_userinfo(m_base_url) + ": " + redact(outcome.error().message, {m_token}) +
         " (is `creditwatch run` running with this config? --url points elsewhere)"};
   }
   const auto& response = *outcome;

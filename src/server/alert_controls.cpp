@@ -141,7 +141,8 @@ HttpResponse AlertControls::acknowledge(const std::string& account, const std::s
 
 HttpResponse AlertControls::unacknowledge(const std::string& account, const std::string& rule) {
   if (!m_engine.unacknowledge(account, rule)) return refuse(404, "that alert is not acknowledged");
-  spdlog::info("alert {} {}: acknowledgement taken back", account, rule);
+  spdlog::info("alert {} {}: acknowledgement taken back", safe_text(account, LineBreaks::fold),
+               safe_text(rule, LineBreaks::fold));
   return HttpResponse::json(200, {{"account", account}, {"rule", rule}, {"acknowledged", nullptr}});
 }
 
