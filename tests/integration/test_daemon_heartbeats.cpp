@@ -50,6 +50,14 @@ TEST_SUITE("daemon_heartbeats") {
     daemon.start();
     INFO("daemon log:\n" << daemon.log());
     REQUIRE(eventually([&] { return pings_to(service, ok_target) >= 1; }, 5s));
+    // The fake counts the ping before the daemon has read its answer and recorded it.
+    REQUIRE(eventually(
+        [&] {
+          const auto page = daemon.get("/metrics");
+          return page && page->body.find("creditwatch_heartbeat_last_success_timestamp_seconds{heartbeat=\"hc\"} ") !=
+                             std::string::npos;
+        },
+        5s));
     const auto metrics = daemon.get("/metrics");
     REQUIRE(metrics);
     CHECK(metrics->body.find("creditwatch_heartbeat_failures_total{heartbeat=\"hc\"} 0\n") != std::string::npos);
