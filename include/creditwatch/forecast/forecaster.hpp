@@ -16,6 +16,15 @@ struct Settings {
   Duration topup_lead_time = std::chrono::hours(48);
 };
 
+// How the account's own earlier forecasts fared against the spend that really followed
+// (forecasts made 1, 3, 7 and 14 days before): the share of them where spend outran the
+// P10 runway and the median. Calibrated quantiles give 0.10 and 0.50.
+struct TrackRecord {
+  std::size_t forecasts_checked = 0;
+  double p10_coverage = 0;
+  double p50_coverage = 0;
+};
+
 struct Forecast {
   Decimal balance;                        // the latest reading
   TimePoint at;                           // when it was taken
@@ -36,6 +45,8 @@ struct Forecast {
   // How long the surge has run without a break (0 without one): the recent readings, then
   // the hourly buckets before them, up to two days more.
   double surge_hours = 0;
+  // nullopt until the account has enough history to judge its own forecasts.
+  std::optional<TrackRecord> track_record;
   Decimal recommended_topup;    // brings the P10 runway to target_days plus lead time
   Decimal deposits;             // deposits in the burn window
   bool topped_up_last = false;  // the latest reading carried a deposit
