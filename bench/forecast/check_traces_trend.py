@@ -87,7 +87,7 @@ def calendar_factor(c, date):
         f *= c["campaign"]["factor"]
     if c["quarter_end"] and date.month % 3 == 0 and date.day > last.day - c["quarter_end"]["days"]:
         f *= c["quarter_end"]["factor"]
-    return f
+    return min(f, 10.0)
 
 
 def plain_spend(tr, a, b):

@@ -179,7 +179,7 @@ class Calendar:
         q = self.quarter_end
         if q and date.month % 3 == 0 and date.day > last - q["days"]:
             f *= q["factor"]
-        return f
+        return min(f, 10.0)  # a quarter's last month-end is big, not 32x
 
 
 # ---------------------------------------------------------------- services sharing one key
