@@ -1,6 +1,7 @@
 #include "creditwatch/notify/digest.hpp"
 
 #include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/html.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/notify/notification.hpp"
@@ -51,21 +52,6 @@ std::string runway_text(const std::optional<double>& days) {
 
 std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string html_row(const DigestAccount& a) {

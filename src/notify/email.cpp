@@ -5,6 +5,7 @@
 #include "sink_support.hpp"
 
 #include "creditwatch/common/duration.hpp"
+#include "creditwatch/common/html.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
 #include "creditwatch/http/smtp_client.hpp"
@@ -112,21 +113,6 @@ std::string quoted_printable(const std::string& text) {
     char hex[4];
     std::snprintf(hex, sizeof hex, "=%02X", c);
     emit(literal ? std::string(1, static_cast<char>(c)) : std::string(hex));
-  }
-  return out;
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include "builders.hpp"
 #include "sink_support.hpp"
 
+#include "creditwatch/common/html.hpp"
 #include "creditwatch/common/text.hpp"
 
 #include <algorithm>
@@ -16,26 +17,13 @@ namespace {
 constexpr const char* k_default_api_url = "https://api.telegram.org";
 constexpr std::size_t k_max_text = 4096;  // UTF-16 code units after entity parsing
 
-std::string escape_html(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // Bold title, then the figures. The limit counts the text after entity parsing, so the
 // plain parts are cut to fit before they are escaped.
 std::string html_text(const std::string& full_title, const std::string& text) {
   const std::string title = truncate_text(full_title, k_max_text / 4, TextUnit::utf16);
   const std::size_t room = k_max_text - text_length(title, TextUnit::utf16) - 1;
   const std::string body = truncate_text(text, room, TextUnit::utf16);
-  return "<b>" + escape_html(title) + "</b>\n" + escape_html(body);
+  return "<b>" + html_escape(title) + "</b>\n" + html_escape(body);
 }
 
 std::string plain_text(const std::string& title, const std::string& text) {

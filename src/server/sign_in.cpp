@@ -1,5 +1,6 @@
 #include "creditwatch/server/sign_in.hpp"
 
+#include "creditwatch/common/html.hpp"
 #include "creditwatch/server/cookies.hpp"
 #include "creditwatch/server/sign_in_page.hpp"
 
@@ -23,21 +24,6 @@ bool same_secret(const std::string& a, const std::string& b) {
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include "creditwatch/common/html.hpp"
 #include "creditwatch/common/text.hpp"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 
 using creditwatch::closest_match;
 using creditwatch::cut_text;
+using creditwatch::html_escape;
 using creditwatch::LineBreaks;
 using creditwatch::redact;
 using creditwatch::safe_text;
@@ -210,5 +212,12 @@ TEST_SUITE("common_text") {
     CHECK(all_invalid.size() == 3 * (1u << 20));
     // Linear work is a few milliseconds; a quadratic pass over 1 MiB would take minutes.
     CHECK(elapsed < std::chrono::seconds(1));
+  }
+
+  TEST_CASE("html_escape turns markup and quotes into entities and keeps other text") {
+    CHECK(html_escape("<b>Tom & \"Jerry's\"</b>") == "&lt;b&gt;Tom &amp; &quot;Jerry&#39;s&quot;&lt;/b&gt;");
+    CHECK(html_escape("\xE2\x82\xAC 12.50, \xE4\xBD\x99\xE9\xA2\x9D") == "\xE2\x82\xAC 12.50, \xE4\xBD\x99\xE9\xA2\x9D");
+    CHECK(html_escape("&amp;") == "&amp;amp;");  // text, not markup: escaped again
+    CHECK(html_escape("").empty());
   }
 }
