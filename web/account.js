@@ -52,8 +52,19 @@ function renderRanges() {
   }));
 }
 
-function figure(term, value) {
-  return cw.el("div", {class: "figure"}, cw.el("dt", {}, term), cw.el("dd", {}, value));
+function figure(term, value, attrs) {
+  return cw.el("div", {class: "figure", ...attrs}, cw.el("dt", {}, term), cw.el("dd", {}, value));
+}
+
+// How the account's own earlier forecasts fared (forecast_record, null until there is enough
+// history): how often spend outran the P10 runway and the median. Calibrated: 10 % and 50 %.
+function recordFigure(a) {
+  const r = a.forecast_record;
+  if (!r) return figure("Forecast record", "not enough history yet", {class: "figure wide", "data-record": "none"});
+  const percent = share => cw.fmt(share * 100, 0) + " %";
+  const text = "spend outran the P10 in " + percent(r.p10_coverage) + " of " + cw.fmt(r.forecasts_checked, 0) +
+      " earlier forecasts (calibrated: 10 %), the median in " + percent(r.p50_coverage) + " (calibrated: 50 %)";
+  return figure("Forecast record", text, {class: "figure wide", "data-record": "known"});
 }
 
 function renderFigures(a) {
@@ -67,7 +78,8 @@ function renderFigures(a) {
       figure("Runway P50", known ? cw.runway(a.runway_days) : "–"),
       figure("Runway P10", known ? cw.runway(a.runway_p10_days) : "–"),
       figure("Exhaustion (P50)", a.exhausted_at ? cw.utc(Date.parse(a.exhausted_at)) : "–"),
-      figure("Recommended top-up", a.recommended_topup ? cw.money(a.recommended_topup, a.currency) : "–"));
+      figure("Recommended top-up", a.recommended_topup ? cw.money(a.recommended_topup, a.currency) : "–"),
+      recordFigure(a));
 }
 
 // The forecast from the last reading: P50 reaches zero at exhausted_at, P10 after

@@ -2,6 +2,7 @@
 #include "creditwatch/http/curl_client.hpp"
 #include "creditwatch/scheduler/assessment.hpp"
 #include "creditwatch/scheduler/assessment_json.hpp"
+#include "creditwatch/scheduler/forecast_record.hpp"
 #include "creditwatch/scheduler/runtime.hpp"
 #include "creditwatch/app/store_location.hpp"
 #include "creditwatch/storage/store.hpp"
@@ -30,12 +31,14 @@ std::string detail_of(const scheduler::Assessment& a) {
 
 void print_table(const std::vector<scheduler::Assessment>& results) {
   Table table(
-      {"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "P10(d)", "TOP-UP", "STATE", "DETAIL"});
+      {"ACCOUNT", "PROVIDER", "BALANCE", "CURRENCY", "BURN/DAY", "RUNWAY(d)", "P10(d)", "P10 HIT", "TOP-UP", "STATE",
+       "DETAIL"});
   for (const auto& a : results) {
     const auto& f = a.forecast;
     table.add({a.account, a.provider, f ? f->balance.to_string() : "-", a.currency.empty() ? "-" : a.currency,
                f ? format_rate(f->burn_per_day) : "-", f ? format_days(f->runway_days) : "-",
                f ? format_days(f->runway_p10_days) : "-",
+               scheduler::describe_p10_hits(f ? f->track_record : std::nullopt),
                f && f->recommended_topup > Decimal() ? f->recommended_topup.to_string() : "-",
                scheduler::to_string(a.state), detail_of(a)});
   }

@@ -31,6 +31,7 @@ nlohmann::json to_json(const AssessmentSummary& a) {
   j["recommended_topup"] = a.forecast ? money(a.forecast->recommended_topup) : nlohmann::json(nullptr);
   j["sampled_at"] = a.forecast ? nlohmann::json(format_rfc3339(a.forecast->at)) : nlohmann::json(nullptr);
   j["note"] = a.forecast ? a.forecast->note : std::string("no samples yet");
+  j["forecast_record"] = to_json(a.forecast ? a.forecast->track_record : std::nullopt);
   j["balances"] = nlohmann::json::array();
   for (const auto& b : a.balances) {
     j["balances"].push_back({{"currency", b.currency}, {"balance", money(b.balance)}, {"details", b.details_json()}});

@@ -23,8 +23,11 @@ AssessmentSummary summarize(const Assessment& a) {
   s.state = a.state;
   if (a.forecast) {
     const auto& f = *a.forecast;
-    s.forecast = AssessmentSummary::Figures{f.balance,         f.at,           f.burn_per_day,      f.runway_days,
-                                            f.runway_p10_days, f.exhausted_at, f.recommended_topup, f.note};
+    std::optional<ForecastRecord> record;
+    if (f.track_record) record = compact(*f.track_record);
+    s.forecast = AssessmentSummary::Figures{
+        f.balance,           f.at,   f.burn_per_day, f.runway_days, f.runway_p10_days, f.exhausted_at,
+        f.recommended_topup, f.note, record};
   }
   s.balances.reserve(a.balances.size());
   for (const auto& b : a.balances) s.balances.push_back({b.currency, b.balance, details_text(b.details)});
@@ -52,6 +55,7 @@ Assessment to_assessment(const AssessmentSummary& s) {
     full.exhausted_at = f.exhausted_at;
     full.recommended_topup = f.recommended_topup;
     full.note = f.note;
+    if (f.track_record) full.track_record = expand(*f.track_record);
     a.forecast = full;
   }
   for (const auto& b : s.balances) a.balances.push_back({b.currency, b.balance, std::nullopt, b.details_json()});

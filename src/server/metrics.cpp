@@ -163,6 +163,16 @@ void write_gauges(Writer& w, const MetricsSnapshot& s) {
       w.sample_with("creditwatch_runway_days", labels, *a.forecast->runway_days);
     }
   }
+  // Only once the account has enough history to judge its own forecasts.
+  w.family("creditwatch_forecast_p10_coverage", "gauge",
+           "Share of the account's earlier forecasts where spend outran the P10 runway (calibrated: 0.1).");
+  for (const auto& [name, a] : s.latest) {
+    if (configured(s, name) && a.forecast && a.forecast->track_record) {
+      account_label_text(labels, a, s, nullptr);
+      w.sample_with("creditwatch_forecast_p10_coverage", labels,
+                    scheduler::expand(*a.forecast->track_record).p10_coverage);
+    }
+  }
 }
 
 void write_probe_metrics(Writer& w, const MetricsSnapshot& s) {

@@ -205,7 +205,8 @@ void check_accounts_api(const HttpDaemon& daemon, TimePoint started_at, Bodies& 
   for (const auto& a : j["accounts"]) {
     for (const char* key :
          {"account", "provider", "state", "currency", "balance", "burn_per_day", "runway_days", "runway_p10_days",
-          "exhausted_at", "recommended_topup", "sampled_at", "alerts", "firing", "labels", "error"}) {
+          "exhausted_at", "recommended_topup", "sampled_at", "forecast_record", "alerts", "firing", "labels",
+          "error"}) {
       CHECK_MESSAGE(a.contains(key), a["account"] << " lacks " << key);
     }
     CHECK(a["balance"].is_number());

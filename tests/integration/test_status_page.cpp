@@ -259,6 +259,11 @@ TEST_SUITE("status_page") {
     CHECK(page.dom.find("class=\"uplot") != std::string::npos);
     CHECK(count_occurrences(page.dom, "<canvas") == 2);
     CHECK(page.dom.find("Recommended top-up") != std::string::npos);
+    // How its own forecasts fared: minutes of history judge none yet, and the page says so
+    // (the API's forecast_record is null; its filled form is tested with the summary).
+    CHECK(daemon.get_json("/api/v1/accounts/acct-00042")["forecast_record"].is_null());
+    CHECK(page.dom.find(R"(data-record="none"><dt>Forecast record</dt><dd>not enough history yet</dd>)") !=
+          std::string::npos);
     CHECK(page.dom.find(R"(id="problem" class="error" role="alert" hidden="")") != std::string::npos);
     // Its runway alert fires, so it carries the operator's controls.
     REQUIRE_FALSE(daemon.get_json("/api/v1/accounts/acct-00042")["alerts"].empty());

@@ -97,6 +97,41 @@ TEST_SUITE("scheduler.assessment_summary") {
     CHECK(j["firing"][1]["summary"] == "spend 10x the usual");
   }
 
+  TEST_CASE("the forecast record reaches the API once there is one, and is null before") {
+    auto a = full_assessment();
+    CHECK(scheduler::to_json(summarize(a))["forecast_record"].is_null());
+    a.forecast->track_record = forecast::TrackRecord{40, 0.125, 0.55};
+    const auto j = scheduler::to_json(summarize(a));
+    CHECK(j["forecast_record"] ==
+          nlohmann::json{{"forecasts_checked", 40}, {"p10_coverage", 0.125}, {"p50_coverage", 0.55}});
+    // The band beside it, under the names it always had.
+    CHECK(j["runway_days"] == 44.2);
+    CHECK(j["runway_p10_days"] == 30.123);
+    // The same shape from the full assessment (`check --json`, `status --json`).
+    CHECK(scheduler::to_json(a)["forecast_record"] == j["forecast_record"]);
+    // No forecast at all: still the key, null.
+    Assessment none;
+    none.account = "new";
+    CHECK(scheduler::to_json(summarize(none)).contains("forecast_record"));
+    CHECK(scheduler::to_json(summarize(none))["forecast_record"].is_null());
+  }
+
+  TEST_CASE("the forecast record survives the summary and back") {
+    auto original = full_assessment();
+    original.forecast->track_record = forecast::TrackRecord{40, 0.1, 0.5};
+    const auto s = summarize(original);
+    REQUIRE(s.forecast);
+    REQUIRE(s.forecast->track_record);
+    CHECK(s.forecast->track_record->forecasts_checked == 40);
+    const auto back = to_assessment(s);
+    REQUIRE(back.forecast);
+    REQUIRE(back.forecast->track_record);
+    CHECK(back.forecast->track_record->forecasts_checked == 40);
+    CHECK(back.forecast->track_record->p10_coverage == 0.1);
+    CHECK(back.forecast->track_record->p50_coverage == 0.5);
+    CHECK_FALSE(to_assessment(summarize(full_assessment())).forecast->track_record);
+  }
+
   TEST_CASE("only the firing findings are kept") {
     const auto s = summarize(full_assessment());
     REQUIRE(s.firing.size() == 2);

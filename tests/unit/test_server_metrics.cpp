@@ -61,6 +61,23 @@ TEST_SUITE("server_metrics") {
     CHECK_FALSE(contains(text, "ignored"));  // a configured label cannot shadow a built-in one
   }
 
+  TEST_CASE("the P10 coverage of an account's own forecasts is a gauge once known, beside the runway") {
+    MetricsSnapshot s;
+    auto judged = assessment("judged", 110.5, 2.5, 44.2);
+    judged.forecast->track_record = creditwatch::forecast::TrackRecord{40, 0.125, 0.5};
+    s.latest["judged"] = summarize(judged);
+    s.latest["young"] = summarize(assessment("young", 10, 1, 10));
+    s.labels["judged"] = {{"team", "bots"}};
+    s.labels["young"] = {};
+    const auto text = render_metrics(s);
+    CHECK(contains(text, "# TYPE creditwatch_forecast_p10_coverage gauge\n"));
+    CHECK(text.find("# TYPE creditwatch_runway_days gauge") < text.find("# TYPE creditwatch_forecast_p10_coverage"));
+    // A share, not in a currency: no currency label; the configured labels as on the others.
+    CHECK(contains(text, "creditwatch_forecast_p10_coverage{account=\"judged\",provider=\"deepseek\","
+                         "team=\"bots\"} 0.125\n"));
+    CHECK_FALSE(contains(text, "creditwatch_forecast_p10_coverage{account=\"young\""));  // no history to judge yet
+  }
+
   TEST_CASE("the probe duration histogram is one per provider, cumulative, and its +Inf bucket equals the count") {
     Telemetry telemetry;
     telemetry.record_probe(assessment("ds", 1, 1, 1, 0.03));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "creditwatch/scheduler/assessment.hpp"
+#include "creditwatch/scheduler/forecast_record.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@ struct AssessmentSummary {
     std::optional<TimePoint> exhausted_at;
     Decimal recommended_topup;
     std::string note;
+    std::optional<ForecastRecord> track_record;  // nullopt until the account has enough history
   };
   struct Balance {
     std::string currency;
