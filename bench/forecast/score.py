@@ -19,6 +19,20 @@ Figures (lower is better), per method, summed or pooled over all traces:
   false_crit   critical alert onsets while the true runway was over 2 x critical_days;
   med_log_err  median |ln(predicted / true runway)| over samples where both exist, both
                capped at the horizon (60 days); creditwatch's prediction is runway_days (P50).
+Calibration (P10 and P50 runways), over the samples with balance > 0 and a true runway under
+CALIBRATION_DAYS (30), pooled over traces:
+  cov_p10      share of those samples where the true runway fell below the predicted P10
+               runway (calibrated: 0.10); a sample without a prediction (no spend seen, or a
+               rising balance for predict_linear) counts as a prediction of no exhaustion, so
+               the true runway fell below it;
+  cov_p50      the same for the P50 runway (calibrated: 0.50);
+  pinball_p10  mean pinball (quantile) loss of the P10 runway at tau = 0.1, in days:
+               with y the true and q the predicted runway, both capped at 60 days,
+               loss = tau * (y - q) if y >= q else (1 - tau) * (q - y); a missing
+               prediction counts as 60 days. Lower is better: it rewards a P10 that is
+               both rarely above the truth and not needlessly low;
+  pinball_p50  the same for the P50 runway at tau = 0.5 (half the mean absolute error).
+The baselines have one runway, counted as their P50 (and left out of the P10 columns).
 True runway at a sample: time until the cumulative future spend demand exceeds the balance
 seen, ignoring future top-ups, capped at 60 days.
 
@@ -41,6 +55,7 @@ WARN_DAYS = 14.0
 CRITICAL_DAYS = 3.0
 HORIZON_DAYS = 60.0
 DAY = 86400.0
+CALIBRATION_DAYS = 30.0
 METHODS = ["creditwatch", "predict_linear", "avg3d"]
 
 
@@ -188,17 +203,44 @@ def creditwatch_states(rows, series, notes):
     for n in notes:
         if n["rule"] == "runway":
             by_ts.setdefault(parse_ts(n["ts"]), []).append(n)
-    states, runways = [], []
+    states, runways, p10s = [], [], []
     state = None
     for (t, _), s in zip(rows, series):
         for n in by_ts.get(t, []):
             state = n["severity"] if n["event"] == "firing" else None
         states.append(state)
         runways.append(s["runway_days"])
-    return states, runways
+        p10s.append(s.get("runway_p10_days"))
+    return states, runways, p10s
 
 
-def score(rows, truth, exhaustions, states, predicted):
+def pinball(tau, truth, predicted):
+    """Quantile loss in days, both runways capped at the horizon; no prediction = the horizon."""
+    q = HORIZON_DAYS if predicted is None else min(max(predicted, 0.0), HORIZON_DAYS)
+    y = min(truth, HORIZON_DAYS)
+    return tau * (y - q) if y >= q else (1 - tau) * (q - y)
+
+
+def calibration(rows, true, quantiles):
+    """Counts and loss sums of each quantile's runway over samples with a true runway under
+    CALIBRATION_DAYS (pooled later): {"n", "below_p10", "pinball_p10", ...}."""
+    out = {"n": 0}
+    for name in quantiles:
+        out["below_" + name] = 0
+        out["pinball_" + name] = 0.0
+    for i, (_, b) in enumerate(rows):
+        if b <= 0 or true[i] >= CALIBRATION_DAYS:
+            continue
+        out["n"] += 1
+        for name, (tau, predicted) in quantiles.items():
+            p = predicted[i]
+            if p is None or true[i] < p:
+                out["below_" + name] += 1
+            out["pinball_" + name] += pinball(tau, true[i], p)
+    return out
+
+
+def score(rows, truth, exhaustions, states, predicted, p10=None):
     times = [t for t, _ in rows]
     true = [truth.runway(t, b) for t, b in rows]
     missed_h = 0.0
@@ -227,7 +269,11 @@ def score(rows, truth, exhaustions, states, predicted):
         p = predicted[i]
         if b > 0 and true[i] > 0 and p is not None and p > 0:
             errs.append(abs(math.log(min(p, HORIZON_DAYS) / true[i])))
-    return {"missed_h": missed_h, "unwarned": unwarned, "events": events, "false_crit": false_crit, "errs": errs}
+    quantiles = {"p50": (0.5, predicted)}
+    if p10 is not None:
+        quantiles["p10"] = (0.1, p10)
+    return {"missed_h": missed_h, "unwarned": unwarned, "events": events, "false_crit": false_crit, "errs": errs,
+            "calibration": calibration(rows, true, quantiles)}
 
 
 def score_trace(binary, traces, name, workdir):
@@ -242,12 +288,30 @@ def score_trace(binary, traces, name, workdir):
     if summary is None or summary["samples"] != len(rows) or summary["notifications"] != len(notes):
         raise RuntimeError(f"{name}: summary {summary} does not match the output")
     result = {"name": name, "kind": meta["kind"], "policy": meta["topup_policy"], "seconds": elapsed}
-    cw_states, cw_runways = creditwatch_states(rows, series, notes)
-    result["creditwatch"] = score(rows, truth, exhaustions, cw_states, cw_runways)
+    cw_states, cw_runways, cw_p10 = creditwatch_states(rows, series, notes)
+    result["creditwatch"] = score(rows, truth, exhaustions, cw_states, cw_runways, cw_p10)
     for method, fn in (("predict_linear", baseline_predict_linear), ("avg3d", baseline_avg3d)):
         pred = fn(rows)
         result[method] = score(rows, truth, exhaustions, [state_for(p) for p in pred], pred)
     return result
+
+
+def pooled_calibration(parts):
+    """Coverage and mean pinball loss pooled over traces (None where not defined)."""
+    n = sum(p["n"] for p in parts)
+    out = {"cal_samples": n}
+    for name in ("p10", "p50"):
+        known = [p for p in parts if "below_" + name in p]
+        if not known or n == 0:
+            out["cov_" + name] = out["pinball_" + name] = None
+            continue
+        out["cov_" + name] = round(sum(p["below_" + name] for p in known) / n, 3)
+        out["pinball_" + name] = round(sum(p["pinball_" + name] for p in known) / n, 3)
+    return out
+
+
+def fmt(value):
+    return "-" if value is None else f"{value:.3f}"
 
 
 def main():
@@ -273,6 +337,7 @@ def main():
             "false_crit": sum(r[m]["false_crit"] for r in results),
             "med_log_err": round(statistics.median(errs), 3) if errs else None,
         }
+        totals[m].update(pooled_calibration([r[m]["calibration"] for r in results]))
     events = sum(r["creditwatch"]["events"] for r in results)
     print(f"{len(names)} traces, {events} exhaustion events, warn_days={WARN_DAYS:g}, critical_days={CRITICAL_DAYS:g}\n")
     print("| method | hours true runway < 1 d, no critical | exhaustions not warned 24 h ahead "
@@ -281,6 +346,14 @@ def main():
     for m in METHODS:
         t = totals[m]
         print(f"| {m} | {t['missed_h']} | {t['unwarned']} | {t['false_crit']} | {t['med_log_err']} |")
+    print(f"\nCalibration over samples with a true runway under {CALIBRATION_DAYS:g} days "
+          "(P10 coverage calibrated at 0.10, P50 at 0.50; pinball loss in days, lower is better):\n")
+    print("| method | samples | P10 coverage | P50 coverage | P10 pinball | P50 pinball |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for m in METHODS:
+        t = totals[m]
+        print(f"| {m} | {t['cal_samples']} | {fmt(t['cov_p10'])} | {fmt(t['cov_p50'])} "
+              f"| {fmt(t['pinball_p10'])} | {fmt(t['pinball_p50'])} |")
     if args.per_trace:
         print("\n| trace | kind | top-ups | events | " + " | ".join(
             f"{m} missed_h/unwarned/false_crit/med" for m in METHODS) + " |")
@@ -292,6 +365,13 @@ def main():
                 med = round(statistics.median(s["errs"]), 2) if s["errs"] else "-"
                 cells.append(f"{s['missed_h']:.1f}/{s['unwarned']}/{s['false_crit']}/{med}")
             print(f"| {r['name']} | {r['kind']} | {r['policy']} | {r['creditwatch']['events']} | " + " | ".join(cells) + " |")
+        print("\n| trace | samples < 30 d | creditwatch cov P10/P50 | predict_linear cov P50 | avg3d cov P50 |")
+        print("|---|---:|---|---:|---:|")
+        for r in results:
+            c = {m: pooled_calibration([r[m]["calibration"]]) for m in METHODS}
+            print(f"| {r['name']} | {c['creditwatch']['cal_samples']} | {fmt(c['creditwatch']['cov_p10'])}/"
+                  f"{fmt(c['creditwatch']['cov_p50'])} | {fmt(c['predict_linear']['cov_p50'])} "
+                  f"| {fmt(c['avg3d']['cov_p50'])} |")
     slowest = max(r["seconds"] for r in results)
     print(f"\nslowest backtest: {slowest:.2f} s")
     if args.json:

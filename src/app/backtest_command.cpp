@@ -101,6 +101,29 @@ scheduler::Runtime replay_runtime(const config::Config& source, const config::Ac
   return runtime;
 }
 
+// One sample of --series: the runways and what the calibrated quantiles were built from (the
+// trend, the account's bias and spread factors, its track record), so a replay shows which
+// quantiles an alert was decided on.
+nlohmann::json series_line(TimePoint at, const Decimal& balance, const std::optional<forecast::Forecast>& f) {
+  nlohmann::json line{{"ts", format_rfc3339(at)},
+                      {"balance", balance.to_double()},
+                      {"burn_per_day", f ? nullable(f->burn_per_day) : nullptr},
+                      {"runway_days", f ? nullable(f->runway_days) : nullptr},
+                      {"runway_p10_days", f ? nullable(f->runway_p10_days) : nullptr}};
+  if (f && f->calibration) {
+    line["calibration"] = {{"growth_per_week", f->calibration->growth_per_week},
+                           {"bias_factor", f->calibration->bias_factor},
+                           {"spread_factor", f->calibration->spread_factor},
+                           {"weekly_checks", f->calibration->weekly_checks}};
+  }
+  if (f && f->track_record) {
+    line["track_record"] = {{"checked", f->track_record->forecasts_checked},
+                            {"p10_coverage", f->track_record->p10_coverage},
+                            {"p50_coverage", f->track_record->p50_coverage}};
+  }
+  return line;
+}
+
 }  // namespace
 
 int backtest_command(const BacktestOptions& options) {
@@ -125,14 +148,7 @@ int backtest_command(const BacktestOptions& options) {
     const auto assessment = assessor.probe(account, provider, network, engine.firing(account.name));
     const bool queued = engine.apply(account, assessment, runtime) > 0;
     if (options.series && options.json) {
-      const auto& f = assessment.forecast;
-      std::cout << nlohmann::json{{"ts", format_rfc3339(row.at)},
-                                  {"balance", row.balance.to_double()},
-                                  {"burn_per_day", f ? nullable(f->burn_per_day) : nullptr},
-                                  {"runway_days", f ? nullable(f->runway_days) : nullptr},
-                                  {"runway_p10_days", f ? nullable(f->runway_p10_days) : nullptr}}
-                       .dump()
-                << "\n";
+      std::cout << series_line(row.at, row.balance, assessment.forecast).dump() << "\n";
     }
     if (!queued) continue;
     for (const auto& sent : store.notifications(storage::OutboxState::pending)) {

@@ -340,6 +340,24 @@ void SpendLedger::add(const Point& p) {
   m_last = p;
   m_anchor = p;
   ++m_points;
+  recalibrate();
+}
+
+void SpendLedger::recalibrate() {
+  if (!m_last || m_spend.empty()) return;
+  constexpr std::int64_t settle_ms = 2 * k_bucket_ms;
+  const std::int64_t to_ms = floor_to(to_unix_ms(m_last->at), k_bucket_ms) - settle_ms;
+  if (to_ms <= m_calibrated_to_ms || to_ms <= m_first_bucket_ms) return;
+  m_calibrated_to_ms = to_ms;
+  const auto hours = std::min<std::size_t>(m_spend.size(), static_cast<std::size_t>((to_ms - m_first_bucket_ms) / k_bucket_ms));
+  std::vector<float> spend(hours);
+  std::vector<float> covered(hours);
+  for (std::size_t i = 0; i < hours; ++i) {
+    const Bucket b = bucket(i);
+    spend[i] = b.spend;
+    covered[i] = b.covered_ms;
+  }
+  m_calibration = calibrate(spend, covered);
 }
 
 Decimal SpendLedger::deposits_since(TimePoint since) const {
@@ -522,6 +540,7 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
     amount = Decimal::from_micros(micros);
   }
   if (!r.at_end()) return std::nullopt;
+  ledger.recalibrate();
   return ledger;
 }
 

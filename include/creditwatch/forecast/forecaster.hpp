@@ -25,6 +25,14 @@ struct TrackRecord {
   double p50_coverage = 0;
 };
 
+// What the calibrated runways were built from, at the P50 runway's horizon (1-14 days).
+struct CalibrationState {
+  double growth_per_week = 0;  // the trend of the last two weeks (log growth a week): measured, not projected
+  double bias_factor = 1;      // median realised / predicted spend of the account's past forecasts
+  double spread_factor = 1;    // P10 spend / median spend
+  std::size_t weekly_checks = 0;  // past 7-day forecasts checked (0: the prior alone)
+};
+
 struct Forecast {
   Decimal balance;                        // the latest reading
   TimePoint at;                           // when it was taken
@@ -47,6 +55,7 @@ struct Forecast {
   double surge_hours = 0;
   // nullopt until the account has enough history to judge its own forecasts.
   std::optional<TrackRecord> track_record;
+  std::optional<CalibrationState> calibration;  // nullopt: no calibrated runway (first day, no spend)
   Decimal recommended_topup;    // brings the P10 runway to target_days plus lead time
   Decimal deposits;             // deposits in the burn window
   bool topped_up_last = false;  // the latest reading carried a deposit

@@ -2,6 +2,7 @@
 
 #include "creditwatch/common/clock.hpp"
 #include "creditwatch/common/decimal.hpp"
+#include "creditwatch/forecast/calibration.hpp"
 
 #include <cstdint>
 #include <compare>
@@ -150,6 +151,11 @@ public:
   // Spend of each complete UTC-aligned 24-hour block before `to`, oldest first, skipping
   // blocks that are mostly unobserved.
   std::vector<double> daily_spend(TimePoint to, std::size_t max_days) const;
+  // How the account's own past forecasts fared (see Calibration), as of the last closed hour
+  // whose spend is settled: two hours before the latest reading's hour, since a repeated
+  // balance is held for up to 90 minutes before its spend is spread back. Recomputed once per
+  // hour, so a forecast reads it for free.
+  const Calibration& calibration() const { return m_calibration; }
   // Spend per day of each recent interval between readings (last six hours).
   std::vector<double> segment_rates() const;
   std::size_t segment_count() const { return m_segments.size(); }
@@ -189,6 +195,8 @@ private:
   std::size_t position(std::size_t i) const { return (m_oldest + i) % m_spend.size(); }
   Bucket bucket(std::size_t i) const { return Bucket{m_spend[position(i)], covered_at(position(i))}; }
   double recent_rate_per_ms() const;
+  // Recalibrates when another hour has settled since the last time.
+  void recalibrate();
 
   // Consecutive hours in a ring: oldest at m_oldest (0 until all k_max_buckets are in use),
   // spend as a float and covered time as a one-byte code: five weeks in 4.2 KB per account
@@ -214,6 +222,8 @@ private:
   Decimal m_last_deposit;
   double m_total_spend = 0;
   std::size_t m_points = 0;
+  Calibration m_calibration;
+  std::int64_t m_calibrated_to_ms = 0;  // the end of the hours m_calibration read
 };
 
 }  // namespace creditwatch::forecast
