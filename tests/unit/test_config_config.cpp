@@ -7,7 +7,10 @@
 
 #include <doctest/doctest.h>
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -398,8 +401,62 @@ TEST_SUITE("config_config") {
     }
     SUBCASE("a missing file") {
       auto path = dir.file("absent.yaml");
-      CHECK(load_errors(path) == std::vector<std::string>{path + ":1:1: cannot read the config file"});
+      CHECK(load_errors(path) ==
+            std::vector<std::string>{path + ":1:1: cannot read the config file: no such file or directory"});
     }
+    SUBCASE("a directory") {
+      CHECK(load_errors(dir.path()) ==
+            std::vector<std::string>{dir.path() + ":1:1: cannot read the config file: is a directory"});
+    }
+  }
+
+  // A container's uid 10001 meeting a root-owned 0600 mount: the error must say it is about
+  // permissions and who is asking. Root reads anything, so as root the load runs in a child
+  // that has dropped to nobody.
+  TEST_CASE("a config file the daemon's user may not read says permission denied and names the uid") {
+    TempDir dir;
+    const auto path = dir.write("c.yaml", k_one_account);
+    REQUIRE(::chmod(path.c_str(), 0600) == 0);
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    const std::string expected_uid = std::to_string(::geteuid() == 0 ? 65534 : ::geteuid());
+    const std::string expected = path + ":1:1: cannot read the config file: permission denied (the daemon runs as uid " +
+                                 expected_uid + ", which needs read access to the file and search access to its directories)";
+    if (::geteuid() != 0) {
+      REQUIRE(::chmod(path.c_str(), 0000) == 0);
+      CHECK(load_errors(path) == std::vector<std::string>{expected});
+      return;
+    }
+    int pipe_ends[2];
+    REQUIRE(::pipe(pipe_ends) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ::close(pipe_ends[0]);
+      std::string out;
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) {
+        out = "could not drop to nobody";
+      } else {
+        for (const auto& line : load_errors(path)) out += line + "\n";
+      }
+      const char* data = out.data();
+      std::size_t left = out.size();
+      while (left > 0) {
+        const ssize_t wrote = ::write(pipe_ends[1], data, left);
+        if (wrote <= 0) break;
+        data += wrote;
+        left -= static_cast<std::size_t>(wrote);
+      }
+      ::_exit(0);
+    }
+    ::close(pipe_ends[1]);
+    std::string got;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(pipe_ends[0], buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
+    ::close(pipe_ends[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(got == expected + "\n");
   }
 
   TEST_CASE("${VAR} references resolve from the environment") {
