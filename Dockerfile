@@ -17,11 +17,9 @@
 # (`api_key: ${DEEPSEEK_API_KEY}`) or from mounted files
 # (`api_key_file: /run/secrets/deepseek_api_key`), see docker-compose.example.yml.
 #
-# CREDITWATCH_DEB_FROM names the stage or image whose /out/ holds the creditwatch .deb. The
-# default is this file's build stage; scripts/container-test passes a tiny image holding the
-# .deb it already built on the host, and the build stage is then skipped (BuildKit and
-# podman/buildah build only the stages the final one needs).
-ARG CREDITWATCH_DEB_FROM=build
+# scripts/container-test reuses the .deb it built on the host instead of compiling again:
+# `podman build --build-context build=DIR` (DIR/out/creditwatch_*.deb) stands in for the
+# build stage, which is then skipped. A plain build compiles as below.
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
@@ -43,10 +41,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCREDITWATCH_TESTS
  && cd /build && cpack -G DEB -B /out \
  && /build/src/creditwatch --version
 
-FROM ${CREDITWATCH_DEB_FROM} AS deb
-
 FROM debian:bookworm-slim
-COPY --from=deb /out/creditwatch_*.deb /tmp/
+COPY --from=build /out/creditwatch_*.deb /tmp/
 COPY deploy/docker/creditwatch-healthcheck /usr/local/bin/creditwatch-healthcheck
 # What each runtime package is for (apt adds only what these depend on):
 #   the creditwatch .deb  the binary; its Depends pull the shared libraries it links
