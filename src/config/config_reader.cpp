@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -130,6 +131,9 @@ YAML::Node ConfigReader::load() {
   } catch (const YAML::ParserException& e) {
     m_errors.push_back(
         {{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg + tab_hint(e.mark.line)});
+  } catch (const std::ios_base::failure&) {
+    // A directory opens, then fails at the first read ("basic_filebuf::underflow").
+    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(m_file)});
   }
   throw_if_errors();
   return {};

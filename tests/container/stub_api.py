@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The provider and sink that scripts/container-test runs beside creditwatch's container.
+"""The provider and sink scripts/container-test runs on the host for creditwatch's containers.
 
 DeepSeek's GET /user/balance, answered only for `Authorization: Bearer $STUB_EXPECTED_KEY`
 (401 otherwise), a Slack-style POST /slack, and GET /stub/stats with what it saw, so the test
