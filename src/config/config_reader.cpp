@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -88,6 +90,25 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return std::nullopt;
 }
 
+// yaml-cpp says only "bad file": open it again to learn why. A file the daemon's user may not
+// read is the usual case in a container (uid 10001) or under DynamicUser=, so that one names
+// the user and what to change.
+std::string unreadable_file_reason(const std::string& path) {
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+  struct stat info {};
+  int reason = file.fd < 0 ? errno : 0;
+  if (reason == 0 && ::fstat(file.fd, &info) == 0 && S_ISDIR(info.st_mode)) reason = EISDIR;
+  if (reason == 0) return "cannot read the config file";
+  std::string text = std::strerror(reason);
+  if (!text.empty()) text.front() = static_cast<char>(std::tolower(static_cast<unsigned char>(text.front())));
+  std::string message = "cannot read the config file: " + text;
+  if (reason == EACCES) {
+    message += " (the daemon runs as uid " + std::to_string(::geteuid()) +
+               ", which needs read access to the file and search access to its directories)";
+  }
+  return message;
+}
+
 }  // namespace
 
 // yaml-cpp reports a tab in indentation as e.g. "illegal block entry"; say what it is.
@@ -103,13 +124,16 @@ YAML::Node ConfigReader::load() {
   try {
     return YAML::LoadFile(m_file);
   } catch (const YAML::BadFile&) {
-    m_errors.push_back({{m_file, 1, 1}, "cannot read the config file"});
+    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(m_file)});
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp 0.7 gives this one the message "bad file".
     m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: nested too deeply"});
   } catch (const YAML::ParserException& e) {
     m_errors.push_back(
         {{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg + tab_hint(e.mark.line)});
+  } catch (const std::ios_base::failure&) {
+    // A directory opens, then fails at the first read ("basic_filebuf::underflow").
+    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(m_file)});
   }
   throw_if_errors();
   return {};

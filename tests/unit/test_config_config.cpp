@@ -7,13 +7,17 @@
 
 #include <doctest/doctest.h>
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -72,6 +76,48 @@ std::vector<std::string> load_errors(const std::string& path) {
     for (const auto& error : e.errors()) out.push_back(error.to_string());
   }
   return out;
+}
+
+constexpr uid_t k_nobody = 65534;
+
+// load_errors() in a child process that has dropped to uid and gid nobody (the caller is
+// root): how an unprivileged daemon sees a file root may read. The child sends its lines
+// back through a pipe, one per line.
+std::vector<std::string> load_errors_as_nobody(const std::string& path) {
+  int pipe_ends[2];
+  REQUIRE(::pipe(pipe_ends) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_ends[0]);
+    std::string out;
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(k_nobody, k_nobody, k_nobody) != 0 ||
+        ::setresuid(k_nobody, k_nobody, k_nobody) != 0) {
+      out = "could not drop to nobody\n";
+    } else {
+      for (const auto& line : load_errors(path)) out += line + "\n";
+    }
+    for (std::size_t sent = 0; sent < out.size();) {
+      const ssize_t wrote = ::write(pipe_ends[1], out.data() + sent, out.size() - sent);
+      if (wrote <= 0) break;
+      sent += static_cast<std::size_t>(wrote);
+    }
+    ::_exit(0);
+  }
+  ::close(pipe_ends[1]);
+  std::string received;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_ends[0], buffer, sizeof buffer)) > 0;) {
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_ends[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  std::vector<std::string> lines;
+  std::istringstream in(received);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 std::vector<std::string> validated_errors(const std::string& path) {
@@ -398,8 +444,28 @@ TEST_SUITE("config_config") {
     }
     SUBCASE("a missing file") {
       auto path = dir.file("absent.yaml");
-      CHECK(load_errors(path) == std::vector<std::string>{path + ":1:1: cannot read the config file"});
+      CHECK(load_errors(path) ==
+            std::vector<std::string>{path + ":1:1: cannot read the config file: no such file or directory"});
     }
+    SUBCASE("a directory") {
+      CHECK(load_errors(dir.path()) ==
+            std::vector<std::string>{dir.path() + ":1:1: cannot read the config file: is a directory"});
+    }
+  }
+
+  // A container's uid 10001 meeting a root-owned 0600 mount: the error must say it is about
+  // permissions and who is asking. Root reads anything, so as root the load runs as nobody.
+  TEST_CASE("a config file the daemon's user may not read says permission denied and names the uid") {
+    TempDir dir;
+    const auto path = dir.write("c.yaml", k_one_account);
+    REQUIRE(::chmod(path.c_str(), ::geteuid() == 0 ? 0600 : 0000) == 0);
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    const auto uid = std::to_string(::geteuid() == 0 ? k_nobody : ::geteuid());
+    const auto errors = ::geteuid() == 0 ? load_errors_as_nobody(path) : load_errors(path);
+    const std::string expected = path +
+                                 ":1:1: cannot read the config file: permission denied (the daemon runs as uid " + uid +
+                                 ", which needs read access to the file and search access to its directories)";
+    CHECK(errors == std::vector<std::string>{expected});
   }
 
   TEST_CASE("${VAR} references resolve from the environment") {
