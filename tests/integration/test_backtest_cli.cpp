@@ -93,6 +93,7 @@ TEST_SUITE("backtest_cli") {
     REQUIRE(lines.size() > 2);
 
     std::size_t series = 0;
+    std::size_t calibrated = 0;
     std::size_t notifications = 0;
     std::size_t spikes = 0;
     std::size_t runway_alerts = 0;
@@ -120,7 +121,16 @@ TEST_SUITE("backtest_cli") {
         if (j["rule"] == "runway") ++runway_alerts;
       } else {
         ++series;
-        CHECK(j.size() == 5);
+        // The quantiles' calibration once there is a forecast, the track record once the
+        // account has enough history to judge its own forecasts.
+        CHECK(j.size() == 5 + j.contains("calibration") + j.contains("track_record"));
+        if (j.contains("calibration")) {
+          CHECK(j["calibration"]["spread_factor"].get<double>() > 0.0);
+          CHECK(j["calibration"]["bias_factor"].get<double>() > 0.0);
+          CHECK(j["calibration"]["growth_per_week"].is_number());
+          CHECK(j["calibration"]["weekly_checks"].is_number_integer());
+        }
+        calibrated += j.contains("calibration");
         CHECK(number_or_null(j, "burn_per_day"));
         CHECK(number_or_null(j, "runway_days"));
         CHECK(number_or_null(j, "runway_p10_days"));
@@ -136,6 +146,7 @@ TEST_SUITE("backtest_cli") {
     CHECK(summary["samples"] == series);
     CHECK(summary["notifications"] == notifications);
     CHECK(series == lines_of(trace(true)).size() - 1);
+    CHECK(calibrated > 0);  // the series says which quantiles it used
     CHECK(spikes >= 1);         // the leaked key
     CHECK(runway_alerts >= 1);  // a 120 balance at ~20/day is under warn_days from the start
 
