@@ -74,8 +74,11 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   auto current = firing.find(Rule::runway);
   const bool was_critical = current != firing.end() && current->second == Severity::critical;
   const bool was_firing = current != firing.end();
-  const bool critical =
-      was_critical ? below(*runway, t.critical_days, true, t.hysteresis) : enters_critical(*o.forecast, *runway, t);
+  // A firing critical also stays while what would start one still holds: the calibrated P10
+  // can stand above the settled runways that start it, and a way out below the way in would
+  // page on every other probe.
+  const bool critical = (was_critical && below(*runway, t.critical_days, true, t.hysteresis)) ||
+                        enters_critical(*o.forecast, *runway, t);
   if (critical) {
     f.firing = true;
     f.severity = Severity::critical;

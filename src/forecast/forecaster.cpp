@@ -313,6 +313,7 @@ constexpr double k_prior_weight = 5;
 // new 1, alt 1 and ops 1 (bench/forecast): without it the P10 runway's coverage was 0.24-0.28
 // on each, with it 0.10-0.11 (trend 1, scored after: 0.105).
 constexpr double k_unseen_margin = 0.3;
+constexpr double k_max_median_offset = 0.6931471805599453;  // ln 2
 
 struct Offsets {
   std::array<double, 4> median{};  // per Calibration::k_horizons_days
@@ -325,7 +326,9 @@ Offsets calibrated_offsets(const Calibration& c, double cv) {
     const double days = Calibration::k_horizons_days[h];
     const double n = c.horizons[h].count;
     const double prior_upper = std::log1p(k_z90 * cv / std::sqrt(days));
-    o.median[h] = n * c.horizons[h].median / (n + k_prior_weight);
+    // Bounded to half or twice the burn: days of idling (residuals down to -4) must not
+    // stretch the median runway fifty-fold.
+    o.median[h] = std::clamp(n * c.horizons[h].median / (n + k_prior_weight), -k_max_median_offset, k_max_median_offset);
     o.upper[h] = (n * c.horizons[h].upper + k_prior_weight * prior_upper) / (n + k_prior_weight) + k_unseen_margin;
     // The spend at the P10 runway never falls below the median's.
     o.upper[h] = std::max(o.upper[h], o.median[h]);
@@ -347,18 +350,21 @@ double offset_at(const std::array<double, 4>& offsets, double days) {
 }
 
 // The horizon at which spend at `rate` per day, moved by the offsets, uses up the balance:
-// days = balance / (rate * exp(offset(days))), by fixed-point iteration (the offset moves
-// little between neighbouring horizons, so a few steps settle it; one when it is flat).
+// the smallest `days` with rate * days * exp(offset(days)) >= balance, by bisection. (A
+// fixed-point iteration need not settle where the offsets fall steeply with the horizon, as
+// for a weekly burst: it could stop anywhere and move the P10 between probes.)
 double calibrated_runway(double balance, double rate, const std::array<double, 4>& offsets) {
   if (balance <= 0) return 0;
-  double days = balance / rate;
-  for (int i = 0; i < 30; ++i) {
-    const double next = balance / (rate * std::exp(offset_at(offsets, days)));
-    const bool settled = std::abs(next - days) <= 1e-12 * days;
-    days = next;
-    if (settled) break;
+  const auto spend = [&](double days) { return rate * days * std::exp(offset_at(offsets, days)); };
+  double low = 0;
+  double high = balance / rate;
+  // Past the last horizon the offset is flat and spend grows with the days: this ends.
+  for (int i = 0; i < 64 && spend(high) < balance; ++i) high *= 2;
+  for (int i = 0; i < 60; ++i) {
+    const double middle = (low + high) / 2;
+    (spend(middle) < balance ? low : high) = middle;
   }
-  return days;
+  return high;
 }
 
 SpendModel model_now(const SpendLedger& ledger, TimePoint end) {
@@ -378,11 +384,12 @@ void add_track_record(Forecast& f, const Calibration& c) {
 
 // P50 and P10 runways from the account's own calibrated model (see Calibration), and what
 // they were built from. Left as they are (the plain burn) when the model has no rate.
-void set_calibrated_runways(Forecast& f, const SpendLedger& ledger, TimePoint end, double balance, double cv) {
+std::optional<Offsets> set_calibrated_runways(Forecast& f, const SpendLedger& ledger, TimePoint end, double balance,
+                                              double cv) {
   const auto model = model_now(ledger, end);
   const auto& calibration = ledger.calibration();
   add_track_record(f, calibration);
-  if (model.rate_per_day <= 0 || !f.burn_per_day) return;
+  if (model.rate_per_day <= 0 || !f.burn_per_day) return std::nullopt;
   const auto offsets = calibrated_offsets(calibration, cv);
   // The level is the median burn (which follows a level the last days agree on); the offsets
   // say how the account's own re-forecasts of the weekly mean erred, growth included: a
@@ -398,10 +405,11 @@ void set_calibrated_runways(Forecast& f, const SpendLedger& ledger, TimePoint en
   if (f.surge_hours > 0) {
     // A surge is followed at once: its rate sets the median, the calibrated P10 the floor.
     f.runway_p10_days = std::min(*f.runway_p10_days, p10);
-    return;
+    return offsets;
   }
   f.runway_days = p50;
   f.runway_p10_days = p10;
+  return offsets;
 }
 
 void set_zero_runway(Forecast& f) {
@@ -467,7 +475,7 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   f.runway_days = balance / burn;
   // The settled burn trims more than the median one and leaves out a surge, so it is never
   // above `burn`: P10 at `burn` is the more cautious of the two, and the top-up below brings
-  // exactly that runway back to the target.
+  // that (uncalibrated) runway back to the target.
   f.runway_p10_days = std::min(*f.runway_days, p10_runway(balance, burn, sigma));
   if (!first_day) set_calibrated_runways(f, ledger, burn_end, balance, sigma / burn);
   if (settled > 0) {
@@ -482,6 +490,10 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   // Enough to make the P10 runway reach the target plus the time a person needs to pay.
   const double horizon =
       settings.target_days + std::chrono::duration<double>(settings.topup_lead_time).count() / 86400.0;
+  // From the day-to-day spread, not the calibrated offsets: those carry a margin for the
+  // hours of a short runway (k_unseen_margin) that would add a third to every top-up over a
+  // month. So after paying it the calibrated P10 can stay a little under target_days (still
+  // well above warn_days with the defaults).
   const double needed = burn * horizon + k_z90 * sigma * std::sqrt(horizon);
   f.recommended_topup = round_up_topup(needed - balance);
   add_spike_rates(f, ledger, settings, end);

@@ -340,6 +340,13 @@ void SpendLedger::add(const Point& p) {
   m_last = p;
   m_anchor = p;
   ++m_points;
+  if (!m_adding_history) recalibrate();
+}
+
+void SpendLedger::add_history(std::span<const Point> points) {
+  m_adding_history = true;
+  for (const auto& p : points) add(p);
+  m_adding_history = false;
   recalibrate();
 }
 

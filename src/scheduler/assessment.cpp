@@ -193,12 +193,15 @@ static_assert(std::chrono::milliseconds(forecast::SpendLedger::k_max_hold_ms) ==
 namespace {
 
 void replay(forecast::SpendLedger& ledger, const std::vector<storage::SampleRow>& runs) {
+  std::vector<forecast::Point> points;
+  points.reserve(2 * runs.size());
   for (const auto& r : runs) {
     // Points not after the ledger's latest (the snapshot's, or a one-reading run's second
     // end) are ignored by add().
-    ledger.add({r.at, r.balance, r.spend_total});
-    ledger.add({r.seen_until, r.balance, r.spend_total});
+    points.push_back({r.at, r.balance, r.spend_total});
+    points.push_back({r.seen_until, r.balance, r.spend_total});
   }
+  ledger.add_history(points);
 }
 
 // The oldest reading the account's forecast reads: two burn windows (the second one lets the

@@ -5,6 +5,7 @@
 #include "creditwatch/forecast/calibration.hpp"
 
 #include <cstdint>
+#include <span>
 #include <compare>
 #include <iterator>
 #include <optional>
@@ -127,6 +128,9 @@ public:
 
   // Adds a reading; readings must come in time order (older ones are ignored).
   void add(const Point& point);
+  // Adds stored history and calibrates once at the end, not at every hour it crosses (a cold
+  // start replays two weeks for each of thousands of accounts).
+  void add_history(std::span<const Point> points);
 
   std::optional<Point> last() const { return m_last; }
   std::optional<Point> previous() const { return m_previous; }
@@ -223,7 +227,8 @@ private:
   double m_total_spend = 0;
   std::size_t m_points = 0;
   Calibration m_calibration;
-  std::int64_t m_calibrated_to_ms = 0;  // the end of the hours m_calibration read
+  std::int64_t m_calibrated_to_ms = 0;
+  bool m_adding_history = false;  // the end of the hours m_calibration read
 };
 
 }  // namespace creditwatch::forecast
