@@ -90,6 +90,21 @@ Calibration calibrate_constant(std::size_t hours, std::size_t hot_hours) {
   return calibrate(spend, covered);
 }
 
+// 34 days of hourly readings spending exactly 10 an hour from 100,000.
+struct SteadyLedger {
+  SpendLedger ledger;
+  double balance = 100'000;
+};
+
+SteadyLedger steady_ledger() {
+  SteadyLedger steady;
+  for (int h = 0; h < 24 * 34; ++h) {
+    steady.ledger.add({at_hour(h), Decimal::from_double(steady.balance), std::nullopt});
+    steady.balance -= 10;
+  }
+  return steady;
+}
+
 }  // namespace
 
 TEST_SUITE("forecast_calibration") {
@@ -120,17 +135,12 @@ TEST_SUITE("forecast_calibration") {
   }
 
   TEST_CASE("steady spend keeps a tight band") {
-    SpendLedger ledger;
-    double balance = 100'000;
-    for (int h = 0; h < 24 * 34; ++h) {
-      ledger.add({at_hour(h), Decimal::from_double(balance), std::nullopt});
-      balance -= 10;
-    }
-    const auto f = project(ledger, Settings{}, at_hour(24 * 34 - 1));
+    const auto steady = steady_ledger();
+    const auto f = project(steady.ledger, Settings{}, at_hour(24 * 34 - 1));
     REQUIRE(f.runway_days);
     REQUIRE(f.runway_p10_days);
     REQUIRE(f.calibration);
-    CHECK(*f.runway_days == doctest::Approx(balance / 240).epsilon(0.02));
+    CHECK(*f.runway_days == doctest::Approx(steady.balance / 240).epsilon(0.02));
     // Exact re-forecasts leave only the margin for what whole days do not show (+35 % spend).
     CHECK(*f.runway_p10_days >= 0.7 * *f.runway_days);
     CHECK(f.calibration->bias_factor == doctest::Approx(1).epsilon(0.01));
@@ -199,13 +209,8 @@ TEST_SUITE("forecast_calibration") {
   }
 
   TEST_CASE("the account's track record is reported once there is enough of it") {
-    SpendLedger ledger;
-    double balance = 100'000;
-    for (int h = 0; h < 24 * 34; ++h) {
-      ledger.add({at_hour(h), Decimal::from_double(balance), std::nullopt});
-      balance -= 10;
-    }
-    const auto f = project(ledger, Settings{}, at_hour(24 * 34 - 1));
+    const auto steady = steady_ledger();
+    const auto f = project(steady.ledger, Settings{}, at_hour(24 * 34 - 1));
     REQUIRE(f.track_record);
     CHECK(f.track_record->forecasts_checked >= 40);
     CHECK(f.track_record->p10_coverage == 0);
