@@ -384,12 +384,11 @@ void add_track_record(Forecast& f, const Calibration& c) {
 
 // P50 and P10 runways from the account's own calibrated model (see Calibration), and what
 // they were built from. Left as they are (the plain burn) when the model has no rate.
-std::optional<Offsets> set_calibrated_runways(Forecast& f, const SpendLedger& ledger, TimePoint end, double balance,
-                                              double cv) {
+void set_calibrated_runways(Forecast& f, const SpendLedger& ledger, TimePoint end, double balance, double cv) {
   const auto model = model_now(ledger, end);
   const auto& calibration = ledger.calibration();
   add_track_record(f, calibration);
-  if (model.rate_per_day <= 0 || !f.burn_per_day) return std::nullopt;
+  if (model.rate_per_day <= 0 || !f.burn_per_day) return;
   const auto offsets = calibrated_offsets(calibration, cv);
   // The level is the median burn (which follows a level the last days agree on); the offsets
   // say how the account's own re-forecasts of the weekly mean erred, growth included: a
@@ -405,11 +404,10 @@ std::optional<Offsets> set_calibrated_runways(Forecast& f, const SpendLedger& le
   if (f.surge_hours > 0) {
     // A surge is followed at once: its rate sets the median, the calibrated P10 the floor.
     f.runway_p10_days = std::min(*f.runway_p10_days, p10);
-    return offsets;
+    return;
   }
   f.runway_days = p50;
   f.runway_p10_days = p10;
-  return offsets;
 }
 
 void set_zero_runway(Forecast& f) {
