@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 namespace creditwatch::config {
 namespace {
@@ -99,7 +100,7 @@ std::string unreadable_file_reason(const std::string& path) {
   int reason = file.fd < 0 ? errno : 0;
   if (reason == 0 && ::fstat(file.fd, &info) == 0 && S_ISDIR(info.st_mode)) reason = EISDIR;
   if (reason == 0) return "cannot read the config file";
-  std::string text = std::strerror(reason);
+  std::string text = std::generic_category().message(reason);  // thread-safe, unlike strerror
   if (!text.empty()) text.front() = static_cast<char>(std::tolower(static_cast<unsigned char>(text.front())));
   std::string message = "cannot read the config file: " + text;
   if (reason == EACCES) {
