@@ -18,11 +18,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <ios>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <variant>
 
 namespace creditwatch::config {
 namespace {
@@ -91,23 +91,39 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return std::nullopt;
 }
 
-// yaml-cpp says only "bad file": open it again to learn why. A file the daemon's user may not
-// read is the usual case in a container (uid 10001) or under DynamicUser=, so that one names
-// the user and what to change.
-std::string unreadable_file_reason(const std::string& path) {
-  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
-  struct stat info {};
-  int reason = file.fd < 0 ? errno : 0;
-  if (reason == 0 && ::fstat(file.fd, &info) == 0 && S_ISDIR(info.st_mode)) reason = EISDIR;
-  if (reason == 0) return "cannot read the config file";
+std::string unreadable_file_reason(int reason) {
   std::string text = std::generic_category().message(reason);  // thread-safe, unlike strerror
   if (!text.empty()) text.front() = static_cast<char>(std::tolower(static_cast<unsigned char>(text.front())));
   std::string message = "cannot read the config file: " + text;
   if (reason == EACCES) {
+    // The usual case in a container (uid 10001) or under DynamicUser=: name the user and what
+    // to change.
     message += " (the daemon runs as uid " + std::to_string(::geteuid()) +
                ", which needs read access to the file and search access to its directories)";
   }
   return message;
+}
+
+// The config is read here rather than by YAML::LoadFile: yaml-cpp 0.7 says only "bad file"
+// when it cannot open one, and a directory makes its stream's constructor throw and leak its
+// read buffer. Returns the text, or the errno that stopped the read.
+std::variant<std::string, int> read_config_text(const std::string& path) {
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+  if (file.fd < 0) return errno;
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0) return errno;
+  if (S_ISDIR(info.st_mode)) return EISDIR;
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(file.fd, buffer, sizeof buffer);
+    if (got == 0) return text;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    text.append(buffer, static_cast<std::size_t>(got));
+  }
 }
 
 }  // namespace
@@ -122,19 +138,19 @@ std::string ConfigReader::tab_hint(int line) const {
 }
 
 YAML::Node ConfigReader::load() {
+  auto text = read_config_text(m_file);
+  if (const int* reason = std::get_if<int>(&text)) {
+    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(*reason)});
+    throw_if_errors();
+  }
   try {
-    return YAML::LoadFile(m_file);
-  } catch (const YAML::BadFile&) {
-    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(m_file)});
+    return YAML::Load(std::get<std::string>(text));
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp 0.7 gives this one the message "bad file".
     m_errors.push_back({{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: nested too deeply"});
   } catch (const YAML::ParserException& e) {
     m_errors.push_back(
         {{m_file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg + tab_hint(e.mark.line)});
-  } catch (const std::ios_base::failure&) {
-    // A directory opens, then fails at the first read ("basic_filebuf::underflow").
-    m_errors.push_back({{m_file, 1, 1}, unreadable_file_reason(m_file)});
   }
   throw_if_errors();
   return {};
