@@ -27,6 +27,8 @@
 #include <malloc.h>
 
 #include <atomic>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <mutex>
@@ -34,6 +36,10 @@
 namespace creditwatch::app {
 namespace {
 
+// How long in-flight probes and deliveries together get to finish at SIGTERM before their
+// transfers are aborted. One budget, not one each: probes and deliveries run at the same time,
+// and systemd's and the container runtime's stop timeouts (90 s, 10 s) must hold on a slow
+// machine too. An aborted delivery stays pending and goes out after the restart.
 constexpr Duration k_shutdown_grace = std::chrono::seconds(3);
 // /healthz turns 503 when the scheduler loop (which wakes at least every second) has been
 // silent this long.
@@ -140,11 +146,13 @@ public:
     spdlog::info("shutting down");
     m_heartbeats.stop();
     if (m_http) m_http->stop();
+    const auto give_up_at = std::chrono::steady_clock::now() + k_shutdown_grace;
     m_monitor.stop(k_shutdown_grace);
     // After the last probe and before the last delivery: the others take this replica's
     // accounts at their next renewal instead of after the lease.
     if (m_ownership) m_ownership->leave();
-    m_outbox.stop(k_shutdown_grace);
+    m_outbox.stop(std::max(Duration::zero(), std::chrono::duration_cast<Duration>(
+                                                 give_up_at - std::chrono::steady_clock::now())));
     spdlog::info("stopped cleanly");
     return 0;
   }

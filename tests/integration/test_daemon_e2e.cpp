@@ -53,6 +53,11 @@ struct SlackAnswer {
   bool hang = false;        // hold the request open until released (or 30 s), then answer
 };
 
+// Seconds as a number, so a failed time limit prints how long it took.
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
 const SlackAnswer k_slack_ok{200, "ok", ""};
 const SlackAnswer k_slack_rollup{500, "rollup_error", ""};
 const SlackAnswer k_slack_invalid{400, "invalid_payload", ""};
@@ -296,13 +301,14 @@ TEST_SUITE("daemon_e2e") {
       CHECK(rows[0].last_error.find("rollup_error") != std::string::npos);
     }
     slack.answer(k_slack_ok);
+    // Releasing the hung request records its hit too: the outbox row says the restart delivered.
     REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 15s));
     REQUIRE(eventually(
         [&] {
           auto rows = rows_for(daemon.outbox(), k_runway_key);
           return rows.size() == 1 && rows[0].state == OutboxState::delivered;
         },
-        5s));
+        15s));
     const auto rows = rows_for(daemon.outbox(), k_runway_key);
     INFO("outbox:\n" << describe(rows));
     CHECK(rows[0].attempts > 1);
@@ -394,7 +400,7 @@ TEST_SUITE("daemon_e2e") {
     REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 30s));
     auto started = SteadyClock::now();
     CHECK(daemon.terminate() == 0);
-    CHECK(SteadyClock::now() - started < 10s);
+    CHECK(seconds_since(started) < 10.0);
 
     // Second life, same state: no second firing notification.
     daemon.start();
@@ -407,7 +413,7 @@ TEST_SUITE("daemon_e2e") {
     REQUIRE(eventually([&] { return slack.count_matching({"RESOLVED", "runway"}, 500) >= 1; }, 30s));
     started = SteadyClock::now();
     CHECK(daemon.terminate() == 0);
-    CHECK(SteadyClock::now() - started < 10s);
+    CHECK(seconds_since(started) < 10.0);
     {
       const auto rows = rows_for(daemon.outbox(), k_runway_key);
       INFO("outbox:\n" << describe(rows));
@@ -432,7 +438,7 @@ TEST_SUITE("daemon_e2e") {
     CHECK(slack.count_matching({"RESOLVED", "runway"}, 200) == 1);
     started = SteadyClock::now();
     CHECK(daemon.terminate() == 0);
-    CHECK(SteadyClock::now() - started < 10s);
+    CHECK(seconds_since(started) < 10.0);
   }
 
   TEST_CASE("SIGTERM during a hanging Slack delivery and a hanging probe exits 0 within 10 s and loses nothing") {
@@ -451,7 +457,7 @@ TEST_SUITE("daemon_e2e") {
     REQUIRE(eventually([&] { return deepseek.hanging() >= 1; }, 10s));
     const auto started = SteadyClock::now();
     CHECK(daemon.terminate() == 0);
-    CHECK(SteadyClock::now() - started < 10s);
+    CHECK(seconds_since(started) < 10.0);
     {
       const auto all = daemon.outbox();
       INFO("outbox:\n" << describe(all));
@@ -467,13 +473,14 @@ TEST_SUITE("daemon_e2e") {
     deepseek.set_mode(DeepSeekFake::Mode::falling);
     slack.answer(k_slack_ok);
     daemon.start();
+    // Releasing the hung request records its hit too: the outbox row says the restart delivered.
     REQUIRE(eventually([&] { return slack.count_matching({"[CRITICAL]", "runway"}, 200) >= 1; }, 15s));
     REQUIRE(eventually(
         [&] {
           auto rows = rows_for(daemon.outbox(), k_runway_key);
           return rows.size() == 1 && rows[0].state == OutboxState::delivered;
         },
-        5s));
+        15s));
     REQUIRE(probes_continue(deepseek, 2));
     CHECK(slack.count_matching({"stale"}) == 0);
     CHECK(daemon.terminate() == 0);
@@ -585,7 +592,7 @@ TEST_SUITE("daemon_e2e") {
     CHECK(probes_continue(deepseek, 2));  // the first account keeps going too
     const auto started = SteadyClock::now();
     CHECK(daemon.terminate() == 0);
-    CHECK(SteadyClock::now() - started < 10s);
+    CHECK(seconds_since(started) < 10.0);
   }
 
   TEST_CASE("DeepSeek 401 raises key_invalid and 402 Insufficient Balance raises exhausted and both are critical") {
