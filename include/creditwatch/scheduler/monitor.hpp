@@ -65,6 +65,8 @@ public:
   // Makes the loop look at the schedule and the silences now rather than at its next
   // wake-up (a test that moved its fake clock).
   void wake();
+  // Probes finished to the end: judged, recorded, and off the in-flight list, so the next
+  // one of the account can be queued.
   std::size_t probes_done() const { return m_probes_done.load(); }
   // Probe threads started so far (they are started on demand, up to max_in_flight).
   std::size_t probe_threads() const;
@@ -111,7 +113,8 @@ private:
   void judge_stale(const Runtime& runtime, const std::vector<StaleCheck>& checks);
   void worker();
   void ensure_workers();
-  void run_job(const Job& job, http::Client& client);
+  // False when the probe was abandoned at shutdown (no rule judged it).
+  bool run_job(const Job& job, http::Client& client);
   // Also saves the forecast ledgers that changed (every housekeeping_every, and at stop()).
   void housekeeping();
   void save_ledgers();
