@@ -40,5 +40,9 @@ std::unique_ptr<Provider> make_openai_costs(const config::AccountConfig& account
                                         SettingsReader& settings);
 std::unique_ptr<Provider> make_anthropic_costs(const config::AccountConfig& account, const Clock& clock,
                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_oneapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_telnyx(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -67,6 +67,12 @@ const std::vector<Entry>& entries() {
       {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report (base https://api.anthropic.com; admin key)",
         {"credit", "budget", "budget_start"}},
        make_anthropic_costs},
+      {{"oneapi", "balance+spend",
+        "GET {base}/v1/dashboard/billing/subscription and /usage (one-api/new-api relays; base required, "
+        "with or without /v1; an unlimited token has no balance)",
+        {}},
+       make_oneapi},
+      {{"telnyx", "balance", "GET {base}/v2/balance (base https://api.telnyx.com; Bearer API key)", {}}, make_telnyx},
   };
   return table;
 }
