@@ -6,7 +6,7 @@
 namespace creditwatch::testing {
 namespace {
 
-const char* shape_name(Shape shape) {
+std::string shape_name(Shape shape) {
   switch (shape) {
     case Shape::success: return "documented success body";
     case Shape::empty_balance: return "empty balance";

@@ -95,3 +95,21 @@ inline ExpectedError error_of(providers::ErrorKind kind, long http_status = -1,
 }
 
 }  // namespace creditwatch::testing
+
+namespace creditwatch::testing {
+
+// The line `creditwatch providers` prints for `provider`, or "" when it lists none.
+inline std::string providers_line(const std::string& provider) {
+  auto r = run_creditwatch({"providers"});
+  CHECK(r.exit_code == 0);
+  std::size_t start = 0;
+  while (start < r.out.size()) {
+    const auto end = std::min(r.out.find('\n', start), r.out.size());
+    const std::string line = r.out.substr(start, end - start);
+    if (line.starts_with(provider + " ")) return line;
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace creditwatch::testing

@@ -112,6 +112,14 @@ ProviderConformance oneapi_table() {
 TEST_SUITE("provider_oneapi") {
   TEST_CASE("provider conformance: oneapi") { run_conformance(oneapi_table()); }
 
+  TEST_CASE("providers lists oneapi with what it reads and where") {
+    const auto line = providers_line("oneapi");
+    INFO("line: " << line);
+    CHECK(line.find("balance+spend") != std::string::npos);
+    CHECK(line.find("/dashboard/billing/subscription") != std::string::npos);
+    CHECK(line.find("/usage") != std::string::npos);
+  }
+
   TEST_CASE("check --json reports a one-api relay's balance from subscription and usage") {
     FakeHttpServer server;
     serve(server, k_subscription, 200, k_doc_subscription);

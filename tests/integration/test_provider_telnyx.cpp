@@ -89,6 +89,14 @@ ProviderConformance telnyx_table() {
 TEST_SUITE("provider_telnyx") {
   TEST_CASE("provider conformance: telnyx") { run_conformance(telnyx_table()); }
 
+  TEST_CASE("providers lists telnyx with what it reads and where") {
+    const auto line = providers_line("telnyx");
+    INFO("line: " << line);
+    CHECK(line.find("balance") != std::string::npos);
+    CHECK(line.find("/v2/balance") != std::string::npos);
+    CHECK(line.find("https://api.telnyx.com") != std::string::npos);
+  }
+
   TEST_CASE("check --json reports the Telnyx balance and keeps the key hidden") {
     FakeHttpServer server;
     serve(server, k_path, 200, balance_body("123.45", "0.00", "123.45"));
