@@ -44,5 +44,11 @@ std::unique_ptr<Provider> make_oneapi(const config::AccountConfig& account, cons
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_telnyx(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_serpapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_stepfun(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_plivo(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers
