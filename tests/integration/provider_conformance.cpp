@@ -84,7 +84,8 @@ void check_requests(const ProviderConformance& table, const ConformanceCase& c, 
     CHECK(r.header(table.auth_header) == table.auth_value);
   }
   if (c.requested_paths.empty()) return;
-  REQUIRE(mine.size() == c.requested_paths.size());
+  CHECK(mine.size() == c.requested_paths.size());
+  if (mine.size() != c.requested_paths.size()) return;
   for (std::size_t i = 0; i < mine.size(); ++i) CHECK(mine[i].path == prefix + c.requested_paths[i]);
 }
 
