@@ -141,6 +141,20 @@ TEST_SUITE("provider_oneapi") {
     CHECK(requests[1].header("Authorization") == std::string("Bearer ") + k_key);
   }
 
+  TEST_CASE("check --json: an unlimited relay token is OK with no balance, not 1e8") {
+    FakeHttpServer server;
+    serve(server, k_subscription, 200, k_unlimited);
+    server.start();
+    TempDir dir;
+    auto config = one_account_config(dir, {"provider: oneapi", "api_key: ${RELAY_KEY}", "base_url: " + server.url()});
+    auto a = check_one(config, {{"RELAY_KEY", k_key}}, {k_key, "SECRET-abc123"});
+    INFO(a.dump());
+    CHECK(a["state"] == "OK");
+    CHECK(a["balances"].empty());
+    CHECK_FALSE(a["balance"].is_number());
+    CHECK(a["error"].is_null());
+  }
+
   TEST_CASE("check --json: a spent relay token is CRITICAL exhausted") {
     FakeHttpServer server;
     serve(server, k_subscription, 401, R"({"error":{"message":"该令牌额度已用尽","type":"new_api_error"}})");
