@@ -18,9 +18,6 @@
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <cstdio>
 
 namespace creditwatch::providers {
 namespace {
@@ -29,30 +26,11 @@ constexpr const char* k_default_base = "https://serpapi.com";
 
 using Json = nlohmann::json;
 
-std::string percent_encoded(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      out += hex;
-    }
-  }
-  return out;
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // A 429 that says the searches ran out is out of money; any other 429 is the hourly limit.
 ProbeError from_error_status(const http::Response& response) {
   ProbeError e = from_status(response);
   if (response.status != 429) return e;
-  const std::string said = lower(provider_message(response));
+  const std::string said = lower_ascii(provider_message(response));
   if (said.find("run out") != std::string::npos || said.find("searches for the month") != std::string::npos ||
       said.find("no more searches") != std::string::npos) {
     e.kind = ErrorKind::exhausted;
@@ -69,10 +47,10 @@ public:
 
   ProbeResult probe(http::Client& client) override {
     const std::string key = m_account.api_key.reveal();
-    auto request = make_request(m_account, join_url(base(), "/account.json") + "?api_key=" + percent_encoded(key));
+    auto request = make_request(m_account, join_url(base(), "/account.json") + "?api_key=" + percent_encode(key));
     auto outcome = client.send(request);
     ProbeResult result = outcome ? read(*outcome) : ProbeResult(from_failure(outcome.error()));
-    if (!result) result.error().message = redact(result.error().message, {key, percent_encoded(key)});
+    if (!result) result.error().message = redact(result.error().message, {key, percent_encode(key)});
     return result;
   }
 

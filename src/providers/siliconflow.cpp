@@ -4,8 +4,6 @@
 
 #include "creditwatch/providers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 namespace creditwatch::providers {
 namespace {
@@ -15,23 +13,7 @@ constexpr long k_success = 20000;
 
 using Json = nlohmann::json;
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
-bool mentions(const std::string& text, const char* word) { return lower(text).find(word) != std::string::npos; }
-
-// The host part of a URL, lower-cased, without user info, port or trailing dot.
-std::string host_of(const std::string& url) {
-  auto start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  std::string host = authority.substr(0, authority.find(':'));
-  while (!host.empty() && host.back() == '.') host.pop_back();
-  return lower(host);
-}
+bool mentions(const std::string& text, const char* word) { return lower_ascii(text).find(word) != std::string::npos; }
 
 // The body has no currency: the international host (.com) bills in USD, the China host
 // (.cn, the default) in CNY. A proxy in front of .com needs `currency: USD`.

@@ -3,6 +3,8 @@
 #include "creditwatch/common/text.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 namespace creditwatch::providers {
 namespace {
@@ -158,6 +160,35 @@ std::string message_text(std::string_view text) {
 
 ProbeError bad_response(std::string message) {
   return ProbeError{ErrorKind::bad_response, message_text(message), 0, std::nullopt};
+}
+
+std::string lower_ascii(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string host_of(const std::string& url) {
+  auto start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  std::string host = authority.substr(0, authority.find(':'));
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  return lower_ascii(host);
+}
+
+std::string percent_encode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+      out += escaped;
+    }
+  }
+  return out;
 }
 
 std::string describe(const nlohmann::json& value) {

@@ -130,4 +130,18 @@ TEST_SUITE("providers_support") {
     CHECK(message_text("a\r\nb\tc") == "a b c");
     CHECK(message_text(std::string(250, 'x')) == std::string(197, 'x') + "...");
   }
+
+  TEST_CASE("host_of lower_ascii and percent_encode - the helpers shared by several providers") {
+    using creditwatch::providers::host_of;
+    using creditwatch::providers::lower_ascii;
+    using creditwatch::providers::percent_encode;
+    CHECK(host_of("https://API.Moonshot.CN./v1/users") == "api.moonshot.cn");
+    CHECK(host_of("http://user:pw@relay.example.com:8443/v1?x=1") == "relay.example.com");
+    CHECK(host_of("api.siliconflow.com") == "api.siliconflow.com");
+    CHECK(host_of("") == "");
+    CHECK(lower_ascii("Insufficient BALANCE 余额") == "insufficient balance 余额");
+    CHECK(percent_encode("a-b_c.d~e") == "a-b_c.d~e");
+    CHECK(percent_encode("k y/+=&") == "k%20y%2F%2B%3D%26");
+    CHECK(percent_encode("\xE4") == "%E4");
+  }
 }

@@ -53,6 +53,16 @@ std::string message_text(std::string_view text);
 
 ProbeError bad_response(std::string message);
 
+// ASCII lower case, for matching provider words and host names (not for display).
+std::string lower_ascii(std::string text);
+
+// The host part of a URL, lower-cased, without user info, port or trailing dot: what decides
+// the currency of providers whose bodies have none (a .cn host bills in CNY).
+std::string host_of(const std::string& url);
+
+// `text` as a URL query value: RFC 3986 unreserved characters kept, every other byte %XX.
+std::string percent_encode(const std::string& text);
+
 // A short description of a JSON value for error messages: `true`, `"abc"`, `an object`.
 std::string describe(const nlohmann::json& value);
 
