@@ -19,6 +19,7 @@
 // low by its usage; nothing in the body tells the two apart).
 #include "builders.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
 namespace creditwatch::providers {
@@ -66,7 +67,7 @@ ProbeError out_of_quota_error(long status, const Json& body) {
 }
 
 ProbeError from_error_status(const http::Response& response) {
-  const auto body = Json::parse(response.body, nullptr, false);
+  const auto body = Json::parse(safe_text(response.body, LineBreaks::fold), nullptr, false);
   const bool refusal = response.status == 401 || response.status == 403;
   if (refusal && body.is_object() && out_of_quota(body)) return out_of_quota_error(response.status, body);
   return from_status(response);

@@ -14,6 +14,7 @@
 // credit line) decides whether the account can still place calls and send messages.
 #include "builders.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
 namespace creditwatch::providers {
@@ -26,7 +27,7 @@ using Json = nlohmann::json;
 // "Authentication failed: The required authentication headers were ..." from Telnyx's
 // {"errors":[{title, detail}]}; "" when the body has no such list.
 std::string telnyx_message(const http::Response& response) {
-  const auto body = Json::parse(response.body, nullptr, false);
+  const auto body = Json::parse(safe_text(response.body, LineBreaks::fold), nullptr, false);
   if (!body.is_object() || !body.contains("errors") || !body["errors"].is_array() || body["errors"].empty()) return "";
   const auto& first = body["errors"][0];
   if (!first.is_object()) return "";
