@@ -48,22 +48,24 @@ bool says(const std::string& text, const char* words) { return text.find(words) 
 bool out_of_quota(const Json& body) {
   const std::string code = error_code(body);
   const std::string said = provider_message(body);
-  return code == "insufficient_user_quota" || code == "pre_consume_token_quota_failed" ||
-         says(said, "额度已用尽") || says(said, "额度不足");
+  return code == "insufficient_user_quota" || code == "pre_consume_token_quota_failed" || says(said, "额度已用尽") ||
+         says(said, "额度不足");
 }
 
 // Old one-api answers a bad token with HTTP 200: "无效的令牌" (invalid), "未提供令牌" (none
 // sent), "该令牌已过期" (expired), "该令牌状态不可用" (disabled).
 bool token_refused(const Json& body) {
   const std::string said = provider_message(body);
-  return says(said, "无效的令牌") || says(said, "未提供令牌") || says(said, "该令牌已过期") || says(said, "令牌状态不可用");
+  return says(said, "无效的令牌") || says(said, "未提供令牌") || says(said, "该令牌已过期") ||
+         says(said, "令牌状态不可用");
 }
 
 ProbeError out_of_quota_error(long status, const Json& body) {
   const std::string said = provider_message(body);
-  return ProbeError{ErrorKind::exhausted,
-                    message_text("HTTP " + std::to_string(status) + " out of quota" + (said.empty() ? "" : ": " + said)),
-                    status, std::nullopt};
+  return ProbeError{
+      ErrorKind::exhausted,
+      message_text("HTTP " + std::to_string(status) + " out of quota" + (said.empty() ? "" : ": " + said)), status,
+      std::nullopt};
 }
 
 ProbeError from_error_status(const http::Response& response) {
@@ -140,7 +142,8 @@ private:
 }  // namespace
 
 std::unique_ptr<Provider> make_oneapi(const config::AccountConfig& account, const Clock&, SettingsReader& settings) {
-  if (account.api_key.empty()) settings.error("api_key", "provider oneapi needs api_key or api_key_file (the relay token)");
+  if (account.api_key.empty())
+    settings.error("api_key", "provider oneapi needs api_key or api_key_file (the relay token)");
   if (account.base_url.empty()) settings.error("base_url", "provider oneapi needs base_url (the relay's address)");
   if (!settings.finish()) return nullptr;
   return std::make_unique<OneApi>(account);

@@ -58,9 +58,11 @@ private:
     if (!credits) return credits.error();
     BalanceEntry entry{m_account.currency.value_or("USD"), *credits, std::nullopt, Json::object()};
     for (const char* part : {"billing_mode", "account_type"}) {
-      if (auto it = body.find(part); it != body.end() && it->is_string()) entry.details[part] = message_text(it->get<std::string>());
+      if (auto it = body.find(part); it != body.end() && it->is_string())
+        entry.details[part] = message_text(it->get<std::string>());
     }
-    if (auto it = body.find("auto_recharge"); it != body.end() && it->is_boolean()) entry.details["auto_recharge"] = *it;
+    if (auto it = body.find("auto_recharge"); it != body.end() && it->is_boolean())
+      entry.details["auto_recharge"] = *it;
     const bool postpaid = body.contains("billing_mode") && body["billing_mode"] == "postpaid";
     Reading reading;
     // A prepaid account stops calling and messaging at zero; a postpaid one is billed later.
@@ -76,9 +78,11 @@ private:
 }  // namespace
 
 std::unique_ptr<Provider> make_plivo(const config::AccountConfig& account, const Clock&, SettingsReader& settings) {
-  if (account.api_key.empty()) settings.error("api_key", "provider plivo needs the auth token in api_key or api_key_file");
+  if (account.api_key.empty())
+    settings.error("api_key", "provider plivo needs the auth token in api_key or api_key_file");
   auto auth_id = settings.required_string("auth_id");
-  if (auth_id && !valid_auth_id(*auth_id)) settings.error("auth_id", "auth_id: expected letters and digits (MA... or SA...)");
+  if (auth_id && !valid_auth_id(*auth_id))
+    settings.error("auth_id", "auth_id: expected letters and digits (MA... or SA...)");
   if (!settings.finish()) return nullptr;
   return std::make_unique<Plivo>(account, *auth_id);
 }

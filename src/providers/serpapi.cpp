@@ -18,7 +18,6 @@
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
-
 namespace creditwatch::providers {
 namespace {
 
@@ -73,10 +72,12 @@ private:
     if (!left) return left.error();
     BalanceEntry entry{m_unit, *left, std::nullopt, Json::object()};
     for (const char* part : {"plan_searches_left", "extra_credits", "searches_per_month", "this_month_usage"}) {
-      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt) entry.details[part] = value->to_string();
+      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt)
+        entry.details[part] = value->to_string();
     }
     for (const char* part : {"plan_renewal_date", "account_status", "plan_name"}) {
-      if (auto it = body.find(part); it != body.end() && it->is_string()) entry.details[part] = message_text(it->get<std::string>());
+      if (auto it = body.find(part); it != body.end() && it->is_string())
+        entry.details[part] = message_text(it->get<std::string>());
     }
     Reading reading;
     const std::string status = body.contains("account_status") && body["account_status"].is_string()

@@ -44,10 +44,12 @@ private:
     if (!balance) return balance.error();
     BalanceEntry entry{m_currency, *balance, std::nullopt, Json::object()};
     for (const char* part : {"total_cash_balance", "total_voucher_balance"}) {
-      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt) entry.details[part] = value->to_string();
+      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt)
+        entry.details[part] = value->to_string();
     }
     const bool postpaid = body.contains("type") && body["type"] == "postpaid";
-    if (body.contains("type") && body["type"].is_string()) entry.details["type"] = message_text(body["type"].get<std::string>());
+    if (body.contains("type") && body["type"].is_string())
+      entry.details["type"] = message_text(body["type"].get<std::string>());
     Reading reading;
     // A postpaid account is billed afterwards: an empty balance does not stop it.
     reading.available = postpaid || *balance > Decimal();

@@ -75,8 +75,8 @@ std::vector<RecordedRequest> requests_of(const FakeHttpServer& server, const std
   return mine;
 }
 
-void check_requests(const ProviderConformance& table, const ConformanceCase& c, const std::vector<RecordedRequest>& mine,
-                    const std::string& prefix) {
+void check_requests(const ProviderConformance& table, const ConformanceCase& c,
+                    const std::vector<RecordedRequest>& mine, const std::string& prefix) {
   CHECK_FALSE(mine.empty());
   for (const auto& r : mine) {
     CAPTURE(r.path);

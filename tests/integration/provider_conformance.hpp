@@ -43,7 +43,7 @@ struct ExpectedReading {
 // The failure a case must produce.
 struct ExpectedError {
   providers::ErrorKind kind = providers::ErrorKind::internal;
-  long http_status = -1;                 // -1: not checked
+  long http_status = -1;                      // -1: not checked
   std::vector<std::string> message_has = {};  // substrings of the message
   std::optional<std::chrono::seconds> retry_after = std::nullopt;
   bool no_retry_after = false;  // an out-of-money answer must never say "retry later"
@@ -55,10 +55,10 @@ struct ConformanceCase {
   std::vector<CannedAnswer> answers = {};
   std::optional<ExpectedReading> reading = std::nullopt;
   std::optional<ExpectedError> error = std::nullopt;
-  std::string base_suffix = "";  // appended to the case's base URL ("/v1")
+  std::string base_suffix = "";                        // appended to the case's base URL ("/v1")
   std::optional<std::string> currency = std::nullopt;  // the account's `currency`
   std::map<std::string, std::string> settings = {};    // provider keys for this case
-  std::vector<std::string> requested_paths = {};  // the paths asked, in order, when checked
+  std::vector<std::string> requested_paths = {};       // the paths asked, in order, when checked
 };
 
 // A config the provider must refuse, with words its error must carry.
@@ -70,7 +70,7 @@ struct ConfigCase {
 
 struct ProviderConformance {
   std::string provider;
-  std::string key;                          // the api_key every case's account carries
+  std::string key;                                   // the api_key every case's account carries
   std::map<std::string, std::string> settings = {};  // provider keys every case needs
   std::string auth_header = "Authorization";
   std::string auth_value;  // what every request must carry in auth_header
