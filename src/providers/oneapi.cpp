@@ -116,10 +116,7 @@ private:
   Result<Json, ProbeError> fetch(http::Client& client, const std::string& path) const {
     auto request = make_request(m_account, url_for(path));
     request.headers.push_back({"Authorization", "Bearer " + m_account.api_key.reveal()});
-    auto outcome = client.send(request);
-    if (!outcome) return from_failure(outcome.error());
-    if (outcome->status != 200) return from_error_status(*outcome);
-    auto body = parse_object(*outcome);
+    auto body = fetch_object(client, request, from_error_status);
     if (!body) return body.error();
     if (auto failed = error_in_body(*body)) return *failed;
     return *body;

@@ -36,10 +36,7 @@ public:
   ProbeResult probe(http::Client& client) override {
     auto request = make_request(m_account, join_url(base(), "/v1/Account/" + m_auth_id + "/"));
     request.basic_auth = m_auth_id + ":" + m_account.api_key.reveal();
-    auto outcome = client.send(request);
-    if (!outcome) return from_failure(outcome.error());
-    if (outcome->status != 200) return from_error_status(*outcome);
-    auto body = parse_object(*outcome);
+    auto body = fetch_object(client, request, from_error_status);
     if (!body) return body.error();
     return parse(*body);
   }

@@ -47,8 +47,7 @@ public:
   ProbeResult probe(http::Client& client) override {
     const std::string key = m_account.api_key.reveal();
     auto request = make_request(m_account, join_url(base(), "/account.json") + "?api_key=" + percent_encode(key));
-    auto outcome = client.send(request);
-    ProbeResult result = outcome ? read(*outcome) : ProbeResult(from_failure(outcome.error()));
+    ProbeResult result = read(fetch_object(client, request, from_error_status));
     if (!result) result.error().message = redact(result.error().message, {key, percent_encode(key)});
     return result;
   }
@@ -56,9 +55,7 @@ public:
 private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
-  ProbeResult read(const http::Response& response) const {
-    if (response.status != 200) return from_error_status(response);
-    auto body = parse_object(response);
+  ProbeResult read(const Result<Json, ProbeError>& body) const {
     if (!body) return body.error();
     if (auto error = body->find("error"); error != body->end() && !error->is_null()) {
       return ProbeError{ErrorKind::http_status, message_text("HTTP 200 with an error: " + provider_message(*body)), 200,

@@ -128,6 +128,14 @@ Result<nlohmann::json, ProbeError> parse_object(const http::Response& response) 
   return parsed;
 }
 
+Result<nlohmann::json, ProbeError> fetch_object(http::Client& client, const http::Request& request,
+                                                StatusReader on_status) {
+  auto outcome = client.send(request);
+  if (!outcome) return from_failure(outcome.error());
+  if (outcome->status != 200) return on_status(*outcome);
+  return parse_object(*outcome);
+}
+
 std::optional<Decimal> amount(const nlohmann::json& value) {
   if (value.is_number_integer() || value.is_number_unsigned()) return Decimal::parse(json_text(value));
   if (value.is_number_float()) return Decimal::parse(json_text(value));

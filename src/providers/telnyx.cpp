@@ -55,10 +55,7 @@ public:
   ProbeResult probe(http::Client& client) override {
     auto request = make_request(m_account, join_url(base(), "/v2/balance"));
     request.headers.push_back({"Authorization", "Bearer " + m_account.api_key.reveal()});
-    auto outcome = client.send(request);
-    if (!outcome) return from_failure(outcome.error());
-    if (outcome->status != 200) return from_telnyx_status(*outcome);
-    auto body = parse_object(*outcome);
+    auto body = fetch_object(client, request, from_telnyx_status);
     if (!body) return body.error();
     return parse(*body);
   }

@@ -26,6 +26,14 @@ ProbeError from_failure(const http::Failure& failure);
 // carries the provider's own error text when the body has one.
 ProbeError from_status(const http::Response& response);
 
+// What a provider makes of an HTTP status other than 200: from_status, unless it knows better.
+using StatusReader = ProbeError (*)(const http::Response& response);
+
+// Sends `request` and returns the JSON object a 200 answer carries. A transport failure, any
+// other status (read by `on_status`) or a body that is not a JSON object is the error.
+Result<nlohmann::json, ProbeError> fetch_object(http::Client& client, const http::Request& request,
+                                                StatusReader on_status = from_status);
+
 // Parses a JSON object body; blank-line keep-alives before it are skipped. Anything else
 // (HTML, truncated JSON, a bare string) is a bad_response naming what was seen.
 Result<nlohmann::json, ProbeError> parse_object(const http::Response& response);
