@@ -85,18 +85,14 @@ private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
   ProbeResult parse(const Json& body) const {
-    auto data = body.find("data");
-    if (data == body.end()) return bad_response("data is missing");
-    if (!data->is_object()) return bad_response("data: expected an object, got " + describe(*data));
+    auto found = required_object(body, "data");
+    if (!found) return found.error();
+    const Json* data = *found;
     auto available = required_amount(*data, "available_balance", "data.available_balance");
     if (!available) return available.error();
     BalanceEntry entry{m_currency, *available, std::nullopt, Json::object()};
     // cash_balance goes negative when money is owed; available_balance then equals vouchers.
-    for (const char* part : {"voucher_balance", "cash_balance"}) {
-      if (auto value = data->contains(part) ? amount((*data)[part]) : std::nullopt) {
-        entry.details[part] = value->to_string();
-      }
-    }
+    copy_amounts(*data, {"voucher_balance", "cash_balance"}, entry.details);
     Reading reading;
     // At or below zero the inference API can no longer be called.
     reading.available = *available > Decimal();

@@ -68,10 +68,8 @@ private:
     auto left = required_amount(body, "total_searches_left", "total_searches_left");
     if (!left) return left.error();
     BalanceEntry entry{m_unit, *left, std::nullopt, Json::object()};
-    for (const char* part : {"plan_searches_left", "extra_credits", "searches_per_month", "this_month_usage"}) {
-      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt)
-        entry.details[part] = value->to_string();
-    }
+    copy_amounts(body, {"plan_searches_left", "extra_credits", "searches_per_month", "this_month_usage"},
+                 entry.details);
     for (const char* part : {"plan_renewal_date", "account_status", "plan_name"}) {
       if (auto it = body.find(part); it != body.end() && it->is_string())
         entry.details[part] = message_text(it->get<std::string>());

@@ -73,18 +73,14 @@ private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
   ProbeResult parse(const Json& body) const {
-    auto data = body.find("data");
-    if (data == body.end()) return bad_response("data is missing");
-    if (!data->is_object()) return bad_response("data: expected an object, got " + describe(*data));
+    auto found = required_object(body, "data");
+    if (!found) return found.error();
+    const Json* data = *found;
     auto total = required_amount(*data, "totalBalance", "data.totalBalance");
     if (!total) return total.error();
     BalanceEntry entry{m_currency, *total, std::nullopt, Json::object()};
     // balance is the granted (bonus) part, chargeBalance the paid part.
-    for (const char* part : {"balance", "chargeBalance"}) {
-      if (auto value = data->contains(part) ? amount((*data)[part]) : std::nullopt) {
-        entry.details[part] = value->to_string();
-      }
-    }
+    copy_amounts(*data, {"balance", "chargeBalance"}, entry.details);
     if (auto status = data->find("status"); status != data->end() && status->is_string()) {
       entry.details["status"] = *status;
     }

@@ -40,10 +40,7 @@ private:
     auto balance = required_amount(body, "balance", "balance");
     if (!balance) return balance.error();
     BalanceEntry entry{m_currency, *balance, std::nullopt, Json::object()};
-    for (const char* part : {"total_cash_balance", "total_voucher_balance"}) {
-      if (auto value = body.contains(part) ? amount(body[part]) : std::nullopt)
-        entry.details[part] = value->to_string();
-    }
+    copy_amounts(body, {"total_cash_balance", "total_voucher_balance"}, entry.details);
     const bool postpaid = body.contains("type") && body["type"] == "postpaid";
     if (body.contains("type") && body["type"].is_string())
       entry.details["type"] = message_text(body["type"].get<std::string>());

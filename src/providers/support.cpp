@@ -150,6 +150,21 @@ Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const 
   return bad_response(path_for_message + ": expected a number or numeric string, got " + describe(object[key]));
 }
 
+Result<const nlohmann::json*, ProbeError> required_object(const nlohmann::json& body, const std::string& key) {
+  auto it = body.find(key);
+  if (it == body.end()) return bad_response(key + " is missing");
+  if (!it->is_object()) return bad_response(key + ": expected an object, got " + describe(*it));
+  return &*it;
+}
+
+void copy_amounts(const nlohmann::json& object, std::initializer_list<const char*> keys, nlohmann::json& details) {
+  for (const char* key : keys) {
+    auto it = object.find(key);
+    if (it == object.end()) continue;
+    if (auto value = amount(*it)) details[key] = value->to_string();
+  }
+}
+
 std::string provider_message(const nlohmann::json& body) { return message_within(body, 0); }
 
 std::string provider_message(const http::Response& response) {

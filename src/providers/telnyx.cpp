@@ -64,17 +64,13 @@ private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
   ProbeResult parse(const Json& body) const {
-    auto data = body.find("data");
-    if (data == body.end()) return bad_response("data is missing");
-    if (!data->is_object()) return bad_response("data: expected an object, got " + describe(*data));
+    auto found = required_object(body, "data");
+    if (!found) return found.error();
+    const Json* data = *found;
     auto balance = required_amount(*data, "balance", "data.balance");
     if (!balance) return balance.error();
     BalanceEntry entry{currency_of(*data), *balance, std::nullopt, Json::object()};
-    for (const char* part : {"available_credit", "credit_limit", "pending"}) {
-      if (auto value = data->contains(part) ? amount((*data)[part]) : std::nullopt) {
-        entry.details[part] = value->to_string();
-      }
-    }
+    copy_amounts(*data, {"available_credit", "credit_limit", "pending"}, entry.details);
     Reading reading;
     // Without the credit line field, the balance alone says whether anything is left.
     auto available = data->contains("available_credit") ? amount((*data)["available_credit"]) : std::nullopt;

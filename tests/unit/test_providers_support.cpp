@@ -144,4 +144,19 @@ TEST_SUITE("providers_support") {
     CHECK(percent_encode("k y/+=&") == "k%20y%2F%2B%3D%26");
     CHECK(percent_encode("\xE4") == "%E4");
   }
+
+  TEST_CASE("required_object and copy_amounts - reading a data object and its breakdown") {
+    using creditwatch::providers::copy_amounts;
+    using creditwatch::providers::required_object;
+    const auto body = nlohmann::json::parse(
+        R"({"data":{"a":"1.5","b":2,"c":"x","d":null},"list":[1],"text":"no"})");
+    auto data = required_object(body, "data");
+    REQUIRE(data.ok());
+    nlohmann::json details = nlohmann::json::object();
+    copy_amounts(**data, {"a", "b", "c", "d", "missing"}, details);
+    CHECK(details == nlohmann::json::parse(R"({"a":"1.50","b":"2.00"})"));
+    CHECK(required_object(body, "absent").error().message == "absent is missing");
+    CHECK(required_object(body, "list").error().message == "list: expected an object, got a list");
+    CHECK(required_object(body, "text").error().kind == ErrorKind::bad_response);
+  }
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,13 @@ std::optional<Decimal> amount(const nlohmann::json& value);
 // Reads a required amount at `path` of `object` or explains what was there instead.
 Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const std::string& key,
                                             const std::string& path_for_message);
+
+// The object at `key` of `body` ("data"), or a bad_response saying what was there instead.
+Result<const nlohmann::json*, ProbeError> required_object(const nlohmann::json& body, const std::string& key);
+
+// Copies each of `keys` that `object` holds as an amount into `details`, as exact text
+// (the breakdown a reading shows beside its balance: granted, topped up, credit line...).
+void copy_amounts(const nlohmann::json& object, std::initializer_list<const char*> keys, nlohmann::json& details);
 
 // The provider's own error text from {"error":{"message":...}}, {"message":...} and similar,
 // as message_text.
