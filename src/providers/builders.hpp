@@ -40,5 +40,15 @@ std::unique_ptr<Provider> make_openai_costs(const config::AccountConfig& account
                                         SettingsReader& settings);
 std::unique_ptr<Provider> make_anthropic_costs(const config::AccountConfig& account, const Clock& clock,
                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_oneapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_telnyx(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_serpapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_stepfun(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_plivo(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -67,6 +67,18 @@ const std::vector<Entry>& entries() {
       {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report (base https://api.anthropic.com; admin key)",
         {"credit", "budget", "budget_start"}},
        make_anthropic_costs},
+      {{"oneapi", "balance+spend",
+        "GET {base}/v1/dashboard/billing/subscription and /usage (one-api/new-api relays; base required, "
+        "with or without /v1; an unlimited token has no balance)",
+        {}},
+       make_oneapi},
+      {{"telnyx", "balance", "GET {base}/v2/balance (base https://api.telnyx.com; Bearer API key)", {}}, make_telnyx},
+      {{"plivo", "balance", "GET {base}/v1/Account/{auth_id}/ (base https://api.plivo.com; basic auth; USD)", {"auth_id"}},
+       make_plivo},
+      {{"serpapi", "balance",
+        "GET {base}/account.json?api_key=KEY (base https://serpapi.com; free call; unit: searches)", {}},
+       make_serpapi},
+      {{"stepfun", "balance", "GET {base}/v1/accounts (base https://api.stepfun.com; CNY)", {}}, make_stepfun},
   };
   return table;
 }

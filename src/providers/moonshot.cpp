@@ -5,8 +5,6 @@
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 namespace creditwatch::providers {
 namespace {
@@ -15,27 +13,11 @@ constexpr const char* k_default_base = "https://api.moonshot.ai";
 
 using Json = nlohmann::json;
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // A string member, or "" when absent or not a string.
 std::string string_at(const Json& object, const char* key) {
   if (!object.is_object()) return "";
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-// The host part of a URL, lower-cased, without user info, port or trailing dot.
-std::string host_of(const std::string& url) {
-  auto start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  std::string host = authority.substr(0, authority.find(':'));
-  while (!host.empty() && host.back() == '.') host.pop_back();
-  return lower(host);
 }
 
 // The body has no currency: the China host bills in CNY, the international one in USD.
@@ -50,7 +32,7 @@ ProbeError from_429(const http::Response& response) {
   const auto body = Json::parse(safe_text(response.body), nullptr, false);
   const std::string type = body.is_object() && body.contains("error") ? string_at(body["error"], "type") : "";
   const std::string said = provider_message(body);
-  const std::string text = lower(said);
+  const std::string text = lower_ascii(said);
   if (type == "exceeded_current_quota_error" || text.find("insufficient balance") != std::string::npos ||
       text.find("exceeded your current quota") != std::string::npos) {
     return ProbeError{ErrorKind::exhausted, "HTTP 429 out of balance" + (said.empty() ? "" : ": " + said), 429,
@@ -75,7 +57,7 @@ std::optional<ProbeError> business_error(const Json& body) {
   const std::string scode = string_at(body, "scode");
   const std::string said = provider_message(body);
   ProbeError e{ErrorKind::http_status, "", 200, std::nullopt};
-  if (number == 401 || lower(scode) == "unauthorized") e.kind = ErrorKind::key_invalid;
+  if (number == 401 || lower_ascii(scode) == "unauthorized") e.kind = ErrorKind::key_invalid;
   e.message = "HTTP 200 with code " + std::to_string(number) + (scode.empty() ? "" : " (" + message_text(scode) + ")") +
               (said.empty() ? "" : ": " + said);
   return e;
@@ -103,18 +85,14 @@ private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
   ProbeResult parse(const Json& body) const {
-    auto data = body.find("data");
-    if (data == body.end()) return bad_response("data is missing");
-    if (!data->is_object()) return bad_response("data: expected an object, got " + describe(*data));
+    auto found = required_object(body, "data");
+    if (!found) return found.error();
+    const Json* data = *found;
     auto available = required_amount(*data, "available_balance", "data.available_balance");
     if (!available) return available.error();
     BalanceEntry entry{m_currency, *available, std::nullopt, Json::object()};
     // cash_balance goes negative when money is owed; available_balance then equals vouchers.
-    for (const char* part : {"voucher_balance", "cash_balance"}) {
-      if (auto value = data->contains(part) ? amount((*data)[part]) : std::nullopt) {
-        entry.details[part] = value->to_string();
-      }
-    }
+    copy_amounts(*data, {"voucher_balance", "cash_balance"}, entry.details);
     Reading reading;
     // At or below zero the inference API can no longer be called.
     reading.available = *available > Decimal();

@@ -27,15 +27,10 @@ const std::vector<std::string> k_out_of_credit = {
     "insufficient credit",
 };
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // The body's first 4 KiB in lower case: the message, code and type of every error shape in
 // section 10 are there. Searched as raw text, never re-serialised: a hostile body nested
 // 100,000 levels deep would overflow the stack of a recursive dump.
-std::string error_text(const std::string& body) { return lower(body.substr(0, 4096)); }
+std::string error_text(const std::string& body) { return lower_ascii(body.substr(0, 4096)); }
 
 bool out_of_credit(const http::Response& response) {
   const std::string text = error_text(response.body);

@@ -4,8 +4,6 @@
 
 #include "creditwatch/providers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 namespace creditwatch::providers {
 namespace {
@@ -15,23 +13,7 @@ constexpr long k_success = 20000;
 
 using Json = nlohmann::json;
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
-bool mentions(const std::string& text, const char* word) { return lower(text).find(word) != std::string::npos; }
-
-// The host part of a URL, lower-cased, without user info, port or trailing dot.
-std::string host_of(const std::string& url) {
-  auto start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  std::string host = authority.substr(0, authority.find(':'));
-  while (!host.empty() && host.back() == '.') host.pop_back();
-  return lower(host);
-}
+bool mentions(const std::string& text, const char* word) { return lower_ascii(text).find(word) != std::string::npos; }
 
 // The body has no currency: the international host (.com) bills in USD, the China host
 // (.cn, the default) in CNY. A proxy in front of .com needs `currency: USD`.
@@ -91,18 +73,14 @@ private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
 
   ProbeResult parse(const Json& body) const {
-    auto data = body.find("data");
-    if (data == body.end()) return bad_response("data is missing");
-    if (!data->is_object()) return bad_response("data: expected an object, got " + describe(*data));
+    auto found = required_object(body, "data");
+    if (!found) return found.error();
+    const Json* data = *found;
     auto total = required_amount(*data, "totalBalance", "data.totalBalance");
     if (!total) return total.error();
     BalanceEntry entry{m_currency, *total, std::nullopt, Json::object()};
     // balance is the granted (bonus) part, chargeBalance the paid part.
-    for (const char* part : {"balance", "chargeBalance"}) {
-      if (auto value = data->contains(part) ? amount((*data)[part]) : std::nullopt) {
-        entry.details[part] = value->to_string();
-      }
-    }
+    copy_amounts(*data, {"balance", "chargeBalance"}, entry.details);
     if (auto status = data->find("status"); status != data->end() && status->is_string()) {
       entry.details["status"] = *status;
     }

@@ -3,6 +3,8 @@
 #include "creditwatch/common/text.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 namespace creditwatch::providers {
 namespace {
@@ -126,6 +128,14 @@ Result<nlohmann::json, ProbeError> parse_object(const http::Response& response) 
   return parsed;
 }
 
+Result<nlohmann::json, ProbeError> fetch_object(http::Client& client, const http::Request& request,
+                                                StatusReader on_status) {
+  auto outcome = client.send(request);
+  if (!outcome) return from_failure(outcome.error());
+  if (outcome->status != 200) return on_status(*outcome);
+  return parse_object(*outcome);
+}
+
 std::optional<Decimal> amount(const nlohmann::json& value) {
   if (value.is_number_integer() || value.is_number_unsigned()) return Decimal::parse(json_text(value));
   if (value.is_number_float()) return Decimal::parse(json_text(value));
@@ -138,6 +148,21 @@ Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const 
   if (!object.is_object() || !object.contains(key)) return bad_response(path_for_message + " is missing");
   if (auto value = amount(object[key])) return *value;
   return bad_response(path_for_message + ": expected a number or numeric string, got " + describe(object[key]));
+}
+
+Result<const nlohmann::json*, ProbeError> required_object(const nlohmann::json& body, const std::string& key) {
+  auto it = body.find(key);
+  if (it == body.end()) return bad_response(key + " is missing");
+  if (!it->is_object()) return bad_response(key + ": expected an object, got " + describe(*it));
+  return &*it;
+}
+
+void copy_amounts(const nlohmann::json& object, std::initializer_list<const char*> keys, nlohmann::json& details) {
+  for (const char* key : keys) {
+    auto it = object.find(key);
+    if (it == object.end()) continue;
+    if (auto value = amount(*it)) details[key] = value->to_string();
+  }
 }
 
 std::string provider_message(const nlohmann::json& body) { return message_within(body, 0); }
@@ -158,6 +183,35 @@ std::string message_text(std::string_view text) {
 
 ProbeError bad_response(std::string message) {
   return ProbeError{ErrorKind::bad_response, message_text(message), 0, std::nullopt};
+}
+
+std::string lower_ascii(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string host_of(const std::string& url) {
+  auto start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  std::string host = authority.substr(0, authority.find(':'));
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  return lower_ascii(host);
+}
+
+std::string percent_encode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+      out += escaped;
+    }
+  }
+  return out;
 }
 
 std::string describe(const nlohmann::json& value) {

@@ -5,10 +5,6 @@
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/support.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <cstdio>
-
 namespace creditwatch::providers {
 namespace {
 
@@ -18,30 +14,11 @@ constexpr const char* k_default_currency = "EUR";
 
 using Json = nlohmann::json;
 
-std::string percent_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
-      out += escaped;
-    }
-  }
-  return out;
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // Errors are RFC 7807 problems. A 403 is out of credit (`low-balance`) unless the problem
 // is about the credentials; 401 is always the credentials.
 ProbeError from_error_status(const http::Response& response) {
   ProbeError e = from_status(response);
-  const std::string body = lower(response.body);
+  const std::string body = lower_ascii(response.body);
   if (response.status == 403 &&
       (body.find("low-balance") != std::string::npos || body.find("credit") != std::string::npos)) {
     e.kind = ErrorKind::exhausted;

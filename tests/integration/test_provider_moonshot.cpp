@@ -1,6 +1,6 @@
 // Moonshot / Kimi against a loopback fake speaking the documented shapes
-// (shared/reference/providers.md sections 0, 3, 10 and 11).
-#include "integration/provider_probe.hpp"
+// (shared/reference/providers.md sections 0, 3, 10 and 11), through the conformance kit.
+#include "integration/provider_conformance.hpp"
 
 #include <cmath>
 
@@ -24,141 +24,75 @@ constexpr const char* k_rate_limited =
     R"({"error":{"message":"Your account org-123 request reached organization max RPM: 3, please try again after 1 seconds","type":"rate_limit_reached_error"}})";
 constexpr const char* k_invalid_auth = R"({"error":{"message":"Invalid Authentication","type":"invalid_authentication_error"}})";
 
-config::AccountConfig account(const FakeHttpServer& server, const std::string& prefix) {
-  return provider_account("moonshot", server.url() + prefix, k_key);
+ConformanceCase malformed(std::string body, std::string names) {
+  return {"malformed: " + names, Shape::malformed, {answer(k_path, 200, std::move(body))}, std::nullopt,
+          error_of(ErrorKind::bad_response, -1, {std::move(names)})};
+}
+
+ProviderConformance moonshot_table() {
+  ProviderConformance t{"moonshot", k_key, {}, "Authorization", std::string("Bearer ") + k_key, {}, {}};
+  t.cases = {
+      // Not a .cn host: the international platform bills in USD.
+      {"documented body: available_balance, vouchers and cash in details", Shape::success,
+       {answer(k_path, 200, k_doc_body)},
+       ExpectedReading{"49.58894", "USD", true, std::nullopt,
+                       {{"voucher_balance", "46.58893"}, {"cash_balance", "3.00001"}}},
+       std::nullopt, "", std::nullopt, {}, {k_path}},
+      // At or below zero the inference API can no longer be called.
+      {"zero balance is unavailable", Shape::empty_balance,
+       {answer(k_path, 200,
+               R"({"code":0,"data":{"available_balance":0,"voucher_balance":0,"cash_balance":0},"scode":"0x0","status":true})")},
+       ExpectedReading{"0", "USD", false}},
+      {"negative cash is read as sent", Shape::other,
+       {answer(k_path, 200,
+               R"({"code":0,"data":{"available_balance":"12.5","voucher_balance":"12.5","cash_balance":"-3.25"},"scode":"0x0","status":true})")},
+       ExpectedReading{"12.5", "USD", true, std::nullopt, {{"cash_balance", "-3.25"}}}},
+      {"the account's currency overrides the host's", Shape::other, {answer(k_path, 200, k_doc_body)},
+       ExpectedReading{"49.58894", "CNY"}, std::nullopt, "", "CNY"},
+      // A Retry-After on an out-of-money answer must not turn it into "wait and retry".
+      {"429 exceeded_current_quota_error is out of money", Shape::out_of_money,
+       {answer(k_path, 429, k_quota, {{"Retry-After", "60"}})}, std::nullopt,
+       ExpectedError{ErrorKind::exhausted, 429, {"exceeded your current quota"}, std::nullopt, true}},
+      {"429 suspended for insufficient balance is out of money", Shape::out_of_money,
+       {answer(k_path, 429, k_suspended)}, std::nullopt,
+       error_of(ErrorKind::exhausted, 429, {"insufficient balance"})},
+      {"429 rate_limit_reached_error is a rate limit", Shape::rate_limit,
+       {answer(k_path, 429, k_rate_limited, {{"Retry-After", "7"}})}, std::nullopt,
+       ExpectedError{ErrorKind::rate_limited, 429, {}, std::chrono::seconds(7), false}},
+      {"401 invalid_authentication_error", Shape::invalid_key, {answer(k_path, 401, k_invalid_auth)}, std::nullopt,
+       error_of(ErrorKind::key_invalid, 401, {"Invalid Authentication"})},
+      {"503 is a server error", Shape::other,
+       {answer(k_path, 503, R"({"error":{"message":"overloaded","type":"server_error"}})")}, std::nullopt,
+       error_of(ErrorKind::server_error, 503)},
+      // HTTP 200 can carry a failure: code != 0 or status false.
+      {"HTTP 200 with code 401 unauthorized", Shape::invalid_key,
+       {answer(k_path, 200,
+               R"({"code":401,"data":{"available_balance":0,"voucher_balance":0,"cash_balance":0},"scode":"unauthorized","status":false})")},
+       std::nullopt, error_of(ErrorKind::key_invalid, -1, {"401"})},
+      {"HTTP 200 with code 5", Shape::other,
+       {answer(k_path, 200, R"({"code":5,"data":{"available_balance":10},"scode":"0x5","status":true})")},
+       std::nullopt, error_of(ErrorKind::http_status, -1, {"code 5", "0x5"})},
+      {"HTTP 200 with status false", Shape::other,
+       {answer(k_path, 200, R"({"code":0,"data":{"available_balance":10},"scode":"0x0","status":false})")},
+       std::nullopt, error_of(ErrorKind::http_status)},
+      malformed(R"({"code":0,"data":{"available_balance":"abc"},"status":true})", "data.available_balance"),
+      malformed(R"({"code":0,"data":{"available_balance":null},"status":true})", "data.available_balance"),
+      malformed(R"({"code":0,"data":{"voucher_balance":1},"status":true})", "data.available_balance"),
+      malformed(R"({"code":0,"data":null,"status":true})", "data"),
+      malformed(R"({"code":0,"status":true})", "data"),
+      malformed(R"({"code":"0","data":{"available_balance":1},"status":true})", "code"),
+      malformed(R"({"code":0,"data":{"available_balance":1},"status":"ok"})", "status"),
+      malformed(R"({"code":0,"data":{"available_balance":4)", "truncated"),
+      malformed("<html><body>502 Bad Gateway</body></html>", "HTML"),
+  };
+  t.config_cases = {{"", {}, "api_key"}, {k_key, {{"region", "cn"}}, "unknown key \"region\""}};
+  return t;
 }
 
 }  // namespace
 
 TEST_SUITE("provider_moonshot") {
-  TEST_CASE("the documented body gives data.available_balance, vouchers and cash in details") {
-    FakeHttpServer server;
-    serve(server, k_path, 200, k_doc_body);
-    server.start();
-
-    auto result = probe_once(account(server, ""));
-    REQUIRE(result.ok());
-    CHECK(result->available);
-    REQUIRE(result->balances.size() == 1);
-    const auto& b = result->balances[0];
-    // Not a .cn host: the international platform bills in USD.
-    CHECK(b.currency == "USD");
-    CHECK(b.balance == dec("49.58894"));
-    CHECK_FALSE(b.spend_total.has_value());
-    CHECK(b.details["voucher_balance"] == "46.58893");
-    CHECK(b.details["cash_balance"] == "3.00001");
-
-    auto requests = recorded(server, 1);
-    REQUIRE(requests.size() == 1);
-    CHECK(requests[0].method == "GET");
-    CHECK(requests[0].path == k_path);
-    CHECK(requests[0].header("Authorization") == std::string("Bearer ") + k_key);
-  }
-
-  TEST_CASE("the account's currency overrides the host's - zero and negative cash are read as sent") {
-    FakeHttpServer server;
-    serve(server, "/zero" + std::string(k_path), 200,
-          R"({"code":0,"data":{"available_balance":0,"voucher_balance":0,"cash_balance":0},"scode":"0x0","status":true})");
-    serve(server, "/owed" + std::string(k_path), 200,
-          R"({"code":0,"data":{"available_balance":"12.5","voucher_balance":"12.5","cash_balance":"-3.25"},"scode":"0x0","status":true})");
-    serve(server, "/cny" + std::string(k_path), 200, k_doc_body);
-    server.start();
-
-    auto zero = probe_once(account(server, "/zero"));
-    REQUIRE(zero.ok());
-    CHECK(zero->balances[0].balance == Decimal());
-    // At or below zero the inference API can no longer be called.
-    CHECK_FALSE(zero->available);
-
-    auto owed = probe_once(account(server, "/owed"));
-    REQUIRE(owed.ok());
-    CHECK(owed->available);
-    CHECK(owed->balances[0].balance == dec("12.5"));
-    CHECK(owed->balances[0].details["cash_balance"] == "-3.25");
-
-    auto cny_account = account(server, "/cny");
-    cny_account.currency = "CNY";
-    auto cny = probe_once(cny_account);
-    REQUIRE(cny.ok());
-    CHECK(cny->balances[0].currency == "CNY");
-  }
-
-  TEST_CASE("429 is exhausted when the body says quota or balance, rate_limited otherwise") {
-    FakeHttpServer server;
-    // A Retry-After on an out-of-money answer must not turn it into "wait and retry".
-    serve(server, "/quota" + std::string(k_path), 429, k_quota, "application/json", {{"Retry-After", "60"}});
-    serve(server, "/suspended" + std::string(k_path), 429, k_suspended);
-    serve(server, "/busy" + std::string(k_path), 429, k_rate_limited, "application/json", {{"Retry-After", "7"}});
-    serve(server, "/bad" + std::string(k_path), 401, k_invalid_auth);
-    serve(server, "/down" + std::string(k_path), 503, R"({"error":{"message":"overloaded","type":"server_error"}})");
-    server.start();
-
-    auto quota = expect_error(probe_once(account(server, "/quota")), ErrorKind::exhausted);
-    CHECK(quota.http_status == 429);
-    CHECK_FALSE(quota.retry_after.has_value());
-    CHECK(quota.message.find("exceeded your current quota") != std::string::npos);
-
-    auto suspended = expect_error(probe_once(account(server, "/suspended")), ErrorKind::exhausted);
-    CHECK(suspended.message.find("insufficient balance") != std::string::npos);
-
-    auto busy = expect_error(probe_once(account(server, "/busy")), ErrorKind::rate_limited);
-    REQUIRE(busy.retry_after.has_value());
-    CHECK(*busy.retry_after == std::chrono::seconds(7));
-
-    auto bad = expect_error(probe_once(account(server, "/bad")), ErrorKind::key_invalid);
-    CHECK(bad.http_status == 401);
-    CHECK(bad.message.find("Invalid Authentication") != std::string::npos);
-
-    expect_error(probe_once(account(server, "/down")), ErrorKind::server_error);
-  }
-
-  TEST_CASE("HTTP 200 with code != 0 or status false is an error, not a balance") {
-    FakeHttpServer server;
-    serve(server, "/unauthorized" + std::string(k_path), 200,
-          R"({"code":401,"data":{"available_balance":0,"voucher_balance":0,"cash_balance":0},"scode":"unauthorized","status":false})");
-    serve(server, "/code" + std::string(k_path), 200,
-          R"({"code":5,"data":{"available_balance":10},"scode":"0x5","status":true})");
-    serve(server, "/status" + std::string(k_path), 200,
-          R"({"code":0,"data":{"available_balance":10},"scode":"0x0","status":false})");
-    server.start();
-
-    auto unauthorized = expect_error(probe_once(account(server, "/unauthorized")), ErrorKind::key_invalid);
-    CHECK(unauthorized.message.find("401") != std::string::npos);
-    auto code = expect_error(probe_once(account(server, "/code")), ErrorKind::http_status);
-    CHECK(code.message.find("code 5") != std::string::npos);
-    CHECK(code.message.find("0x5") != std::string::npos);
-    expect_error(probe_once(account(server, "/status")), ErrorKind::http_status);
-  }
-
-  TEST_CASE("malformed bodies are bad_response naming the field") {
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {R"({"code":0,"data":{"available_balance":"abc"},"status":true})", "data.available_balance"},
-        {R"({"code":0,"data":{"available_balance":null},"status":true})", "data.available_balance"},
-        {R"({"code":0,"data":{"voucher_balance":1},"status":true})", "data.available_balance"},
-        {R"({"code":0,"data":null,"status":true})", "data"},
-        {R"({"code":0,"status":true})", "data"},
-        {R"({"code":"0","data":{"available_balance":1},"status":true})", "code"},
-        {R"({"code":0,"data":{"available_balance":1},"status":"ok"})", "status"},
-        {R"({"code":0,"data":{"available_balance":4)", "truncated"},
-        {"<html><body>502 Bad Gateway</body></html>", "HTML"},
-    };
-    FakeHttpServer server;
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      serve(server, "/c" + std::to_string(i) + k_path, 200, cases[i].first);
-    }
-    server.start();
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      CAPTURE(cases[i].first);
-      auto e = expect_error(probe_once(account(server, "/c" + std::to_string(i))), ErrorKind::bad_response);
-      CHECK_MESSAGE(e.message.find(cases[i].second) != std::string::npos, e.message);
-    }
-  }
-
-  TEST_CASE("settings: api_key is required and unknown keys are rejected") {
-    CHECK(any_error_mentions(build_errors(provider_account("moonshot", "", "")), "api_key"));
-    CHECK(any_error_mentions(build_errors(provider_account("moonshot", "", k_key, {{"region", "cn"}})),
-                             "unknown key \"region\""));
-  }
+  TEST_CASE("provider conformance: moonshot") { run_conformance(moonshot_table()); }
 
   TEST_CASE("end to end: a .cn host is CNY - the balance is exact to the cent and the key stays hidden") {
     // The fake stands in for api.moonshot.cn as an HTTP proxy, so the host rule is exercised

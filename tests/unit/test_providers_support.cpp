@@ -130,4 +130,33 @@ TEST_SUITE("providers_support") {
     CHECK(message_text("a\r\nb\tc") == "a b c");
     CHECK(message_text(std::string(250, 'x')) == std::string(197, 'x') + "...");
   }
+
+  TEST_CASE("host_of lower_ascii and percent_encode - the helpers shared by several providers") {
+    using creditwatch::providers::host_of;
+    using creditwatch::providers::lower_ascii;
+    using creditwatch::providers::percent_encode;
+    CHECK(host_of("https://API.Moonshot.CN./v1/users") == "api.moonshot.cn");
+    CHECK(host_of("http://user:pw@relay.example.com:8443/v1?x=1") == "relay.example.com");
+    CHECK(host_of("api.siliconflow.com") == "api.siliconflow.com");
+    CHECK(host_of("") == "");
+    CHECK(lower_ascii("Insufficient BALANCE 余额") == "insufficient balance 余额");
+    CHECK(percent_encode("a-b_c.d~e") == "a-b_c.d~e");
+    CHECK(percent_encode("k y/+=&") == "k%20y%2F%2B%3D%26");
+    CHECK(percent_encode("\xE4") == "%E4");
+  }
+
+  TEST_CASE("required_object and copy_amounts - reading a data object and its breakdown") {
+    using creditwatch::providers::copy_amounts;
+    using creditwatch::providers::required_object;
+    const auto body = nlohmann::json::parse(
+        R"({"data":{"a":"1.5","b":2,"c":"x","d":null},"list":[1],"text":"no"})");
+    auto data = required_object(body, "data");
+    REQUIRE(data.ok());
+    nlohmann::json details = nlohmann::json::object();
+    copy_amounts(**data, {"a", "b", "c", "d", "missing"}, details);
+    CHECK(details == nlohmann::json::parse(R"({"a":"1.50","b":"2.00"})"));
+    CHECK(required_object(body, "absent").error().message == "absent is missing");
+    CHECK(required_object(body, "list").error().message == "list: expected an object, got a list");
+    CHECK(required_object(body, "text").error().kind == ErrorKind::bad_response);
+  }
 }

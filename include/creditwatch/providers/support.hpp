@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,14 @@ ProbeError from_failure(const http::Failure& failure);
 // carries the provider's own error text when the body has one.
 ProbeError from_status(const http::Response& response);
 
+// What a provider makes of an HTTP status other than 200: from_status, unless it knows better.
+using StatusReader = ProbeError (*)(const http::Response& response);
+
+// Sends `request` and returns the JSON object a 200 answer carries. A transport failure, any
+// other status (read by `on_status`) or a body that is not a JSON object is the error.
+Result<nlohmann::json, ProbeError> fetch_object(http::Client& client, const http::Request& request,
+                                                StatusReader on_status = from_status);
+
 // Parses a JSON object body; blank-line keep-alives before it are skipped. Anything else
 // (HTML, truncated JSON, a bare string) is a bad_response naming what was seen.
 Result<nlohmann::json, ProbeError> parse_object(const http::Response& response);
@@ -36,6 +45,13 @@ std::optional<Decimal> amount(const nlohmann::json& value);
 // Reads a required amount at `path` of `object` or explains what was there instead.
 Result<Decimal, ProbeError> required_amount(const nlohmann::json& object, const std::string& key,
                                             const std::string& path_for_message);
+
+// The object at `key` of `body` ("data"), or a bad_response saying what was there instead.
+Result<const nlohmann::json*, ProbeError> required_object(const nlohmann::json& body, const std::string& key);
+
+// Copies each of `keys` that `object` holds as an amount into `details`, as exact text
+// (the breakdown a reading shows beside its balance: granted, topped up, credit line...).
+void copy_amounts(const nlohmann::json& object, std::initializer_list<const char*> keys, nlohmann::json& details);
 
 // The provider's own error text from {"error":{"message":...}}, {"message":...} and similar,
 // as message_text.
@@ -52,6 +68,16 @@ std::string provider_message(const http::Response& response);
 std::string message_text(std::string_view text);
 
 ProbeError bad_response(std::string message);
+
+// ASCII lower case, for matching provider words and host names (not for display).
+std::string lower_ascii(std::string text);
+
+// The host part of a URL, lower-cased, without user info, port or trailing dot: what decides
+// the currency of providers whose bodies have none (a .cn host bills in CNY).
+std::string host_of(const std::string& url);
+
+// `text` as a URL query value: RFC 3986 unreserved characters kept, every other byte %XX.
+std::string percent_encode(const std::string& text);
 
 // A short description of a JSON value for error messages: `true`, `"abc"`, `an object`.
 std::string describe(const nlohmann::json& value);
