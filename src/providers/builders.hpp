@@ -40,5 +40,9 @@ std::unique_ptr<Provider> make_openai_costs(const config::AccountConfig& account
                                         SettingsReader& settings);
 std::unique_ptr<Provider> make_anthropic_costs(const config::AccountConfig& account, const Clock& clock,
                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_zhipu_plan(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_minimax_plan(const config::AccountConfig& account, const Clock& clock,
+                                            SettingsReader& settings);
 
 }  // namespace creditwatch::providers

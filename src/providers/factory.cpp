@@ -67,6 +67,14 @@ const std::vector<Entry>& entries() {
       {{"anthropic_costs", "spend", "GET {base}/v1/organizations/cost_report (base https://api.anthropic.com; admin key)",
         {"credit", "budget", "budget_start"}},
        make_anthropic_costs},
+      {{"zhipu_plan", "quota",
+        "GET {base}/api/monitor/usage/quota/limit (base https://open.bigmodel.cn or https://api.z.ai; raw key; percent left)",
+        {"window"}},
+       make_zhipu_plan},
+      {{"minimax_plan", "quota",
+        "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
+        {"window"}},
+       make_minimax_plan},
   };
   return table;
 }
