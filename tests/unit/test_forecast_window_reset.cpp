@@ -79,14 +79,14 @@ TEST_SUITE("forecast_window_reset") {
   TEST_CASE("the announced reset survives a snapshot") {
     SpendLedger ledger;
     const TimePoint reset = k_t0 + 5h;
-    ledger.add(Point{k_t0 + 4h40min, percent(30), std::nullopt, reset});
-    ledger.add(Point{k_t0 + 4h50min, percent(20), std::nullopt, reset});
+    ledger.add(Point{k_t0 + 4h + 40min, percent(30), std::nullopt, reset});
+    ledger.add(Point{k_t0 + 4h + 50min, percent(20), std::nullopt, reset});
     auto restored = SpendLedger::restore(ledger.serialize());
     REQUIRE(restored.has_value());
     REQUIRE(restored->last().has_value());
     REQUIRE(restored->last()->resets_at.has_value());
     CHECK(*restored->last()->resets_at == reset);
-    restored->add(Point{k_t0 + 5h10min, percent(98), std::nullopt, k_t0 + 10h});
+    restored->add(Point{k_t0 + 5h + 10min, percent(98), std::nullopt, k_t0 + 10h});
     CHECK(restored->last_deposit() == Decimal());
     CHECK(restored->deposits_since(k_t0) == Decimal());
   }
