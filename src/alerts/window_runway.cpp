@@ -40,7 +40,7 @@ std::optional<Finding> window_runway_rule(const Observation& o) {
     const double runway = f.runs_out_before_reset && f.runway_days ? *f.runway_days : *p10;
     text += (f.runs_out_before_reset ? "runs out in " : "may run out in ") + describe_span(from_days(runway)) + ", ";
   } else {
-    text += "lasts until ";
+    text += "lasts until it ";
   }
   const Duration to_reset = resets_at > o.at ? std::chrono::duration_cast<Duration>(resets_at - o.at) : Duration{0};
   finding.summary = text + "resets in " + describe_span(to_reset);

@@ -37,9 +37,18 @@ Reading window_reading(QuotaWindow window, Decimal percent_left, std::optional<T
 }
 
 std::optional<TimePoint> epoch_time(const nlohmann::json& value) {
-  const auto number = amount(value);
-  if (!number || *number <= Decimal()) return std::nullopt;
-  const double raw = number->to_double();
+  // Not through amount(): Decimal stops at 10^12, and epoch milliseconds are past it.
+  double raw = 0;
+  if (value.is_number()) {
+    raw = value.get<double>();
+  } else if (value.is_string()) {
+    const std::string text = value.get<std::string>();
+    if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    raw = std::stod(text);
+  } else {
+    return std::nullopt;
+  }
+  if (!(raw > 0)) return std::nullopt;
   constexpr double k_seconds_below = 1e11;  // 1e11 ms is 1973; 1e11 s is the year 5138
   constexpr double k_far_ms = 1e14;         // beyond the year 5000: not a reset time
   const double ms = raw < k_seconds_below ? raw * 1000 : raw;
