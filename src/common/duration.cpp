@@ -75,4 +75,13 @@ std::string describe_days(double days) {
   return buffer;
 }
 
+std::string describe_span(Duration d) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(d).count();
+  if (minutes < 1) return "under a minute";
+  if (minutes < 60) return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
+  const auto hours = minutes / 60;
+  if (hours < 24) return std::to_string(hours) + " h" + (minutes % 60 ? " " + std::to_string(minutes % 60) + " min" : "");
+  return std::to_string(hours / 24) + " d" + (hours % 24 ? " " + std::to_string(hours % 24) + " h" : "");
+}
+
 }  // namespace creditwatch

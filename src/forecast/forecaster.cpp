@@ -425,7 +425,9 @@ Decimal round_up_topup(double amount) {
   return Decimal::from_double(std::ceil(amount / magnitude - 1e-9) * magnitude);
 }
 
-Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now) {
+namespace {
+
+Forecast project_runway(const SpendLedger& ledger, const Settings& settings, TimePoint now) {
   Forecast f;
   const auto last = ledger.last();
   if (!last) {
@@ -495,6 +497,22 @@ Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint 
   const double needed = burn * horizon + k_z90 * sigma * std::sqrt(horizon);
   f.recommended_topup = round_up_topup(needed - balance);
   add_spike_rates(f, ledger, settings, end);
+  return f;
+}
+
+// A quota window refills at its reset whatever is left, so what matters is whether the burn
+// empties it first; a top-up cannot be bought, so none is recommended.
+void add_window(Forecast& f, TimePoint resets_at) {
+  f.window_resets_at = resets_at;
+  f.runs_out_before_reset = f.exhausted_at && *f.exhausted_at < resets_at;
+  f.recommended_topup = Decimal();
+}
+
+}  // namespace
+
+Forecast project(const SpendLedger& ledger, const Settings& settings, TimePoint now) {
+  Forecast f = project_runway(ledger, settings, now);
+  if (const auto last = ledger.last(); last && last->resets_at) add_window(f, *last->resets_at);
   return f;
 }
 

@@ -96,30 +96,53 @@ private:
   std::size_t m_at = 0;
 };
 
+std::int64_t nanoseconds_of(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_nanoseconds(std::int64_t ns) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(ns)));
+}
+
+// A point's kind byte: 0 none, 1 balance, 2 balance and spend counter; 3 and 4 the same two
+// with a window reset after them. Kinds 3 and 4 are new in the same snapshot version: an older
+// build refuses them and rebuilds the ledger from readings, as for any snapshot it cannot read.
+constexpr std::uint8_t k_kind_reset_offset = 2;
+
 void write_point(Writer& w, const std::optional<Point>& p) {
-  w.u8(p ? (p->spend_total ? 2 : 1) : 0);
-  if (!p) return;
-  w.i64(std::chrono::duration_cast<std::chrono::nanoseconds>(p->at.time_since_epoch()).count());
+  if (!p) {
+    w.u8(0);
+    return;
+  }
+  w.u8(static_cast<std::uint8_t>((p->spend_total ? 2 : 1) + (p->resets_at ? k_kind_reset_offset : 0)));
+  w.i64(nanoseconds_of(p->at));
   w.i64(p->balance.micros());
   if (p->spend_total) w.i64(p->spend_total->micros());
+  if (p->resets_at) w.i64(nanoseconds_of(*p->resets_at));
 }
 
 bool read_point(Reader& r, std::optional<Point>& p) {
   std::uint8_t kind = 0;
-  if (!r.u8(kind) || kind > 2) return false;
+  if (!r.u8(kind) || kind > 2 + k_kind_reset_offset) return false;
   if (kind == 0) {
     p.reset();
     return true;
   }
+  const bool resets = kind > 2;
+  if (resets) kind -= k_kind_reset_offset;
   std::int64_t at = 0;
   std::int64_t balance = 0;
   if (!r.i64(at) || !r.i64(balance)) return false;
-  const auto since_epoch = std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(at));
-  p = Point{TimePoint(since_epoch), Decimal::from_micros(balance), std::nullopt};
+  p = Point{from_nanoseconds(at), Decimal::from_micros(balance), std::nullopt, std::nullopt};
   if (kind == 2) {
     std::int64_t spend = 0;
     if (!r.i64(spend)) return false;
     p->spend_total = Decimal::from_micros(spend);
+  }
+  if (resets) {
+    std::int64_t reset = 0;
+    if (!r.i64(reset)) return false;
+    p->resets_at = from_nanoseconds(reset);
   }
   return true;
 }
@@ -299,6 +322,15 @@ double SpendLedger::recent_rate_per_ms() const {
 void SpendLedger::add(const Point& p) {
   if (m_last && p.at <= m_last->at) return;
   m_last_deposit = Decimal();
+  if (m_anchor && m_anchor->resets_at && p.at >= *m_anchor->resets_at) {
+    // A new quota window: its refill is no deposit and the interval no spend (see the class).
+    m_previous = m_last;
+    m_last = p;
+    m_anchor = p;
+    ++m_points;
+    if (!m_adding_history) recalibrate();
+    return;
+  }
   const bool counters = m_anchor && m_anchor->spend_total && p.spend_total;
   const bool repeated = m_anchor && !counters && p.balance == m_anchor->balance;
   // While the account is dry its demand is refused, so the time says nothing about the level
@@ -503,7 +535,9 @@ std::optional<SpendLedger> SpendLedger::restore(std::string_view bytes) {
   // overflow them, so anything beyond about 9,500 years from 1970 is refused.
   constexpr std::int64_t k_far_ms = 300'000'000'000'000;
   auto sane = [&](std::int64_t ms) { return ms > -k_far_ms && ms < k_far_ms; };
-  auto sane_point = [&](const std::optional<Point>& p) { return !p || sane(to_unix_ms(p->at)); };
+  auto sane_point = [&](const std::optional<Point>& p) {
+    return !p || (sane(to_unix_ms(p->at)) && (!p->resets_at || sane(to_unix_ms(*p->resets_at))));
+  };
   if (!sane(ledger.m_first_bucket_ms) || !sane_point(ledger.m_last) || !sane_point(ledger.m_previous) ||
       !sane_point(ledger.m_anchor)) {
     return std::nullopt;

@@ -50,5 +50,9 @@ std::unique_ptr<Provider> make_stepfun(const config::AccountConfig& account, con
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_plivo(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_zhipu_plan(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_minimax_plan(const config::AccountConfig& account, const Clock& clock,
+                                            SettingsReader& settings);
 
 }  // namespace creditwatch::providers

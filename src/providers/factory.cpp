@@ -79,6 +79,14 @@ const std::vector<Entry>& entries() {
         "GET {base}/account.json?api_key=KEY (base https://serpapi.com; free call; unit: searches)", {}},
        make_serpapi},
       {{"stepfun", "balance", "GET {base}/v1/accounts (base https://api.stepfun.com; CNY)", {}}, make_stepfun},
+      {{"zhipu_plan", "quota",
+        "GET {base}/api/monitor/usage/quota/limit (base https://open.bigmodel.cn or https://api.z.ai; raw key; percent left)",
+        {"window"}},
+       make_zhipu_plan},
+      {{"minimax_plan", "quota",
+        "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
+        {"window"}},
+       make_minimax_plan},
   };
   return table;
 }

@@ -2,6 +2,7 @@
 
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/notify/notification.hpp"
+#include "creditwatch/providers/quota_window.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -198,8 +199,11 @@ void replay(forecast::SpendLedger& ledger, const std::vector<storage::SampleRow>
   for (const auto& r : runs) {
     // Points not after the ledger's latest (the snapshot's, or a one-reading run's second
     // end) are ignored by add().
-    points.push_back({r.at, r.balance, r.spend_total});
-    points.push_back({r.seen_until, r.balance, r.spend_total});
+    // A quota window's reset travels in the details, so a replay skips the refills as the
+    // live ledger did.
+    const auto resets_at = providers::window_resets_at(r.details_json);
+    points.push_back({r.at, r.balance, r.spend_total, resets_at});
+    points.push_back({r.seen_until, r.balance, r.spend_total, resets_at});
   }
   ledger.add_history(points);
 }
@@ -366,10 +370,19 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
                      const std::map<alerts::Rule, alerts::Severity>& firing, const providers::BalanceEntry* fresh) {
   if (a.balances.empty()) {
     if (auto latest = m_store.latest_sample(account.name, account.currency.value_or(""))) {
-      a.balances.push_back({latest->currency, latest->balance, latest->spend_total, nlohmann::json::object()});
+      auto details = nlohmann::json::parse(latest->details_json, nullptr, false);
+      if (!details.is_object()) details = nlohmann::json::object();
+      a.balances.push_back({latest->currency, latest->balance, latest->spend_total, std::move(details)});
     }
   }
   a.currency = pick_currency(account, a.balances);
+  for (const auto& b : a.balances) {
+    // A quota window names itself, for the alert's words.
+    if (b.currency == a.currency && b.details.is_object() && b.details.contains("window") &&
+        b.details["window"].is_string()) {
+      a.observation.window_label = b.details["window"].get<std::string>();
+    }
+  }
   if (!a.currency.empty()) {
     const auto settings = forecast_settings_for(account);
     if (fresh) {
@@ -389,7 +402,8 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
       std::lock_guard hold(cached->mutex);
       // A ledger just loaded has this reading already (add() ignores a reading not newer than
       // its last), unless storing it failed.
-      cached->ledger.add({a.observation.at, fresh->balance, fresh->spend_total});
+      cached->ledger.add(
+          {a.observation.at, fresh->balance, fresh->spend_total, providers::window_resets_at(fresh->details)});
       a.forecast = forecast::project(cached->ledger, settings, m_clock.now());
     } else {
       std::shared_ptr<CachedLedger> cached;

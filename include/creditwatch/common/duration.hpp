@@ -18,4 +18,8 @@ std::string format_duration(Duration d);
 // A runway for people: "12.3 days", "5.2 hours", "17 minutes", "40 seconds".
 std::string describe_days(double days);
 
+// A stretch of time on a clock for people, to the minute: "40 minutes", "2 h 10 min",
+// "3 d 4 h"; "under a minute" below one.
+std::string describe_span(Duration d);
+
 }  // namespace creditwatch

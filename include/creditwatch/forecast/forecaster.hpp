@@ -56,6 +56,10 @@ struct Forecast {
   // nullopt until the account has enough history to judge its own forecasts.
   std::optional<TrackRecord> track_record;
   std::optional<CalibrationState> calibration;  // nullopt: no calibrated runway (first day, no spend)
+  // A quota window (readings with Point::resets_at): when it refills, and whether the median
+  // burn empties it before then. Its recommended_topup is zero: a window cannot be topped up.
+  std::optional<TimePoint> window_resets_at;
+  bool runs_out_before_reset = false;
   Decimal recommended_topup;    // brings the P10 runway to target_days plus lead time
   Decimal deposits;             // deposits in the burn window
   bool topped_up_last = false;  // the latest reading carried a deposit

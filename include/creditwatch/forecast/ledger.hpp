@@ -20,6 +20,9 @@ struct Point {
   TimePoint at;
   Decimal balance;
   std::optional<Decimal> spend_total;  // provider's cumulative spend counter, if any
+  // When the quota window this reading belongs to refills (quota-window providers only, unit
+  // `percent`). A reading at or after it starts a new window: its rise is no deposit.
+  std::optional<TimePoint> resets_at = std::nullopt;
 };
 
 // Spend per hour over the last weeks, built incrementally from readings, so a forecast
@@ -27,6 +30,10 @@ struct Point {
 // them (a dropped probe loses nothing, it just blurs), and the time those readings cover is
 // tracked so rates divide by observed time, not wall time. A rise in balance is a deposit,
 // never negative spend; the spend hidden under a deposit is estimated from the recent rate.
+// A reading taken at or after the reset its predecessor announced (Point::resets_at) begins
+// a new quota window: the refill is neither a deposit nor negative spend, and what happened
+// between the two readings is left unobserved (how much of the old window was used before it
+// expired, and how much of the new one since, cannot be told apart).
 // A repeated balance is not taken for an interval without spend until it has stood for
 // `k_max_hold`: providers that refresh the balance every 30-60 minutes repeat it between
 // refreshes, and the drop at the next refresh belongs to the whole time since the last change.

@@ -1,0 +1,50 @@
+#include "window_runway.hpp"
+
+#include "creditwatch/common/duration.hpp"
+
+#include <cmath>
+
+namespace creditwatch::alerts {
+namespace {
+
+Duration from_days(double days) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(days * 86400.0));
+}
+
+// "12 %", "12.5 %": the percent left as people read it.
+std::string percent_text(Decimal percent) {
+  const double rounded = std::round(percent.to_double() * 10) / 10;
+  std::string text = Decimal::from_double(rounded).to_string();
+  if (const auto dot = text.find('.'); dot != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+  }
+  return text + " %";
+}
+
+}  // namespace
+
+std::optional<Finding> window_runway_rule(const Observation& o) {
+  const auto& f = *o.forecast;
+  const TimePoint resets_at = *f.window_resets_at;
+  Finding finding{Rule::runway, false, Severity::warning, ""};
+  std::string text = (o.window_label.empty() ? std::string("quota window") : o.window_label) + ": " +
+                     percent_text(f.balance) + " left, ";
+  const auto p10 = f.runway_p10_days ? f.runway_p10_days : f.runway_days;
+  if (!p10) {
+    text += "no use yet, ";
+  } else if (f.at + from_days(*p10) < resets_at) {
+    finding.firing = true;
+    finding.severity = f.runs_out_before_reset ? Severity::critical : Severity::warning;
+    // The median when it empties the window first, else the conservative runway that does.
+    const double runway = f.runs_out_before_reset && f.runway_days ? *f.runway_days : *p10;
+    text += (f.runs_out_before_reset ? "runs out in " : "may run out in ") + describe_span(from_days(runway)) + ", ";
+  } else {
+    text += "lasts until it ";
+  }
+  const Duration to_reset = resets_at > o.at ? std::chrono::duration_cast<Duration>(resets_at - o.at) : Duration{0};
+  finding.summary = text + "resets in " + describe_span(to_reset);
+  return finding;
+}
+
+}  // namespace creditwatch::alerts
