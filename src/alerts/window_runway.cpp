@@ -2,6 +2,7 @@
 
 #include "creditwatch/common/duration.hpp"
 
+#include <chrono>
 #include <cmath>
 
 namespace creditwatch::alerts {
@@ -24,6 +25,8 @@ std::string percent_text(Decimal percent) {
 
 }  // namespace
 
+constexpr double k_ms_per_day = 86'400'000.0;
+
 std::optional<Finding> window_runway_rule(const Observation& o) {
   const auto& f = *o.forecast;
   const TimePoint resets_at = *f.window_resets_at;
@@ -33,7 +36,8 @@ std::optional<Finding> window_runway_rule(const Observation& o) {
   const auto p10 = f.runway_p10_days ? f.runway_p10_days : f.runway_days;
   if (!p10) {
     text += "no use yet, ";
-  } else if (f.at + from_days(*p10) < resets_at) {
+  } else if (*p10 * k_ms_per_day < std::chrono::duration<double, std::milli>(resets_at - f.at).count()) {
+    // In days as doubles: a tiny burn's runway of millennia would overflow a TimePoint.
     finding.firing = true;
     finding.severity = f.runs_out_before_reset ? Severity::critical : Severity::warning;
     // The median when it empties the window first, else the conservative runway that does.

@@ -41,6 +41,7 @@ namespace {
 // and systemd's and the container runtime's stop timeouts (90 s, 10 s) must hold on a slow
 // machine too. An aborted delivery stays pending and goes out after the restart.
 constexpr Duration k_shutdown_grace = std::chrono::seconds(3);
+constexpr Duration k_last_delivery_grace = std::chrono::seconds(1);
 // /healthz turns 503 when the scheduler loop (which wakes at least every second) has been
 // silent this long.
 constexpr Duration k_loop_silence_limit = std::chrono::seconds(10);
@@ -151,8 +152,10 @@ public:
     // After the last probe and before the last delivery: the others take this replica's
     // accounts at their next renewal instead of after the lease.
     if (m_ownership) m_ownership->leave();
-    m_outbox.stop(std::max(Duration::zero(), std::chrono::duration_cast<Duration>(
-                                                 give_up_at - std::chrono::steady_clock::now())));
+    // At least a second: a delivery the last probes started has a fair chance to finish
+    // rather than go out again after the restart.
+    m_outbox.stop(std::max(k_last_delivery_grace, std::chrono::duration_cast<Duration>(
+                                                      give_up_at - std::chrono::steady_clock::now())));
     spdlog::info("stopped cleanly");
     return 0;
   }

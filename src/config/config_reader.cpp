@@ -91,7 +91,11 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
   return std::nullopt;
 }
 
+constexpr off_t k_max_config_bytes = 16 << 20;
+
 std::string unreadable_file_reason(int reason) {
+  if (reason == EINVAL) return "cannot read the config file: not a regular file";
+  if (reason == EFBIG) return "cannot read the config file: larger than 16 MiB";
   std::string text = std::generic_category().message(reason);  // thread-safe, unlike strerror
   if (!text.empty()) text.front() = static_cast<char>(std::tolower(static_cast<unsigned char>(text.front())));
   std::string message = "cannot read the config file: " + text;
@@ -106,13 +110,17 @@ std::string unreadable_file_reason(int reason) {
 
 // The config is read here rather than by YAML::LoadFile: yaml-cpp 0.7 says only "bad file"
 // when it cannot open one, and a directory makes its stream's constructor throw and leak its
-// read buffer. Returns the text, or the errno that stopped the read.
+// read buffer. Returns the text, or the errno that stopped the read. Like a secret file,
+// only a regular file of sane size: a FIFO would block a reload (and the SIGTERM after it)
+// for ever, /dev/zero would fill memory.
 std::variant<std::string, int> read_config_text(const std::string& path) {
-  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
   if (file.fd < 0) return errno;
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) return errno;
   if (S_ISDIR(info.st_mode)) return EISDIR;
+  if (!S_ISREG(info.st_mode)) return EINVAL;
+  if (info.st_size > k_max_config_bytes) return EFBIG;
   std::string text;
   char buffer[1 << 16];
   for (;;) {
@@ -123,6 +131,7 @@ std::variant<std::string, int> read_config_text(const std::string& path) {
       return errno;
     }
     text.append(buffer, static_cast<std::size_t>(got));
+    if (text.size() > static_cast<std::size_t>(k_max_config_bytes)) return EFBIG;
   }
 }
 

@@ -322,7 +322,9 @@ double SpendLedger::recent_rate_per_ms() const {
 void SpendLedger::add(const Point& p) {
   if (m_last && p.at <= m_last->at) return;
   m_last_deposit = Decimal();
-  if (m_anchor && m_anchor->resets_at && p.at >= *m_anchor->resets_at) {
+  // The reset the latest reading announced: a window that moved its reset later while the
+  // balance stood still must not throw away the use after the first announced time.
+  if (m_last && m_last->resets_at && p.at >= *m_last->resets_at) {
     // A new quota window: its refill is no deposit and the interval no spend (see the class).
     m_previous = m_last;
     m_last = p;

@@ -23,6 +23,8 @@
 #include "creditwatch/providers/quota_window.hpp"
 #include "creditwatch/providers/support.hpp"
 
+#include <algorithm>
+
 namespace creditwatch::providers {
 namespace {
 
@@ -113,7 +115,9 @@ private:
       return bad_response("model_remains[general] has neither " + percent_key + " nor " + prefix +
                           "_total_count and " + prefix + "_usage_count");
     }
-    return Decimal::from_double(left->to_double() / total->to_double() * 100);
+    // Clamped before the conversion: a count far above its total is a bad body, not a
+    // percent that overflows a Decimal.
+    return Decimal::from_double(std::clamp(left->to_double() / total->to_double() * 100, 0.0, 100.0));
   }
 
   config::AccountConfig m_account;

@@ -50,7 +50,9 @@ std::optional<TimePoint> epoch_time(const nlohmann::json& value) {
   }
   if (!(raw > 0)) return std::nullopt;
   constexpr double k_seconds_below = 1e11;  // 1e11 ms is 1973; 1e11 s is the year 5138
-  constexpr double k_far_ms = 1e14;         // beyond the year 5000: not a reset time
+  // Beyond 2096 is no reset time ("never" is often the year 3000), and TimePoint's
+  // nanoseconds end in 2262.
+  constexpr double k_far_ms = 4e12;
   const double ms = raw < k_seconds_below ? raw * 1000 : raw;
   if (ms >= k_far_ms) return std::nullopt;
   return from_unix_ms(static_cast<std::int64_t>(ms));

@@ -25,6 +25,7 @@
 // window; Zhipu's plugin labels it the monthly MCP quota, which we follow.
 #include "builders.hpp"
 
+#include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/quota_window.hpp"
 #include "creditwatch/providers/support.hpp"
 
@@ -65,7 +66,8 @@ ProbeError business_error(const Json& body, long http_status, std::optional<Dura
 
 // A non-200 answer: the business code when it says more than the status (429 + 1113).
 ProbeError from_error_status(const http::Response& response) {
-  const auto body = Json::parse(response.body, nullptr, false);
+  // Through safe_text like the other providers: one stray byte must not hide code 1113.
+  const auto body = Json::parse(safe_text(response.body, LineBreaks::fold), nullptr, false);
   if (body.is_object()) {
     if (auto code = code_of(body); code && kind_of_code(*code)) {
       return business_error(body, response.status, response.retry_after());

@@ -69,6 +69,15 @@ TEST_SUITE("alerts_window_runway") {
     CHECK(f.summary == "5-hour window: 60 % left, lasts until it resets in 2 h 10 min");
   }
 
+  TEST_CASE("a tiny burn whose runway is millennia lasts until the reset, without overflow") {
+    auto o = window("99", std::nullopt, std::nullopt);
+    o.forecast->runway_days = 1e9;
+    o.forecast->runway_p10_days = 1e9;
+    const auto f = runway_of(o);
+    CHECK_FALSE(f.firing);
+    CHECK(f.summary == "5-hour window: 99 % left, lasts until it resets in 2 h 10 min");
+  }
+
   TEST_CASE("no use yet says so") {
     const auto f = runway_of(window("100", std::nullopt, std::nullopt));
     CHECK_FALSE(f.firing);

@@ -451,6 +451,15 @@ TEST_SUITE("config_config") {
       CHECK(load_errors(dir.path()) ==
             std::vector<std::string>{dir.path() + ":1:1: cannot read the config file: is a directory"});
     }
+    SUBCASE("a FIFO, without waiting for a writer") {
+      const auto fifo = dir.file("c.fifo");
+      REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+      CHECK(load_errors(fifo) == std::vector<std::string>{fifo + ":1:1: cannot read the config file: not a regular file"});
+    }
+    SUBCASE("over 16 MiB") {
+      auto path = dir.write("c.yaml", k_one_account + "# " + std::string(17 << 20, 'x') + "\n");
+      CHECK(load_errors(path) == std::vector<std::string>{path + ":1:1: cannot read the config file: larger than 16 MiB"});
+    }
   }
 
   // A container's uid 10001 meeting a root-owned 0600 mount: the error must say it is about

@@ -50,6 +50,16 @@ TEST_SUITE("forecast_window_reset") {
     CHECK(w.covered_days == doctest::Approx((4.0 + 50.0 / 60 + 2.0) / 24));
   }
 
+  TEST_CASE("a reset moved later while the balance stood still keeps the use after the first time") {
+    SpendLedger ledger;
+    ledger.add(Point{k_t0, percent(40), std::nullopt, k_t0 + 1h});
+    ledger.add(Point{k_t0 + 30min, percent(40), std::nullopt, k_t0 + 2h});  // the reset moved
+    ledger.add(Point{k_t0 + 65min, percent(30), std::nullopt, k_t0 + 2h});
+    const auto w = ledger.window(k_t0, k_t0 + 2h);
+    CHECK(w.spend == doctest::Approx(10));
+    CHECK(ledger.deposits_since(k_t0) == Decimal());
+  }
+
   TEST_CASE("the reading that carries the refill is no deposit in the forecast either") {
     const auto ledger = window_ledger(5h, true);
     const auto f = creditwatch::forecast::project(ledger, {}, k_t0 + 5h);

@@ -15,7 +15,9 @@ TEST_SUITE("providers_quota_window") {
     CHECK(epoch_time(nlohmann::json("1777600800000")) == expected);
     CHECK(epoch_time(nlohmann::json(1.7776008e12)) == expected);
     for (const auto& bad : {nlohmann::json(nullptr), nlohmann::json(true), nlohmann::json(-5), nlohmann::json(0),
-                            nlohmann::json("soon"), nlohmann::json("1e12"), nlohmann::json(1e20)}) {
+                            nlohmann::json("soon"), nlohmann::json("1e12"), nlohmann::json(1e20),
+                            // "never" as the year 3000 in seconds, and 2100 in milliseconds
+                            nlohmann::json(32'503'680'000LL), nlohmann::json(4'102'444'800'000LL)}) {
       CAPTURE(bad.dump());
       CHECK_FALSE(epoch_time(bad).has_value());
     }
