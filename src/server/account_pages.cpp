@@ -240,7 +240,9 @@ AccountPage page_accounts(const std::vector<ListedAccount>& fleet, const Account
     ++page.total;
     Key key{sort_value(account, query.sort), account.name,
             query.sort == AccountSort::provider ? provider_of(account) : nullptr};
-    if (after && !before(*after, key, query.sort, query.descending)) continue;
+    // The cursor's account ended the last page: its figure may have moved past its own
+    // frozen value since (a falling balance in a descending order), so it is skipped by name.
+    if (after && (*account.name == query.after->account || !before(*after, key, query.sort, query.descending))) continue;
     rows.emplace_back(key, &account);
   }
   const auto order = [&](const auto& a, const auto& b) { return before(a.first, b.first, query.sort, query.descending); };

@@ -174,6 +174,26 @@ TEST_SUITE("server_account_pages") {
     CHECK(order("-balance") == std::vector<std::string>{"o", "w", "c", "o2", "u", "new"});
   }
 
+  TEST_CASE("the account that ended a page is not listed again when its figure moved past the cursor") {
+    for (const std::string sort : {"-balance", "balance", "-runway", "runway"}) {
+      CAPTURE(sort);
+      TestFleet fleet;
+      for (int i = 0; i < 10; ++i) fleet.add("acct-" + padded(i), CheckState::ok, 1000.0 - 100 * i, 100.0 - 10 * i);
+      const auto seen = read_all(fleet, sort, 3, [&](int) {
+        // Every account is probed again: balances and runways fall by less than the gap
+        // between neighbours, but past each one's own value frozen in the cursor.
+        for (auto& e : fleet.entries) {
+          auto& f = *e.assessment->forecast;
+          f.balance = f.balance - Decimal::from_double(1);
+          *f.runway_days -= 0.5;
+        }
+      });
+      std::multiset<std::string> counted(seen.begin(), seen.end());
+      CHECK(seen.size() == 10);
+      for (const auto& name : seen) CHECK(counted.count(name) == 1);
+    }
+  }
+
   TEST_CASE("accounts added or removed between pages: none of the others is missed or repeated") {
     for (const std::string sort : {"name", "-name", "state", "-state", "runway", "-runway", "balance", "-balance"}) {
       CAPTURE(sort);
