@@ -7,6 +7,7 @@
 // valid UTF-8. A strict JSON dump of either used to throw and silence every alert.
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/providers/factory.hpp"
+#include "provider_accounts.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -41,50 +42,16 @@ private:
   int m_requests = 0;
 };
 
-cw::config::AccountConfig account(const std::string& provider, const std::map<std::string, std::string>& settings) {
-  cw::config::AccountConfig a;
-  a.name = "fuzz";
-  a.provider = provider;
-  a.api_key = cw::Secret("sk-fuzz-key-0123456789");
-  a.base_url = "http://127.0.0.1:9";
-  a.where = {"fuzz.yaml", 1, 1};
-  for (const auto& [k, v] : settings) {
-    cw::config::Setting s;
-    s.value = v;
-    s.where = {"fuzz.yaml", 2, 1};
-    a.settings[k] = s;
-  }
-  return a;
-}
-
 std::vector<std::unique_ptr<cw::providers::Provider>> build_all(const cw::Clock& clock) {
-  const std::map<std::string, std::map<std::string, std::string>> extra = {
-      {"xai", {{"team_id", "team-1"}}},
-      {"twilio", {{"account_sid", "AC0123"}}},
-      {"vonage", {{"api_secret", "secret-1"}}},
-      {"http_json",
-       {{"url", "http://127.0.0.1:9/balance"}, {"balance_pointer", "/data/0/balance"},
-        {"currency_pointer", "/data/0/currency"}, {"spend_pointer", "/spend"}, {"ok_pointer", "/ok"}, {"ok_value", "true"}}},
-      {"openai_probe", {{"model", "m"}}},
-      {"openai_costs", {{"credit", "100"}, {"budget_start", "2026-05-01"}}},
-      {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
-      {"openrouter", {{"key_limit", "true"}}},
-  };
-  std::vector<std::unique_ptr<cw::providers::Provider>> out;
-  for (const auto& info : cw::providers::provider_table()) {
-    if (info.name == "simulated") continue;
-    auto it = extra.find(info.name);
-    std::vector<cw::config::ConfigError> errors;
-    auto provider = cw::providers::make_provider(account(info.name, it == extra.end() ? std::map<std::string, std::string>{}
-                                                                                      : it->second),
-                                                 clock, errors);
-    if (!provider) {  // the fuzz account of some provider is not valid: fix the table above
-      for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-      std::abort();
-    }
-    out.push_back(std::move(provider));
+  std::vector<cw::config::ConfigError> errors;
+  auto providers = cw::fuzz::build_every_provider(clock, errors);
+  for (const auto& provider : providers) {
+    if (provider) continue;
+    // test_providers_fuzz_accounts catches this in the normal suite; fix provider_accounts.hpp.
+    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::abort();
   }
-  return out;
+  return providers;
 }
 
 [[noreturn]] void fail(const char* what, const std::string& text) {
