@@ -128,8 +128,7 @@ function drawBalance(a, series, range) {
     }
   }
   const data = [0, 1, 2, 3, 4].map(i => merged.map(r => i === 0 ? r[0] / 1000 : r[i]));
-  const unit = a.currency ? " " + a.currency : "";
-  const value = (u, v) => v === null || v === undefined ? "–" : cw.fmt(v, 2) + unit;
+  const value = (u, v) => cw.money(v, a.currency);
   const opts = {
     width: chartWidth("balance-chart"), height: 280, tzDate: utcDate,
     cursor: {drag: {x: true, y: false}},  // drag to zoom in, double-click to zoom out
@@ -166,7 +165,6 @@ function drawSpend(a, series) {
   const box = document.getElementById("spend-chart");
   const points = series.points;
   const data = [points.map(p => p.ts_ms / 1000), points.map(p => p.readings > 0 ? p.spend : null)];
-  const unit = a.currency ? " " + a.currency : "";
   const opts = {
     width: chartWidth("spend-chart"), height: 180, tzDate: utcDate,
     scales: {x: {time: true, range: () => [Date.parse(series.from) / 1000 - 43200, Date.parse(series.to) / 1000 + 43200]},
@@ -176,7 +174,7 @@ function drawSpend(a, series) {
     series: [
       {label: "day (UTC)", value: (u, v) => v === null ? "–" : cw.utc(v * 1000, true)},
       {label: "spend", stroke: css("--bar"), fill: css("--bar"), paths: uPlot.paths.bars({size: [0.7, 40]}),
-       points: {show: false}, value: (u, v) => v === null || v === undefined ? "–" : cw.fmt(v, 2) + unit},
+       points: {show: false}, value: (u, v) => cw.money(v, a.currency)},
     ],
   };
   if (charts.spend) charts.spend.destroy();
@@ -265,7 +263,7 @@ function renderSettings(a) {
   row("Provider", a.provider);
   row("Base URL", s.base_url);
   row("API key", s.api_key);
-  row("Currency", s.currency);
+  row("Currency or unit", s.currency);
   row("Interval", s.interval);
   row("Timeout", s.timeout);
   row("Burn window", s.burn_window);

@@ -6,8 +6,20 @@ const cw = {
     if (v === null || v === undefined || Number.isNaN(v)) return "–";
     return Number(v).toLocaleString(undefined, {minimumFractionDigits: digits, maximumFractionDigits: digits});
   },
+  // An amount with its currency or unit: "12.50 USD", "5,958 searches", "12 %" (as the C++
+  // side writes it: common/amount_text.cpp). Money keeps
+  // cents; a count of searches or characters shows what it is, up to two decimals.
   money(v, currency) {
-    return v === null || v === undefined ? "–" : cw.fmt(v, 2) + (currency ? " " + currency : "");
+    if (v === null || v === undefined) return "–";
+    const isMoney = !currency || /^[A-Z]{3}$/.test(currency);
+    const text = isMoney ? cw.fmt(v, 2)
+                         : Number(v).toLocaleString(undefined, {minimumFractionDigits: 0, maximumFractionDigits: 2});
+    return text + cw.unitSuffix(currency);
+  },
+  // " USD", " searches", " %" (a quota window's unit is stored as "percent"), "" for none.
+  unitSuffix(currency) {
+    if (!currency) return "";
+    return currency === "percent" ? " %" : " " + currency;
   },
   runway(days) {
     if (days === null || days === undefined) return "–";

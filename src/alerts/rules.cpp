@@ -2,9 +2,10 @@
 
 #include "window_runway.hpp"
 
-#include <cmath>
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace creditwatch::alerts {
@@ -80,8 +81,8 @@ std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, co
   // A firing critical also stays while what would start one still holds: the calibrated P10
   // can stand above the settled runways that start it, and a way out below the way in would
   // page on every other probe.
-  const bool critical = (was_critical && below(*runway, t.critical_days, true, t.hysteresis)) ||
-                        enters_critical(*o.forecast, *runway, t);
+  const bool critical =
+      (was_critical && below(*runway, t.critical_days, true, t.hysteresis)) || enters_critical(*o.forecast, *runway, t);
   if (critical) {
     f.firing = true;
     f.severity = Severity::critical;
@@ -113,9 +114,10 @@ std::optional<Floor> floor_of(const std::optional<Decimal>& level, const std::op
 
 // "floor 2.00" when one absolute floor is all there is (as before warning levels existed),
 // else "warning floor 20.00 (20 % of 100.00)".
-std::string describe_floor(const Floor& floor, Severity severity, const Thresholds& t) {
+std::string describe_floor(const Floor& floor, Severity severity, const Thresholds& t, const std::string& unit) {
   const bool plain = !t.min_balance_warning && !t.warn_percent_left && !t.critical_percent_left;
-  std::string text = (plain ? std::string() : std::string(to_string(severity)) + " ") + "floor " + floor.amount.to_string();
+  std::string text = (plain ? std::string() : std::string(to_string(severity)) + " ") + "floor " +
+                     amount_with_unit(floor.amount.to_string(), unit);
   if (floor.percent && t.percent_of) {
     text += " (" + format_percent(*floor.percent) + " % of " + t.percent_of->to_string() + ")";
   }
@@ -141,16 +143,16 @@ std::optional<Finding> min_balance_rule(const Observation& o, const Thresholds& 
   std::string floors;
   if (critical_floor && under(*critical_floor, Severity::critical)) {
     f.firing = true;
-    floors = describe_floor(*critical_floor, Severity::critical, t);
+    floors = describe_floor(*critical_floor, Severity::critical, t, o.currency);
   } else if (warning_floor && under(*warning_floor, Severity::warning)) {
     f.firing = true;
     f.severity = Severity::warning;
-    floors = describe_floor(*warning_floor, Severity::warning, t);
+    floors = describe_floor(*warning_floor, Severity::warning, t, o.currency);
   } else {
     floors = describe_floor(warning_floor ? *warning_floor : *critical_floor,
-                            warning_floor ? Severity::warning : Severity::critical, t);
+                            warning_floor ? Severity::warning : Severity::critical, t, o.currency);
   }
-  f.summary = "balance " + balance.to_string();
+  f.summary = "balance " + amount_with_unit(balance.to_string(), o.currency);
   if (t.percent_of && (t.warn_percent_left || t.critical_percent_left) && t.percent_of->to_double() > 0) {
     f.summary += " (" + format_percent(100 * balance.to_double() / t.percent_of->to_double()) + " % left)";
   }

@@ -9,6 +9,7 @@
 #include "builders.hpp"
 #include "sink_support.hpp"
 
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
@@ -67,14 +68,15 @@ nlohmann::json labels(const Notification& n, alerts::Severity severity) {
 }
 
 nlohmann::json annotations(const Notification& n) {
-  const std::string money = n.currency.empty() ? "" : " " + line(n.currency);
   nlohmann::json out = {{"summary", line(n.account + ": " + n.summary)}, {"description", n.body_text()},
                         {"dedup_key", line(n.dedup_key)}};
   if (n.runway_days) out["runway"] = describe_days(*n.runway_days);
-  if (n.balance) out["balance"] = n.balance->to_string() + money;
-  if (n.burn_per_day) out["burn_per_day"] = format_number(n.burn_per_day, 2) + money;
+  if (n.balance) out["balance"] = line(amount_with_unit(n.balance->to_string(), n.currency));
+  if (n.burn_per_day) out["burn_per_day"] = line(amount_with_unit(format_number(n.burn_per_day, 2), n.currency));
   if (n.exhausted_at) out["exhausted_at"] = format_rfc3339(*n.exhausted_at);
-  if (n.recommended_topup) out["recommended_topup"] = n.recommended_topup->to_string() + money;
+  if (n.recommended_topup) {
+    out["recommended_topup"] = line(amount_with_unit(n.recommended_topup->to_string(), n.currency));
+  }
   // Alertmanager has no acknowledgement: an acknowledged alert is re-posted unchanged (same
   // labels, so the same alert, still firing) with who and why as an annotation, which
   // Alertmanager shows without notifying its receivers again.

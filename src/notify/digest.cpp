@@ -1,5 +1,6 @@
 #include "creditwatch/notify/digest.hpp"
 
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/html.hpp"
 #include "creditwatch/common/text.hpp"
@@ -28,7 +29,7 @@ std::string minute_text(TimePoint t) {
 }
 
 std::string money(const Decimal& amount, const std::string& currency) {
-  return amount.to_string() + (currency.empty() ? "" : " " + currency);
+  return amount_with_unit(amount.to_string(), currency);
 }
 
 std::string percent_text(double percent) {

@@ -1,5 +1,6 @@
 #include "creditwatch/notify/notification.hpp"
 
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
@@ -77,14 +78,14 @@ std::string Notification::body_text() const {
   add("Account", account + " (" + provider + ")");
   add("Status", std::string(alerts::to_string(event)) + ", " + alerts::to_string(severity));
   add("Rule", alerts::to_string(rule));
-  add("Balance", balance ? balance->to_string() + " " + currency : "-");
-  add("Burn per day", burn_per_day ? format_number(burn_per_day, 2) + " " + currency : "-");
+  add("Balance", balance ? amount_with_unit(balance->to_string(), currency) : "-");
+  add("Burn per day", burn_per_day ? amount_with_unit(format_number(burn_per_day, 2), currency) : "-");
   add("Runway", (runway_days ? describe_days(*runway_days) : std::string("-")) +
                    (runway_p10_days && runway_p10_days != runway_days
                         ? " (conservative " + describe_days(*runway_p10_days) + ")"
                         : ""));
   add("Projected exhaustion", exhausted_at ? format_rfc3339(*exhausted_at) : "-");
-  add("Recommended top-up", recommended_topup ? recommended_topup->to_string() + " " + currency : "-");
+  add("Recommended top-up", recommended_topup ? amount_with_unit(recommended_topup->to_string(), currency) : "-");
   if (ack) {
     add("Acknowledged", "by " + (ack->by.empty() ? std::string("(unnamed)") : ack->by) + " at " +
                             format_rfc3339(ack->at) + (ack->comment.empty() ? "" : ": " + ack->comment));

@@ -1,5 +1,6 @@
 #include "sink_support.hpp"
 
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
@@ -32,7 +33,7 @@ std::size_t units_of(std::size_t bytes, TextUnit unit) {
 
 std::string optional_decimal(const std::optional<Decimal>& value, const std::string& currency) {
   if (!value) return "-";
-  return currency.empty() ? value->to_string() : value->to_string() + " " + currency;
+  return amount_with_unit(value->to_string(), currency);
 }
 
 // Names and labels as one line of safe text: a sink's detail fields are no place for a NUL
@@ -152,7 +153,7 @@ std::vector<std::pair<std::string, std::string>> figure_strings(const Notificati
       {"status", alerts::to_string(n.event)},
       {"balance", line(optional_decimal(n.balance, n.currency))},
       {"burn_per_day",
-       n.burn_per_day ? line(format_number(n.burn_per_day, 2) + (n.currency.empty() ? "" : " " + n.currency)) : "-"},
+       n.burn_per_day ? line(amount_with_unit(format_number(n.burn_per_day, 2), n.currency)) : "-"},
       {"runway", n.runway_days ? describe_days(*n.runway_days) : "-"},
       {"runway_p10", n.runway_p10_days ? describe_days(*n.runway_p10_days) : "-"},
       {"exhausted_at", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"},

@@ -3,6 +3,7 @@
 #include "builders.hpp"
 #include "sink_support.hpp"
 
+#include "creditwatch/common/amount_text.hpp"
 #include "creditwatch/common/duration.hpp"
 #include "creditwatch/common/text.hpp"
 #include "creditwatch/common/time_format.hpp"
@@ -35,15 +36,14 @@ nlohmann::json field(const std::string& label, const std::string& value) {
 
 nlohmann::json payload(const Notification& n) {
   const std::string header = truncate_text(n.title(), k_max_header);
-  const std::string money_suffix = n.currency.empty() ? "" : " " + n.currency;
   nlohmann::json fields = nlohmann::json::array({
       field("Account", n.account + " (" + n.provider + ")"),
       field("Severity", std::string(alerts::to_string(n.severity)) + (n.event == alerts::Event::resolved ? ", resolved" : "")),
-      field("Balance", n.balance ? n.balance->to_string() + money_suffix : "-"),
-      field("Burn per day", format_number(n.burn_per_day, 2) + (n.burn_per_day ? money_suffix : "")),
+      field("Balance", n.balance ? amount_with_unit(n.balance->to_string(), n.currency) : "-"),
+      field("Burn per day", n.burn_per_day ? amount_with_unit(format_number(n.burn_per_day, 2), n.currency) : "-"),
       field("Runway", n.runway_days ? describe_days(*n.runway_days) : "-"),
       field("Projected exhaustion (UTC)", n.exhausted_at ? format_rfc3339(*n.exhausted_at) : "-"),
-      field("Recommended top-up", n.recommended_topup ? n.recommended_topup->to_string() + money_suffix : "-"),
+      field("Recommended top-up", n.recommended_topup ? amount_with_unit(n.recommended_topup->to_string(), n.currency) : "-"),
   });
   if (n.ack) fields.push_back(field("Acknowledged", acknowledgement_text(*n.ack)));
   const std::string section = truncate_text(emoji(n) + " " + n.summary, k_max_section);

@@ -262,6 +262,22 @@ TEST_SUITE("alerts_rules") {
     }
   }
 
+  TEST_CASE("min_balance says its unit: searches, percent of a window, a currency") {
+    Thresholds t;
+    t.min_balance = *Decimal::parse("100");
+    auto summary = [&](const char* balance, const std::string& currency) {
+      auto o = ok_observation(balance, 100);
+      o.currency = currency;
+      auto f = find(evaluate(o, t, {}), Rule::min_balance);
+      REQUIRE(f.has_value());
+      CHECK(f->firing);
+      return f->summary;
+    };
+    CHECK(summary("40", "searches") == "balance 40 searches vs floor 100 searches");
+    CHECK(summary("12", "percent") == "balance 12 % vs floor 100 %");
+    CHECK(summary("1.99", "USD") == "balance 1.99 USD vs floor 100.00 USD");
+  }
+
   TEST_CASE("min_balance with a warning and a critical level") {
     Thresholds t;
     t.min_balance = *Decimal::parse("2");

@@ -30,6 +30,7 @@ struct Observation {
   bool available = true;                    // provider's own "can serve" flag
   std::string unavailable_reason;           // why not, when the provider said
   std::optional<forecast::Forecast> forecast;  // present when a balance is known
+  std::string currency;      // of the balance: an ISO code or a unit ("searches", "percent")
   std::string window_label;  // a quota window's name ("5-hour window"), from the reading's details
 };
 
