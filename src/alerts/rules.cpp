@@ -67,7 +67,7 @@ bool enters_critical(const forecast::Forecast& f, double p10, const Thresholds& 
 
 std::optional<Finding> runway_rule(const Observation& o, const Thresholds& t, const std::map<Rule, Severity>& firing) {
   if (o.status != ProbeStatus::ok || !o.forecast) return std::nullopt;
-  if (o.forecast->window_resets_at) return window_runway_rule(o);
+  if (o.forecast->window_resets_at) return window_runway_rule(o, t, firing);
   Finding f{Rule::runway, false, Severity::warning, ""};
   // The conservative (P10) runway decides, so an alert errs early rather than late.
   auto runway = o.forecast->runway_p10_days ? o.forecast->runway_p10_days : o.forecast->runway_days;

@@ -23,26 +23,36 @@ std::string percent_text(Decimal percent) {
   return text + " %";
 }
 
-}  // namespace
-
 constexpr double k_ms_per_day = 86'400'000.0;
 
-std::optional<Finding> window_runway_rule(const Observation& o) {
+}  // namespace
+
+std::optional<Finding> window_runway_rule(const Observation& o, const Thresholds& t,
+                                          const std::map<Rule, Severity>& firing) {
   const auto& f = *o.forecast;
   const TimePoint resets_at = *f.window_resets_at;
   Finding finding{Rule::runway, false, Severity::warning, ""};
   std::string text = (o.window_label.empty() ? std::string("quota window") : o.window_label) + ": " +
                      percent_text(f.balance) + " left, ";
+  const auto held = firing.find(Rule::runway);
+  const bool was_firing = held != firing.end();
+  const bool was_critical = was_firing && held->second == Severity::critical;
+  // In days as doubles: a tiny burn's runway of millennia would overflow a TimePoint.
+  const double to_reset_days = std::chrono::duration<double, std::milli>(resets_at - f.at).count() / k_ms_per_day;
+  const auto ends_first = [&](std::optional<double> runway, bool held_level) {
+    return runway && *runway < to_reset_days * (held_level ? 1 + t.hysteresis : 1.0);
+  };
   const auto p10 = f.runway_p10_days ? f.runway_p10_days : f.runway_days;
+  const bool critical = f.runs_out_before_reset || (was_critical && ends_first(f.runway_days, true));
   if (!p10) {
     text += "no use yet, ";
-  } else if (*p10 * k_ms_per_day < std::chrono::duration<double, std::milli>(resets_at - f.at).count()) {
-    // In days as doubles: a tiny burn's runway of millennia would overflow a TimePoint.
+  } else if (critical || ends_first(p10, was_firing)) {
     finding.firing = true;
-    finding.severity = f.runs_out_before_reset ? Severity::critical : Severity::warning;
+    finding.severity = critical ? Severity::critical : Severity::warning;
     // The median when it empties the window first, else the conservative runway that does.
-    const double runway = f.runs_out_before_reset && f.runway_days ? *f.runway_days : *p10;
-    text += (f.runs_out_before_reset ? "runs out in " : "may run out in ") + describe_span(from_days(runway)) + ", ";
+    const double runway = critical && f.runway_days ? *f.runway_days : *p10;
+    const bool sure = critical && f.runway_days && *f.runway_days < to_reset_days;
+    text += (sure ? "runs out in " : "may run out in ") + describe_span(from_days(runway)) + ", ";
   } else {
     text += "lasts until it ";
   }

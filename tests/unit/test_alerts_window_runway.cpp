@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 
 using namespace creditwatch;
 using namespace creditwatch::alerts;
@@ -37,8 +38,8 @@ Observation window(const char* percent, std::optional<Duration> p50, std::option
   return o;
 }
 
-Finding runway_of(const Observation& o) {
-  for (const auto& f : evaluate(o, Thresholds{}, {})) {
+Finding runway_of(const Observation& o, const std::map<Rule, Severity>& firing = {}) {
+  for (const auto& f : evaluate(o, Thresholds{}, firing)) {
     if (f.rule == Rule::runway) return f;
   }
   FAIL("no runway finding");
@@ -82,6 +83,30 @@ TEST_SUITE("alerts_window_runway") {
     const auto f = runway_of(window("100", std::nullopt, std::nullopt));
     CHECK_FALSE(f.firing);
     CHECK(f.summary == "5-hour window: 100 % left, no use yet, resets in 2 h 10 min");
+  }
+
+  TEST_CASE("a firing window alert holds until its runway clears the reset by the hysteresis margin") {
+    // Resets in 130 minutes; the default margin is 10 %, so a level holds below 143 minutes.
+    const std::map<Rule, Severity> warning = {{Rule::runway, Severity::warning}};
+    const std::map<Rule, Severity> critical = {{Rule::runway, Severity::critical}};
+    SUBCASE("a warning") {
+      CHECK_FALSE(runway_of(window("50", 4h, 135min)).firing);
+      const auto held = runway_of(window("50", 4h, 135min), warning);
+      CHECK(held.firing);
+      CHECK(held.severity == Severity::warning);
+      CHECK(held.summary == "5-hour window: 50 % left, may run out in 2 h 15 min, resets in 2 h 10 min");
+      CHECK_FALSE(runway_of(window("50", 4h, 145min), warning).firing);
+    }
+    SUBCASE("a page") {
+      CHECK(runway_of(window("50", 135min, 100min)).severity == Severity::warning);
+      const auto held = runway_of(window("50", 135min, 100min), critical);
+      CHECK(held.firing);
+      CHECK(held.severity == Severity::critical);
+      CHECK(held.summary == "5-hour window: 50 % left, may run out in 2 h 15 min, resets in 2 h 10 min");
+      const auto eased = runway_of(window("50", 145min, 100min), critical);
+      CHECK(eased.firing);
+      CHECK(eased.severity == Severity::warning);
+    }
   }
 
   TEST_CASE("describe_span words minutes, hours and days") {
