@@ -87,6 +87,9 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
         {"window"}},
        make_minimax_plan},
+      {{"zenmux", "balance",
+        "GET {base}/api/v1/management/payg/balance (base https://zenmux.ai; management key; USD)", {}},
+       make_zenmux},
   };
   return table;
 }
