@@ -90,6 +90,8 @@ const std::vector<Entry>& entries() {
       {{"zenmux", "balance",
         "GET {base}/api/v1/management/payg/balance (base https://zenmux.ai; management key; USD)", {}},
        make_zenmux},
+      {{"aiproxy", "balance", "GET {base}/api/report/getUserOverview (base https://aiproxy.io; Api-Key header; USD)", {}},
+       make_aiproxy},
   };
   return table;
 }
