@@ -58,5 +58,7 @@ std::unique_ptr<Provider> make_zenmux(const config::AccountConfig& account, cons
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_aiproxy(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_litellm(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -92,6 +92,11 @@ const std::vector<Entry>& entries() {
        make_zenmux},
       {{"aiproxy", "balance", "GET {base}/api/report/getUserOverview (base https://aiproxy.io; Api-Key header; USD)", {}},
        make_aiproxy},
+      {{"litellm", "balance+spend",
+        "GET {base}/key/info, then /user/info or /team/info by budget_scope (self-hosted proxy; base required; "
+        "max_budget - spend in USD)",
+        {"budget_scope", "budget"}},
+       make_litellm},
   };
   return table;
 }
