@@ -60,5 +60,7 @@ std::unique_ptr<Provider> make_aiproxy(const config::AccountConfig& account, con
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_litellm(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_aimlapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -97,6 +97,7 @@ const std::vector<Entry>& entries() {
         "max_budget - spend in USD)",
         {"budget_scope", "budget"}},
        make_litellm},
+      {{"aimlapi", "balance", "GET {base}/v2/billing (base https://api.aimlapi.com; USD)", {}}, make_aimlapi},
   };
   return table;
 }
