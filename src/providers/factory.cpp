@@ -98,6 +98,9 @@ const std::vector<Entry>& entries() {
         {"budget_scope", "budget"}},
        make_litellm},
       {{"aimlapi", "balance", "GET {base}/v2/billing (base https://api.aimlapi.com; USD)", {}}, make_aimlapi},
+      {{"vercel_gateway", "balance+spend", "GET {base}/v1/credits (base https://ai-gateway.vercel.sh; USD; total_used as spend)",
+        {}},
+       make_vercel_gateway},
   };
   return table;
 }
