@@ -64,5 +64,7 @@ std::unique_ptr<Provider> make_aimlapi(const config::AccountConfig& account, con
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_vercel_gateway(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_fal(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

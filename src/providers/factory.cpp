@@ -101,6 +101,9 @@ const std::vector<Entry>& entries() {
       {{"vercel_gateway", "balance+spend", "GET {base}/v1/credits (base https://ai-gateway.vercel.sh; USD; total_used as spend)",
         {}},
        make_vercel_gateway},
+      {{"fal", "balance", "GET {base}/v1/account/billing?expand=credits (base https://api.fal.ai; Authorization: Key; admin key)",
+        {}},
+       make_fal},
   };
   return table;
 }
