@@ -66,5 +66,7 @@ std::unique_ptr<Provider> make_vercel_gateway(const config::AccountConfig& accou
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_fal(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_cloudflare_gateway(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -104,6 +104,11 @@ const std::vector<Entry>& entries() {
       {{"fal", "balance", "GET {base}/v1/account/billing?expand=credits (base https://api.fal.ai; Authorization: Key; admin key)",
         {}},
        make_fal},
+      {{"cloudflare_gateway", "balance",
+        "GET {base}/client/v4/accounts/{account_id}/ai-gateway/billing/credit-balance (base https://api.cloudflare.com; "
+        "API token)",
+        {"account_id"}},
+       make_cloudflare_gateway},
   };
   return table;
 }
