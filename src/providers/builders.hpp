@@ -68,5 +68,7 @@ std::unique_ptr<Provider> make_fal(const config::AccountConfig& account, const C
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_cloudflare_gateway(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_stability(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -109,6 +109,8 @@ const std::vector<Entry>& entries() {
         "API token)",
         {"account_id"}},
        make_cloudflare_gateway},
+      {{"stability", "balance", "GET {base}/v1/user/balance (base https://api.stability.ai; unit: credits)", {}},
+       make_stability},
   };
   return table;
 }
