@@ -54,5 +54,21 @@ std::unique_ptr<Provider> make_zhipu_plan(const config::AccountConfig& account, 
                                           SettingsReader& settings);
 std::unique_ptr<Provider> make_minimax_plan(const config::AccountConfig& account, const Clock& clock,
                                             SettingsReader& settings);
+std::unique_ptr<Provider> make_zenmux(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_aiproxy(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_litellm(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_aimlapi(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_vercel_gateway(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_fal(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_cloudflare_gateway(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
+std::unique_ptr<Provider> make_stability(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

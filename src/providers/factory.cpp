@@ -87,6 +87,30 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
         {"window"}},
        make_minimax_plan},
+      {{"zenmux", "balance",
+        "GET {base}/api/v1/management/payg/balance (base https://zenmux.ai; management key; USD)", {}},
+       make_zenmux},
+      {{"aiproxy", "balance", "GET {base}/api/report/getUserOverview (base https://aiproxy.io; Api-Key header; USD)", {}},
+       make_aiproxy},
+      {{"litellm", "balance+spend",
+        "GET {base}/key/info, then /user/info or /team/info by budget_scope (self-hosted proxy; base required; "
+        "max_budget - spend in USD)",
+        {"budget_scope", "budget"}},
+       make_litellm},
+      {{"aimlapi", "balance", "GET {base}/v2/billing (base https://api.aimlapi.com; USD)", {}}, make_aimlapi},
+      {{"vercel_gateway", "balance+spend", "GET {base}/v1/credits (base https://ai-gateway.vercel.sh; USD; total_used as spend)",
+        {}},
+       make_vercel_gateway},
+      {{"fal", "balance", "GET {base}/v1/account/billing?expand=credits (base https://api.fal.ai; Authorization: Key; admin key)",
+        {}},
+       make_fal},
+      {{"cloudflare_gateway", "balance",
+        "GET {base}/client/v4/accounts/{account_id}/ai-gateway/billing/credit-balance (base https://api.cloudflare.com; "
+        "API token)",
+        {"account_id"}},
+       make_cloudflare_gateway},
+      {{"stability", "balance", "GET {base}/v1/user/balance (base https://api.stability.ai; unit: credits)", {}},
+       make_stability},
   };
   return table;
 }
