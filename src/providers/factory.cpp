@@ -87,6 +87,11 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
         {"window"}},
        make_minimax_plan},
+      {{"alibaba", "balance",
+        "GET {base}/?Action=QueryAccountBalance (BSS OpenAPI 2017-12-14; base https://business.aliyuncs.com; "
+        "AccessKey pair, RPC signature)",
+        {"access_key_id"}},
+       make_alibaba},
   };
   return table;
 }
