@@ -92,6 +92,11 @@ const std::vector<Entry>& entries() {
         "AccessKey pair, RPC signature)",
         {"access_key_id"}},
        make_alibaba},
+      {{"volcengine", "balance",
+        "GET {base}/?Action=QueryBalanceAcct&Version=2022-01-01 (base https://open.volcengineapi.com; "
+        "AccessKey pair, HMAC-SHA256 signature; CNY)",
+        {"access_key_id"}},
+       make_volcengine},
   };
   return table;
 }

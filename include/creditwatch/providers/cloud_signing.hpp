@@ -63,4 +63,24 @@ std::string alibaba_string_to_sign(std::string_view method, const Params& params
 std::string alibaba_signature(std::string_view method, const Params& params, std::string_view secret);
 
 
+// ---- Volcengine signature, HMAC-SHA256 in the manner of AWS SigV4 (signing_volcengine.cpp) ----
+// https://www.volcengine.com/docs/6369/67269 (method) and /67270 (worked example).
+
+struct VolcengineScope {
+  std::string x_date;   // the X-Date header, UTC "20201230T081805Z"
+  std::string region;   // "cn-beijing"
+  std::string service;  // "billing"
+};
+
+struct VolcengineSignature {
+  std::string canonical_request;
+  std::string string_to_sign;
+  std::string signature;      // lower-case hex
+  std::string authorization;  // the Authorization header's value
+};
+
+VolcengineSignature volcengine_sign(const RequestToSign& request, const VolcengineScope& scope,
+                                    std::string_view access_key_id, std::string_view secret);
+
+
 }  // namespace creditwatch::providers::signing
