@@ -38,6 +38,7 @@ inline const std::map<std::string, std::map<std::string, std::string>>& fuzz_ext
       {"plivo", {{"auth_id", "MA0123456789"}}},
       {"alibaba", {{"access_key_id", "LTAI0123456789"}}},
       {"volcengine", {{"access_key_id", "AKLT0123456789"}}},
+      {"baidu", {{"access_key_id", "ALTAK0123456789"}}},
       {"http_json",
        {{"url", "http://127.0.0.1:9/balance"}, {"balance_pointer", "/data/0/balance"},
         {"currency_pointer", "/data/0/currency"}, {"spend_pointer", "/spend"}, {"ok_pointer", "/ok"}, {"ok_value", "true"}}},

@@ -58,5 +58,7 @@ std::unique_ptr<Provider> make_alibaba(const config::AccountConfig& account, con
                                        SettingsReader& settings);
 std::unique_ptr<Provider> make_volcengine(const config::AccountConfig& account, const Clock& clock,
                                           SettingsReader& settings);
+std::unique_ptr<Provider> make_baidu(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -97,6 +97,10 @@ const std::vector<Entry>& entries() {
         "AccessKey pair, HMAC-SHA256 signature; CNY)",
         {"access_key_id"}},
        make_volcengine},
+      {{"baidu", "balance",
+        "POST {base}/v1/finance/cash/balance (base https://billing.baidubce.com; AccessKey pair, BCE auth v1; CNY)",
+        {"access_key_id"}},
+       make_baidu},
   };
   return table;
 }

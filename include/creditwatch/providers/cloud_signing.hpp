@@ -83,4 +83,21 @@ VolcengineSignature volcengine_sign(const RequestToSign& request, const Volcengi
                                     std::string_view access_key_id, std::string_view secret);
 
 
+// ---- Baidu AI Cloud BCE auth v1, HMAC-SHA256 (signing_baidu.cpp) ----
+// "生成认证字符串", https://cloud.baidu.com/doc/Reference/s/njwvz1yfu; worked example on
+// "Sample-Code", https://cloud.baidu.com/doc/Reference/s/wjwvz1xt2.
+
+struct BaiduSignature {
+  std::string canonical_request;
+  std::string signing_key;    // lower-case hex, itself the HMAC key of the signature
+  std::string signature;      // lower-case hex
+  std::string authorization;  // bce-auth-v1/{ak}/{timestamp}/{expiration}/{signedHeaders}/{signature}
+};
+
+// `timestamp` is UTC "2015-04-27T08:23:49Z". With list_signed_headers false the signed headers
+// are left out of the authorization string, which tells Baidu the default set was signed
+// (host, content-length, content-type, content-md5 and the x-bce-* headers).
+BaiduSignature baidu_sign(const RequestToSign& request, std::string_view access_key_id, std::string_view secret,
+                          std::string_view timestamp, int expiration_seconds, bool list_signed_headers = true);
+
 }  // namespace creditwatch::providers::signing
