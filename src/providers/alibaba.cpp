@@ -14,8 +14,10 @@
 //   SignatureMethod HMAC-SHA1, SignatureVersion 1.0, SignatureNonce (unique per request),
 //   Timestamp in UTC as yyyy-MM-ddTHH:mm:ssZ, Signature.
 // - Errors, https://www.alibabacloud.com/help/doc-detail/69008.htm: a 4xx/5xx with a JSON body
-//   {"RequestId","HostId","Code","Message"}; InvalidAccessKeyId.NotFound is a 404,
-//   SignatureDoesNotMatch and the Throttling.* codes are 400s, InternalFailure 500.
+//   {"RequestId","HostId","Code","Message"}; InvalidAccessKeyId.NotFound is a 404 (not a 401),
+//   InternalFailure 500. [UNCONFIRMED: SignatureDoesNotMatch and Throttling.User as 400s, as
+//   the RPC products' common error lists are remembered; errors are read by Code, so their
+//   status does not decide the kind.]
 // Endpoint business.aliyuncs.com (China site); accounts of the international site use
 // business.ap-southeast-1.aliyuncs.com as base_url. shared/reference/providers-2.md agrees.
 //
