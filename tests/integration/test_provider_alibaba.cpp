@@ -14,6 +14,9 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 
 using namespace creditwatch;
 using namespace creditwatch::testing;
@@ -73,9 +76,25 @@ std::string vendor_signature(const std::map<std::string, std::string>& sorted_pa
   return std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
 }
 
+// The time of the FakeClock probe_once gives the provider: a request stamped otherwise did not
+// take its time from the injected clock.
+constexpr const char* k_fake_now = "2026-05-01T00:00:00Z";
+
+// Nonces the fake has seen: Alibaba refuses one used twice.
+struct SeenNonces {
+  std::mutex mutex;
+  std::set<std::string> seen;
+  bool first_use(const std::string& nonce) {
+    std::lock_guard lock(mutex);
+    return seen.insert(nonce).second;
+  }
+};
+
 // What Alibaba's gateway does before the API runs: the AccessKey must exist, the common
-// parameters must be there and the signature must match.
-std::optional<CannedAnswer> alibaba_gateway(const httplib::Request& req, const std::string& secret) {
+// parameters must be there, the signature must match and (when given) the request must be
+// stamped `now` with a nonce not used before.
+std::optional<CannedAnswer> alibaba_gateway(const httplib::Request& req, const std::string& secret,
+                                            const char* now = nullptr, SeenNonces* nonces = nullptr) {
   std::map<std::string, std::string> params;
   for (const auto& [k, v] : req.params) params[k] = v;
   for (const char* required : {"AccessKeyId", "Signature", "SignatureNonce", "Timestamp"}) {
@@ -95,6 +114,10 @@ std::optional<CannedAnswer> alibaba_gateway(const httplib::Request& req, const s
   params.erase("Signature");
   if (vendor_signature(params, secret) != sent)
     return answer(k_path, 400, error_body("SignatureDoesNotMatch", "Specified signature is not matched with our calculation."));
+  if (now && params["Timestamp"] != now)
+    return answer(k_path, 400, error_body("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."));
+  if (nonces && (params["SignatureNonce"].size() < 16 || !nonces->first_use(params["SignatureNonce"])))
+    return answer(k_path, 400, error_body("SignatureNonceUsed", "Specified signature nonce was used already."));
   return std::nullopt;
 }
 
@@ -105,7 +128,10 @@ ConformanceCase malformed(std::string body, std::string names) {
 
 ProviderConformance alibaba_table() {
   ProviderConformance t{"alibaba", k_secret, {{"access_key_id", k_key_id}}, "", "", {}, {}};
-  t.check_request = [](const httplib::Request& req) { return alibaba_gateway(req, k_secret); };
+  auto nonces = std::make_shared<SeenNonces>();
+  t.check_request = [nonces](const httplib::Request& req) {
+    return alibaba_gateway(req, k_secret, k_fake_now, nonces.get());
+  };
   t.cases = {
       {"documented body: available amount, with cash and credit line in details", Shape::success,
        {answer(k_path, 200, k_doc_body)},

@@ -75,8 +75,10 @@ CannedAnswer refusal(int status, const std::string& code, const std::string& mes
   return answer(k_path, status, error_body(code, message));
 }
 
-// What Baidu's gateway does before the API runs.
-std::optional<CannedAnswer> baidu_gateway(const httplib::Request& req, const std::string& secret) {
+// What Baidu's gateway does before the API runs; with `now`, a request stamped otherwise is
+// refused as expired (probe_once's FakeClock reads 2026-05-01T00:00:00Z).
+std::optional<CannedAnswer> baidu_gateway(const httplib::Request& req, const std::string& secret,
+                                          const char* now = nullptr) {
   const auto parts = split(req.get_header_value("Authorization"), '/');
   if (parts.size() != 6 || parts[0] != "bce-auth-v1")
     return refusal(400, "InvalidHTTPAuthHeader", "The Authorization header you provided is invalid.");
@@ -100,6 +102,8 @@ std::optional<CannedAnswer> baidu_gateway(const httplib::Request& req, const std
   if (hmac_hex(signing_key, canonical) != parts[5])
     return refusal(400, "SignatureDoesNotMatch",
                    "The request signature we calculated does not match the signature you provided.");
+  if (now && (parts[2] != now || req.get_header_value("x-bce-date") != now))
+    return refusal(400, "RequestExpired", "Request has expired.");
   return std::nullopt;
 }
 
@@ -111,7 +115,7 @@ ConformanceCase malformed(std::string body, std::string names) {
 ProviderConformance baidu_table() {
   ProviderConformance t{"baidu", k_secret, {{"access_key_id", k_key_id}}, "", "", {}, {}};
   t.method = "POST";
-  t.check_request = [](const httplib::Request& req) { return baidu_gateway(req, k_secret); };
+  t.check_request = [](const httplib::Request& req) { return baidu_gateway(req, k_secret, "2026-05-01T00:00:00Z"); };
   t.cases = {
       {"documented body: the cash balance as a JSON number", Shape::success, {answer(k_path, 200, balance_body("850.0000"))},
        ExpectedReading{"850", "CNY", true}, std::nullopt, "", std::nullopt, {}, {k_path}},

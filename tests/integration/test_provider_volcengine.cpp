@@ -106,8 +106,10 @@ CannedAnswer refusal(int status, const std::string& code, int code_n, const std:
   return answer(k_path, status, error_body(code, code_n, message));
 }
 
-// What Volcengine's gateway does before the API runs.
-std::optional<CannedAnswer> volcengine_gateway(const httplib::Request& req, const std::string& secret) {
+// What Volcengine's gateway does before the API runs; with `now`, a request stamped otherwise
+// is refused as expired (probe_once's FakeClock reads 2026-05-01T00:00:00Z).
+std::optional<CannedAnswer> volcengine_gateway(const httplib::Request& req, const std::string& secret,
+                                               const char* now = nullptr) {
   auto fields = authorization_fields(req.get_header_value("Authorization"));
   if (fields.empty() || !fields.contains("Credential") || !fields.contains("Signature"))
     return refusal(401, "MissingSignature", 100005, "The request is missing signature.");
@@ -145,6 +147,7 @@ std::optional<CannedAnswer> volcengine_gateway(const httplib::Request& req, cons
   if (to_hex(hmac256(key, to_sign)) != fields["Signature"])
     return refusal(401, "SignatureDoesNotMatch", 100010,
                    "The request signature we calculated does not match the signature you provided.");
+  if (now && x_date != now) return refusal(400, "InvalidTimestamp", 100006, "The signature of the request is expired.");
   return std::nullopt;
 }
 
@@ -155,7 +158,7 @@ ConformanceCase malformed(std::string body, std::string names) {
 
 ProviderConformance volcengine_table() {
   ProviderConformance t{"volcengine", k_secret, {{"access_key_id", k_key_id}}, "", "", {}, {}};
-  t.check_request = [](const httplib::Request& req) { return volcengine_gateway(req, k_secret); };
+  t.check_request = [](const httplib::Request& req) { return volcengine_gateway(req, k_secret, "20260501T000000Z"); };
   t.cases = {
       {"documented body: available balance, with cash, arrears, credit line and frozen in details", Shape::success,
        {answer(k_path, 200, k_doc_body)},
