@@ -72,7 +72,7 @@ public:
   ProbeResult probe(http::Client& client) override {
     const std::string url = join_url(base(), k_path);
     const std::string timestamp = format_rfc3339(m_clock.now());
-    signing::RequestToSign to_sign{"POST", path_of(url), {},
+    signing::RequestToSign to_sign{"POST", signing::path_of(url), {},
                                    {{"Host", signing::authority_of(url)}, {"x-bce-date", timestamp}}, "{}"};
     const auto signature = signing::baidu_sign(to_sign, m_access_key_id, m_account.api_key.reveal(), timestamp,
                                                k_expiration_seconds);
@@ -89,12 +89,6 @@ public:
 
 private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
-
-  static std::string path_of(const std::string& url) {
-    const auto scheme_end = url.find("://");
-    const auto start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-    return start == std::string::npos ? "/" : url.substr(start, url.find('?', start) - start);
-  }
 
   ProbeResult parse(const Json& body) const {
     auto cash = required_amount(body, "cashBalance", "cashBalance");

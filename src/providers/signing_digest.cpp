@@ -99,4 +99,11 @@ std::string authority_of(std::string_view url) {
   return std::string(url);
 }
 
+std::string path_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  const auto start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+  if (start == std::string_view::npos) return "/";
+  return std::string(url.substr(start, url.find_first_of("?#", start) - start));
+}
+
 }  // namespace creditwatch::providers::signing

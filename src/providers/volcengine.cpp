@@ -105,7 +105,7 @@ public:
   ProbeResult probe(http::Client& client) override {
     const signing::Params query = {{"Action", "QueryBalanceAcct"}, {"Version", "2022-01-01"}};
     const std::string url = join_url(base(), "/");
-    signing::RequestToSign to_sign{"GET", path_of(url), query,
+    signing::RequestToSign to_sign{"GET", signing::path_of(url), query,
                                    {{"Host", signing::authority_of(url)},
                                     {"X-Date", x_date_of(m_clock.now())},
                                     {"X-Content-Sha256", signing::hex(signing::sha256(""))}},
@@ -122,14 +122,6 @@ public:
 
 private:
   std::string base() const { return m_account.base_url.empty() ? k_default_base : m_account.base_url; }
-
-  // The path of an absolute URL without its query ("/" for none).
-  static std::string path_of(const std::string& url) {
-    const auto scheme_end = url.find("://");
-    const auto start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-    if (start == std::string::npos) return "/";
-    return url.substr(start, url.find('?', start) - start);
-  }
 
   ProbeResult parse(const Json& body) const {
     if (const Json* error = error_of(body)) {

@@ -71,9 +71,11 @@ TEST_SUITE("providers_signing_volcengine") {
     CHECK(signing::volcengine_sign(other_host, k_scope, k_ak, k_sk).signature != documented);
   }
 
-  TEST_CASE("the Host a signature covers is the URL's authority, port included") {
+  TEST_CASE("the Host and path a signature covers come from the URL, port included") {
     CHECK(signing::authority_of("https://open.volcengineapi.com/?Action=x") == "open.volcengineapi.com");
     CHECK(signing::authority_of("http://127.0.0.1:8080/case0") == "127.0.0.1:8080");
     CHECK(signing::authority_of("https://billing.baidubce.com") == "billing.baidubce.com");
+    CHECK(signing::path_of("http://127.0.0.1:8080/case0/?Action=x") == "/case0/");
+    CHECK(signing::path_of("https://billing.baidubce.com") == "/");
   }
 }

@@ -40,6 +40,9 @@ std::string sorted_query(const Params& params);
 // The authority of an absolute URL ("open.volcengineapi.com", "127.0.0.1:8080"): what the
 // request's Host header carries, and so what a signature over "host" covers.
 std::string authority_of(std::string_view url);
+// The path of an absolute URL without its query ("/" when it has none): what a signature over
+// the canonical URI covers.
+std::string path_of(std::string_view url);
 
 // A request as the header-signing schemes (Volcengine, Baidu) see it.
 struct RequestToSign {
