@@ -111,6 +111,20 @@ const std::vector<Entry>& entries() {
        make_cloudflare_gateway},
       {{"stability", "balance", "GET {base}/v1/user/balance (base https://api.stability.ai; unit: credits)", {}},
        make_stability},
+      {{"alibaba", "balance",
+        "GET {base}/?Action=QueryAccountBalance (BSS OpenAPI 2017-12-14; base https://business.aliyuncs.com; "
+        "AccessKey pair, RPC signature)",
+        {"access_key_id"}},
+       make_alibaba},
+      {{"volcengine", "balance",
+        "GET {base}/?Action=QueryBalanceAcct&Version=2022-01-01 (base https://open.volcengineapi.com; "
+        "AccessKey pair, HMAC-SHA256 signature; CNY)",
+        {"access_key_id"}},
+       make_volcengine},
+      {{"baidu", "balance",
+        "POST {base}/v1/finance/cash/balance (base https://billing.baidubce.com; AccessKey pair, BCE auth v1; CNY)",
+        {"access_key_id"}},
+       make_baidu},
   };
   return table;
 }

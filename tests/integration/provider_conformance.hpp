@@ -10,6 +10,7 @@
 #include "integration/provider_probe.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,14 +69,21 @@ struct ConfigCase {
   std::string mentions;
 };
 
+// Checks a request as the vendor would before answering it (a signed request's signature,
+// recomputed from what arrived). nullopt: the request passes and gets the case's canned
+// answer; otherwise the answer the vendor gives a request it refuses.
+using RequestCheck = std::function<std::optional<CannedAnswer>(const httplib::Request&)>;
+
 struct ProviderConformance {
   std::string provider;
   std::string key;                                   // the api_key every case's account carries
   std::map<std::string, std::string> settings = {};  // provider keys every case needs
-  std::string auth_header = "Authorization";
+  std::string auth_header = "Authorization";  // "": no fixed header (a signature that changes per request)
   std::string auth_value;  // what every request must carry in auth_header
   std::vector<ConformanceCase> cases;
   std::vector<ConfigCase> config_cases = {};
+  std::string method = "GET";           // the method every request must use
+  RequestCheck check_request = nullptr;  // run on every request before the canned answer
 };
 
 // Serves every case's answers under its own prefix, probes each case once through the real
