@@ -376,6 +376,7 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
     }
   }
   a.currency = pick_currency(account, a.balances);
+  a.observation.unit = a.currency;
   for (const auto& b : a.balances) {
     // A quota window names itself, for the alert's words.
     if (b.currency == a.currency && b.details.is_object() && b.details.contains("window") &&

@@ -31,6 +31,8 @@ struct Observation {
   std::string unavailable_reason;           // why not, when the provider said
   std::optional<forecast::Forecast> forecast;  // present when a balance is known
   std::string window_label;  // a quota window's name ("5-hour window"), from the reading's details
+  std::string unit;          // the balance's unit: "percent" (or empty) for a share of a window,
+                             // else words such as "characters" a window's amount is shown in
 };
 
 struct Thresholds {
