@@ -87,6 +87,8 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/api/openplatform/coding_plan/remains (base https://www.minimax.io or https://www.minimaxi.com; percent left)",
         {"window"}},
        make_minimax_plan},
+      {{"brightdata", "balance", "GET {base}/customer/balance (base https://api.brightdata.com; Bearer API key; USD)", {}},
+       make_brightdata},
   };
   return table;
 }
