@@ -89,6 +89,9 @@ const std::vector<Entry>& entries() {
        make_minimax_plan},
       {{"brightdata", "balance", "GET {base}/customer/balance (base https://api.brightdata.com; Bearer API key; USD)", {}},
        make_brightdata},
+      {{"messagebird", "balance",
+        "GET {base}/balance (base https://rest.messagebird.com; AccessKey; EUR or credits by type)", {}},
+       make_messagebird},
   };
   return table;
 }
