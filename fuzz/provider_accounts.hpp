@@ -43,6 +43,7 @@ inline const std::map<std::string, std::map<std::string, std::string>>& fuzz_ext
       {"openai_costs", {{"credit", "100"}, {"budget_start", "2026-05-01"}}},
       {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
       {"openrouter", {{"key_limit", "true"}}},
+      {"textmagic", {{"username", "fuzzuser"}}},
   };
   return extra;
 }

@@ -92,6 +92,9 @@ const std::vector<Entry>& entries() {
       {{"messagebird", "balance",
         "GET {base}/balance (base https://rest.messagebird.com; AccessKey; EUR or credits by type)", {}},
        make_messagebird},
+      {{"textmagic", "balance",
+        "GET {base}/api/v2/user (base https://rest.textmagic.com; X-TM-Username + X-TM-Key)", {"username"}},
+       make_textmagic},
   };
   return table;
 }
