@@ -44,6 +44,7 @@ inline const std::map<std::string, std::map<std::string, std::string>>& fuzz_ext
       {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
       {"openrouter", {{"key_limit", "true"}}},
       {"textmagic", {{"username", "fuzzuser"}}},
+      {"clicksend", {{"username", "fuzzuser"}}},
   };
   return extra;
 }

@@ -60,5 +60,7 @@ std::unique_ptr<Provider> make_messagebird(const config::AccountConfig& account,
                                            SettingsReader& settings);
 std::unique_ptr<Provider> make_textmagic(const config::AccountConfig& account, const Clock& clock,
                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_clicksend(const config::AccountConfig& account, const Clock& clock,
+                                         SettingsReader& settings);
 
 }  // namespace creditwatch::providers

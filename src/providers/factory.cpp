@@ -95,6 +95,9 @@ const std::vector<Entry>& entries() {
       {{"textmagic", "balance",
         "GET {base}/api/v2/user (base https://rest.textmagic.com; X-TM-Username + X-TM-Key)", {"username"}},
        make_textmagic},
+      {{"clicksend", "balance", "GET {base}/v3/account (base https://rest.clicksend.com; basic auth username:api_key)",
+        {"username"}},
+       make_clicksend},
   };
   return table;
 }
