@@ -62,5 +62,7 @@ std::unique_ptr<Provider> make_textmagic(const config::AccountConfig& account, c
                                          SettingsReader& settings);
 std::unique_ptr<Provider> make_clicksend(const config::AccountConfig& account, const Clock& clock,
                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_scraperapi(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -98,6 +98,9 @@ const std::vector<Entry>& entries() {
       {{"clicksend", "balance", "GET {base}/v3/account (base https://rest.clicksend.com; basic auth username:api_key)",
         {"username"}},
        make_clicksend},
+      {{"scraperapi", "balance",
+        "GET {base}/account?api_key=KEY (base https://api.scraperapi.com; requestLimit - requestCount; unit: requests)", {}},
+       make_scraperapi},
   };
   return table;
 }
