@@ -64,5 +64,7 @@ std::unique_ptr<Provider> make_clicksend(const config::AccountConfig& account, c
                                          SettingsReader& settings);
 std::unique_ptr<Provider> make_scraperapi(const config::AccountConfig& account, const Clock& clock,
                                           SettingsReader& settings);
+std::unique_ptr<Provider> make_digitalocean(const config::AccountConfig& account, const Clock& clock,
+                                            SettingsReader& settings);
 
 }  // namespace creditwatch::providers

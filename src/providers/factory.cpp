@@ -101,6 +101,10 @@ const std::vector<Entry>& entries() {
       {{"scraperapi", "balance",
         "GET {base}/account?api_key=KEY (base https://api.scraperapi.com; requestLimit - requestCount; unit: requests)", {}},
        make_scraperapi},
+      {{"digitalocean", "balance",
+        "GET {base}/v2/customers/my/balance (base https://api.digitalocean.com; billing:read token; credit left = -month_to_date_balance)",
+        {"postpaid"}},
+       make_digitalocean},
   };
   return table;
 }
