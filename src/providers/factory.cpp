@@ -105,6 +105,9 @@ const std::vector<Entry>& entries() {
         "GET {base}/v2/customers/my/balance (base https://api.digitalocean.com; billing:read token; credit left = -month_to_date_balance)",
         {"postpaid"}},
        make_digitalocean},
+      {{"elevenlabs", "quota",
+        "GET {base}/v1/user/subscription (base https://api.elevenlabs.io; xi-api-key; characters left, resets monthly)", {}},
+       make_elevenlabs},
   };
   return table;
 }
