@@ -108,6 +108,10 @@ const std::vector<Entry>& entries() {
       {{"elevenlabs", "quota",
         "GET {base}/v1/user/subscription (base https://api.elevenlabs.io; xi-api-key; characters left, resets monthly)", {}},
        make_elevenlabs},
+      {{"deepgram", "balance",
+        "GET {base}/v1/projects/{project_id}/balances (base https://api.deepgram.com; Token auth; first project when none given)",
+        {"project_id"}},
+       make_deepgram},
   };
   return table;
 }
