@@ -70,5 +70,7 @@ std::unique_ptr<Provider> make_elevenlabs(const config::AccountConfig& account, 
                                           SettingsReader& settings);
 std::unique_ptr<Provider> make_deepgram(const config::AccountConfig& account, const Clock& clock,
                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_hyperbolic(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
 
 }  // namespace creditwatch::providers

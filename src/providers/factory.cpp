@@ -112,6 +112,9 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/projects/{project_id}/balances (base https://api.deepgram.com; Token auth; first project when none given)",
         {"project_id"}},
        make_deepgram},
+      {{"hyperbolic", "balance",
+        "GET {base}/billing/get_current_balance (base https://api.hyperbolic.xyz; credits in USD cents; unconfirmed route)", {}},
+       make_hyperbolic},
   };
   return table;
 }
