@@ -47,6 +47,8 @@ inline const std::map<std::string, std::map<std::string, std::string>>& fuzz_ext
       {"anthropic_costs", {{"budget", "100"}, {"budget_start", "2026-05-01"}}},
       {"openrouter", {{"key_limit", "true"}}},
       {"cloudflare_gateway", {{"account_id", "0123456789abcdef0123456789abcdef"}}},
+      {"textmagic", {{"username", "fuzzuser"}}},
+      {"clicksend", {{"username", "fuzzuser"}}},
   };
   return extra;
 }

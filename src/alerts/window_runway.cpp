@@ -23,6 +23,12 @@ std::string percent_text(Decimal percent) {
   return text + " %";
 }
 
+// What is left of a window in its unit: "12 %" for a share, "5000 characters" for a count.
+std::string left_text(Decimal left, const std::string& unit) {
+  if (unit.empty() || unit == "percent") return percent_text(left);
+  return std::to_string(std::llround(left.to_double())) + " " + unit;
+}
+
 constexpr double k_ms_per_day = 86'400'000.0;
 
 }  // namespace
@@ -33,7 +39,7 @@ std::optional<Finding> window_runway_rule(const Observation& o, const Thresholds
   const TimePoint resets_at = *f.window_resets_at;
   Finding finding{Rule::runway, false, Severity::warning, ""};
   std::string text = (o.window_label.empty() ? std::string("quota window") : o.window_label) + ": " +
-                     percent_text(f.balance) + " left, ";
+                     left_text(f.balance, o.currency) + " left, ";
   const auto held = firing.find(Rule::runway);
   const bool was_firing = held != firing.end();
   const bool was_critical = was_firing && held->second == Severity::critical;

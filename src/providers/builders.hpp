@@ -75,5 +75,23 @@ std::unique_ptr<Provider> make_volcengine(const config::AccountConfig& account, 
                                           SettingsReader& settings);
 std::unique_ptr<Provider> make_baidu(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
+std::unique_ptr<Provider> make_brightdata(const config::AccountConfig& account, const Clock& clock,
+                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_messagebird(const config::AccountConfig& account, const Clock& clock,
+                                           SettingsReader& settings);
+std::unique_ptr<Provider> make_textmagic(const config::AccountConfig& account, const Clock& clock,
+                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_clicksend(const config::AccountConfig& account, const Clock& clock,
+                                         SettingsReader& settings);
+std::unique_ptr<Provider> make_scraperapi(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_digitalocean(const config::AccountConfig& account, const Clock& clock,
+                                            SettingsReader& settings);
+std::unique_ptr<Provider> make_elevenlabs(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
+std::unique_ptr<Provider> make_deepgram(const config::AccountConfig& account, const Clock& clock,
+                                        SettingsReader& settings);
+std::unique_ptr<Provider> make_hyperbolic(const config::AccountConfig& account, const Clock& clock,
+                                          SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -119,3 +119,20 @@ TEST_SUITE("alerts_window_runway") {
     CHECK(describe_span(48h) == "2 d");
   }
 }
+
+TEST_SUITE("alerts_window_runway_units") {
+  TEST_CASE("a window counted in characters says how many are left, not a percent") {
+    auto o = window("4200", 40min, 30min);
+    o.window_label = "";
+    o.currency = "characters";
+    const auto f = runway_of(o);
+    CHECK(f.firing);
+    CHECK(f.summary == "quota window: 4200 characters left, runs out in 40 minutes, resets in 2 h 10 min");
+  }
+
+  TEST_CASE("the unit percent keeps the percent wording") {
+    auto o = window("12", 40min, 30min);
+    o.currency = "percent";
+    CHECK(runway_of(o).summary == "5-hour window: 12 % left, runs out in 40 minutes, resets in 2 h 10 min");
+  }
+}
