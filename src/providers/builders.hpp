@@ -69,6 +69,7 @@ std::unique_ptr<Provider> make_fal(const config::AccountConfig& account, const C
 std::unique_ptr<Provider> make_cloudflare_gateway(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_stability(const config::AccountConfig& account, const Clock& clock,
+                                     SettingsReader& settings);
 std::unique_ptr<Provider> make_alibaba(const config::AccountConfig& account, const Clock& clock,
                                        SettingsReader& settings);
 std::unique_ptr<Provider> make_volcengine(const config::AccountConfig& account, const Clock& clock,
