@@ -34,6 +34,8 @@ int providers_command() {
     table.add({p.name, p.reads, p.endpoint, keys.empty() ? "-" : keys});
   }
   table.print(std::cout);
+  std::cout << "\nNot built in (use http_json):\n";
+  for (const auto& p : providers::left_out_providers()) std::cout << "  " << p.name << ": " << p.reason << "\n";
   return 0;
 }
 

@@ -56,8 +56,6 @@ std::unique_ptr<Provider> make_minimax_plan(const config::AccountConfig& account
                                             SettingsReader& settings);
 std::unique_ptr<Provider> make_zenmux(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
-std::unique_ptr<Provider> make_aiproxy(const config::AccountConfig& account, const Clock& clock,
-                                     SettingsReader& settings);
 std::unique_ptr<Provider> make_litellm(const config::AccountConfig& account, const Clock& clock,
                                      SettingsReader& settings);
 std::unique_ptr<Provider> make_aimlapi(const config::AccountConfig& account, const Clock& clock,
@@ -92,7 +90,5 @@ std::unique_ptr<Provider> make_elevenlabs(const config::AccountConfig& account, 
                                           SettingsReader& settings);
 std::unique_ptr<Provider> make_deepgram(const config::AccountConfig& account, const Clock& clock,
                                         SettingsReader& settings);
-std::unique_ptr<Provider> make_hyperbolic(const config::AccountConfig& account, const Clock& clock,
-                                          SettingsReader& settings);
 
 }  // namespace creditwatch::providers

@@ -90,8 +90,6 @@ const std::vector<Entry>& entries() {
       {{"zenmux", "balance",
         "GET {base}/api/v1/management/payg/balance (base https://zenmux.ai; management key; USD)", {}},
        make_zenmux},
-      {{"aiproxy", "balance", "GET {base}/api/report/getUserOverview (base https://aiproxy.io; Api-Key header; USD)", {}},
-       make_aiproxy},
       {{"litellm", "balance+spend",
         "GET {base}/key/info, then /user/info or /team/info by budget_scope (self-hosted proxy; base required; "
         "max_budget - spend in USD)",
@@ -150,9 +148,6 @@ const std::vector<Entry>& entries() {
         "GET {base}/v1/projects/{project_id}/balances (base https://api.deepgram.com; Token auth; first project when none given)",
         {"project_id"}},
        make_deepgram},
-      {{"hyperbolic", "balance",
-        "GET {base}/billing/get_current_balance (base https://api.hyperbolic.xyz; credits in USD cents; unconfirmed route)", {}},
-       make_hyperbolic},
   };
   return table;
 }
@@ -168,6 +163,14 @@ const std::vector<ProviderInfo>& provider_table() {
   return infos;
 }
 
+const std::vector<LeftOutProvider>& left_out_providers() {
+  static const std::vector<LeftOutProvider> table = {
+      {"aiproxy", "aiproxy.io documents no balance endpoint (only one-api's client calls /api/report/getUserOverview)"},
+      {"hyperbolic", "Hyperbolic documents no balance endpoint (only public clients call /billing/get_current_balance)"},
+  };
+  return table;
+}
+
 std::unique_ptr<Provider> make_provider(const config::AccountConfig& account, const Clock& clock,
                                         std::vector<config::ConfigError>& errors) {
   for (const auto& e : entries()) {
@@ -177,6 +180,12 @@ std::unique_ptr<Provider> make_provider(const config::AccountConfig& account, co
     auto provider = e.build(split.balance_account, clock, settings);
     if (!split.liveness_settings) return provider;
     return add_liveness(std::move(provider), account, *split.liveness_settings, clock, errors);
+  }
+  for (const auto& left_out : left_out_providers()) {
+    if (left_out.name != account.provider) continue;
+    errors.push_back({account.where, "provider \"" + left_out.name + "\" is not built in: " + left_out.reason +
+                                         "; read its balance with provider http_json"});
+    return nullptr;
   }
   std::vector<std::string> names;
   for (const auto& e : entries()) names.push_back(e.info.name);
