@@ -25,6 +25,7 @@ void check_reading(const providers::ProbeResult& result, const ExpectedReading& 
   REQUIRE_MESSAGE(result.ok(), "expected a reading, got " << providers::to_string(result.error().kind) << ": "
                                                           << result.error().message);
   CHECK(result->available == expected.available);
+  if (expected.unavailable_reason) CHECK(result->unavailable_reason == *expected.unavailable_reason);
   if (!expected.balance) {
     CHECK_MESSAGE(result->balances.empty(), "expected no balance, got " << result->balances.size());
     return;
@@ -44,6 +45,9 @@ void check_reading(const providers::ProbeResult& result, const ExpectedReading& 
     CHECK(b.details.value(key, nlohmann::json()) == value);
   }
   for (const auto& key : expected.absent_details) CHECK_FALSE(b.details.contains(key));
+  for (const auto& words : expected.absent_text) {
+    CHECK_MESSAGE(b.details.dump().find(words) == std::string::npos, "\"" << words << "\" in: " << b.details.dump());
+  }
 }
 
 void check_error(const providers::ProbeResult& result, const ExpectedError& expected) {

@@ -39,6 +39,8 @@ struct ExpectedReading {
   std::optional<std::string> spend_total = std::nullopt;
   std::map<std::string, nlohmann::json> details = {};
   std::vector<std::string> absent_details = {};  // keys the details must not copy (personal data)
+  std::optional<std::string> unavailable_reason = std::nullopt;  // checked when set
+  std::vector<std::string> absent_text = {};  // words the details must not hold anywhere (a key's echo)
 };
 
 // The failure a case must produce.

@@ -1,6 +1,6 @@
 // OpenRouter against a loopback fake speaking the documented shapes
-// (shared/reference/providers.md sections 2, 10 and 11).
-#include "integration/provider_probe.hpp"
+// (shared/reference/providers.md sections 2, 10 and 11), through the conformance kit.
+#include "integration/provider_conformance.hpp"
 
 #include <cmath>
 
@@ -11,6 +11,8 @@ using providers::ErrorKind;
 namespace {
 
 constexpr const char* k_key = "sk-or-v1-SECRET-abc123xyz";
+constexpr const char* k_credits_path = "/api/v1/credits";
+constexpr const char* k_key_path = "/api/v1/key";
 
 // Documented bodies (section 2).
 constexpr const char* k_credits = R"({"data":{"total_credits":100.5,"total_usage":25.75}})";
@@ -26,203 +28,115 @@ constexpr const char* k_management_only = R"({"error":{"code":403,"message":"Onl
 constexpr const char* k_insufficient =
     R"({"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}})";
 constexpr const char* k_user_not_found = R"({"error":{"message":"User not found.","code":401}})";
+constexpr const char* k_server_down = R"({"error":{"code":500,"message":"Internal Server Error"}})";
 
-config::AccountConfig account(const FakeHttpServer& server, const std::string& prefix,
-                              const std::map<std::string, std::string>& settings = {}) {
-  return provider_account("openrouter", server.url() + prefix, k_key, settings);
+const std::map<std::string, std::string> k_key_limit = {{"key_limit", "true"}};
+
+// /credits refused as management-key only, /key answering `key_answer`.
+std::vector<CannedAnswer> key_only(int key_status, std::string key_answer) {
+  return {answer(k_credits_path, 403, k_management_only), answer(k_key_path, key_status, std::move(key_answer))};
+}
+
+// /credits answering the documented body, /key answering `key_answer` (key_limit: true).
+std::vector<CannedAnswer> with_key(int key_status, std::string key_answer) {
+  return {answer(k_credits_path, 200, k_credits), answer(k_key_path, key_status, std::move(key_answer))};
+}
+
+ConformanceCase malformed(std::string body, std::string names) {
+  return {"malformed: " + names, Shape::malformed, {answer(k_credits_path, 200, std::move(body))}, std::nullopt,
+          error_of(ErrorKind::bad_response, -1, {std::move(names)})};
+}
+
+ProviderConformance openrouter_table() {
+  ProviderConformance t{"openrouter", k_key, {}, "Authorization", std::string("Bearer ") + k_key, {}, {}};
+  t.cases = {
+      // /key is not asked for without key_limit.
+      {"documented /credits body: balance = credits - usage, usage the spend counter", Shape::success,
+       {answer(k_credits_path, 200, k_credits)},
+       ExpectedReading{"74.75", "USD", true, "25.75", {{"total_credits", "100.50"}, {"total_usage", "25.75"}}},
+       std::nullopt, "", std::nullopt, {}, {k_credits_path}},
+      {"numeric strings and a base_url with a trailing slash", Shape::other,
+       {answer(k_credits_path, 200, R"({"data":{"total_credits":"10","total_usage":"2.5"}})")},
+       ExpectedReading{"7.5", "USD", true, "2.5"}, std::nullopt, "/"},
+      {"every credit used reads 0", Shape::empty_balance,
+       {answer(k_credits_path, 200, R"({"data":{"total_credits":20,"total_usage":20}})")},
+       ExpectedReading{"0", "USD", true, "20"}},
+      {"402 insufficient credits is exhausted, never retry later", Shape::out_of_money,
+       {answer(k_credits_path, 402, k_insufficient)}, std::nullopt,
+       ExpectedError{ErrorKind::exhausted, 402, {"Insufficient credits"}, std::nullopt, true}},
+      {"401 user not found", Shape::invalid_key, {answer(k_credits_path, 401, k_user_not_found)}, std::nullopt,
+       error_of(ErrorKind::key_invalid, 401, {"User not found"})},
+      {"429 with Retry-After", Shape::rate_limit,
+       {answer(k_credits_path, 429, R"({"error":{"code":429,"message":"Rate limit exceeded"}})", {{"Retry-After", "30"}})},
+       std::nullopt, ExpectedError{ErrorKind::rate_limited, -1, {}, std::chrono::seconds(30), false}},
+      {"500 is a server error", Shape::other, {answer(k_credits_path, 500, k_server_down)}, std::nullopt,
+       error_of(ErrorKind::server_error, 500)},
+      malformed(R"({"data":{"total_credits":true,"total_usage":1}})", "data.total_credits"),
+      malformed(R"({"data":{"total_credits":10,"total_usage":"lots"}})", "data.total_usage"),
+      malformed(R"({"data":{"total_credits":10}})", "data.total_usage"),
+      malformed(R"({"data":[1,2]})", "data"),
+      malformed(R"({"credits":10})", "data"),
+      malformed(R"({"data":{"total_credits":10,)", "truncated"),
+      malformed("<!DOCTYPE html><html><body>Cloudflare</body></html>", "HTML"),
+      malformed(R"("just a string")", "JSON object"),
+      // A 403 "management keys only" on /credits falls back to the key's own spending cap.
+      // The key's label echoes part of the key: it is never copied.
+      {"403 management keys only: a capped key reads what is left of its cap", Shape::other,
+       key_only(200, k_key_body),
+       ExpectedReading{"74.5", "USD", true, "25.5",
+                       {{"source", "key_limit"}, {"key_limit", "100.00"}, {"key_limit_reset", "monthly"}}, {"label"},
+                       std::nullopt, {"au7"}},
+       std::nullopt, "", std::nullopt, {}, {k_credits_path, k_key_path}},
+      {"403 management keys only: a cap spent reads 0 and cannot serve", Shape::other,
+       key_only(200, R"({"data":{"label":"x","limit":10,"limit_remaining":0,"limit_reset":null,"usage":10}})"),
+       ExpectedReading{"0", "USD", false, "10"}},
+      {"403 management keys only: an uncapped key has no balance to read", Shape::invalid_key,
+       key_only(200, k_unlimited_key), std::nullopt,
+       error_of(ErrorKind::key_invalid, 403, {"management key", "Only management keys can perform this operation"})},
+      {"403 management keys only: a revoked key on /key", Shape::invalid_key, key_only(401, k_user_not_found),
+       std::nullopt, error_of(ErrorKind::key_invalid, 401)},
+      {"key_limit true adds the key's cap to details", Shape::other, with_key(200, k_key_body),
+       ExpectedReading{"74.75", "USD", true, "25.75", {{"key_limit_remaining", "74.50"}, {"key_usage", "25.50"}},
+                       {"source"}},
+       std::nullopt, "", std::nullopt, k_key_limit, {k_credits_path, k_key_path}},
+      {"key_limit true with an unlimited key", Shape::other, with_key(200, k_unlimited_key),
+       ExpectedReading{"74.75", "USD", true, "25.75", {{"key_limit_remaining", "unlimited"}}}, std::nullopt, "",
+       std::nullopt, k_key_limit},
+      {"key_limit true with the key's cap spent cannot serve, the balance kept", Shape::other,
+       with_key(200, R"({"data":{"limit":5,"limit_remaining":0,"usage":5}})"),
+       ExpectedReading{"74.75", "USD", false, "25.75"}, std::nullopt, "", std::nullopt, k_key_limit},
+      {"key_limit true keeps the balance when /key fails", Shape::other, with_key(500, k_server_down),
+       ExpectedReading{"74.75", "USD", true, "25.75"}, std::nullopt, "", std::nullopt, k_key_limit},
+  };
+  t.config_cases = {{"", {}, "api_key"},
+                    {k_key, {{"key_limit", "maybe"}}, "key_limit"},
+                    {k_key, {{"key_limt", "true"}}, "did you mean \"key_limit\""}};
+  return t;
 }
 
 }  // namespace
 
 TEST_SUITE("provider_openrouter") {
-  TEST_CASE("the documented /credits body gives balance = credits - usage and usage as the spend counter") {
+  TEST_CASE("provider conformance: openrouter") { run_conformance(openrouter_table()); }
+
+  // Beyond the table: a detail's words (not its whole value) and a config that must build.
+  TEST_CASE("key_limit true names /key's failure in details") {
     FakeHttpServer server;
-    serve(server, "/api/v1/credits", 200, k_credits);
+    serve(server, k_credits_path, 200, k_credits);
+    serve(server, k_key_path, 500, k_server_down);
     server.start();
-
-    auto result = probe_once(account(server, ""));
-    REQUIRE(result.ok());
-    CHECK(result->available);
-    REQUIRE(result->balances.size() == 1);
-    const auto& b = result->balances[0];
-    CHECK(b.currency == "USD");
-    CHECK(b.balance == dec("74.75"));
-    REQUIRE(b.spend_total.has_value());
-    CHECK(*b.spend_total == dec("25.75"));
-    CHECK(b.details["total_credits"] == "100.50");
-    CHECK(b.details["total_usage"] == "25.75");
-
-    // One request, the documented one; /key is not asked for without key_limit.
-    auto requests = recorded(server, 1);
-    REQUIRE(requests.size() == 1);
-    CHECK(requests[0].method == "GET");
-    CHECK(requests[0].path == "/api/v1/credits");
-    CHECK(requests[0].header("Authorization") == std::string("Bearer ") + k_key);
-  }
-
-  TEST_CASE("numeric strings, a zero balance and a base_url with a trailing slash") {
-    FakeHttpServer server;
-    serve(server, "/strings/api/v1/credits", 200, R"({"data":{"total_credits":"10","total_usage":"2.5"}})");
-    serve(server, "/zero/api/v1/credits", 200, R"({"data":{"total_credits":20,"total_usage":20}})");
-    server.start();
-
-    auto strings = probe_once(account(server, "/strings/"));
-    REQUIRE(strings.ok());
-    CHECK(strings->balances[0].balance == dec("7.5"));
-    CHECK(*strings->balances[0].spend_total == dec("2.5"));
-
-    auto zero = probe_once(account(server, "/zero"));
-    REQUIRE(zero.ok());
-    CHECK(zero->balances[0].balance == Decimal());
-    CHECK(*zero->balances[0].spend_total == dec("20"));
-  }
-
-  TEST_CASE("402 is exhausted, 401 key_invalid, 429 rate_limited with Retry-After, 500 server_error") {
-    FakeHttpServer server;
-    serve(server, "/dry/api/v1/credits", 402, k_insufficient);
-    serve(server, "/bad/api/v1/credits", 401, k_user_not_found);
-    serve(server, "/busy/api/v1/credits", 429, R"({"error":{"code":429,"message":"Rate limit exceeded"}})",
-          "application/json", {{"Retry-After", "30"}});
-    serve(server, "/down/api/v1/credits", 500, R"({"error":{"code":500,"message":"Internal Server Error"}})");
-    server.start();
-
-    auto dry = expect_error(probe_once(account(server, "/dry")), ErrorKind::exhausted);
-    CHECK(dry.http_status == 402);
-    CHECK(dry.message.find("Insufficient credits") != std::string::npos);
-    CHECK_FALSE(dry.retry_after.has_value());
-
-    auto bad = expect_error(probe_once(account(server, "/bad")), ErrorKind::key_invalid);
-    CHECK(bad.http_status == 401);
-    CHECK(bad.message.find("User not found") != std::string::npos);
-
-    auto busy = expect_error(probe_once(account(server, "/busy")), ErrorKind::rate_limited);
-    REQUIRE(busy.retry_after.has_value());
-    CHECK(*busy.retry_after == std::chrono::seconds(30));
-
-    auto down = expect_error(probe_once(account(server, "/down")), ErrorKind::server_error);
-    CHECK(down.http_status == 500);
-  }
-
-  TEST_CASE("malformed bodies are bad_response naming what was wrong") {
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {R"({"data":{"total_credits":true,"total_usage":1}})", "data.total_credits"},
-        {R"({"data":{"total_credits":10,"total_usage":"lots"}})", "data.total_usage"},
-        {R"({"data":{"total_credits":10}})", "data.total_usage"},
-        {R"({"data":[1,2]})", "data"},
-        {R"({"credits":10})", "data"},
-        {R"({"data":{"total_credits":10,)", "truncated"},
-        {"<!DOCTYPE html><html><body>Cloudflare</body></html>", "HTML"},
-        {R"("just a string")", "JSON object"},
-    };
-    FakeHttpServer server;
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      serve(server, "/c" + std::to_string(i) + "/api/v1/credits", 200, cases[i].first);
-    }
-    server.start();
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      CAPTURE(cases[i].first);
-      auto e = expect_error(probe_once(account(server, "/c" + std::to_string(i))), ErrorKind::bad_response);
-      CHECK_MESSAGE(e.message.find(cases[i].second) != std::string::npos, e.message);
-    }
-  }
-
-  TEST_CASE("a 403 'management keys only' falls back to the key's own spending cap") {
-    FakeHttpServer server;
-    serve(server, "/capped/api/v1/credits", 403, k_management_only);
-    serve(server, "/capped/api/v1/key", 200, k_key_body);
-    serve(server, "/spent/api/v1/credits", 403, k_management_only);
-    serve(server, "/spent/api/v1/key", 200,
-          R"({"data":{"label":"x","limit":10,"limit_remaining":0,"limit_reset":null,"usage":10}})");
-    serve(server, "/uncapped/api/v1/credits", 403, k_management_only);
-    serve(server, "/uncapped/api/v1/key", 200, k_unlimited_key);
-    serve(server, "/revoked/api/v1/credits", 403, k_management_only);
-    serve(server, "/revoked/api/v1/key", 401, k_user_not_found);
-    server.start();
-
-    auto capped = probe_once(account(server, "/capped"));
-    REQUIRE(capped.ok());
-    CHECK(capped->available);
-    REQUIRE(capped->balances.size() == 1);
-    const auto& b = capped->balances[0];
-    CHECK(b.currency == "USD");
-    CHECK(b.balance == dec("74.5"));
-    REQUIRE(b.spend_total.has_value());
-    CHECK(*b.spend_total == dec("25.5"));
-    CHECK(b.details["source"] == "key_limit");
-    CHECK(b.details["key_limit"] == "100.00");
-    CHECK(b.details["key_limit_reset"] == "monthly");
-    // The label echoes part of the key: it is never copied.
-    CHECK(b.details.dump().find("au7") == std::string::npos);
-    auto requests = recorded(server, 2);
-    REQUIRE(requests.size() == 2);
-    CHECK(requests[0].path == "/capped/api/v1/credits");
-    CHECK(requests[1].path == "/capped/api/v1/key");
-    CHECK(requests[1].header("Authorization") == std::string("Bearer ") + k_key);
-
-    auto spent = probe_once(account(server, "/spent"));
-    REQUIRE(spent.ok());
-    CHECK_FALSE(spent->available);
-    CHECK(spent->balances[0].balance == Decimal());
-
-    auto uncapped = expect_error(probe_once(account(server, "/uncapped")), ErrorKind::key_invalid);
-    CHECK(uncapped.http_status == 403);
-    CHECK(uncapped.message.find("management key") != std::string::npos);
-    CHECK(uncapped.message.find("Only management keys can perform this operation") != std::string::npos);
-
-    auto revoked = expect_error(probe_once(account(server, "/revoked")), ErrorKind::key_invalid);
-    CHECK(revoked.http_status == 401);
-  }
-
-  TEST_CASE("key_limit: true adds the key's cap to details and keeps the balance if /key fails") {
-    FakeHttpServer server;
-    serve(server, "/ok/api/v1/credits", 200, k_credits);
-    serve(server, "/ok/api/v1/key", 200, k_key_body);
-    serve(server, "/unlimited/api/v1/credits", 200, k_credits);
-    serve(server, "/unlimited/api/v1/key", 200, k_unlimited_key);
-    serve(server, "/capspent/api/v1/credits", 200, k_credits);
-    serve(server, "/capspent/api/v1/key", 200, R"({"data":{"limit":5,"limit_remaining":0,"usage":5}})");
-    serve(server, "/keydown/api/v1/credits", 200, k_credits);
-    serve(server, "/keydown/api/v1/key", 500, R"({"error":{"code":500,"message":"Internal Server Error"}})");
-    server.start();
-    const std::map<std::string, std::string> key_limit = {{"key_limit", "true"}};
-
-    auto ok = probe_once(account(server, "/ok", key_limit));
-    REQUIRE(ok.ok());
-    CHECK(ok->available);
-    const auto& b = ok->balances[0];
-    CHECK(b.balance == dec("74.75"));
-    CHECK(*b.spend_total == dec("25.75"));
-    CHECK(b.details["key_limit_remaining"] == "74.50");
-    CHECK(b.details["key_usage"] == "25.50");
-    CHECK_FALSE(b.details.contains("source"));
-
-    auto unlimited = probe_once(account(server, "/unlimited", key_limit));
-    REQUIRE(unlimited.ok());
-    CHECK(unlimited->balances[0].details["key_limit_remaining"] == "unlimited");
-
-    auto capspent = probe_once(account(server, "/capspent", key_limit));
-    REQUIRE(capspent.ok());
-    CHECK_FALSE(capspent->available);
-    CHECK(capspent->balances[0].balance == dec("74.75"));
-
-    auto keydown = probe_once(account(server, "/keydown", key_limit));
+    auto keydown = probe_once(provider_account("openrouter", server.url(), k_key, k_key_limit));
     REQUIRE(keydown.ok());
-    CHECK(keydown->balances[0].balance == dec("74.75"));
     CHECK(keydown->balances[0].details["key_error"].get<std::string>().find("server_error") != std::string::npos);
   }
 
-  TEST_CASE("settings: api_key is required, key_limit is a boolean, unknown keys are rejected") {
-    CHECK(any_error_mentions(build_errors(provider_account("openrouter", "", "")), "api_key"));
-    CHECK(any_error_mentions(build_errors(provider_account("openrouter", "", k_key, {{"key_limit", "maybe"}})),
-                             "key_limit"));
-    CHECK(any_error_mentions(build_errors(provider_account("openrouter", "", k_key, {{"key_limt", "true"}})),
-                             "did you mean \"key_limit\""));
-    CHECK(build_errors(provider_account("openrouter", "", k_key, {{"key_limit", "true"}})).empty());
+  TEST_CASE("key_limit true is a valid setting") {
+    CHECK(build_errors(provider_account("openrouter", "", k_key, k_key_limit)).empty());
   }
 
   TEST_CASE("end to end: creditwatch check --json reads the balance to the cent and never prints the key") {
     FakeHttpServer server;
-    serve(server, "/api/v1/credits", 200, k_credits);
+    serve(server, k_credits_path, 200, k_credits);
     server.start();
     TempDir dir;
     auto config = one_account_config(

@@ -1,7 +1,8 @@
 // Zhipu / Z.ai GLM Coding Plan against a loopback fake of GET /api/monitor/usage/quota/limit
-// (shapes and sources at the top of src/providers/zhipu_plan.cpp): the balance is the percent
-// of the window left, unit `percent`, with the window's reset in the details.
-#include "integration/provider_probe.hpp"
+// (shapes and sources at the top of src/providers/zhipu_plan.cpp), through the conformance
+// kit: the balance is the percent of the window left, unit `percent`, with the window's reset
+// in the details.
+#include "integration/provider_conformance.hpp"
 
 #include "creditwatch/common/time_format.hpp"
 
@@ -35,116 +36,66 @@ constexpr const char* k_bad_key = R"({"code":401,"msg":"token expired or incorre
 constexpr const char* k_concurrency = R"({"code":1302,"msg":"High concurrency usage of this API, please reduce concurrency","success":false})";
 constexpr const char* k_arrears = R"({"code":1113,"msg":"Your account is in arrears, please recharge and try again","success":false})";
 
-config::AccountConfig account(const FakeHttpServer& server, const std::string& prefix,
-                              const std::map<std::string, std::string>& settings = {}) {
-  return provider_account("zhipu_plan", server.url() + prefix, k_key, settings);
+ConformanceCase malformed(std::string body, std::string names) {
+  return {"malformed: " + names, Shape::malformed, {answer(k_path, 200, std::move(body))}, std::nullopt,
+          error_of(ErrorKind::bad_response, -1, {std::move(names)})};
+}
+
+ExpectedError rate_limited_after(std::chrono::seconds after) {
+  return ExpectedError{ErrorKind::rate_limited, 429, {}, after, false};
+}
+
+ProviderConformance zhipu_plan_table() {
+  // Zhipu's own plugin sends the key as it is, without "Bearer".
+  ProviderConformance t{"zhipu_plan", k_key, {}, "Authorization", k_key, {}, {}};
+  t.cases = {
+      {"documented body: the 5-hour window is the percent left, its reset and the plan in details", Shape::success,
+       {answer(k_path, 200, k_doc_body)},
+       ExpectedReading{"88", "percent", true, std::nullopt,
+                       {{"window", "5-hour window"}, {"resets_at", "2026-05-01T02:00:00Z"}, {"plan", "pro"}}},
+       std::nullopt, "", std::nullopt, {}, {k_path}},
+      {"window weekly reads TOKENS_LIMIT unit 6", Shape::other, {answer(k_path, 200, k_doc_body)},
+       ExpectedReading{"74.5", "percent", true, std::nullopt,
+                       {{"window", "weekly window"}, {"resets_at", "2026-05-07T00:00:00Z"}}},
+       std::nullopt, "", std::nullopt, {{"window", "weekly"}}},
+      {"an empty window reads 0 percent and cannot serve", Shape::empty_balance, {answer(k_path, 200, k_empty_window)},
+       ExpectedReading{"0", "percent", false, std::nullopt, {}, {},
+                       "5-hour window used up, resets at 2026-05-01T02:00:00Z"}},
+      {"arrears (code 1113) are exhausted, never retry later", Shape::out_of_money,
+       {answer(k_path, 429, k_arrears, {{"Retry-After", "60"}})}, std::nullopt,
+       ExpectedError{ErrorKind::exhausted, -1, {}, std::nullopt, true}},
+      {"a bad key inside HTTP 200", Shape::invalid_key, {answer(k_path, 200, k_bad_key)}, std::nullopt,
+       error_of(ErrorKind::key_invalid, 200, {"token expired or incorrect"})},
+      {"a bad key as HTTP 401", Shape::invalid_key, {answer(k_path, 401, k_bad_key)}, std::nullopt,
+       error_of(ErrorKind::key_invalid)},
+      {"429 high concurrency with Retry-After", Shape::rate_limit,
+       {answer(k_path, 429, k_concurrency, {{"Retry-After", "5"}})}, std::nullopt,
+       rate_limited_after(std::chrono::seconds(5))},
+      {"429 in plain text with Retry-After", Shape::rate_limit,
+       {CannedAnswer{k_path, 429, "Too Many Requests", "text/plain", {{"Retry-After", "3"}}}}, std::nullopt,
+       rate_limited_after(std::chrono::seconds(3))},
+      {"high concurrency (code 1302) inside HTTP 200", Shape::rate_limit, {answer(k_path, 200, k_concurrency)},
+       std::nullopt, error_of(ErrorKind::rate_limited)},
+      malformed(R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIMIT","unit":3,"percentage":"abc"}]}})",
+                "data.limits[0].percentage"),
+      malformed(R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIMIT","unit":3}]}})", "percentage"),
+      malformed(R"({"code":200,"success":true,"data":{"limits":[]}})", "no 5-hour window"),
+      malformed(R"({"code":200,"success":true,"data":{"limits":[{"type":"TIME_LIMIT","unit":5,"percentage":3}]}})",
+                "no 5-hour window"),
+      malformed(R"({"code":200,"success":true,"data":{}})", "data.limits"),
+      malformed(R"({"code":200,"success":true,"data":null})", "data"),
+      malformed(R"({"code":200,"success":"yes","data":{}})", "success"),
+      malformed(R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIM)", "truncated"),
+      malformed("<html><body>502 Bad Gateway</body></html>", "HTML"),
+  };
+  t.config_cases = {{"", {}, "api_key"}, {k_key, {{"window", "monthly"}}, "window must be 5h or weekly"}};
+  return t;
 }
 
 }  // namespace
 
 TEST_SUITE("provider_zhipu_plan") {
-  TEST_CASE("the 5-hour window is the percent left, its reset in the details, the raw key in Authorization") {
-    FakeHttpServer server;
-    serve(server, k_path, 200, k_doc_body);
-    server.start();
-
-    auto result = probe_once(account(server, ""));
-    REQUIRE(result.ok());
-    CHECK(result->available);
-    REQUIRE(result->balances.size() == 1);
-    const auto& b = result->balances[0];
-    CHECK(b.currency == "percent");
-    CHECK(b.balance == dec("88"));
-    CHECK(b.details["window"] == "5-hour window");
-    CHECK(b.details["resets_at"] == "2026-05-01T02:00:00Z");
-    CHECK(b.details["plan"] == "pro");
-
-    auto requests = recorded(server, 1);
-    REQUIRE(requests.size() == 1);
-    CHECK(requests[0].method == "GET");
-    CHECK(requests[0].path == k_path);
-    // Zhipu's own plugin sends the key as it is, without "Bearer".
-    CHECK(requests[0].header("Authorization") == k_key);
-  }
-
-  TEST_CASE("window weekly reads TOKENS_LIMIT unit 6 - other values are a config error") {
-    FakeHttpServer server;
-    serve(server, k_path, 200, k_doc_body);
-    server.start();
-    auto result = probe_once(account(server, "", {{"window", "weekly"}}));
-    REQUIRE(result.ok());
-    CHECK(result->balances[0].balance == dec("74.5"));
-    CHECK(result->balances[0].details["window"] == "weekly window");
-    CHECK(result->balances[0].details["resets_at"] == "2026-05-07T00:00:00Z");
-
-    CHECK(any_error_mentions(build_errors(account(server, "", {{"window", "monthly"}})), "window must be 5h or weekly"));
-    CHECK(any_error_mentions(build_errors(provider_account("zhipu_plan", "", "")), "api_key"));
-  }
-
-  TEST_CASE("an empty window reads 0 percent and cannot serve") {
-    FakeHttpServer server;
-    serve(server, k_path, 200, k_empty_window);
-    server.start();
-    auto result = probe_once(account(server, ""));
-    REQUIRE(result.ok());
-    CHECK(result->balances[0].balance == Decimal());
-    CHECK_FALSE(result->available);
-    CHECK(result->unavailable_reason == "5-hour window used up, resets at 2026-05-01T02:00:00Z");
-  }
-
-  TEST_CASE("an invalid key is key_invalid whether inside HTTP 200 or as HTTP 401") {
-    FakeHttpServer server;
-    serve(server, "/ok200" + std::string(k_path), 200, k_bad_key);
-    serve(server, "/http401" + std::string(k_path), 401, k_bad_key);
-    server.start();
-    auto inside = expect_error(probe_once(account(server, "/ok200")), ErrorKind::key_invalid);
-    CHECK(inside.http_status == 200);
-    CHECK(inside.message.find("token expired or incorrect") != std::string::npos);
-    CHECK(inside.message.find(k_key) == std::string::npos);
-    expect_error(probe_once(account(server, "/http401")), ErrorKind::key_invalid);
-  }
-
-  TEST_CASE("a rate limit is rate_limited with Retry-After - arrears are exhausted") {
-    FakeHttpServer server;
-    serve(server, "/busy" + std::string(k_path), 429, k_concurrency, "application/json", {{"Retry-After", "5"}});
-    serve(server, "/plain" + std::string(k_path), 429, "Too Many Requests", "text/plain", {{"Retry-After", "3"}});
-    serve(server, "/inside" + std::string(k_path), 200, k_concurrency);
-    serve(server, "/arrears" + std::string(k_path), 429, k_arrears, "application/json", {{"Retry-After", "60"}});
-    server.start();
-    auto busy = expect_error(probe_once(account(server, "/busy")), ErrorKind::rate_limited);
-    REQUIRE(busy.retry_after.has_value());
-    CHECK(*busy.retry_after == std::chrono::seconds(5));
-    auto plain = expect_error(probe_once(account(server, "/plain")), ErrorKind::rate_limited);
-    REQUIRE(plain.retry_after.has_value());
-    CHECK(*plain.retry_after == std::chrono::seconds(3));
-    expect_error(probe_once(account(server, "/inside")), ErrorKind::rate_limited);
-    auto arrears = expect_error(probe_once(account(server, "/arrears")), ErrorKind::exhausted);
-    CHECK_FALSE(arrears.retry_after.has_value());
-  }
-
-  TEST_CASE("malformed bodies are bad_response naming what is wrong") {
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIMIT","unit":3,"percentage":"abc"}]}})",
-         "data.limits[0].percentage"},
-        {R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIMIT","unit":3}]}})", "percentage"},
-        {R"({"code":200,"success":true,"data":{"limits":[]}})", "no 5-hour window"},
-        {R"({"code":200,"success":true,"data":{"limits":[{"type":"TIME_LIMIT","unit":5,"percentage":3}]}})",
-         "no 5-hour window"},
-        {R"({"code":200,"success":true,"data":{}})", "data.limits"},
-        {R"({"code":200,"success":true,"data":null})", "data"},
-        {R"({"code":200,"success":"yes","data":{}})", "success"},
-        {R"({"code":200,"success":true,"data":{"limits":[{"type":"TOKENS_LIM)", "truncated"},
-        {"<html><body>502 Bad Gateway</body></html>", "HTML"},
-    };
-    FakeHttpServer server;
-    for (std::size_t i = 0; i < cases.size(); ++i) serve(server, "/c" + std::to_string(i) + k_path, 200, cases[i].first);
-    server.start();
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      CAPTURE(cases[i].first);
-      auto e = expect_error(probe_once(account(server, "/c" + std::to_string(i))), ErrorKind::bad_response);
-      CHECK_MESSAGE(e.message.find(cases[i].second) != std::string::npos, e.message);
-    }
-  }
+  TEST_CASE("provider conformance: zhipu_plan") { run_conformance(zhipu_plan_table()); }
 
   TEST_CASE("creditwatch providers lists both quota-window providers with their window key") {
     auto p = run_creditwatch({"providers"});
