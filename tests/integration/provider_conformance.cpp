@@ -21,16 +21,8 @@ std::string shape_name(Shape shape) {
 
 std::string prefix_of(std::size_t index) { return "/case" + std::to_string(index); }
 
-void check_reading(const providers::ProbeResult& result, const ExpectedReading& expected) {
-  REQUIRE_MESSAGE(result.ok(), "expected a reading, got " << providers::to_string(result.error().kind) << ": "
-                                                          << result.error().message);
-  CHECK(result->available == expected.available);
-  if (!expected.balance) {
-    CHECK_MESSAGE(result->balances.empty(), "expected no balance, got " << result->balances.size());
-    return;
-  }
-  REQUIRE(result->balances.size() == 1);
-  const auto& b = result->balances[0];
+void check_balance(const providers::BalanceEntry& b, const ExpectedReading& expected) {
+  REQUIRE(expected.balance.has_value());
   CHECK(b.currency == expected.currency);
   CHECK_MESSAGE(b.balance == dec(expected.balance->c_str()), "balance " << b.balance.to_string());
   if (expected.spend_total) {
@@ -44,6 +36,22 @@ void check_reading(const providers::ProbeResult& result, const ExpectedReading& 
     CHECK(b.details.value(key, nlohmann::json()) == value);
   }
   for (const auto& key : expected.absent_details) CHECK_FALSE(b.details.contains(key));
+}
+
+void check_reading(const providers::ProbeResult& result, const ExpectedReading& expected) {
+  REQUIRE_MESSAGE(result.ok(), "expected a reading, got " << providers::to_string(result.error().kind) << ": "
+                                                          << result.error().message);
+  CHECK(result->available == expected.available);
+  if (!expected.balance) {
+    CHECK_MESSAGE(result->balances.empty(), "expected no balance, got " << result->balances.size());
+    return;
+  }
+  REQUIRE(result->balances.size() == 1 + expected.more_balances.size());
+  check_balance(result->balances[0], expected);
+  for (std::size_t i = 0; i < expected.more_balances.size(); ++i) {
+    CAPTURE(i + 1);
+    check_balance(result->balances[i + 1], expected.more_balances[i]);
+  }
 }
 
 void check_error(const providers::ProbeResult& result, const ExpectedError& expected) {

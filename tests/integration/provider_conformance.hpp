@@ -39,6 +39,9 @@ struct ExpectedReading {
   std::optional<std::string> spend_total = std::nullopt;
   std::map<std::string, nlohmann::json> details = {};
   std::vector<std::string> absent_details = {};  // keys the details must not copy (personal data)
+  // The balances after the first, in order, for a provider that reads several (one per
+  // currency). Only balance, currency, spend_total, details and absent_details are read.
+  std::vector<ExpectedReading> more_balances = {};
 };
 
 // The failure a case must produce.
