@@ -21,17 +21,8 @@ std::string shape_name(Shape shape) {
 
 std::string prefix_of(std::size_t index) { return "/case" + std::to_string(index); }
 
-void check_reading(const providers::ProbeResult& result, const ExpectedReading& expected) {
-  REQUIRE_MESSAGE(result.ok(), "expected a reading, got " << providers::to_string(result.error().kind) << ": "
-                                                          << result.error().message);
-  CHECK(result->available == expected.available);
-  if (expected.unavailable_reason) CHECK(result->unavailable_reason == *expected.unavailable_reason);
-  if (!expected.balance) {
-    CHECK_MESSAGE(result->balances.empty(), "expected no balance, got " << result->balances.size());
-    return;
-  }
-  REQUIRE(result->balances.size() == 1);
-  const auto& b = result->balances[0];
+void check_balance(const providers::BalanceEntry& b, const ExpectedReading& expected) {
+  REQUIRE(expected.balance.has_value());
   CHECK(b.currency == expected.currency);
   CHECK_MESSAGE(b.balance == dec(expected.balance->c_str()), "balance " << b.balance.to_string());
   if (expected.spend_total) {
@@ -47,6 +38,23 @@ void check_reading(const providers::ProbeResult& result, const ExpectedReading& 
   for (const auto& key : expected.absent_details) CHECK_FALSE(b.details.contains(key));
   for (const auto& words : expected.absent_text) {
     CHECK_MESSAGE(b.details.dump().find(words) == std::string::npos, "\"" << words << "\" in: " << b.details.dump());
+  }
+}
+
+void check_reading(const providers::ProbeResult& result, const ExpectedReading& expected) {
+  REQUIRE_MESSAGE(result.ok(), "expected a reading, got " << providers::to_string(result.error().kind) << ": "
+                                                          << result.error().message);
+  CHECK(result->available == expected.available);
+  if (expected.unavailable_reason) CHECK(result->unavailable_reason == *expected.unavailable_reason);
+  if (!expected.balance) {
+    CHECK_MESSAGE(result->balances.empty(), "expected no balance, got " << result->balances.size());
+    return;
+  }
+  REQUIRE(result->balances.size() == 1 + expected.more_balances.size());
+  check_balance(result->balances[0], expected);
+  for (std::size_t i = 0; i < expected.more_balances.size(); ++i) {
+    CAPTURE(i + 1);
+    check_balance(result->balances[i + 1], expected.more_balances[i]);
   }
 }
 

@@ -41,6 +41,9 @@ struct ExpectedReading {
   std::vector<std::string> absent_details = {};  // keys the details must not copy (personal data)
   std::optional<std::string> unavailable_reason = std::nullopt;  // checked when set
   std::vector<std::string> absent_text = {};  // words the details must not hold anywhere (a key's echo)
+  // The balances after the first, in order, for a provider that reads several (one per
+  // currency). Only balance, currency, spend_total, details, absent_details and absent_text are read.
+  std::vector<ExpectedReading> more_balances = {};
 };
 
 // The failure a case must produce.

@@ -1,6 +1,6 @@
 // Twilio against a loopback fake speaking the documented shapes
-// (shared/reference/providers.md section 9.1).
-#include "integration/provider_probe.hpp"
+// (shared/reference/providers.md section 9.1), through the conformance kit.
+#include "integration/provider_conformance.hpp"
 
 using namespace creditwatch;
 using namespace creditwatch::testing;
@@ -16,52 +16,65 @@ constexpr const char* k_doc_body = R"({"account_sid":"AC0123456789abcdef01234567
 constexpr const char* k_authenticate =
     R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})";
 
-config::AccountConfig account(const FakeHttpServer& server, const std::string& prefix,
-                              std::map<std::string, std::string> settings = {{"account_sid", k_sid}}) {
-  return provider_account("twilio", server.url() + prefix, k_token, settings);
+ConformanceCase malformed(std::string body, std::string names) {
+  return {"malformed: " + names, Shape::malformed, {answer(k_path, 200, std::move(body))}, std::nullopt,
+          error_of(ErrorKind::bad_response, -1, {std::move(names)})};
+}
+
+ProviderConformance twilio_table() {
+  ProviderConformance t{"twilio", k_token, {{"account_sid", k_sid}}, "Authorization",
+                        basic_header(std::string(k_sid) + ":" + k_token), {}, {}};
+  t.cases = {
+      {"documented body: balance string, currency from the body, basic auth with the account SID", Shape::success,
+       {answer(k_path, 200, k_doc_body)},
+       ExpectedReading{"12.34", "USD", true, std::nullopt, {{"account_sid", k_sid}}}, std::nullopt, "", std::nullopt,
+       {}, {k_path}},
+      {"a lower-case currency is upper-cased, a negative balance kept", Shape::other,
+       {answer(k_path, 200, R"({"account_sid":"AC1","balance":"-0.50","currency":"eur"})")},
+       ExpectedReading{"-0.5", "EUR", true}},
+      {"zero balance in the body's currency", Shape::empty_balance,
+       {answer(k_path, 200, R"({"balance":"0.00","currency":"GBP"})")}, ExpectedReading{"0", "GBP", true}},
+      {"402 account not active is out of money", Shape::out_of_money,
+       {answer(k_path, 402, R"({"code":20005,"message":"Account not active","status":402})")}, std::nullopt,
+       error_of(ErrorKind::exhausted, 402)},
+      {"401 authenticate", Shape::invalid_key, {answer(k_path, 401, k_authenticate)}, std::nullopt,
+       error_of(ErrorKind::key_invalid, 401, {"Authenticate"})},
+      {"429 too many requests", Shape::rate_limit,
+       {answer(k_path, 429,
+               R"({"code":20429,"message":"Too many requests. Please retry according to the Retry-After response header","status":429})",
+               {{"Retry-After", "2"}})},
+       std::nullopt, ExpectedError{ErrorKind::rate_limited, 429, {}, std::chrono::seconds(2), false}},
+      {"404 hints at the account_sid", Shape::other,
+       {answer(k_path, 404, R"({"code":20404,"message":"The requested resource was not found","status":404})")},
+       std::nullopt, error_of(ErrorKind::http_status, 404, {"account_sid"})},
+      malformed(R"({"balance":12.34})", "currency"),
+      malformed(R"({"balance":"12.34","currency":5})", "currency"),
+      malformed(R"({"balance":"twelve","currency":"USD"})", "balance"),
+      malformed(R"({"currency":"USD"})", "balance"),
+      malformed(R"({"balance":"12.34","curr)", "truncated"),
+      malformed("<Response><Balance>12.34</Balance></Response>", "JSON"),
+  };
+  t.config_cases = {
+      {"", {{"account_sid", k_sid}}, "api_key"},
+      {k_token, {}, "account_sid"},
+      {k_token, {{"account_sid", "AC1/../x"}}, "account_sid"},
+      {k_token, {{"account_sid", k_sid}, {"key_sid", "SK 1"}}, "key_sid"},
+  };
+  return t;
 }
 
 }  // namespace
 
 TEST_SUITE("provider_twilio") {
-  TEST_CASE("the documented body: balance string, currency from the body, basic auth with the account SID") {
-    FakeHttpServer server;
-    serve(server, k_path, 200, k_doc_body);
-    serve(server, "/eur" + k_path, 200, R"({"account_sid":"AC1","balance":"-0.50","currency":"eur"})");
-    serve(server, "/zero" + k_path, 200, R"({"balance":"0.00","currency":"GBP"})");
-    server.start();
+  TEST_CASE("provider conformance: twilio") { run_conformance(twilio_table()); }
 
-    auto result = probe_once(account(server, ""));
-    REQUIRE(result.ok());
-    CHECK(result->available);
-    REQUIRE(result->balances.size() == 1);
-    const auto& b = result->balances[0];
-    CHECK(b.currency == "USD");
-    CHECK(b.balance == dec("12.34"));
-    CHECK_FALSE(b.spend_total.has_value());
-    CHECK(b.details["account_sid"] == k_sid);
-
-    auto requests = recorded(server, 1);
-    REQUIRE(requests.size() == 1);
-    CHECK(requests[0].method == "GET");
-    CHECK(requests[0].path == k_path);
-    CHECK(requests[0].header("Authorization") == basic_header(std::string(k_sid) + ":" + k_token));
-
-    auto eur = probe_once(account(server, "/eur"));
-    REQUIRE(eur.ok());
-    CHECK(eur->balances[0].currency == "EUR");
-    CHECK(eur->balances[0].balance == dec("-0.5"));
-    auto zero = probe_once(account(server, "/zero"));
-    REQUIRE(zero.ok());
-    CHECK(zero->balances[0].balance == Decimal());
-    CHECK(zero->balances[0].currency == "GBP");
-  }
-
+  // Outside the table: the kit holds one Authorization value for every case, and its
+  // config cases only list configs that must be refused.
   TEST_CASE("an API key SID authenticates in place of the account SID") {
     FakeHttpServer server;
     serve(server, k_path, 200, k_doc_body);
     server.start();
-    auto result = probe_once(account(server, "", {{"account_sid", k_sid}, {"key_sid", "SKabc123"}}));
+    auto result = probe_once(provider_account("twilio", server.url(), k_token, {{"account_sid", k_sid}, {"key_sid", "SKabc123"}}));
     REQUIRE(result.ok());
     auto requests = recorded(server, 1);
     REQUIRE(requests.size() == 1);
@@ -69,55 +82,7 @@ TEST_SUITE("provider_twilio") {
     CHECK(requests[0].header("Authorization") == basic_header(std::string("SKabc123:") + k_token));
   }
 
-  TEST_CASE("401 is key_invalid, 429 rate_limited with Retry-After, 402 exhausted, 404 hints at the SID") {
-    FakeHttpServer server;
-    serve(server, "/bad" + k_path, 401, k_authenticate);
-    serve(server, "/busy" + k_path, 429,
-          R"({"code":20429,"message":"Too many requests. Please retry according to the Retry-After response header","status":429})",
-          "application/json", {{"Retry-After", "2"}});
-    serve(server, "/dry" + k_path, 402, R"({"code":20005,"message":"Account not active","status":402})");
-    serve(server, "/sub" + k_path, 404, R"({"code":20404,"message":"The requested resource was not found","status":404})");
-    server.start();
-
-    auto bad = expect_error(probe_once(account(server, "/bad")), ErrorKind::key_invalid);
-    CHECK(bad.message.find("Authenticate") != std::string::npos);
-    auto busy = expect_error(probe_once(account(server, "/busy")), ErrorKind::rate_limited);
-    REQUIRE(busy.retry_after.has_value());
-    CHECK(*busy.retry_after == std::chrono::seconds(2));
-    expect_error(probe_once(account(server, "/dry")), ErrorKind::exhausted);
-    auto sub = expect_error(probe_once(account(server, "/sub")), ErrorKind::http_status);
-    CHECK(sub.message.find("account_sid") != std::string::npos);
-  }
-
-  TEST_CASE("malformed bodies are bad_response naming the field") {
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {R"({"balance":12.34})", "currency"},
-        {R"({"balance":"12.34","currency":5})", "currency"},
-        {R"({"balance":"twelve","currency":"USD"})", "balance"},
-        {R"({"currency":"USD"})", "balance"},
-        {R"({"balance":"12.34","curr)", "truncated"},
-        {"<Response><Balance>12.34</Balance></Response>", "JSON"},
-    };
-    FakeHttpServer server;
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      serve(server, "/c" + std::to_string(i) + k_path, 200, cases[i].first);
-    }
-    server.start();
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      CAPTURE(cases[i].first);
-      auto e = expect_error(probe_once(account(server, "/c" + std::to_string(i))), ErrorKind::bad_response);
-      CHECK_MESSAGE(e.message.find(cases[i].second) != std::string::npos, e.message);
-    }
-  }
-
-  TEST_CASE("settings: the token and a well-formed account_sid are required") {
-    CHECK(any_error_mentions(build_errors(provider_account("twilio", "", "", {{"account_sid", k_sid}})), "api_key"));
-    CHECK(any_error_mentions(build_errors(provider_account("twilio", "", k_token)), "account_sid"));
-    CHECK(any_error_mentions(build_errors(provider_account("twilio", "", k_token, {{"account_sid", "AC1/../x"}})),
-                             "account_sid"));
-    CHECK(any_error_mentions(build_errors(provider_account("twilio", "", k_token, {{"account_sid", k_sid},
-                                                                                   {"key_sid", "SK 1"}})),
-                             "key_sid"));
+  TEST_CASE("settings: a token and a well-formed account_sid are accepted") {
     CHECK(build_errors(provider_account("twilio", "", k_token, {{"account_sid", k_sid}})).empty());
   }
 }
