@@ -168,7 +168,7 @@ std::optional<Finding> exhausted_rule(const Observation& o) {
     return f;
   }
   if (o.status != ProbeStatus::ok) return std::nullopt;
-  const bool dry_balance = o.forecast && o.forecast->balance <= Decimal();
+  const bool dry_balance = o.forecast && o.forecast->balance <= Decimal() && !o.postpaid;
   f.firing = !o.available || dry_balance;
   if (!o.available) {
     f.summary = o.unavailable_reason.empty() ? "provider reports the account unavailable" : o.unavailable_reason;

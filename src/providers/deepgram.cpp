@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 
 namespace creditwatch::providers {
@@ -105,7 +106,11 @@ private:
       if (!item.is_object()) return bad_response(where + ": expected an object, got " + describe(item));
       auto value = required_amount(item, "amount", where + ".amount");
       if (!value) return value.error();
-      totals[unit_of(item)] += *value;
+      Decimal& total = totals[unit_of(item)];
+      std::int64_t sum = 0;
+      if (__builtin_add_overflow(total.micros(), value->micros(), &sum))
+        return bad_response(where + ".amount: the balances add up past what an amount can hold");
+      total = Decimal::from_micros(sum);
     }
     // No balance at all: nothing prepaid is left, in the account's currency.
     if (totals.empty()) totals[m_account.currency.value_or("USD")] = Decimal();

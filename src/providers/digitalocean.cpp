@@ -58,6 +58,8 @@ private:
     copy_amounts(body, {"month_to_date_balance", "account_balance", "month_to_date_usage"}, entry.details);
     if (auto it = body.find("generated_at"); it != body.end() && it->is_string())
       entry.details["generated_at"] = message_text(it->get<std::string>());
+    // The alert rules read this: a zero or negative balance of a postpaid account is no page.
+    if (m_postpaid) entry.details["postpaid"] = true;
     Reading reading;
     reading.available = m_postpaid || credit_left > Decimal();
     if (!reading.available) reading.unavailable_reason = "no credit left: this month's usage is owed";

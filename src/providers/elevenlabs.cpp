@@ -85,6 +85,8 @@ private:
     if (auto it = body.find("next_character_count_reset_unix"); it != body.end()) resets_at = epoch_time(*it);
     if (resets_at) entry.details["resets_at"] = format_rfc3339(*resets_at);
     const bool overage = flag(body, "can_extend_character_limit") && flag(body, "allowed_to_extend_character_limit");
+    // Usage-based billing goes on past the limit: the alert rules read this as postpaid.
+    if (overage) entry.details["postpaid"] = true;
     Reading reading;
     reading.available = left > Decimal() || overage;
     if (!reading.available) {

@@ -83,6 +83,8 @@ private:
         entry.details[part] = message_text(it->get<std::string>());
     }
     const bool postpaid = body.contains("payment") && body["payment"] == "postpaid";
+    // The alert rules read this: a zero or negative balance of a postpaid account is no page.
+    if (postpaid) entry.details["postpaid"] = true;
     Reading reading;
     // A postpaid account is invoiced afterwards: an empty balance does not stop it.
     reading.available = postpaid || *amount_left > Decimal();

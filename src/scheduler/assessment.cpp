@@ -383,6 +383,11 @@ void Assessor::judge(const config::AccountConfig& account, Assessment& a,
         b.details["window"].is_string()) {
       a.observation.window_label = b.details["window"].get<std::string>();
     }
+    // A provider that bills afterwards says so (details "postpaid": true), for the exhausted rule.
+    if (b.currency == a.currency && b.details.is_object()) {
+      const auto postpaid = b.details.find("postpaid");
+      if (postpaid != b.details.end() && postpaid->is_boolean() && postpaid->get<bool>()) a.observation.postpaid = true;
+    }
   }
   if (!a.currency.empty()) {
     const auto settings = forecast_settings_for(account);

@@ -27,6 +27,13 @@ std::string legacy_error(const std::string& code, const std::string& message) {
   return R"({"err_code":")" + code + R"(","err_msg":")" + message + R"(","request_id":"a1b2c3d4-e5f6"})";
 }
 
+// Ten balances, each the largest amount a reading takes: their sum overflows.
+std::string ten_large_balances() {
+  std::string items;
+  for (int i = 0; i < 10; ++i) items += std::string(i ? "," : "") + R"({"amount":999999999999,"units":"usd"})";
+  return R"({"balances":[)" + items + "]}";
+}
+
 ConformanceCase malformed(std::string body, std::string names) {
   return {"malformed: " + names, Shape::malformed, {answer(k_path, 200, std::move(body))}, std::nullopt,
           error_of(ErrorKind::bad_response, -1, {std::move(names)}), "", std::nullopt, {{"project_id", k_project}}};
@@ -70,6 +77,7 @@ ProviderConformance deepgram_table() {
        std::nullopt, error_of(ErrorKind::bad_response, -1, {"set project_id"})},
       malformed(R"({"balances":[{"balance_id":"b","units":"USD"}]})", "balances[0].amount"),
       malformed(R"({"balances":"none"})", "balances"),
+      malformed(ten_large_balances(), "add up past what an amount can hold"),
       malformed(R"({"balances":[{"amount":1)", "truncated"),
       malformed("<html><body>Bad gateway</body></html>", "HTML"),
   };

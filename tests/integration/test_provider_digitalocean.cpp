@@ -47,7 +47,7 @@ ProviderConformance digitalocean_table() {
       {"credit used to the cent", Shape::empty_balance, {answer(k_path, 200, balance_body("0.00", "-11.21", "11.21"))},
        ExpectedReading{"0", "USD", false}},
       {"a card-billed account owing money still runs", Shape::other, {answer(k_path, 200, k_doc_body)},
-       ExpectedReading{"-23.44", "USD", true}, std::nullopt, "", std::nullopt, {{"postpaid", "true"}}},
+       ExpectedReading{"-23.44", "USD", true, std::nullopt, {{"postpaid", true}}}, std::nullopt, "", std::nullopt, {{"postpaid", "true"}}},
       {"401 unauthorized", Shape::invalid_key, {answer(k_path, 401, error_body("unauthorized", "Unable to authenticate you"))},
        std::nullopt, error_of(ErrorKind::key_invalid, 401, {"Unable to authenticate you"})},
       {"403 a token without billing:read", Shape::invalid_key,

@@ -48,7 +48,7 @@ ProviderConformance messagebird_table() {
       {"a prepaid account at zero cannot send", Shape::empty_balance, {answer(k_path, 200, balance_body("0"))},
        ExpectedReading{"0", "EUR", false}},
       {"a postpaid account at zero still sends", Shape::other, {answer(k_path, 200, balance_body("0", "euros", "postpaid"))},
-       ExpectedReading{"0", "EUR", true, std::nullopt, {{"payment", "postpaid"}}}},
+       ExpectedReading{"0", "EUR", true, std::nullopt, {{"payment", "postpaid"}, {"postpaid", true}}}},
       {"error 25 not enough balance is out of money", Shape::out_of_money,
        {answer(k_path, 422, errors_body(25, "Not enough balance"), {{"Retry-After", "60"}})}, std::nullopt,
        ExpectedError{ErrorKind::exhausted, 422, {"Not enough balance"}, std::nullopt, true}},

@@ -373,6 +373,17 @@ TEST_SUITE("alerts_rules") {
       REQUIRE(f);
       CHECK(f->firing);
     }
+    SUBCASE("a postpaid account owing money is no page, unless the provider says it cannot serve") {
+      auto o = ok_observation("-23.44", 0);
+      o.postpaid = true;
+      auto f = find(evaluate(o, {}, {}), Rule::exhausted);
+      REQUIRE(f);
+      CHECK_FALSE(f->firing);
+      o.available = false;
+      auto stopped = find(evaluate(o, {}, {}), Rule::exhausted);
+      REQUIRE(stopped);
+      CHECK(stopped->firing);
+    }
     SUBCASE("a positive balance on an available account is clear") {
       auto f = find(evaluate(ok_observation("0.01", 1), {}, {}), Rule::exhausted);
       REQUIRE(f);

@@ -31,6 +31,9 @@ struct Observation {
   std::string unavailable_reason;           // why not, when the provider said
   std::optional<forecast::Forecast> forecast;  // present when a balance is known
   std::string currency;      // of the balance: an ISO code or a unit ("searches", "percent")
+  // The provider bills use afterwards (a postpaid account, overage billing): a balance at or
+  // under zero does not stop it, so it is no `exhausted` page (an unavailable flag still is).
+  bool postpaid = false;
   std::string window_label;  // a quota window's name ("5-hour window"), from the reading's details
 };
 
